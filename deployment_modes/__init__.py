@@ -1,0 +1,25 @@
+"""deployment_modes: how a model keeps learning after it is deployed.
+
+The companion package of the course. One shared timeline (:func:`simulate`) runs any
+deployment (batch, online, out-of-core then online) on any :mod:`scenario <deployment_modes.scenarios>`.
+
+>>> import deployment_modes as dm
+>>> from river import metrics
+>>> from sklearn.linear_model import Ridge
+>>> sc = dm.scenarios.house_prices(seed=0, n_initial=300, n_stream=600)
+>>> tl = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=200), metric=metrics.MAE())
+>>> tl.score < 60, list(tl.retrains["rows"])
+(True, [500, 700, 900])
+"""
+
+from . import plots, scenarios, widgets
+from .batch import BatchDeployment, sweep_retrain_interval
+from .recommender import HitRate, TrendingRecommender, new_title_share
+from .scenarios import Scenario
+from .timeline import Deployment, LogEntry, Timeline, compare, simulate
+
+__version__ = "0.1.0"
+
+__all__ = ["BatchDeployment", "Deployment", "HitRate", "LogEntry", "Scenario", "Timeline",
+           "TrendingRecommender", "compare", "new_title_share", "plots", "scenarios", "simulate", "widgets",
+           "sweep_retrain_interval"]

@@ -1,0 +1,198 @@
+"""Batch (offline) learning: a static deployed model, retrained from scratch now and then.
+
+Defined in the Batch learning chapter (``book/batch.ipynb``).
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from ._checks import features, has_method, positive_int
+from .timeline import LogEntry
+
+__all__ = ["BatchDeployment", "as_frame", "check_label", "sweep_retrain_interval"]
+
+
+def as_frame(X, name: str = "X") -> pd.DataFrame:
+    """``X`` as a DataFrame with named columns (a 2-D array gets columns ``x0, x1, ...``)."""
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    else:
+        array = np.asarray(X)
+        if array.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (rows x features), got shape {array.shape}")
+        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one row and one feature, got shape {frame.shape}")
+    return frame
+
+
+def check_label(y, numeric: bool, name: str = "y"):
+    """Check one label against the kind of labels seen in training; return it as a plain value."""
+    if isinstance(y, np.generic):
+        y = y.item()
+    if numeric and (isinstance(y, bool) or not isinstance(y, numbers.Real)):
+        raise TypeError(f"{name} must be a number like the training labels, got {type(y).__name__} {y!r}")
+    if not numeric and not isinstance(y, (str, bool, numbers.Integral)):
+        raise TypeError(f"{name} must be a class label like the training labels, got {type(y).__name__} {y!r}")
+    if isinstance(y, float) and not np.isfinite(y):
+        raise ValueError(f"{name} must be finite, got {y!r}")
+    return y
+
+
+class BatchDeployment:
+    """Train offline on all the data, deploy a static model, retrain from scratch periodically.
+
+    ``learn_one`` only stores the new labelled event. Every ``retrain_every`` events (or when the
+    time feature ``time_feature`` crosses a multiple of ``period``, or when the drift detector
+    ``trigger`` fires on the served model's errors) a clone of ``estimator`` is fitted on the
+    initial data plus every stored event (only the last ``window`` rows if given), and replaces
+    the served model. The estimator sees plain arrays whose columns are in the order of the
+    initial ``X``. With no schedule at all, the model stays as first deployed.
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> dep = BatchDeployment(LinearRegression(), retrain_every=2)
+    >>> dep.fit_initial([[0.0], [1.0]], [0.0, 1.0])
+    >>> round(dep.predict_one({"x0": 2.0}), 6)
+    2.0
+    >>> dep.learn_one({"x0": 2.0}, 4.0); dep.learn_one({"x0": 3.0}, 6.0)
+    >>> dep.model_version, [e.rows for e in dep.log]
+    (2, [2, 4])
+    """
+
+    def __init__(self, estimator, retrain_every: int | None = None, *, window: int | None = None,
+                 period: float | None = None, time_feature: str | None = None, trigger=None):
+        has_method(estimator, "fit", "estimator")
+        has_method(estimator, "predict", "estimator")
+        self.estimator = estimator
+        self.retrain_every = positive_int(retrain_every, "retrain_every", allow_none=True)
+        self.window = positive_int(window, "window", allow_none=True)
+        if (period is None) != (time_feature is None):
+            raise ValueError("period and time_feature must be given together")
+        if period is not None and not (isinstance(period, numbers.Real) and period > 0):
+            raise ValueError(f"period must be a positive number, got {period!r}")
+        if trigger is not None:
+            has_method(trigger, "update", "trigger")
+        self.period, self.time_feature, self.trigger = period, time_feature, trigger
+        self.model = None
+        self.model_version = 0
+        self.log: list[LogEntry] = []
+        self.n_seen = 0
+
+    def fit_initial(self, X, y) -> None:
+        """The first, offline training on ``(X, y)``: version 1 of the deployed model."""
+        X = as_frame(X)
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"y must have one label per row of X: {len(y)} labels for {len(X)} rows")
+        self._X0, self._y0 = X.reset_index(drop=True), y
+        self._features = list(X.columns)
+        self._numeric = np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
+        self._rows, self._labels = [], []
+        self.model, self.model_version, self.log, self.n_seen = None, 0, [], 0
+        self._next_boundary = None
+        self._swap(self._X0, self._y0, kind="train")
+
+    def _require_model(self):
+        if self.model is None:
+            raise RuntimeError("the deployment has no model yet: call fit_initial(X, y) first")
+
+    def predict_one(self, x: dict):
+        """The served model's prediction for one event."""
+        self._require_model()
+        features(x, self._features)
+        prediction = self.model.predict(np.array([[x[f] for f in self._features]]))[0]
+        return prediction.item() if isinstance(prediction, np.generic) else prediction
+
+    def learn_one(self, x: dict, y) -> None:
+        """Store one labelled event; retrain and redeploy when the schedule says so."""
+        self._require_model()
+        features(x, self._features)
+        y = check_label(y, self._numeric)
+        due = self._due(x, y)
+        self._rows.append([x[f] for f in self._features])
+        self._labels.append(y)
+        self.n_seen += 1
+        if due:
+            self.retrain()
+
+    def _due(self, x, y) -> bool:
+        due = False
+        if self.retrain_every is not None:
+            due = (self.n_seen + 1) % self.retrain_every == 0
+        if self.period is not None:
+            boundary = (x[self.time_feature] // self.period) * self.period
+            if self._next_boundary is None:
+                self._next_boundary = boundary + self.period
+            elif x[self.time_feature] >= self._next_boundary:
+                self._next_boundary = boundary + self.period
+                due = True
+        if self.trigger is not None:
+            p = self.predict_one(x)
+            error = abs(y - p) if self._numeric else float(p != y)
+            self.trigger.update(error)
+            due = due or bool(self.trigger.drift_detected)
+        return due
+
+    def training_data(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """What a retrain now would fit on: initial data plus stored events (last ``window`` rows)."""
+        self._require_model()
+        new = pd.DataFrame(self._rows, columns=self._features)
+        X = pd.concat([self._X0, new], ignore_index=True) if len(new) else self._X0
+        y = np.concatenate([self._y0, np.asarray(self._labels, dtype=self._y0.dtype)])
+        if self.window is not None:
+            X, y = X.iloc[-self.window:].reset_index(drop=True), y[-self.window:]
+        return X, y
+
+    def retrain(self) -> None:
+        """Retrain from scratch on :meth:`training_data` and swap the served model."""
+        self._swap(*self.training_data(), kind="retrain")
+
+    def _swap(self, X, y, kind: str) -> None:
+        start = time.perf_counter()
+        model = clone(self.estimator).fit(X.to_numpy(), y)
+        seconds = time.perf_counter() - start
+        self.model = model  # one assignment: the swap is atomic for anyone holding the deployment
+        self.model_version += 1
+        self.log.append(LogEntry(self.n_seen, kind, rows=len(y), seconds=seconds,
+                                 detail=f"version {self.model_version}"))
+
+    @property
+    def stored_rows(self) -> int:
+        """How many rows the deployment keeps for its next retrain."""
+        return len(self._y0) + len(self._labels) if self.model is not None else 0
+
+
+def sweep_retrain_interval(scenario, estimator, intervals, metric, *, window: int | None = None) -> pd.DataFrame:
+    """Run batch deployments that retrain every ``k`` events, for each ``k`` in ``intervals``.
+
+    Returns one row per interval: retrains, rows fitted in all (the compute, in rows), compute
+    seconds, the score over the stream and, if the scenario drifts, after the first drift.
+    ``None`` in ``intervals`` is the static model. Defined in the Batch learning chapter.
+
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> from deployment_modes import scenarios
+    >>> sc = scenarios.house_prices(n_initial=100, n_stream=200)
+    >>> sweep_retrain_interval(sc, Ridge(), [None, 100], metrics.MAE())["retrains"].tolist()
+    [0, 2]
+    """
+    from .timeline import simulate
+
+    if not intervals:
+        raise ValueError("intervals must name at least one retrain interval (or None for static)")
+    rows = []
+    for k in intervals:
+        tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric)
+        r = tl.retrains
+        row = {"retrain_every": k or 0, "retrains": len(r), "rows_fitted": int(r["rows"].sum()),
+               "compute_seconds": float(r["seconds"].sum()), "score": tl.score}
+        if scenario.drift_at:
+            row["score_after_drift"] = tl.window_score(scenario.drift_at[0])
+        rows.append(row)
+    return pd.DataFrame(rows)

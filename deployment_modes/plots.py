@@ -1,0 +1,58 @@
+"""Drawing timelines: the rolling metric over the stream, retrains marked, drifts shaded.
+
+Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses it.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from .timeline import Timeline
+
+__all__ = ["plot_timeline"]
+
+MARKS = {"retrain": "|", "alarm": "v", "rollback": "x", "pause": "s", "resume": "^", "swap": "D"}
+
+
+def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: str | None = None,
+                  show_log: bool = True):
+    """Plot one :class:`Timeline`, or a dict ``{label: Timeline}`` on shared axes.
+
+    Each line is the rolling metric against the event position; the deployment's log entries
+    (retrains, alarms, rollbacks...) are marked on the line, and drifts are shaded.
+
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> import deployment_modes as dm
+    >>> tl = dm.simulate(dm.scenarios.house_prices(n_initial=50, n_stream=60), dm.BatchDeployment(Ridge()), metrics.MAE())
+    >>> ax = plot_timeline(tl)
+    >>> ax.get_xlabel()
+    'events since deployment'
+    """
+    if isinstance(timelines, Timeline):
+        timelines = {timelines.label: timelines}
+    if not isinstance(timelines, dict) or not timelines or not all(isinstance(t, Timeline) for t in timelines.values()):
+        raise TypeError("timelines must be a Timeline or a non-empty dict of label -> Timeline")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    first = next(iter(timelines.values()))
+    for label, tl in timelines.items():
+        (line,) = ax.plot(range(len(tl)), tl.rolling, label=label, lw=1.4)
+        if show_log:
+            for kind, marker in MARKS.items():
+                at = [e.at for e in tl.log if e.kind == kind and 0 < e.at <= len(tl)]
+                if at:
+                    ax.plot(at, tl.rolling[[a - 1 for a in at]], marker, color=line.get_color(), ms=9, mew=1.5)
+    for d in first.drift_at:
+        ax.axvspan(d, d + max(len(first) // 100, 1), color="tab:red", alpha=0.25, lw=0)
+        ax.annotate("drift", (d, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
+                    textcoords="offset points", color="tab:red")
+    name = metric_name or type(first.metric).__name__
+    ax.set_xlabel("events since deployment")
+    ax.set_ylabel(f"rolling {name}")
+    if title:
+        ax.set_title(title)
+    if len(timelines) > 1:
+        ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax

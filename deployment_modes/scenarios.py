@@ -1,0 +1,194 @@
+"""Scenarios: an initial training set plus a timestamped stream of labelled events.
+
+Every experiment of the course runs on a :class:`Scenario`. The first training is always
+offline, on ``scenario.initial``; iterating the scenario then yields the events that reach
+the deployed model, in time order, as ``(x: dict, y)`` pairs. All generators are offline
+and seeded: the same seed gives the same data, and nothing is downloaded.
+
+Defined in the Batch learning chapter (``book/batch.ipynb``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._checks import positive_int
+
+__all__ = ["Scenario", "house_prices", "drifting_classification", "movie_catalogue"]
+
+
+@dataclass
+class Scenario:
+    """An initial (offline) training set and a stream of labelled events in time order.
+
+    >>> sc = house_prices(seed=0, n_initial=50, n_stream=20)
+    >>> X0, y0 = sc.initial
+    >>> X0.shape, len(sc)
+    ((50, 4), 20)
+    >>> x, y = next(iter(sc))
+    >>> sorted(x)
+    ['age_years', 'area_m2', 'distance_km', 'rooms']
+    """
+
+    name: str
+    task: str
+    X_initial: pd.DataFrame
+    y_initial: np.ndarray
+    X: pd.DataFrame
+    y: np.ndarray
+    times: np.ndarray
+    drift_at: tuple[int, ...] = ()
+    description: str = ""
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if len(self.X) != len(self.y) or len(self.X) != len(self.times):
+            raise ValueError("X, y and times must have one entry per event")
+        if len(self.X_initial) != len(self.y_initial):
+            raise ValueError("X_initial and y_initial must have the same length")
+        if len(self.X) == 0:
+            raise ValueError("the stream is empty: a scenario needs at least one event")
+        if list(self.X.columns) != list(self.X_initial.columns):
+            raise ValueError("X and X_initial must have the same feature columns")
+        if np.any(np.diff(self.times) < 0):
+            raise ValueError("times must be non-decreasing: the stream is not in time order")
+
+    @property
+    def initial(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The data of the first, offline training: ``(X, y)``."""
+        return self.X_initial, self.y_initial
+
+    @property
+    def features(self) -> list[str]:
+        """The names of the features, in column order."""
+        return list(self.X.columns)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __iter__(self):
+        columns = self.features
+        for row, target in zip(self.X.itertuples(index=False, name=None), self.y):
+            yield dict(zip(columns, row)), _scalar(target)
+
+    def head(self, n: int) -> Scenario:
+        """The same scenario with only its first ``n`` stream events."""
+        n = positive_int(n, "n")
+        drift = tuple(d for d in self.drift_at if d < n)
+        return Scenario(self.name, self.task, self.X_initial, self.y_initial, self.X.iloc[:n],
+                        self.y[:n], self.times[:n], drift, self.description, dict(self.info))
+
+
+def _scalar(value):
+    """numpy scalars as plain Python values, so that events serialise and compare simply."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _split(name, task, X, y, times, n_initial, **kwargs) -> Scenario:
+    return Scenario(name, task, X.iloc[:n_initial].reset_index(drop=True), y[:n_initial],
+                    X.iloc[n_initial:].reset_index(drop=True), y[n_initial:], times[n_initial:],
+                    **kwargs)
+
+
+def house_prices(seed: int = 0, n_initial: int = 1000, n_stream: int = 4000,
+                 inflation_per_year: float = 0.03, events_per_day: float = 5.0) -> Scenario:
+    """Synthetic house sales: a regression whose prices change slowly (a stable problem).
+
+    Price in thousands of euros from area, rooms, age and distance to the centre, with
+    ``inflation_per_year`` of slow drift. ``times`` are days since deployment.
+
+    >>> sc = house_prices(seed=1, n_initial=10, n_stream=5)
+    >>> round(float(sc.y_initial.mean()), 1) > 0
+    True
+    """
+    n_initial, n_stream = positive_int(n_initial, "n_initial"), positive_int(n_stream, "n_stream")
+    rng = np.random.default_rng(seed)
+    n = n_initial + n_stream
+    area = rng.lognormal(np.log(85), 0.35, n).clip(25, 400)
+    rooms = np.maximum(1, np.round(area / 28 + rng.normal(0, 0.7, n)))
+    age = rng.uniform(0, 80, n)
+    distance = rng.gamma(2.0, 4.0, n).clip(0.3, 40)
+    days = np.sort(rng.uniform(-n_initial, n_stream, n)) / events_per_day
+    level = (1 + inflation_per_year) ** (days / 365)
+    price = 3.2 * area * (1 - 0.003 * age) * np.exp(-0.025 * distance) + 8 * rooms
+    price = price * level * rng.lognormal(0, 0.08, n)
+    X = pd.DataFrame({"area_m2": area.round(1), "rooms": rooms, "age_years": age.round(1),
+                      "distance_km": distance.round(2)})
+    return _split("house prices", "regression", X, price.round(1), days, n_initial,
+                  description="Synthetic house sales, price in k EUR, slow inflation.",
+                  info={"inflation_per_year": inflation_per_year, "unit": "k EUR"})
+
+
+def drifting_classification(seed: int = 0, n_initial: int = 1000, n_stream: int = 4000,
+                            drift_at: int = 2000, width: int = 50, noise: float = 0.05) -> Scenario:
+    """A binary classification stream whose concept changes at stream position ``drift_at``.
+
+    Built from river's rotating-hyperplane generator: before the drift the label is one random
+    hyperplane, after it another (over ``width`` events). A model trained before the drift goes
+    stale after it.
+
+    >>> sc = drifting_classification(seed=0, n_initial=20, n_stream=30, drift_at=10)
+    >>> sc.drift_at, sc.task
+    ((10,), 'classification')
+    """
+    from river.datasets import synth
+
+    n_initial, n_stream = positive_int(n_initial, "n_initial"), positive_int(n_stream, "n_stream")
+    drift_at, width = positive_int(drift_at, "drift_at"), positive_int(width, "width")
+    if drift_at >= n_stream:
+        raise ValueError(f"drift_at must be inside the stream (< n_stream={n_stream}), got {drift_at}")
+    percent = 100 * noise
+    stream = synth.ConceptDriftStream(
+        stream=synth.Hyperplane(seed=2 * seed + 1, n_features=4, noise_percentage=noise),
+        drift_stream=synth.Hyperplane(seed=2 * seed + 2, n_features=4, noise_percentage=noise),
+        position=n_initial + drift_at, width=max(width, 10), seed=seed)
+    rows = list(itertools.islice(stream, n_initial + n_stream))
+    X = pd.DataFrame([x for x, _ in rows]).rename(columns=lambda c: f"x{c}")
+    y = np.array([int(label) for _, label in rows])
+    times = np.arange(n_initial + n_stream, dtype=float) - n_initial
+    return _split("drifting classification", "classification", X, y, times, n_initial,
+                  drift_at=(drift_at,),
+                  description=f"Rotating hyperplane, {percent:g}% label noise, concept change at event {drift_at}.",
+                  info={"width": width, "noise": noise})
+
+
+def movie_catalogue(seed: int = 0, n_titles: int = 1000, n_new: int = 100, n_genres: int = 10,
+                    n_initial: int = 5000, n_stream: int = 10000, events_per_day: int = 250) -> Scenario:
+    """A streaming service: ``n_titles`` titles at deploy time, ``n_new`` released afterwards.
+
+    Each event is a user of a favourite ``genre`` watching a title on a given ``day``;
+    ``y`` is the title's id. New titles (ids ``n_titles`` and up) are released during the
+    first half of the stream and are popular for a few weeks after release, as new releases are.
+
+    >>> sc = movie_catalogue(seed=0, n_titles=50, n_new=5, n_initial=200, n_stream=300)
+    >>> sc.features, len(sc.info["new_titles"])
+    (['day', 'genre'], 5)
+    """
+    for value, name in [(n_titles, "n_titles"), (n_new, "n_new"), (n_genres, "n_genres"),
+                        (n_initial, "n_initial"), (n_stream, "n_stream"), (events_per_day, "events_per_day")]:
+        positive_int(value, name)
+    rng = np.random.default_rng(seed)
+    total = n_titles + n_new
+    genre_of = rng.integers(0, n_genres, total)
+    appeal = rng.pareto(1.2, total) + 1.0  # a Zipf-like long tail of popularity
+    stream_days = n_stream / events_per_day
+    release = np.concatenate([rng.uniform(-365, -n_initial / events_per_day, n_titles),
+                              np.sort(rng.uniform(0, stream_days / 2, n_new))])
+    n = n_initial + n_stream
+    days = (np.arange(n) - n_initial) / events_per_day
+    user_genre = rng.integers(0, n_genres, n)
+    titles = np.empty(n, dtype=int)
+    for i, (day, genre) in enumerate(zip(days, user_genre)):
+        age = day - release
+        weight = np.where(age >= 0, appeal * (1 + 30 * np.exp(-np.maximum(age, 0) / 10)), 0.0)
+        weight = weight * np.where(genre_of == genre, 8.0, 1.0)
+        titles[i] = rng.choice(total, p=weight / weight.sum())
+    X = pd.DataFrame({"day": days.round(4), "genre": user_genre})
+    return _split("movie catalogue", "recommendation", X, titles, days, n_initial,
+                  description=f"{n_titles} titles at deploy time, {n_new} released after it.",
+                  info={"new_titles": np.arange(n_titles, total), "release_day": release,
+                        "title_genre": genre_of, "n_titles": n_titles})

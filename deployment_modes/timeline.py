@@ -1,0 +1,180 @@
+"""The shared timeline: ``simulate`` walks a stream test-then-train and records what happened.
+
+Prequential evaluation: for each event the deployment first predicts, then the label is
+revealed to it with ``learn_one``. The returned :class:`Timeline` holds, per event, the truth,
+the prediction, the model version and a rolling metric; and the deployment's own log
+(retrains with their rows and compute seconds, drift alarms, rollbacks...).
+
+Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses it.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from river import utils
+
+from ._checks import has_method, positive_int
+from .scenarios import Scenario
+
+__all__ = ["Deployment", "LogEntry", "Timeline", "simulate", "compare"]
+
+
+@runtime_checkable
+class Deployment(Protocol):
+    """How a deployed model treats new data. The first training is always offline."""
+
+    model_version: int
+    log: list
+
+    def fit_initial(self, X, y) -> None: ...
+
+    def predict_one(self, x: dict) -> Any: ...
+
+    def learn_one(self, x: dict, y) -> None: ...
+
+
+@dataclass
+class LogEntry:
+    """Something a deployment did at stream position ``at`` (a retrain, an alarm, a rollback...).
+
+    ``seconds`` is the compute it took and ``rows`` the data it used, where that applies.
+    """
+
+    at: int
+    kind: str
+    rows: int = 0
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class Timeline:
+    """What happened to one deployment on one stream. Built by :func:`simulate`."""
+
+    label: str
+    y_true: list
+    y_pred: list
+    model_version: np.ndarray
+    rolling: np.ndarray
+    times: np.ndarray
+    metric: Any
+    log: list = field(default_factory=list)
+    drift_at: tuple = ()
+    predict_seconds: float = 0.0
+    learn_seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        """The metric over the whole stream."""
+        return self.metric.get()
+
+    def __len__(self) -> int:
+        return len(self.y_true)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per event: time, y_true, y_pred, model_version and the rolling metric."""
+        return pd.DataFrame({"time": self.times, "y_true": self.y_true, "y_pred": self.y_pred,
+                             "model_version": self.model_version, "rolling": self.rolling})
+
+    def entries(self, kind: str | None = None) -> pd.DataFrame:
+        """The deployment's log as a table, optionally only the entries of one ``kind``."""
+        rows = [vars(e) for e in self.log if kind is None or e.kind == kind]
+        return pd.DataFrame(rows, columns=["at", "kind", "rows", "seconds", "detail"])
+
+    @property
+    def retrains(self) -> pd.DataFrame:
+        """One row per retrain: at which event, on how many rows, how many compute seconds."""
+        return self.entries("retrain")
+
+    def window_score(self, start: int, stop: int | None = None) -> float:
+        """The metric recomputed on the events ``start:stop`` only."""
+        metric = self.metric.clone()
+        for y, p in zip(self.y_true[start:stop], self.y_pred[start:stop]):
+            if p is not None:
+                metric.update(y, p)
+        return metric.get()
+
+
+def _rolling(metric, window: int):
+    try:
+        return utils.Rolling(type(metric), window_size=window)
+    except TypeError:  # a metric whose constructor needs arguments: roll a fresh copy of it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return utils.Rolling(metric.clone(), window_size=window)
+
+
+def _check_metric(metric) -> None:
+    for method in ("update", "get", "clone"):
+        if not callable(getattr(metric, method, None)):
+            raise TypeError(f"metric must be a river metric (with update/get/clone), got {type(metric).__name__}")
+
+
+def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 200,
+             label: str | None = None) -> Timeline:
+    """Walk ``source`` test-then-train through ``deployment`` and return its :class:`Timeline`.
+
+    If ``source`` is a :class:`~deployment_modes.scenarios.Scenario`, the deployment is first
+    trained offline on ``source.initial``; any other iterable of ``(x, y)`` pairs is streamed
+    to a deployment as it is. ``metric`` is a river metric (it is cloned, never changed);
+    ``window`` is the size of the rolling metric.
+
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> from deployment_modes import BatchDeployment, scenarios
+    >>> sc = scenarios.house_prices(seed=0, n_initial=200, n_stream=300)
+    >>> tl = simulate(sc, BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
+    >>> len(tl), int(tl.model_version[-1])
+    (300, 4)
+    """
+    for method in ("fit_initial", "predict_one", "learn_one"):
+        has_method(deployment, method, "deployment")
+    _check_metric(metric)
+    window = positive_int(window, "window")
+    metric, rolling = metric.clone(), _rolling(metric, window)
+    if isinstance(source, Scenario):
+        deployment.fit_initial(*source.initial)
+        times, drift_at = source.times, source.drift_at
+    elif isinstance(source, Iterable):
+        times, drift_at = None, ()
+    else:
+        raise TypeError(f"source must be a Scenario or an iterable of (x, y), got {type(source).__name__}")
+    use_proba = getattr(metric, "requires_labels", True) is False
+    predict = deployment.predict_proba_one if use_proba else deployment.predict_one
+    y_true, y_pred, versions, rolled = [], [], [], []
+    predict_seconds = learn_seconds = 0.0
+    for x, y in source:
+        start = time.perf_counter()
+        p = predict(x)
+        middle = time.perf_counter()
+        deployment.learn_one(x, y)
+        learn_seconds += time.perf_counter() - middle
+        predict_seconds += middle - start
+        if p is not None and p != {}:
+            metric.update(y, p)
+            rolling.update(y, p)
+            if use_proba:
+                p = max(p, key=p.get)
+        y_true.append(y)
+        y_pred.append(p)
+        versions.append(getattr(deployment, "model_version", 0))
+        rolled.append(rolling.get())
+    if not y_true:
+        raise ValueError("source is empty: the stream must have at least one event")
+    n = len(y_true)
+    return Timeline(label or type(deployment).__name__, y_true, y_pred, np.array(versions),
+                    np.array(rolled, dtype=float), np.arange(n, dtype=float) if times is None else np.asarray(times),
+                    metric, list(getattr(deployment, "log", [])), tuple(drift_at), predict_seconds, learn_seconds)
+
+
+def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str, Timeline]:
+    """Simulate several deployments on one scenario: ``{name: Timeline}`` with the same metric."""
+    if not isinstance(deployments, dict) or not deployments:
+        raise TypeError("deployments must be a non-empty dict of name -> deployment")
+    return {name: simulate(scenario, dep, metric, label=name, **kwargs) for name, dep in deployments.items()}

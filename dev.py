@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Set up the course in ./.venv and build or check it. Needs only Python 3.11+.
+
+    python3 dev.py book [jupyter-book options]   build the HTML book into _build/html
+    python3 dev.py test [pytest options]         run every test: package, doctests, notebooks
+    python3 dev.py serve [--port 8000]           serve _build/html on http://127.0.0.1:8000
+
+The first call creates .venv and installs the pinned set (constraints.txt); later calls find
+the stamp .venv/.installed matching the install files and install nothing (no network).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed"
+INSTALL_FILES = ["pyproject.toml", "constraints.txt"]
+
+
+def _install_key() -> str:
+    digest = hashlib.sha256()
+    for name in INSTALL_FILES:
+        path = ROOT / name
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+def run(*args, **kwargs) -> None:
+    """Run a command inside the environment (its bin first on PATH); stop on failure."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(VENV))
+    env.pop("PYTHONPATH", None)
+    code = subprocess.call([str(a) for a in args], cwd=ROOT, env=env, **kwargs)
+    if code:
+        sys.exit(code)
+
+
+def ensure_env() -> None:
+    """Create .venv and install the course into it, unless the stamp says it is done."""
+    key = _install_key()
+    if STAMP.exists() and STAMP.read_text().strip() == key:
+        return
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
+    print(f"setting up {VENV} (once; later runs reuse it)", flush=True)
+    if not (BIN / "python").exists():
+        venv.create(VENV, with_pip=True)
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "-c", ROOT / "constraints.txt", "-e", f"{ROOT}[all]")
+    STAMP.write_text(key)
+
+
+def book(args: list[str]) -> None:
+    run(BIN / "jupyter-book", "build", ".", *args)
+    print(f"the book is in {ROOT / '_build' / 'html'}; open _build/html/index.html or run: python3 dev.py serve")
+
+
+def test(args: list[str]) -> None:
+    run(BIN / "python", "-m", "pytest", "--nbval-lax", "--nbval-cell-timeout=600", *args)
+
+
+def serve(args: list[str]) -> None:
+    port = args[args.index("--port") + 1] if "--port" in args else "8000"
+    print(f"serving the book on http://127.0.0.1:{port}/ (Ctrl-C to stop)", flush=True)
+    run(BIN / "python", "-m", "http.server", port, "--bind", "127.0.0.1", "--directory", ROOT / "_build" / "html")
+
+
+COMMANDS = {"book": book, "test": test, "serve": serve}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    ensure_env()
+    COMMANDS[sys.argv[1]](sys.argv[2:])

@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+from river import drift, metrics
+from sklearn.linear_model import LogisticRegression, Ridge
+
+import deployment_modes as dm
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return dm.scenarios.house_prices(seed=2, n_initial=120, n_stream=230)
+
+
+def test_prediction_comes_from_initial_data_plus_events_before_the_last_retrain(scenario):
+    k = 50
+    tl = dm.simulate(scenario, dm.BatchDeployment(Ridge(), retrain_every=k), metrics.MAE())
+    X0, y0 = scenario.initial
+    for i in [0, 1, 49, 50, 51, 99, 100, 149, 229]:
+        cut = k * (i // k)
+        X = np.vstack([X0.to_numpy(), scenario.X.iloc[:cut].to_numpy()])
+        y = np.concatenate([y0, scenario.y[:cut]])
+        by_hand = Ridge().fit(X, y).predict(scenario.X.iloc[[i]].to_numpy())[0]
+        assert tl.y_pred[i] == pytest.approx(by_hand, rel=1e-12)
+        assert tl.model_version[i] == 1 + (i + 1) // k
+
+
+def test_model_is_static_between_retrains(scenario):
+    dep = dm.BatchDeployment(Ridge(), retrain_every=100)
+    dep.fit_initial(*scenario.initial)
+    x = next(iter(scenario))[0]
+    first, model = dep.predict_one(x), dep.model
+    for xi, yi in list(scenario)[:99]:
+        dep.learn_one(xi, yi)
+    assert dep.model is model and dep.predict_one(x) == first and dep.model_version == 1
+    dep.learn_one(*list(scenario)[99])
+    assert dep.model is not model and dep.model_version == 2
+
+
+def test_retrains_record_rows_and_compute(scenario):
+    tl = dm.simulate(scenario, dm.BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
+    r = tl.retrains
+    assert list(r["at"]) == [100, 200] and list(r["rows"]) == [220, 320]
+    assert (r["seconds"] > 0).all()
+    assert tl.entries("train")["rows"].tolist() == [120]
+
+
+def test_sliding_window_keeps_only_the_last_rows(scenario):
+    dep = dm.BatchDeployment(Ridge(), retrain_every=100, window=80)
+    tl = dm.simulate(scenario, dep, metrics.MAE())
+    assert list(tl.retrains["rows"]) == [80, 80]
+    X, y = dep.training_data()
+    np.testing.assert_array_equal(y, scenario.y[-80:])
+
+
+def test_static_deployment_never_retrains(scenario):
+    tl = dm.simulate(scenario, dm.BatchDeployment(Ridge()), metrics.MAE())
+    assert tl.retrains.empty and set(tl.model_version) == {1}
+
+
+def test_period_retrains_when_time_crosses_a_boundary():
+    sc = dm.scenarios.movie_catalogue(n_titles=30, n_new=3, n_initial=300, n_stream=1000, events_per_day=100)
+    dep = dm.BatchDeployment(dm.TrendingRecommender(k=3), period=2.0, time_feature="day")
+    tl = dm.simulate(sc, dep, dm.HitRate())
+    # the first event of days 2, 4, 6 and 8 (positions 200, 400...) triggers a retrain that includes it
+    assert list(tl.retrains["at"]) == [201, 401, 601, 801]
+
+
+def test_drift_trigger_retrains_after_the_drift():
+    sc = dm.scenarios.drifting_classification(n_initial=500, n_stream=2000, drift_at=1000)
+    dep = dm.BatchDeployment(LogisticRegression(), trigger=drift.ADWIN(), window=400)
+    tl = dm.simulate(sc, dep, metrics.Accuracy())
+    assert len(tl.retrains) >= 1 and tl.retrains["at"].min() > 1000
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"retrain_every": 0}, ValueError, "retrain_every"),
+    ({"retrain_every": -5}, ValueError, "retrain_every"),
+    ({"retrain_every": "often"}, TypeError, "retrain_every"),
+    ({"window": 0}, ValueError, "window"),
+    ({"period": 7}, ValueError, "period"),
+    ({"trigger": object()}, TypeError, "trigger"),
+])
+def test_bad_settings_name_the_argument(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        dm.BatchDeployment(Ridge(), **kwargs)
+
+
+def test_an_estimator_without_fit_is_refused():
+    with pytest.raises(TypeError, match="estimator"):
+        dm.BatchDeployment(object())
+
+
+def test_bad_events_give_clear_errors_and_leave_the_deployment_unchanged(scenario):
+    dep = dm.BatchDeployment(Ridge(), retrain_every=2)
+    dep.fit_initial(*scenario.initial)
+    x, y = next(iter(scenario))
+    cases = [({**x, "pool": 1.0}, y, ValueError, "extra"), ({k: v for k, v in x.items() if k != "rooms"}, y, ValueError, "missing"),
+             ({**x, "rooms": float("nan")}, y, ValueError, "rooms"), ({**x, "rooms": "three"}, y, TypeError, "rooms"),
+             (x, "cheap", TypeError, "y"), (x, float("inf"), ValueError, "y"), ([1, 2], y, TypeError, "x")]
+    for bad_x, bad_y, error, match in cases:
+        with pytest.raises(error, match=match):
+            dep.learn_one(bad_x, bad_y)
+        assert dep.stored_rows == len(scenario.y_initial) and dep.n_seen == 0
+    with pytest.raises(ValueError, match="x has features"):
+        dep.predict_one({"size": 1.0})
+
+
+def test_predict_before_training_says_what_to_do():
+    with pytest.raises(RuntimeError, match="fit_initial"):
+        dm.BatchDeployment(Ridge()).predict_one({"a": 1.0})
+
+
+def test_fit_initial_checks_shapes():
+    dep = dm.BatchDeployment(Ridge())
+    with pytest.raises(ValueError, match="y must have one label per row"):
+        dep.fit_initial([[1.0], [2.0]], [1.0])
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        dep.fit_initial([1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="X must have at least one row"):
+        dep.fit_initial(np.empty((0, 2)), [])
+
+
+def test_recommender_never_recommends_a_title_it_has_not_seen():
+    sc = dm.scenarios.movie_catalogue(n_titles=100, n_new=10, n_initial=1000, n_stream=2000)
+    tl = dm.simulate(sc, dm.BatchDeployment(dm.TrendingRecommender(k=5)), dm.HitRate())
+    assert dm.new_title_share(tl.y_pred, sc.info["new_titles"]).max() == 0

@@ -1,0 +1,120 @@
+import numpy as np
+import pytest
+from river import linear_model, metrics, preprocessing
+from sklearn.linear_model import LogisticRegression, Ridge
+
+import deployment_modes as dm
+
+
+class Echo:
+    """A deployment that predicts the previous label: easy to check by hand."""
+
+    model_version = 1
+    log = []
+
+    def fit_initial(self, X, y):
+        self.last = y[-1]
+
+    def predict_one(self, x):
+        return self.last
+
+    def learn_one(self, x, y):
+        self.last = y
+
+
+def test_prediction_comes_before_the_label_is_revealed():
+    stream = [({"a": 0.0}, 1), ({"a": 0.0}, 2), ({"a": 0.0}, 2), ({"a": 0.0}, 5)]
+    dep = Echo()
+    dep.last = None
+    tl = dm.simulate(stream, dep, metrics.MAE())
+    assert tl.y_pred == [None, 1, 2, 2]
+    assert tl.score == pytest.approx((1 + 0 + 3) / 3)  # the first event had no prediction
+
+
+def test_timeline_frame_and_rolling_metric():
+    sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=500, drift_at=250)
+    tl = dm.simulate(sc, dm.BatchDeployment(LogisticRegression(), retrain_every=100), metrics.Accuracy(), window=50)
+    frame = tl.to_frame()
+    assert list(frame.columns) == ["time", "y_true", "y_pred", "model_version", "rolling"]
+    assert len(frame) == 500
+    last50 = (frame.y_true.iloc[-50:] == frame.y_pred.iloc[-50:]).mean()
+    assert tl.rolling[-1] == pytest.approx(last50)
+    assert tl.window_score(0) == pytest.approx(tl.score)
+    assert tl.drift_at == (250,)
+
+
+def test_the_metric_given_is_not_changed():
+    metric = metrics.MAE()
+    dm.simulate(dm.scenarios.house_prices(n_initial=50, n_stream=50), dm.BatchDeployment(Ridge()), metric)
+    assert metric.get() == 0.0
+
+
+def test_river_model_on_a_plain_stream_matches_a_hand_loop():
+    sc = dm.scenarios.drifting_classification(n_initial=10, n_stream=400, drift_at=200)
+
+    class RiverDeployment:
+        model_version, log = 1, []
+
+        def __init__(self):
+            self.model = preprocessing.StandardScaler() | linear_model.LogisticRegression()
+
+        def fit_initial(self, X, y):
+            pass
+
+        def predict_one(self, x):
+            return self.model.predict_one(x)
+
+        def learn_one(self, x, y):
+            self.model.learn_one(x, y)
+
+    tl = dm.simulate(iter(sc), RiverDeployment(), metrics.Accuracy())
+    model, metric = preprocessing.StandardScaler() | linear_model.LogisticRegression(), metrics.Accuracy()
+    for x, y in sc:
+        metric.update(y, model.predict_one(x))
+        model.learn_one(x, y)
+    assert tl.score == metric.get()
+
+
+def test_compare_runs_every_deployment_on_the_same_scenario():
+    sc = dm.scenarios.house_prices(n_initial=100, n_stream=200)
+    out = dm.compare(sc, {"static": dm.BatchDeployment(Ridge()),
+                          "retrained": dm.BatchDeployment(Ridge(), retrain_every=50)}, metrics.MAE())
+    assert list(out) == ["static", "retrained"]
+    assert out["static"].y_true == out["retrained"].y_true
+    assert len(out["retrained"].retrains) == 4 and out["static"].retrains.empty
+
+
+@pytest.mark.parametrize("args, error, match", [
+    (("not a deployment", metrics.MAE()), TypeError, "deployment"),
+    ((dm.BatchDeployment(Ridge()), "mae"), TypeError, "metric"),
+])
+def test_bad_arguments_name_themselves(args, error, match):
+    sc = dm.scenarios.house_prices(n_initial=20, n_stream=20)
+    with pytest.raises(error, match=match):
+        dm.simulate(sc, *args)
+
+
+def test_an_empty_stream_is_refused():
+    dep = Echo()
+    with pytest.raises(ValueError, match="empty"):
+        dm.simulate([], dep, metrics.MAE())
+
+
+def test_window_must_be_positive():
+    sc = dm.scenarios.house_prices(n_initial=20, n_stream=20)
+    with pytest.raises(ValueError, match="window"):
+        dm.simulate(sc, dm.BatchDeployment(Ridge()), metrics.MAE(), window=0)
+
+
+def test_plot_draws_every_timeline_with_labelled_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=300, drift_at=150)
+    tls = dm.compare(sc, {"a": dm.BatchDeployment(LogisticRegression()),
+                          "b": dm.BatchDeployment(LogisticRegression(), retrain_every=100)}, metrics.Accuracy())
+    ax = dm.plots.plot_timeline(tls)
+    assert len(ax.get_legend().get_texts()) == 2
+    assert ax.get_ylabel() == "rolling Accuracy" and ax.get_xlabel() == "events since deployment"
+    with pytest.raises(TypeError, match="timelines"):
+        dm.plots.plot_timeline([1, 2])
