@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
 
 from .batch import BatchDeployment
 from .plots import plot_timeline
@@ -45,7 +44,7 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
             fig, ax = plt.subplots(figsize=(8, 3.2))
             plot_timeline({"static": static, tl.label: tl}, ax=ax)
             ax.set_title(f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})")
-            display(fig)
+            plt.show()  # inside a notebook the inline backend draws it into the Output
             plt.close(fig)
 
     slider.observe(draw, names="value")
