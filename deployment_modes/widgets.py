@@ -40,7 +40,7 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
         tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric,
                       label=f"retrain every {k} events")
         with out:
-            out.clear_output(wait=True)
+            out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
             plot_timeline({"static": static, tl.label: tl}, ax=ax)
             ax.set_title(f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})")
