@@ -11,6 +11,7 @@ Defined in the Decision guide chapter (``book/decision_guide.ipynb``).
 
 from __future__ import annotations
 
+import functools
 import html
 import numbers
 from dataclasses import dataclass, field
@@ -149,6 +150,10 @@ def recommend(*, change: str = "slow", data_gb: float = 1.0, memory_gb: float = 
     return Recommendation(mode, reasons, caveats)
 
 
+def _n_initial(ratio: float) -> int:
+    return int(1000 * min(max(ratio, 1.0), 4.0))
+
+
 def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb: float = 16.0,
                        n_stream: int = 3000, seed: int = 0) -> Scenario:
     """A small drifting-classification scenario that mimics the situation's answers.
@@ -171,7 +176,7 @@ def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb:
     n_stream = positive_int(n_stream, "n_stream")
     if n_stream < 100:
         raise ValueError(f"n_stream must be at least 100 events, got {n_stream}")
-    n_initial = int(1000 * min(max(ratio, 1.0), 4.0))
+    n_initial = _n_initial(ratio)
     drift_at = n_stream // 3 if change == "slow" else n_stream // 2
     width = {"stable": 50, "slow": n_stream // 3, "fast": 50}[change]
     if change == "stable":
@@ -225,24 +230,36 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
     The lines are ``"batch"`` (a logistic regression retrained every ``retrain_every`` events on
     the last 1,000 rows), ``"online"`` and ``"out-of-core, then online"`` (a first training by
     chunks, then one update per event). An out-of-core deployment that stays static between
-    retrains serves like batch: it shares its line (see :func:`line_of`).
+    retrains serves like batch: it shares its line (see :func:`line_of`). The runs are
+    deterministic and cached: the same answers give back the same timelines.
 
     >>> runs = simulate_modes("fast", n_stream=300, retrain_every=100)
     >>> sorted(runs), len(runs["online"])
     (['batch', 'online', 'out-of-core, then online'], 300)
     """
+    from ._checks import positive_int
+
+    change = _choice(change, CHANGE, "change")
+    data_gb, memory_gb = _size(data_gb, "data_gb"), _size(memory_gb, "memory_gb")
+    n_stream, retrain_every = positive_int(n_stream, "n_stream"), positive_int(retrain_every, "retrain_every")
+    n_initial = _n_initial(data_gb / memory_gb)
+    return dict(_simulate_modes(change, n_initial, n_stream, seed, retrain_every))
+
+
+@functools.lru_cache(maxsize=8)
+def _simulate_modes(change, n_initial, n_stream, seed, retrain_every):
+    import sklearn
     from river import metrics
     from sklearn.linear_model import LogisticRegression
 
-    from ._checks import positive_int
     from .batch import BatchDeployment
     from .timeline import compare
 
-    retrain_every = positive_int(retrain_every, "retrain_every")
-    scenario = situation_scenario(change, data_gb=data_gb, memory_gb=memory_gb, n_stream=n_stream, seed=seed)
-    return compare(scenario, {
-        "batch": BatchDeployment(LogisticRegression(), retrain_every=retrain_every, window=1000),
-        "online": _OnlineStandIn(_river_model()),
-        "out-of-core, then online": _OnlineStandIn(_river_model(), chunk=250),
-    }, metrics.Accuracy())
-
+    scenario = situation_scenario(change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed)
+    # the deployments check every event already: skip scikit-learn's per-call re-validation
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        return compare(scenario, {
+            "batch": BatchDeployment(LogisticRegression(), retrain_every=retrain_every, window=1000),
+            "online": _OnlineStandIn(_river_model()),
+            "out-of-core, then online": _OnlineStandIn(_river_model(), chunk=250),
+        }, metrics.Accuracy())
