@@ -14,13 +14,14 @@ import copy
 import math
 import numbers
 import time
+from collections import deque
 
 import numpy as np
 import pandas as pd
 
 from ._checks import has_method, positive_int
 from .batch import as_frame
-from .timeline import LogEntry
+from .timeline import LogEntry, _rolling
 
 __all__ = ["OnlineDeployment"]
 
@@ -127,13 +128,31 @@ class OnlineDeployment:
 
     ``model`` is a river model or a scikit-learn estimator with ``partial_fit`` (``classes``:
     every class label, required by a scikit-learn classifier; ``transform``: an optional stateless
-    feature map for it, see below). The deployment works on its own copy of ``model``, which may
+    feature map for it, see ``_Model``). The deployment works on its own copy of ``model``, which may
     already be trained: ``predict_one`` and ``learn_one`` then work without ``fit_initial``.
 
     ``batch_size``: learn in mini-batches of that many events (river's ``learn_many``, or one
     ``partial_fit`` per batch) instead of one event at a time. A batch step is not a loop of single
     steps: a linear model takes one averaged gradient step per batch, and the served model waits
     for the batch to fill before it changes.
+
+    **Monitoring** (``monitor=True``, implied by any guardrail): the served model's prediction for
+    each revealed event is scored with a rolling ``metric`` over the last ``window`` events
+    (:attr:`rolling`), and its error (0/1, or the absolute error in regression) feeds a river drift
+    ``detector`` (ADWIN by default). A detection is logged as an ``"alarm"``; it is an *upward*
+    alarm when the error went up. The guardrails react to upward alarms only, and are off by default:
+
+    - ``checkpoint_every=k``: every ``k`` events with no alarm standing, a copy of the model is kept
+      (the last two); on an upward alarm the served model is restored from the older one, taken
+      ``k`` to ``2k`` events before the alarm, before the bad events began if the detector is quick
+      (``"rollback"``).
+    - ``pause=m``: on an upward alarm learning stops (``"pause"``); the model keeps serving and being
+      scored, and learning resumes (``"resume"``) when the error of the last ``window // 4`` events is
+      back within ``tolerance`` (relative) of its level before the alarm, or after ``m`` events.
+    - ``gate=g``: a candidate copy learns every event while the served model stays as it is; every
+      ``g`` events the candidate replaces the served model (``"swap"``) only if its prequential error
+      on those events is not larger than the served model's, else it is discarded (``"reject"``)
+      and restarts from the served model.
 
     >>> from river import linear_model
     >>> dep = OnlineDeployment(linear_model.LinearRegression())
@@ -143,23 +162,67 @@ class OnlineDeployment:
     (2, 1, ['train'])
     """
 
-    def __init__(self, model, *, classes=None, transform=None, batch_size: int | None = None):
+    def __init__(self, model, *, classes=None, transform=None, batch_size: int | None = None,
+                 monitor: bool = False, metric=None, window: int = 200, detector=None,
+                 checkpoint_every: int | None = None, pause: int | None = None, gate: int | None = None,
+                 tolerance: float = 0.25):
         if model is None:
             raise TypeError("model must be a river model or a scikit-learn estimator with partial_fit, got None")
         self._initial = copy.deepcopy(model)
         self._model = _Model(copy.deepcopy(model), classes, transform)
         self.batch_size = positive_int(batch_size, "batch_size", allow_none=True)
+        self.window = positive_int(window, "window")
+        self.checkpoint_every = positive_int(checkpoint_every, "checkpoint_every", allow_none=True)
+        self.pause = positive_int(pause, "pause", allow_none=True)
+        self.gate = positive_int(gate, "gate", allow_none=True)
+        if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not tolerance >= 0:
+            raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
+        self.tolerance = float(tolerance)
+        if not isinstance(monitor, bool):
+            raise TypeError(f"monitor must be True or False, got {monitor!r}")
+        self.monitor = monitor or any(v is not None for v in (checkpoint_every, pause, gate))
+        if metric is None:
+            from river import metrics
+
+            metric = metrics.Accuracy() if self._model.classifier else metrics.MAE()
+        for method in ("update", "get", "clone"):
+            has_method(metric, method, "metric")
+        if detector is None:
+            from river import drift
+
+            detector = drift.ADWIN()
+        has_method(detector, "update", "detector")
+        self.metric, self.detector = metric, detector
         self.model_version = 0
         self.log: list[LogEntry] = []
         self.n_seen = 0
         self._features = None
         self._label_kind = None
+        self._reset_state()
+
+    def _reset_state(self) -> None:
         self._buffer: list = []
+        self._last = None  # (x, prediction) of the last predict, reused by learn_one's monitoring
+        self.rolling = _rolling(self.metric, self.window)
+        self._detector = self.detector.clone()
+        self._errors = deque(maxlen=self.window)
+        self._levels = deque(maxlen=2)  # the error level at the last two checkpoints
+        self._checkpoints = deque(maxlen=2)
+        self.paused_since = None
+        self._baseline = None
+        self._candidate = copy.deepcopy(self._model) if self.gate else None
+        self._gate_errors = [0.0, 0.0]  # served, candidate, since the last gate decision
+        self._gate_n = 0
 
     @property
     def model(self):
         """The served model (river model or scikit-learn estimator)."""
         return self._model.model
+
+    @property
+    def paused(self) -> bool:
+        """Whether learning is paused because an alarm stands."""
+        return self.paused_since is not None
 
     # -- input checks: raise before anything changes -------------------------------------------
     def _check_x(self, x, name: str = "x") -> None:
@@ -216,7 +279,6 @@ class OnlineDeployment:
         fresh = copy.copy(self)
         fresh._model = _Model(copy.deepcopy(self._initial), self._model.classes, self._model.transform)
         fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._label_kind = 0, [], 0, None, None
-        fresh._buffer = []
         for i, (x, target) in enumerate(zip(rows, y)):
             fresh._check_x(x, f"X row {i}")
             target = fresh._check_y(target, f"y[{i}]")
@@ -231,6 +293,7 @@ class OnlineDeployment:
                 step = fresh.batch_size or len(rows)
                 for i in range(0, len(rows), step):
                     fresh._model.learn_many(rows[i:i + step], y[i:i + step])
+        fresh._reset_state()
         fresh.model_version = 1
         fresh.log.append(LogEntry(0, "train", rows=len(rows), seconds=time.perf_counter() - start,
                                   detail=f"version 1, {epochs} epoch(s)"))
@@ -239,25 +302,124 @@ class OnlineDeployment:
     def predict_one(self, x: dict):
         """The served model's prediction for one event (``None`` before it has learned anything)."""
         self._check_x(x)
-        return self._model.predict_one(x)
+        p = self._model.predict_one(x)
+        self._last = (x, p)
+        return p
 
     def predict_proba_one(self, x: dict) -> dict:
         """Class probabilities of the served model for one event, where the model has them."""
         self._check_x(x)
-        return self._model.predict_proba_one(x)
+        proba = self._model.predict_proba_one(x)
+        self._last = (x, max(proba, key=proba.get) if proba else None)
+        return proba
 
     def learn_one(self, x: dict, y) -> None:
-        """Reveal one labelled event: the model learns it (or its mini-batch, when full)."""
+        """Reveal one labelled event: the model learns it (or its mini-batch, when full).
+
+        With monitoring on, the served model's prediction for ``x`` is scored first (the one the
+        last ``predict_one(x)`` returned, if it was for this very event); then the guardrails act.
+        """
         self._check_x(x)
         y = self._check_y(y)
         self._remember(x, y)
+        last, self._last = self._last, None
         self.n_seen += 1
+        if self.monitor:
+            p = last[1] if last is not None and last[0] is x else self._model.predict_one(x)
+            self._watch(x, y, p)
+        if self.paused:
+            return
         self._buffer.append((x, y))
         if self.batch_size is None or len(self._buffer) >= self.batch_size:
             xs, ys = zip(*self._buffer)
             self._buffer = []
-            self._model.learn_many(list(xs), list(ys))
+            learner = self._candidate if self.gate else self._model
+            learner.learn_many(list(xs), list(ys))
+            if not self.gate:
+                self.model_version += 1
+        if self.monitor and self.n_seen % (self.checkpoint_every or self.window) == 0:
+            self._levels.append(self._error_level())
+            if self.checkpoint_every:
+                self._checkpoints.append((self.model_version, copy.deepcopy(self._model)))
+        if self.gate and self._gate_n >= self.gate:
+            self._decide()
+
+    # -- monitoring and guardrails ----------------------------------------------------------------
+    def _error(self, y, p) -> float:
+        if self._model.classifier:
+            return float(p != y)
+        return abs(y - p)
+
+    def _error_level(self, last: int | None = None) -> float:
+        errors = list(self._errors)[-last:] if last else self._errors
+        return sum(errors) / len(errors) if errors else 0.0
+
+    def _watch(self, x, y, p) -> None:
+        if p is None:
+            return
+        self.rolling.update(y, p)
+        error = self._error(y, p)
+        self._errors.append(error)
+        if self.gate:
+            c = self._candidate.predict_one(x)
+            self._gate_errors[0] += error
+            self._gate_errors[1] += self._error(y, c) if c is not None else 1.0 if self._model.classifier else error
+            self._gate_n += 1
+        before = getattr(self._detector, "estimation", None)
+        self._detector.update(error)
+        if self.paused:
+            self._maybe_resume()
+        elif self._detector.drift_detected:
+            after = getattr(self._detector, "estimation", None)
+            up = before is None or after is None or after > before
+            self.log.append(LogEntry(self.n_seen, "alarm", detail=f"error {'up' if up else 'down'}: "
+                                     f"{before if before is None else round(before, 4)} -> "
+                                     f"{after if after is None else round(after, 4)}"))
+            if up:
+                self._on_alarm()
+
+    def _on_alarm(self) -> None:
+        baseline = self._levels[0] if self._levels else self._error_level()
+        if self.checkpoint_every and self._checkpoints:
+            version, saved = self._checkpoints[0]
+            self._model = copy.deepcopy(saved)
+            self._checkpoints.clear()
+            self._checkpoints.append((version, saved))
+            self._buffer = []
+            if self.gate:
+                self._candidate = copy.deepcopy(saved)
+                self._gate_errors, self._gate_n = [0.0, 0.0], 0
+            self._detector = self.detector.clone()
             self.model_version += 1
+            self.log.append(LogEntry(self.n_seen, "rollback", detail=f"to the checkpoint of version {version}"))
+        if self.pause:
+            self.paused_since, self._baseline = self.n_seen, baseline
+            self._buffer = []
+            self.log.append(LogEntry(self.n_seen, "pause", detail=f"error level before the alarm {baseline:.4g}"))
+
+    def _maybe_resume(self) -> None:
+        recent = max(self.window // 4, 1)
+        waited = self.n_seen - self.paused_since
+        back = waited >= recent and self._error_level(recent) <= self._baseline * (1 + self.tolerance) + 1e-12
+        if back or waited >= self.pause:
+            self.paused_since = None
+            self._detector = self.detector.clone()
+            reason = "error back to its level" if back else f"paused for {waited} events"
+            self.log.append(LogEntry(self.n_seen, "resume", detail=reason))
+
+    def _decide(self) -> None:
+        served, candidate = self._gate_errors
+        if candidate <= served:
+            self._model, self._candidate = self._candidate, copy.deepcopy(self._candidate)
+            self.model_version += 1
+            kind = "swap"
+        else:
+            self._candidate = copy.deepcopy(self._model)
+            kind = "reject"
+        self.log.append(LogEntry(self.n_seen, kind, rows=self._gate_n,
+                                 detail=f"errors on the last {self._gate_n} events: served {served:.4g}, "
+                                        f"candidate {candidate:.4g}"))
+        self._gate_errors, self._gate_n = [0.0, 0.0], 0
 
     def __repr__(self) -> str:
         return (f"OnlineDeployment({type(self.model).__name__}, version={self.model_version}, "
