@@ -23,7 +23,7 @@ from ._checks import has_method, positive_int
 from .batch import as_frame
 from .timeline import LogEntry, _rolling
 
-__all__ = ["OnlineDeployment"]
+__all__ = ["OnlineDeployment", "events_to_recover", "sgd_model", "sweep_learning_rate"]
 
 
 def _plain(value):
@@ -424,3 +424,82 @@ class OnlineDeployment:
     def __repr__(self) -> str:
         return (f"OnlineDeployment({type(self.model).__name__}, version={self.model_version}, "
                 f"n_seen={self.n_seen})")
+
+
+def events_to_recover(timeline, at: int | None = None, *, tolerance: float = 0.02) -> int | None:
+    """Events after position ``at`` (default: the first drift) until the rolling metric is back.
+
+    "Back" is within ``tolerance`` of the rolling metric just before ``at``, searched from the
+    worst point after ``at``; 0 if it never got worse than that, ``None`` if it never comes back.
+
+    >>> from river import metrics
+    >>> from deployment_modes import scenarios, simulate
+    >>> from river import linear_model
+    >>> sc = scenarios.drifting_classification(n_initial=200, n_stream=1500, drift_at=500)
+    >>> tl = simulate(sc, OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy(), window=100)
+    >>> 0 < events_to_recover(tl) < 1000
+    True
+    """
+    if at is None:
+        if not timeline.drift_at:
+            raise ValueError("at must be given: the timeline has no drift position")
+        at = timeline.drift_at[0]
+    at = positive_int(at, "at")
+    if at >= len(timeline):
+        raise ValueError(f"at must be inside the timeline of {len(timeline)} events, got {at}")
+    rolling = np.nan_to_num(timeline.rolling, nan=0.0)
+    sign = 1.0 if getattr(timeline.metric, "bigger_is_better", True) else -1.0
+    level, after = sign * rolling[at - 1] - tolerance, sign * rolling[at:]
+    worst = int(np.argmin(after))
+    if after[worst] >= level:
+        return 0
+    back = np.nonzero(after[worst:] >= level)[0]
+    return int(worst + back[0]) if len(back) else None
+
+
+def sweep_learning_rate(scenario, rates, *, metric=None, window: int = 200) -> pd.DataFrame:
+    """Online logistic (or linear) regression with plain SGD at each learning rate in ``rates``.
+
+    The trade-off between adapting and forgetting: one row per rate with the score on the
+    1,000 events before the first drift (how well it keeps what it learned), after the drift,
+    and the :func:`events_to_recover` (``window`` is the rolling metric's). Defined in the Online
+    learning chapter.
+
+    >>> from deployment_modes import scenarios
+    >>> sc = scenarios.drifting_classification(n_initial=200, n_stream=1000, drift_at=500)
+    >>> list(sweep_learning_rate(sc, [0.01, 0.5]).columns)
+    ['learning_rate', 'score_before_drift', 'score_after_drift', 'events_to_recover']
+    """
+    from river import metrics
+
+    from .timeline import simulate
+
+    if not scenario.drift_at:
+        raise ValueError("scenario must have a drift (drift_at) to show the trade-off")
+    if not rates:
+        raise ValueError("rates must hold at least one learning rate")
+    drift = scenario.drift_at[0]
+    rows = []
+    for lr in rates:
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
+            raise ValueError(f"rates must be positive numbers, got {lr!r}")
+        tl = simulate(scenario, OnlineDeployment(sgd_model(scenario.task, lr)),
+                      metric or (metrics.Accuracy() if scenario.task == "classification" else metrics.MAE()),
+                      window=window)
+        rows.append({"learning_rate": lr, "score_before_drift": tl.window_score(max(drift - 1000, 0), drift),
+                     "score_after_drift": tl.window_score(drift), "events_to_recover": events_to_recover(tl)})
+    return pd.DataFrame(rows)
+
+
+def sgd_model(task: str, lr: float):
+    """Standard scaling then a river linear model trained by plain SGD at learning rate ``lr``.
+
+    >>> sgd_model("classification", 0.1).steps["LogisticRegression"].optimizer.lr.learning_rate
+    0.1
+    """
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    from river import linear_model, optim, preprocessing
+
+    model = linear_model.LogisticRegression if task == "classification" else linear_model.LinearRegression
+    return preprocessing.StandardScaler() | model(optimizer=optim.SGD(lr))
