@@ -15,12 +15,14 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 from . import decision, plots, scenarios, widgets
 from .batch import BatchDeployment, sweep_retrain_interval
 from .decision import Recommendation, recommend
-from .recommender import HitRate, TrendingRecommender, new_title_share
+from .online import OnlineDeployment
+from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
 from .timeline import Deployment, LogEntry, Timeline, compare, simulate
 
 __version__ = "0.1.0"
 
-__all__ = ["BatchDeployment", "Deployment", "HitRate", "LogEntry", "Recommendation", "Scenario", "Timeline",
-           "TrendingRecommender", "compare", "decision", "new_title_share", "plots", "recommend", "scenarios", "simulate", "widgets",
+__all__ = ["BatchDeployment", "Deployment", "HitRate", "LogEntry", "OnlineDeployment", "Recommendation", "Scenario",
+           "Timeline", "TrendingRecommender", "compare", "decision", "events_until_recommended", "new_title_share",
+           "plots", "recommend", "scenarios", "simulate", "widgets",
            "sweep_retrain_interval"]

@@ -198,31 +198,6 @@ def line_of(mode: str) -> str:
             "out-of-core, then online": "out-of-core, then online"}[mode]
 
 
-class _OnlineStandIn:
-    """Until the online deployment lands: a river model trained offline first, then one event at a time."""
-
-    def __init__(self, model, chunk: int | None = None):
-        self.model, self.chunk, self.model_version, self.log = model, chunk, 0, []
-
-    def fit_initial(self, X, y) -> None:
-        rows = list(zip(X.to_dict("records"), y))
-        for x, t in rows:
-            self.model.learn_one(x, int(t))
-        self.model_version = 1
-
-    def predict_one(self, x):
-        return self.model.predict_one(x)
-
-    def learn_one(self, x, y) -> None:
-        self.model.learn_one(x, y)
-
-
-def _river_model():
-    from river import linear_model, optim, preprocessing
-
-    return preprocessing.StandardScaler() | linear_model.LogisticRegression(optim.SGD(0.05))
-
-
 def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: float = 16.0,
                    n_stream: int = 3000, seed: int = 0, retrain_every: int = 500) -> dict:
     """Run every mode on :func:`situation_scenario` of the answers: ``{line: Timeline}``.
@@ -250,16 +225,16 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
 def _simulate_modes(change, n_initial, n_stream, seed, retrain_every):
     import sklearn
     from river import metrics
-    from sklearn.linear_model import LogisticRegression
 
     from .batch import BatchDeployment
+    from .comparison import LeanLogisticRegression
+    from .online import OnlineDeployment, sgd_model
     from .timeline import compare
 
     scenario = situation_scenario(change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed)
-    # the deployments check every event already: skip scikit-learn's per-call re-validation
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):  # events are checked already
         return compare(scenario, {
-            "batch": BatchDeployment(LogisticRegression(), retrain_every=retrain_every, window=1000),
-            "online": _OnlineStandIn(_river_model()),
-            "out-of-core, then online": _OnlineStandIn(_river_model(), chunk=250),
+            "batch": BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every, window=1000),
+            "online": OnlineDeployment(sgd_model("classification", 0.05)),
+            "out-of-core, then online": OnlineDeployment(sgd_model("classification", 0.05)),
         }, metrics.Accuracy())
