@@ -12,7 +12,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import decision, plots, scenarios, widgets
+from . import comparison, decision, plots, scenarios, widgets
 from .batch import BatchDeployment, sweep_retrain_interval
 from .decision import Recommendation, recommend
 from .online import OnlineDeployment
@@ -23,6 +23,6 @@ from .timeline import Deployment, LogEntry, Timeline, compare, simulate
 __version__ = "0.1.0"
 
 __all__ = ["BatchDeployment", "Deployment", "HitRate", "LogEntry", "OnlineDeployment", "Recommendation", "Scenario",
-           "Timeline", "TrendingRecommender", "compare", "decision", "events_until_recommended", "new_title_share",
+           "Timeline", "TrendingRecommender", "compare", "comparison", "decision", "events_until_recommended", "new_title_share",
            "plots", "recommend", "scenarios", "simulate", "widgets",
            "sweep_retrain_interval"]

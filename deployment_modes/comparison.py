@@ -165,6 +165,14 @@ class Comparison:
             drops[name] = 100 * (_accuracy(self.runs[name].y_pred, truth, span) - _accuracy(tl.y_pred, truth, span))
         return drops
 
+    def true_rolling(self, name: str, *, window: int = 200) -> np.ndarray:
+        """Rolling accuracy of the poisoned run ``name`` against the true (unpoisoned) labels."""
+        if name not in self.poisoned:
+            raise ValueError(f"name must be one of the poisoned runs {sorted(self.poisoned)}, got {name!r}")
+        window = positive_int(window, "window")
+        correct = np.array([p == y for p, y in zip(self.poisoned[name].y_pred, self.scenario.y)], dtype=float)
+        return pd.Series(correct).rolling(window, min_periods=1).mean().to_numpy()
+
     def compute(self) -> pd.DataFrame:
         """Cumulative training compute (rows processed) per event, one column per line."""
         return pd.DataFrame({name: cumulative_compute(tl) for name, tl in self.runs.items()})
@@ -451,3 +459,26 @@ def real_world_examples(seed: int = 0, *, retrain_every: int = 250) -> tuple[pd.
                      f"{retrain_every} days, {stocks['batch, static'].score:.2f} static"},
     ]
     return pd.DataFrame(rows).set_index("example"), {"house prices": houses, "stock trading": stocks}
+
+
+def value_of_freshness(scenario, intervals=(250, 500, 1000, 2000), *, window: int | None = 1000) -> pd.DataFrame:
+    """Accuracy after the drift and compute, for batch retrained every ``k`` events, ``k`` in ``intervals``.
+
+    :func:`~deployment_modes.sweep_retrain_interval` with :class:`LeanLogisticRegression` on the
+    last ``window`` rows (``None``: all the data), one row per interval.
+
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=600, drift_at=300)
+    >>> value_of_freshness(sc, [200, 400], window=300)["retrains"].tolist()
+    [3, 1]
+    """
+    import sklearn
+    from river import metrics
+
+    from .batch import sweep_retrain_interval
+
+    if not intervals or any(k is None for k in intervals):
+        raise ValueError("intervals must be a non-empty list of retrain intervals (events)")
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        return sweep_retrain_interval(scenario, LeanLogisticRegression(), list(intervals), metrics.Accuracy(),
+                                      window=window)
