@@ -32,8 +32,8 @@ class HashedText(TransformerMixin, BaseEstimator):
     """The hashing trick: the words of the text column ``column`` as ``n_features`` hashed counts (L2-normalised).
 
     Stateless: nothing to fit, the same words always land in the same columns, whatever
-    chunk they come in. Accepts a DataFrame chunk, one event ``{"text": ...}`` or a list of
-    events, and returns a sparse matrix (one row per document).
+    chunk they come in. Accepts a DataFrame chunk, one event ``{"text": ...}``, a list of
+    events or a list of texts, and returns a sparse matrix (one row per document).
 
     >>> h = HashedText(n_features=16)
     >>> h.transform({"text": "ba be ba"}).shape, h.transform(pd.DataFrame({"text": ["ba", "be bi"]})).shape
@@ -55,9 +55,11 @@ class HashedText(TransformerMixin, BaseEstimator):
             texts = X[self.column]
         elif isinstance(X, (list, tuple)) and all(isinstance(x, dict) for x in X):
             texts = [x[self.column] for x in X]
+        elif isinstance(X, (list, tuple, pd.Series)) and all(isinstance(x, str) for x in X):
+            texts = X
         else:
-            raise TypeError(f"X must be a DataFrame, a dict or a list of dicts with a {self.column!r} entry, "
-                            f"got {type(X).__name__}")
+            raise TypeError(f"X must be a DataFrame, a dict, a list of dicts with a {self.column!r} entry "
+                            f"or a list of texts, got {type(X).__name__}")
         vectorizer = HashingVectorizer(n_features=positive_int(self.n_features, "n_features"),
                                        alternate_sign=self.alternate_sign)
         return vectorizer.transform(texts)
@@ -244,7 +246,15 @@ class OutOfCoreTrainer:
 
         Returns a :class:`~deployment_modes.OnlineDeployment` around a copy of the model, with
         this trainer's ``classes`` and ``transform``; the model keeps the weights of the
-        out-of-core training (no ``fit_initial`` needed). ``kwargs`` go to the deployment.
+        out-of-core training (no ``fit_initial`` needed: it is version 1, and the deployment's
+        log starts with this training's ``"train"`` entry). ``kwargs`` go to the deployment.
+
+        >>> from sklearn.linear_model import SGDClassifier
+        >>> chunks = [(pd.DataFrame({"x": [0.0, 1.0]}), np.array([0, 1]))] * 3
+        >>> dep = OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(chunks).to_online()
+        >>> dep.learn_one({"x": 1.0}, 1)
+        >>> dep.model_version, [e.kind for e in dep.log]
+        (2, ['train'])
         """
         if self.model is None:
             raise RuntimeError("nothing to deploy yet: call fit(source) first")
@@ -255,9 +265,8 @@ class OutOfCoreTrainer:
         kwargs.setdefault("classes", None if self.classes is None else list(self.classes))
         kwargs.setdefault("transform", self.transform)
         deployment = OnlineDeployment(copy.deepcopy(self.model), **kwargs)
-        log = getattr(deployment, "log", None)
-        if isinstance(log, list):
-            log[:0] = list(self.log)
+        deployment.model_version = 1  # version 1: the out-of-core training, as fit_initial would
+        deployment.log[:0] = list(self.log)
         return deployment
 
 
