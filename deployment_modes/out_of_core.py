@@ -185,6 +185,7 @@ class OutOfCoreTrainer:
     def _record(self, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
                 rss_bytes: int, peak_bytes: int, records: list) -> None:
         seen = (records[-1]["rows_seen"] if records else 0) + rows
+        peak_bytes = max(peak_bytes, int(records[-1]["peak_rss_mb"] * 2**20) if records else 0)
         score = score_model(self.model, *self.holdout, self.transform) if self.holdout else float("nan")
         records.append({"chunk": len(records) + 1, "rows": rows, "rows_seen": seen, "read_seconds": read_seconds,
                         "learn_seconds": learn_seconds, "chunk_mb": nbytes / 2**20, "rss_mb": rss_bytes / 2**20,
@@ -250,9 +251,9 @@ class OutOfCoreTrainer:
         log starts with this training's ``"train"`` entry). ``kwargs`` go to the deployment.
 
         >>> from sklearn.linear_model import SGDClassifier
-        >>> chunks = [(pd.DataFrame({"x": [0.0, 1.0]}), np.array([0, 1]))] * 3
+        >>> chunks = [(np.array([[0.0], [1.0]]), np.array([0, 1]))] * 3
         >>> dep = OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(chunks).to_online()
-        >>> dep.learn_one({"x": 1.0}, 1)
+        >>> dep.learn_one({"x0": 1.0}, 1)
         >>> dep.model_version, [e.kind for e in dep.log]
         (2, ['train'])
         """
