@@ -31,7 +31,7 @@ def read_chunks(path, target: str | None = None, *, chunk_rows: int | None = Non
                 memory_budget: int | None = None, columns: list | None = None, shuffle: bool = False,
                 seed: int = 0, shuffle_buffer: int | None = None, on_bad_rows: str = "raise",
                 progress: bool = False) -> ChunkReader:
-    """Iterate a CSV or Parquet file, or a folder of them, as ``(X, y)`` chunks read from disk.
+    """Iterate a CSV or Parquet file, a folder of them or a list of files, as ``(X, y)`` chunks read from disk.
 
     ``X`` is a DataFrame of the feature ``columns`` (default: every column but ``target``) and
     ``y`` a numpy array of the ``target`` column (``None`` without a target). Chunks have
@@ -57,8 +57,13 @@ def read_chunks(path, target: str | None = None, *, chunk_rows: int | None = Non
 
 
 def _files(path) -> list[Path]:
+    if isinstance(path, (list, tuple)) and path:
+        files = [f for p in path for f in _files(p)]
+        if len({SUFFIXES[f.suffix.lower()] for f in files}) > 1:
+            raise ValueError("path mixes CSV and Parquet files: keep one format")
+        return files
     if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a file or folder path, got {type(path).__name__}")
+        raise TypeError(f"path must be a file or folder path (or a non-empty list of them), got {type(path).__name__}")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"path {str(path)!r} does not exist")
@@ -126,6 +131,7 @@ class ChunkReader:
             raise ValueError("columns is empty: the chunks need at least one feature column")
         self.target, self.columns = target, columns
         self._read = columns + ([target] if target is not None else [])
+        self._parse_skipped = self._value_skipped = 0
         self.schema = self._schema()
         if memory_budget is not None:
             memory_budget = positive_int(memory_budget, "memory_budget")

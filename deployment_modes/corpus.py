@@ -4,6 +4,7 @@ The notes' example of data too big for memory is "training GPT on internet data"
 writes a small stand-in, seeded and offline: documents drawn from a mixture of topics over a
 Zipfian vocabulary of pseudo-words, each labelled with its topic. The default is a few MB, so
 that the chapter runs in seconds; ``n_docs`` scales it (about 4 million documents per GB).
+:func:`write_numeric` is its numeric twin, for measuring reading and memory on plain numbers.
 
 Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 """
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 
 from ._checks import fraction, positive_int
 
-__all__ = ["Corpus", "TOPICS", "vocabulary", "write_corpus"]
+__all__ = ["Corpus", "TOPICS", "vocabulary", "write_corpus", "write_numeric"]
 
 TOPICS = ("sports", "science", "politics", "cooking", "music", "travel", "finance", "health")
 _SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
@@ -150,3 +151,40 @@ def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int
         files.append(path)
     size = sum(p.stat().st_size for p in files[:-1])
     return Corpus(train, files[-1], files[:-1], n_docs, n_test, names, size)
+
+
+def write_numeric(folder, *, n_rows: int = 100_000, n_files: int = 10, n_features: int = 20,
+                  format: str = "parquet", seed: int = 0) -> list:
+    """Write a numeric classification table (``x0..``, label ``y`` in 0/1) as ``n_files`` files.
+
+    The label is the sign of a fixed linear function of the features plus noise. Returns the
+    paths of the files, in order.
+
+    >>> import tempfile
+    >>> [p.name for p in write_numeric(tempfile.mkdtemp(), n_rows=10, n_files=2)]
+    ['part-0.parquet', 'part-1.parquet']
+    """
+    n_rows, n_files = positive_int(n_rows, "n_rows"), positive_int(n_files, "n_files")
+    n_features = positive_int(n_features, "n_features")
+    if n_files > n_rows:
+        raise ValueError(f"n_files ({n_files}) must not exceed n_rows ({n_rows})")
+    if format not in ("parquet", "csv"):
+        raise ValueError(f"format must be 'parquet' or 'csv', got {format!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    weights = np.random.default_rng(12345).normal(size=n_features)
+    bounds = np.linspace(0, n_rows, n_files + 1).astype(int)
+    width = len(str(n_files - 1))
+    paths = []
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        X = rng.normal(size=(b - a, n_features))
+        y = (X @ weights + rng.normal(scale=0.5, size=b - a) > 0).astype(np.int64)
+        table = pa.table({**{f"x{j}": X[:, j] for j in range(n_features)}, "y": y})
+        path = folder / f"part-{i:0{width}d}.{'parquet' if format == 'parquet' else 'csv'}"
+        if format == "parquet":
+            pq.write_table(table, path)
+        else:
+            pcsv.write_csv(table, path)
+        paths.append(path)
+    return paths

@@ -2,10 +2,8 @@
 peak measurements of a function run in a fresh Python process.
 
 A peak measured inside a notebook or a test process says little: that process already holds
-whatever it loaded before. :func:`measure_peak` starts one fresh Python process, which imports
-the function's module once and then runs each call in a forked child of its own (on systems
-without ``fork``, each call gets a fresh process), so every call starts from the same clean
-baseline.
+whatever it loaded before. :func:`measure_peak` runs each call in a fresh Python process of
+its own, so that every call starts from the same clean baseline.
 
 Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 """
@@ -20,6 +18,8 @@ import sys
 
 import psutil
 
+from ._checks import positive_int
+
 __all__ = ["measure_peak", "peak_rss", "rss"]
 
 
@@ -32,12 +32,37 @@ def rss() -> int:
     return psutil.Process().memory_info().rss
 
 
+def _status_peak() -> int | None:
+    """VmHWM from /proc/self/status (Linux), in bytes; None elsewhere."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak() -> bool:
+    """Reset this process's peak RSS to its current RSS (Linux >= 4.0); False where impossible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def peak_rss() -> int:
     """This process's peak resident set size so far, in bytes (its high-water mark).
 
     >>> peak_rss() >= rss()
     True
     """
+    peak = _status_peak()
+    if peak is not None:
+        return max(peak, rss())
     try:
         import resource
 
@@ -61,13 +86,17 @@ def _resolve(name: str):
     return getattr(importlib.import_module(module), attr)
 
 
-def measure_peak(func, runs: list[dict], *, timeout: float = 600) -> list[dict]:
-    """Run ``func(**kwargs)`` for each ``kwargs`` in ``runs`` in a fresh process; report its memory.
+def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processes: int = 2,
+                 timeout: float = 600) -> list[dict]:
+    """Run ``func(**kwargs)`` for each ``kwargs`` in ``runs``, each in a fresh process; report its memory.
 
     ``func`` is a module-level function (or a ``"module:function"`` string) whose arguments
     and result are JSON-serialisable. Returns one dict per run: ``start_mb`` (RSS when the
     call began), ``peak_mb`` (peak RSS during the call, including the baseline),
-    ``growth_mb`` (peak minus start) and the call's ``result``.
+    ``growth_mb`` (peak minus start) and the call's ``result``. ``warmup``: keyword arguments
+    of a first, small call made in each process before its run (and before the peak is
+    reset, on Linux), so that the run starts with the libraries' lazy imports and memory
+    pools in place. ``processes`` runs go at a time.
 
     >>> [r["result"] for r in measure_peak("json:dumps", [{"obj": [1]}, {"obj": None}])]
     ['[1]', 'null']
@@ -75,56 +104,44 @@ def measure_peak(func, runs: list[dict], *, timeout: float = 600) -> list[dict]:
     name = _name(func)
     if not isinstance(runs, (list, tuple)) or not all(isinstance(r, dict) for r in runs):
         raise TypeError("runs must be a list of keyword-argument dicts")
-    payload = json.dumps({"func": name, "runs": list(runs)})
-    done = subprocess.run([sys.executable, "-c", "from deployment_modes.memory import _main; _main()"],
-                          input=payload, capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
-    if done.returncode:
-        raise RuntimeError(f"the measuring process failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    if warmup is not None and not isinstance(warmup, dict):
+        raise TypeError("warmup must be a keyword-argument dict or None")
+    processes = positive_int(processes, "processes")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    command = [sys.executable, "-c", "from deployment_modes.memory import _main; _main()"]
+    reports, running = [None] * len(runs), []
 
+    def finish(index, process):
+        out, err = process.communicate(timeout=timeout)
+        if process.returncode:
+            raise RuntimeError(f"the measuring process failed:\n{err[-2000:]}")
+        reports[index] = json.loads(out.strip().splitlines()[-1])
 
-def _one(func, kwargs) -> dict:
-    start = rss()
-    result = func(**kwargs)
-    peak = max(peak_rss(), rss())
-    return {"start_mb": start / 2**20, "peak_mb": peak / 2**20, "growth_mb": (peak - start) / 2**20,
-            "result": result}
-
-
-def _forked(func, kwargs) -> dict:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run once, report through the pipe, leave without cleanup
-        try:
-            os.close(read)
-            try:
-                report = {"ok": _one(func, kwargs)}
-            except Exception as error:  # noqa: BLE001 - reported to the parent
-                report = {"error": f"{type(error).__name__}: {error}"}
-            os.write(write, json.dumps(report).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    chunks = []
-    while data := os.read(read, 1 << 16):
-        chunks.append(data)
-    os.close(read)
-    os.waitpid(pid, 0)
-    report = json.loads(b"".join(chunks) or b'{"error": "the child process died"}')
-    if "error" in report:
-        raise RuntimeError(report["error"])
-    return report["ok"]
+    try:
+        for index, kwargs in enumerate(runs):
+            if len(running) >= processes:
+                finish(*running.pop(0))
+            job = json.dumps({"func": name, "kwargs": kwargs, "warmup": warmup})
+            process = subprocess.Popen([*command, job], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, env=env)
+            running.append((index, process))
+        while running:
+            finish(*running.pop(0))
+    finally:
+        for _, process in running:
+            process.kill()
+    return reports
 
 
 def _main() -> None:
-    """The measuring process: read the job from stdin, print one JSON list of reports."""
-    job = json.loads(sys.stdin.read())
+    """The measuring process: read one job from the command line, print its JSON report."""
+    job = json.loads(sys.argv[1])
     func = _resolve(job["func"])
-    if hasattr(os, "fork"):
-        reports = [_forked(func, kwargs) for kwargs in job["runs"]]
-    elif len(job["runs"]) == 1:
-        reports = [_one(func, job["runs"][0])]
-    else:  # no fork: one fresh process per run
-        reports = [measure_peak(job["func"], [kwargs])[0] for kwargs in job["runs"]]
-    print(json.dumps(reports))
+    if job.get("warmup") is not None:
+        func(**job["warmup"])
+    reset_peak()
+    start = rss()
+    result = func(**job["kwargs"])
+    peak = peak_rss()
+    print(json.dumps({"start_mb": start / 2**20, "peak_mb": peak / 2**20, "growth_mb": (peak - start) / 2**20,
+                      "result": result}))

@@ -25,11 +25,13 @@ from ._checks import positive_int
 from .memory import peak_rss, rss
 from .timeline import LogEntry
 
-__all__ = ["HashedText", "OutOfCoreTrainer", "learn_chunk", "train_text"]
+__all__ = ["HashedText", "OutOfCoreTrainer", "learn_chunk", "score_model", "train_on_disk"]
 
 
 class HashedText(TransformerMixin, BaseEstimator):
     """The hashing trick: the words of the text column ``column`` as ``n_features`` hashed counts (L2-normalised).
+
+    Words are the whitespace-separated tokens of the text (lower-case it first if needed).
 
     Stateless: nothing to fit, the same words always land in the same columns, whatever
     chunk they come in. Accepts a DataFrame chunk, one event ``{"text": ...}``, a list of
@@ -61,7 +63,7 @@ class HashedText(TransformerMixin, BaseEstimator):
             raise TypeError(f"X must be a DataFrame, a dict, a list of dicts with a {self.column!r} entry "
                             f"or a list of texts, got {type(X).__name__}")
         vectorizer = HashingVectorizer(n_features=positive_int(self.n_features, "n_features"),
-                                       alternate_sign=self.alternate_sign)
+                                       alternate_sign=self.alternate_sign, analyzer=str.split)
         return vectorizer.transform(texts)
 
     __call__ = transform
@@ -179,14 +181,18 @@ class OutOfCoreTrainer:
         self.history = pd.DataFrame()
         self.log: list[LogEntry] = []
 
-    def _fresh(self):
-        return self.estimator.clone() if _is_river(self.estimator) else clone(self.estimator)
+    def _start(self) -> None:
+        """A fresh clone of the estimator; the holdout features computed once (the map is stateless)."""
+        self.model = self.estimator.clone() if _is_river(self.estimator) else clone(self.estimator)
+        if self.holdout is not None:
+            X, y = self.holdout
+            self._holdout = (_apply(self.transform, X), y)
 
     def _record(self, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
                 rss_bytes: int, peak_bytes: int, records: list) -> None:
         seen = (records[-1]["rows_seen"] if records else 0) + rows
         peak_bytes = max(peak_bytes, int(records[-1]["peak_rss_mb"] * 2**20) if records else 0)
-        score = score_model(self.model, *self.holdout, self.transform) if self.holdout else float("nan")
+        score = score_model(self.model, *self._holdout) if self.holdout else float("nan")
         records.append({"chunk": len(records) + 1, "rows": rows, "rows_seen": seen, "read_seconds": read_seconds,
                         "learn_seconds": learn_seconds, "chunk_mb": nbytes / 2**20, "rss_mb": rss_bytes / 2**20,
                         "peak_rss_mb": peak_bytes / 2**20, "score": score})
@@ -213,7 +219,8 @@ class OutOfCoreTrainer:
         if isinstance(source, (str, bytes, dict)) or not isinstance(source, Iterable):
             raise TypeError("source must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target), "
                             f"or a Dask DataFrame; got {type(source).__name__}")
-        self.model, records = self._fresh(), []
+        self._start()
+        records = []
         chunks = iter(source)
         bar = None
         if self.progress:
@@ -271,40 +278,45 @@ class OutOfCoreTrainer:
         return deployment
 
 
-def train_text(path: str, classes: list, target: str = "topic", *, in_memory: bool = False,
-               chunk_rows: int = 2_000, n_features: int = 2**16, test: str | None = None, seed: int = 0) -> dict:
-    """Train a hashed-text SGD classifier on the corpus at ``path``: chunk by chunk, or all at once.
+def train_on_disk(path, classes: list, target: str = "topic", *, text: str | None = "text",
+                  in_memory: bool = False, chunk_rows: int = 2_000, n_features: int = 2**16,
+                  test: str | None = None, seed: int = 0) -> dict:
+    """Train an SGD classifier on the files at ``path``: chunk by chunk, or all at once.
 
-    ``in_memory=True`` is the recipe out-of-core learning replaces: read every file into one
-    DataFrame, hash it all, then learn (the same single pass of SGD). Returns the rows and,
-    given a ``test`` file, the test accuracy. Meant to run under
-    :func:`~deployment_modes.memory.measure_peak` for clean memory figures.
+    ``text`` names the text column (hashed with :class:`HashedText`); ``text=None`` uses
+    the numeric columns as they are. ``in_memory=True`` is the recipe out-of-core learning
+    replaces: read every file into one DataFrame, build all the features, then learn (the
+    same single pass of SGD). Returns the rows and, given a ``test`` file, the test accuracy.
+    Meant to run under :func:`~deployment_modes.memory.measure_peak` for clean memory figures.
 
     >>> import tempfile
     >>> from deployment_modes.corpus import write_corpus
     >>> c = write_corpus(tempfile.mkdtemp(), n_docs=300, n_files=3, n_test=50)
-    >>> train_text(str(c.train), list(c.topics), chunk_rows=100)["rows"]
+    >>> train_on_disk(str(c.train), list(c.topics), chunk_rows=100)["rows"]
     300
     """
     from sklearn.linear_model import SGDClassifier
 
     from .chunks import read_chunks
 
-    reader = read_chunks(path, target, chunk_rows=chunk_rows)
-    transform = HashedText(n_features=n_features)
+    reader = read_chunks(path, target, chunk_rows=chunk_rows, columns=None if text is None else [text])
+    transform = None if text is None else HashedText(text, n_features=n_features)
     estimator = SGDClassifier(random_state=seed)
     if in_memory:
+        import pyarrow.csv as pcsv
         import pyarrow.parquet as pq
 
-        frames = [pq.read_table(f).to_pandas() if f.suffix != ".csv" else pd.read_csv(f) for f in reader.files]
-        data = pd.concat(frames, ignore_index=True)
-        model = learn_chunk(estimator, data, data[target].to_numpy(), classes=classes, transform=transform)
+        tables = [pcsv.read_csv(f) if f.suffix == ".csv" else pq.read_table(f) for f in reader.files]
+        data = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+        del tables
+        model = learn_chunk(estimator, data[reader.columns], data[target].to_numpy(), classes=classes,
+                            transform=transform)
         rows = len(data)
     else:
         trainer = OutOfCoreTrainer(estimator, classes=classes, transform=transform).fit(reader)
         model, rows = trainer.model, int(trainer.history["rows_seen"].iloc[-1])
     result = {"rows": rows}
     if test is not None:
-        X, y = next(iter(read_chunks(test, target, chunk_rows=1_000_000)))
+        X, y = next(iter(read_chunks(test, target, chunk_rows=10_000_000, columns=reader.columns)))
         result["accuracy"] = score_model(model, X, y, transform)
     return result

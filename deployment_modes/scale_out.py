@@ -69,7 +69,8 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
     else:
         raise TypeError(f"scheduler must be a Client, a cluster, an address or None, got {type(scheduler).__name__}")
     try:
-        trainer.model, records = trainer._fresh(), []
+        trainer._start()
+        records = []
         parts = frame.to_delayed()
         model = trainer.model
         upcoming = client.compute(parts[0]) if parts else None
