@@ -181,26 +181,26 @@ class OutOfCoreTrainer:
         self.history = pd.DataFrame()
         self.log: list[LogEntry] = []
 
-    def _start(self) -> None:
+    def _start(self):
         """A fresh clone of the estimator; the holdout features computed once (the map is stateless)."""
-        self.model = self.estimator.clone() if _is_river(self.estimator) else clone(self.estimator)
         if self.holdout is not None:
             X, y = self.holdout
             self._holdout = (_apply(self.transform, X), y)
+        return self.estimator.clone() if _is_river(self.estimator) else clone(self.estimator)
 
-    def _record(self, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
+    def _record(self, model, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
                 rss_bytes: int, peak_bytes: int, records: list) -> None:
         seen = (records[-1]["rows_seen"] if records else 0) + rows
         peak_bytes = max(peak_bytes, int(records[-1]["peak_rss_mb"] * 2**20) if records else 0)
-        score = score_model(self.model, *self._holdout) if self.holdout else float("nan")
+        score = score_model(model, *self._holdout) if self.holdout else float("nan")
         records.append({"chunk": len(records) + 1, "rows": rows, "rows_seen": seen, "read_seconds": read_seconds,
                         "learn_seconds": learn_seconds, "chunk_mb": nbytes / 2**20, "rss_mb": rss_bytes / 2**20,
                         "peak_rss_mb": peak_bytes / 2**20, "score": score})
 
-    def _finish(self, records: list) -> OutOfCoreTrainer:
+    def _finish(self, model, records: list) -> OutOfCoreTrainer:
         if not records:
             raise ValueError("source is empty: no chunk to learn from")
-        self.history = pd.DataFrame(records)
+        self.model, self.history = model, pd.DataFrame(records)  # only a finished training replaces the model
         seconds = float(self.history["read_seconds"].sum() + self.history["learn_seconds"].sum())
         self.log = [LogEntry(0, "train", rows=int(self.history["rows_seen"].iloc[-1]), seconds=seconds,
                              detail=f"out-of-core, {len(records)} chunks")]
@@ -219,8 +219,7 @@ class OutOfCoreTrainer:
         if isinstance(source, (str, bytes, dict)) or not isinstance(source, Iterable):
             raise TypeError("source must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target), "
                             f"or a Dask DataFrame; got {type(source).__name__}")
-        self._start()
-        records = []
+        model, records = self._start(), []
         chunks = iter(source)
         bar = None
         if self.progress:
@@ -238,16 +237,16 @@ class OutOfCoreTrainer:
                 X, y = chunk
                 read = time.perf_counter()
                 Xt = _apply(self.transform, X)
-                learn_chunk(self.model, Xt, y, classes=self.classes)
+                learn_chunk(model, Xt, y, classes=self.classes)
                 done = time.perf_counter()
-                self._record(len(y) if y is not None else Xt.shape[0], read - start, done - read,
+                self._record(model, len(y) if y is not None else Xt.shape[0], read - start, done - read,
                              _nbytes(X, Xt), rss(), peak_rss(), records)
                 if bar is not None:
                     bar.update(records[-1]["rows"])
         finally:
             if bar is not None:
                 bar.close()
-        return self._finish(records)
+        return self._finish(model, records)
 
     def to_online(self, **kwargs):
         """Deploy the trained model as an online deployment that keeps learning from the stream.

@@ -69,10 +69,8 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
     else:
         raise TypeError(f"scheduler must be a Client, a cluster, an address or None, got {type(scheduler).__name__}")
     try:
-        trainer._start()
-        records = []
+        model, records = trainer._start(), []
         parts = frame.to_delayed()
-        model = trainer.model
         upcoming = client.compute(parts[0]) if parts else None
         for i in range(len(parts)):
             start = time.perf_counter()
@@ -81,11 +79,10 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
                 upcoming = client.compute(parts[i + 1])
             step = client.submit(_learn_partition, model, part, target, trainer.classes, trainer.transform, pure=False)
             model, rows, learn_seconds, nbytes, rss_bytes, peak_bytes = step.result()
-            trainer.model = model
             wall = time.perf_counter() - start
-            trainer._record(rows, max(wall - learn_seconds, 0.0), learn_seconds, nbytes, rss_bytes, peak_bytes, records)
+            trainer._record(model, rows, max(wall - learn_seconds, 0.0), learn_seconds, nbytes, rss_bytes, peak_bytes, records)
             del part, step
-        return trainer._finish(records)
+        return trainer._finish(model, records)
     finally:
         if scheduler is None or not isinstance(scheduler, Client):
             client.close()
