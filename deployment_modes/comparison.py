@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from ._checks import positive_int
 
 from .online import events_to_recover
 from .timeline import Timeline
 
-__all__ = ["AlarmThenCollect", "Comparison", "LINES", "LeanLogisticRegression", "MOVING_PARTS", "cumulative_compute",
-           "run_comparison"]
+__all__ = ["AlarmThenCollect", "Comparison", "LINES", "LeanLogisticRegression", "LeanSGDClassifier", "MOVING_PARTS",
+           "cumulative_compute", "real_world_examples", "run_comparison", "value_of_freshness"]
 
 #: The lines of the comparison, in the order of the table's columns.
 LINES = ("batch", "batch, drift-triggered", "online", "out-of-core, then online")
@@ -44,17 +44,11 @@ MOVING_PARTS = {
 }
 
 
-class LeanLogisticRegression(LogisticRegression):
-    """scikit-learn's ``LogisticRegression`` whose ``predict`` is one matrix product.
+class _LeanPredict:
+    """``predict`` of a linear classifier as one matrix product, without scikit-learn's per-call checks.
 
-    The same predictions, without scikit-learn's per-call input checks: a deployment predicting
-    one event at a time has checked the event already, and the checks cost far more than the
-    product. Fitting is unchanged.
-
-    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
-    >>> lean = LeanLogisticRegression().fit(X, y)
-    >>> lean.predict(X).tolist() == LogisticRegression().fit(X, y).predict(X).tolist()
-    True
+    A deployment predicting one event at a time has checked the event already, and the checks
+    cost far more than the product. The predictions are the same; fitting is unchanged.
     """
 
     def predict(self, X):
@@ -62,6 +56,26 @@ class LeanLogisticRegression(LogisticRegression):
         if scores.shape[1] == 1:
             return self.classes_[(scores[:, 0] > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+class LeanLogisticRegression(_LeanPredict, LogisticRegression):
+    """scikit-learn's ``LogisticRegression`` whose ``predict`` is one matrix product (same predictions).
+
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> lean = LeanLogisticRegression().fit(X, y)
+    >>> lean.predict(X).tolist() == LogisticRegression().fit(X, y).predict(X).tolist()
+    True
+    """
+
+
+class LeanSGDClassifier(_LeanPredict, SGDClassifier):
+    """scikit-learn's ``SGDClassifier`` whose ``predict`` is one matrix product (same predictions).
+
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> lean = LeanSGDClassifier(random_state=0).fit(X, y)
+    >>> lean.predict(X).tolist() == SGDClassifier(random_state=0).fit(X, y).predict(X).tolist()
+    True
+    """
 
 
 class AlarmThenCollect:
@@ -112,10 +126,12 @@ def _check_timeline(timeline) -> Timeline:
 
 
 def cumulative_compute(timeline) -> np.ndarray:
-    """Rows processed by training up to each event: every (re)fit's rows, plus one per in-place update.
+    """Rows processed by training up to each event: every (re)fit's rows, plus each in-place update's.
 
-    A batch retrain from scratch counts all the rows it fits; an online update counts one row.
-    The first, offline training counts at the first event.
+    A batch retrain from scratch counts all the rows it fits. An online update counts the events
+    it learned: one per event, or a mini-batch's worth when it learns in mini-batches (an in-place
+    version change covers the events since the previous one). The first, offline training counts
+    at the first event.
 
     >>> import deployment_modes as dm
     >>> from river import metrics
@@ -127,15 +143,18 @@ def cumulative_compute(timeline) -> np.ndarray:
     timeline = _check_timeline(timeline)
     n = len(timeline)
     rows = np.zeros(n, dtype=np.int64)
-    fitted = np.zeros(n, dtype=bool)
+    refit = np.zeros(n, dtype=bool)
     for entry in timeline.log:
         if entry.kind in ("train", "retrain"):
             at = min(max(entry.at, 1), n) - 1
             rows[at] += entry.rows
-            fitted[at] |= entry.kind == "retrain"
+            refit[at] |= entry.kind == "retrain"
     version = np.asarray(timeline.model_version, dtype=np.int64)
-    steps = np.diff(np.concatenate([[version[0] - (1 if len(version) and version[0] > 1 else 0)], version]))
-    rows += np.where(fitted, 0, np.clip(steps, 0, None))
+    before = np.concatenate([[1], version[:-1]])
+    last = -1
+    for i in np.flatnonzero((version > before) & ~refit):
+        rows[i] += i - last
+        last = i
     return np.cumsum(rows)
 
 
@@ -230,7 +249,8 @@ class Comparison:
                                             f"{c['memory held at the end (MB)']:.2f} MB held at the end"),
                 "how the model is updated": cell(name, "retrained from scratch, periodically" if name == "batch" else
                                                  ("retrained when a drift alarm fires" if batchy else
-                                                  "updated in place with every event"),
+                                                  ("updated in place, every few events" if "core" in name else
+                                                   "updated in place with every event")),
                                                  f"{int(c['retrains'])} retrains, {int(c['model versions']):,} versions"),
                 "downtime": self._downtime_cell(name),
                 "memory usage": cell(name, "grows with the data" if batchy else "bounded",
@@ -306,7 +326,7 @@ def _memory(scenario, make_batch, make_online, chunk_mb) -> pd.DataFrame:
     return frame[list(LINES)]
 
 
-def _out_of_core(scenario, directory, chunk_rows: int, make_model):
+def _out_of_core(scenario, directory, chunk_rows: int, make_model, batch_size: int):
     """Write the initial data (and, for the memory row, initial + stream) to disk; train on it by chunks.
 
     Returns the online deployment that continues from the out-of-core model, and the peak bytes of
@@ -329,12 +349,13 @@ def _out_of_core(scenario, directory, chunk_rows: int, make_model):
     trainer = OutOfCoreTrainer(make_model(), classes=classes).fit(arrays(small))
     bigger = OutOfCoreTrainer(make_model(), classes=classes).fit(arrays(big))
     chunk_mb = (float(trainer.history["chunk_mb"].max()), float(bigger.history["chunk_mb"].max()))
-    return trainer.to_online(), chunk_mb
+    return trainer.to_online(batch_size=batch_size), chunk_mb
 
 
 def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000, drift_at: int = 2000,
                    retrain_every: int = 500, collect: int = 300, poison_start: int = 1000,
-                   poison_length: int = 300, chunk_rows: int = 250, directory=None) -> Comparison:
+                   poison_length: int = 300, chunk_rows: int = 250, online_batch: int = 10,
+                   directory=None) -> Comparison:
     """Run every line on one drifting stream, and the online and batch lines on it poisoned.
 
     The stream is :func:`~deployment_modes.scenarios.drifting_classification` (``seed``, sizes,
@@ -343,7 +364,8 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     a drift alarm (:class:`AlarmThenCollect`); online (river logistic regression, one update per
     event), without and with guardrails (checkpoints every 200 events, rollback and a pause on an
     alarm); out-of-core then online (the initial data written to disk and learned ``chunk_rows``
-    rows at a time, then online). The poisoned stream has wrong labels for ``poison_length``
+    rows at a time by scikit-learn's SGD, then online in mini-batches of ``online_batch`` events,
+    one ``partial_fit`` each). The poisoned stream has wrong labels for ``poison_length``
     events from ``poison_start``. ``directory`` holds the files (default: a temporary one).
 
     >>> c = run_comparison(n_initial=300, n_stream=1200, drift_at=800, retrain_every=300, poison_start=100,
@@ -381,15 +403,13 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
         return OnlineDeployment(model(), checkpoint_every=200, pause=300)
 
     def sgd():
-        from sklearn.linear_model import SGDClassifier
-
-        return SGDClassifier(loss="log_loss", random_state=seed)
+        return LeanSGDClassifier(loss="log_loss", random_state=seed)
 
     pending = []
     with tempfile.TemporaryDirectory() as scratch, \
             sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         try:
-            ooc, chunk_mb = _out_of_core(scenario, directory or scratch, chunk_rows, sgd)
+            ooc, chunk_mb = _out_of_core(scenario, directory or scratch, chunk_rows, sgd, online_batch)
             ooc_line = simulate_deployed(scenario, ooc, metrics.Accuracy(), label="out-of-core, then online")
         except ImportError:
             pending.append("out-of-core trainer")
