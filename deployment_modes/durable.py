@@ -89,18 +89,41 @@ class Schema:
         Traceback (most recent call last):
         ValueError: y must be one of the classes [0, 1], got 2
         """
-        check_features(x, self.features, f"{where}x")
-        x = {f: float(x[f]) for f in self.features}
+        values = self.values(x, where)
         if not label:
-            return x, None
+            return dict(zip(self.features, values)), None
+        return dict(zip(self.features, values)), self.label(y, where)
+
+    def values(self, x, where: str = "") -> list[float]:
+        """The values of ``x`` in feature order, as floats, after checking them."""
+        if type(x) is dict and len(x) == len(self.features):
+            try:
+                values = [float(x[f]) if type(x[f]) in (float, int) else None for f in self.features]
+            except (KeyError, OverflowError):
+                values = [None]
+            if None not in values and all(map(math.isfinite, values)):
+                return values
+        try:  # the slow path, which says what is wrong
+            check_features(x, self.features, f"{where}x")
+            return [float(x[f]) for f in self.features]
+        except OverflowError:
+            raise ValueError(f"{where}x holds a number too large to be finite") from None
+
+    def label(self, y, where: str = ""):
+        """``y`` checked against the task: a finite number, or one of the classes."""
         name = f"{where}y"
         if self.task == "regression":
-            if isinstance(y, bool) or not isinstance(y, numbers.Real) or not math.isfinite(y):
+            if isinstance(y, bool) or not isinstance(y, numbers.Real):
                 raise TypeError(f"{name} must be a finite number, got {type(y).__name__} {y!r}")
-            return x, float(y)
+            try:
+                if math.isfinite(y):
+                    return float(y)
+            except OverflowError:
+                pass
+            raise ValueError(f"{name} must be a finite number, got {y!r}")
         if not any(y == c and type(y) is type(c) for c in self.classes):
             raise ValueError(f"{name} must be one of the classes {list(self.classes)}, got {y!r}")
-        return x, y
+        return y
 
 
 def default_deployment(mode: str = "online"):
@@ -149,8 +172,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def _encode(record: dict) -> bytes:
-    body = json.dumps(record, separators=(",", ":"), allow_nan=False).encode()
+    body = _ENCODER.encode(record).encode()
     return b"%08x %s\n" % (zlib.crc32(body), body)
 
 
@@ -223,8 +249,8 @@ class _Monitor:
 
 
 class _Pending:
-    def __init__(self, records, live=None):
-        self.records, self.live = records, live
+    def __init__(self, record, live=None):
+        self.record, self.live = record, live
         self.result = self.error = None
         self.done = False
 
@@ -250,7 +276,7 @@ class DurableDeployment:
     """
 
     def __init__(self, state_dir, mode: str | None = None, *, deployment=None, schema: Schema | None = None,
-                 snapshot_every: int = 1000):
+                 snapshot_every: int = 10_000):
         self.state_dir = Path(state_dir)
         if self.state_dir.exists() and not self.state_dir.is_dir():
             raise ValueError(f"state_dir must be a folder, got the file {self.state_dir}")
@@ -360,11 +386,18 @@ class DurableDeployment:
 
     def _apply_record(self, record: dict, live) -> None:
         if record["kind"] == "learn":
-            x, y = record["x"], record["y"]
-            with self._lock:
-                self.monitor.update(y, self.deployment.predict_one(x), self.n_seen)
-                self.deployment.learn_one(x, y)
+            features, error = self.schema.features, None
+            for values, y in record["events"]:
+                x = dict(zip(features, values))
+                try:
+                    with self._lock:
+                        self.monitor.update(y, self.deployment.predict_one(x), self.n_seen)
+                        self.deployment.learn_one(x, y)
+                except Exception as e:  # noqa: BLE001 (see _apply)
+                    error = e
                 self.n_seen += 1
+            if error is not None:
+                raise error
         elif record["kind"] == "deploy":
             model, rows, seconds = live or self.deployment.fit_candidate(record["upto"])
             with self._lock:
@@ -373,9 +406,9 @@ class DurableDeployment:
         else:
             raise ValueError(f"unknown log record kind {record['kind']!r}")
 
-    def _commit(self, records: list[dict], live=None) -> dict:
-        """Log ``records`` durably, then apply them; group commit with the other waiting writers."""
-        pending = _Pending(records, live)
+    def _commit(self, record: dict, live=None) -> dict:
+        """Log ``record`` durably, then apply it; group commit with the other waiting writers."""
+        pending = _Pending(record, live)
         with self._queue_lock:
             self._queue.append(pending)
         with self._writer:
@@ -395,10 +428,9 @@ class DurableDeployment:
             return
         start_seq, start_pos, lines = self.seq, self._wal.tell(), []
         for p in batch:
-            for record in p.records:
-                start_seq += 1
-                record["seq"] = start_seq
-                lines.append(_encode(record))
+            start_seq += 1
+            p.record["seq"] = start_seq
+            lines.append(_encode(p.record))
         try:
             self._wal.write(b"".join(lines))
             self._wal.flush()
@@ -409,12 +441,11 @@ class DurableDeployment:
                 p.error, p.done = error, True
             return
         for p in batch:
-            for record in p.records:
-                error = self._apply(record, p.live)
-                self.seq = record["seq"]
-                if error is not None:
-                    p.error = RuntimeError(f"record {record['seq']} is logged but the deployment refused it: {error}")
-            p.result = {"learned": sum(r["kind"] == "learn" for r in p.records), "n_seen": self.n_seen,
+            error = self._apply(p.record, p.live)
+            self.seq = p.record["seq"]
+            if error is not None:
+                p.error = RuntimeError(f"record {self.seq} is logged but the deployment refused it: {error}")
+            p.result = {"learned": len(p.record.get("events", ())), "n_seen": self.n_seen,
                         "seq": self.seq, "model_version": self.deployment.model_version}
             p.done = True
         if self.n_seen - self.last_snapshot["n_seen"] >= self.snapshot_every:
@@ -439,18 +470,17 @@ class DurableDeployment:
             raise TypeError(f"events must be a list of (x, y) pairs, got {type(events).__name__}")
         if len(events) == 0:
             raise ValueError("events must hold at least one (x, y) pair")
-        records = []
+        checked = []
         for i, event in enumerate(events):
             if not isinstance(event, (tuple, list)) or len(event) != 2:
                 raise TypeError(f"events[{i}] must be an (x, y) pair, got {type(event).__name__}")
-            x, y = self.schema.event(*event, where=f"events[{i}].")
-            records.append({"kind": "learn", "x": x, "y": y})
-        return self._commit(records)
+            where = f"events[{i}]."
+            checked.append([self.schema.values(event[0], where), self.schema.label(event[1], where)])
+        return self._commit({"kind": "learn", "events": checked})
 
     def learn_one(self, x, y) -> dict:
         """Learn one labelled event, durably (see :meth:`learn_many`)."""
-        x, y = self.schema.event(x, y)
-        return self._commit([{"kind": "learn", "x": x, "y": y}])
+        return self._commit({"kind": "learn", "events": [[self.schema.values(x), self.schema.label(y)]]})
 
     def redeploy(self) -> dict:
         """Batch mode: retrain on every event learned so far and swap the new model in atomically.
@@ -466,7 +496,7 @@ class DurableDeployment:
             upto = self.n_seen
             # a BatchDeployment only appends to its stored events, so the first `upto` stay as they are
             model, rows, seconds = self.deployment.fit_candidate(upto)
-            result = self._commit([{"kind": "deploy", "upto": upto}], live=(model, rows, seconds))
+            result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
             return {**result, "fitted_on_events": upto, "rows": rows, "seconds": seconds}
         finally:
             self._deploying.release()

@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=["online", "batch"], default=None,
                         help="for an empty state dir (default online); else it must match the state dir")
     parser.add_argument("--token", default=None, help=f"bearer token for learning and deploying (or set {TOKEN_ENV})")
-    parser.add_argument("--snapshot-every", type=int, default=1000, help="events between snapshots (default 1000)")
+    parser.add_argument("--snapshot-every", type=int, default=10_000, help="events between snapshots (default 10000)")
     args = parser.parse_args(argv)
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     try:
@@ -300,7 +300,7 @@ class ServerProcess:
 
 
 def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: int = 0,
-          token: str | None = None, snapshot_every: int = 1000, timeout: float = 60.0) -> ServerProcess:
+          token: str | None = None, snapshot_every: int = 10_000, timeout: float = 60.0) -> ServerProcess:
     """Start a server on ``state_dir`` in a child process; return once ``/health`` answers.
 
     ``port=0`` picks a free port (see ``.url``). Use it as a context manager, or call ``.stop()``.
