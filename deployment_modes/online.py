@@ -23,7 +23,7 @@ from ._checks import has_method, positive_int
 from .batch import as_frame
 from .timeline import LogEntry, _rolling
 
-__all__ = ["OnlineDeployment"]
+__all__ = ["OnlineDeployment", "events_to_recover", "sgd_model", "sweep_learning_rate"]
 
 
 def _plain(value):
@@ -106,6 +106,12 @@ class _Model:
             return {}
         proba = self.model.predict_proba(self._matrix([x]))[0]
         return {_plain(c): float(p) for c, p in zip(self.model.classes_, proba)}
+
+    def learn_one(self, x, y):
+        if self.river:
+            self.model.learn_one(x, y)
+        else:
+            self.learn_many([x], [y])
 
     def learn_many(self, xs, ys):
         """Learn a list of events: one step per event (``learn_one``) or one batch step."""
@@ -197,7 +203,7 @@ class OnlineDeployment:
         self.log: list[LogEntry] = []
         self.n_seen = 0
         self._features = None
-        self._label_kind = None
+        self._label_kind = self._label_type = None
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -233,15 +239,23 @@ class OnlineDeployment:
             extra = sorted(x.keys() - self._features, key=str)
             raise ValueError(f"{name} has features that differ from training: missing {missing}, extra {extra}")
         for key, value in x.items():
-            if isinstance(value, str):
-                continue
-            if not isinstance(value, numbers.Real):
-                raise TypeError(f"{name}[{key!r}] must be a number or a string, got {type(value).__name__} {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
+            kind = type(value)
+            if kind is float:
+                if not math.isfinite(value):
+                    raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
+            elif kind is not int and kind is not str and kind is not bool:  # the fast path ends here
+                if isinstance(value, str):
+                    continue
+                if not isinstance(value, numbers.Real):
+                    raise TypeError(f"{name}[{key!r}] must be a number or a string, "
+                                    f"got {type(value).__name__} {value!r}")
+                if not math.isfinite(value):
+                    raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
 
     def _check_y(self, y, name: str = "y"):
         y = _plain(y)
+        if type(y) is self._label_type and self._model.classes is None and (type(y) is not float or math.isfinite(y)):
+            return y  # the fast path: a label of the very type of the earlier ones
         if not self._model.classifier:
             if isinstance(y, bool) or not isinstance(y, numbers.Real):
                 raise TypeError(f"{name} must be a number (a regression target), got {type(y).__name__} {y!r}")
@@ -261,6 +275,8 @@ class OnlineDeployment:
     def _remember(self, x, y) -> None:
         if self._features is None:
             self._features = frozenset(x)
+        if self._label_type is None:
+            self._label_type = type(y)
         if self._model.classifier and self._label_kind is None:
             self._label_kind = str if isinstance(y, str) else numbers.Integral
 
@@ -278,7 +294,8 @@ class OnlineDeployment:
         rows = X.to_dict(orient="records")
         fresh = copy.copy(self)
         fresh._model = _Model(copy.deepcopy(self._initial), self._model.classes, self._model.transform)
-        fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._label_kind = 0, [], 0, None, None
+        fresh.model_version, fresh.log, fresh.n_seen, fresh._features = 0, [], 0, None
+        fresh._label_kind = fresh._label_type = None
         for i, (x, target) in enumerate(zip(rows, y)):
             fresh._check_x(x, f"X row {i}")
             target = fresh._check_y(target, f"y[{i}]")
@@ -317,26 +334,32 @@ class OnlineDeployment:
         """Reveal one labelled event: the model learns it (or its mini-batch, when full).
 
         With monitoring on, the served model's prediction for ``x`` is scored first (the one the
-        last ``predict_one(x)`` returned, if it was for this very event); then the guardrails act.
+        last ``predict_one(x)`` returned, if it was for this very dict, which was checked then);
+        then the guardrails act.
         """
-        self._check_x(x)
+        last, self._last = self._last, None
+        same = last is not None and last[0] is x
+        if not same:
+            self._check_x(x)
         y = self._check_y(y)
         self._remember(x, y)
-        last, self._last = self._last, None
         self.n_seen += 1
         if self.monitor:
-            p = last[1] if last is not None and last[0] is x else self._model.predict_one(x)
-            self._watch(x, y, p)
+            self._watch(x, y, last[1] if same else self._model.predict_one(x))
         if self.paused:
             return
-        self._buffer.append((x, y))
-        if self.batch_size is None or len(self._buffer) >= self.batch_size:
+        learner = self._candidate if self.gate else self._model
+        if self.batch_size is None:
+            learner.learn_one(x, y)
+        else:
+            self._buffer.append((x, y))
+            if len(self._buffer) < self.batch_size:
+                return
             xs, ys = zip(*self._buffer)
             self._buffer = []
-            learner = self._candidate if self.gate else self._model
             learner.learn_many(list(xs), list(ys))
-            if not self.gate:
-                self.model_version += 1
+        if not self.gate:
+            self.model_version += 1
         if self.monitor and self.n_seen % (self.checkpoint_every or self.window) == 0:
             self._levels.append(self._error_level())
             if self.checkpoint_every:
@@ -358,7 +381,7 @@ class OnlineDeployment:
         if p is None:
             return
         self.rolling.update(y, p)
-        error = self._error(y, p)
+        error = float(p != y) if self._model.classifier else abs(y - p)
         self._errors.append(error)
         if self.gate:
             c = self._candidate.predict_one(x)
@@ -424,3 +447,82 @@ class OnlineDeployment:
     def __repr__(self) -> str:
         return (f"OnlineDeployment({type(self.model).__name__}, version={self.model_version}, "
                 f"n_seen={self.n_seen})")
+
+
+def events_to_recover(timeline, at: int | None = None, *, tolerance: float = 0.02) -> int | None:
+    """Events after position ``at`` (default: the first drift) until the rolling metric is back.
+
+    "Back" is within ``tolerance`` of the rolling metric just before ``at``, searched from the
+    worst point after ``at``; 0 if it never got worse than that, ``None`` if it never comes back.
+
+    >>> from river import metrics
+    >>> from deployment_modes import scenarios, simulate
+    >>> from river import linear_model
+    >>> sc = scenarios.drifting_classification(n_initial=200, n_stream=1500, drift_at=500)
+    >>> tl = simulate(sc, OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy(), window=100)
+    >>> 0 < events_to_recover(tl) < 1000
+    True
+    """
+    if at is None:
+        if not timeline.drift_at:
+            raise ValueError("at must be given: the timeline has no drift position")
+        at = timeline.drift_at[0]
+    at = positive_int(at, "at")
+    if at >= len(timeline):
+        raise ValueError(f"at must be inside the timeline of {len(timeline)} events, got {at}")
+    rolling = np.nan_to_num(timeline.rolling, nan=0.0)
+    sign = 1.0 if getattr(timeline.metric, "bigger_is_better", True) else -1.0
+    level, after = sign * rolling[at - 1] - tolerance, sign * rolling[at:]
+    worst = int(np.argmin(after))
+    if after[worst] >= level:
+        return 0
+    back = np.nonzero(after[worst:] >= level)[0]
+    return int(worst + back[0]) if len(back) else None
+
+
+def sweep_learning_rate(scenario, rates, *, metric=None, window: int = 200) -> pd.DataFrame:
+    """Online logistic (or linear) regression with plain SGD at each learning rate in ``rates``.
+
+    The trade-off between adapting and forgetting: one row per rate with the score on the
+    1,000 events before the first drift (how well it keeps what it learned), after the drift,
+    and the :func:`events_to_recover` (``window`` is the rolling metric's). Defined in the Online
+    learning chapter.
+
+    >>> from deployment_modes import scenarios
+    >>> sc = scenarios.drifting_classification(n_initial=200, n_stream=1000, drift_at=500)
+    >>> list(sweep_learning_rate(sc, [0.01, 0.5]).columns)
+    ['learning_rate', 'score_before_drift', 'score_after_drift', 'events_to_recover']
+    """
+    from river import metrics
+
+    from .timeline import simulate
+
+    if not scenario.drift_at:
+        raise ValueError("scenario must have a drift (drift_at) to show the trade-off")
+    if not rates:
+        raise ValueError("rates must hold at least one learning rate")
+    drift = scenario.drift_at[0]
+    rows = []
+    for lr in rates:
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
+            raise ValueError(f"rates must be positive numbers, got {lr!r}")
+        tl = simulate(scenario, OnlineDeployment(sgd_model(scenario.task, lr)),
+                      metric or (metrics.Accuracy() if scenario.task == "classification" else metrics.MAE()),
+                      window=window)
+        rows.append({"learning_rate": lr, "score_before_drift": tl.window_score(max(drift - 1000, 0), drift),
+                     "score_after_drift": tl.window_score(drift), "events_to_recover": events_to_recover(tl)})
+    return pd.DataFrame(rows)
+
+
+def sgd_model(task: str, lr: float):
+    """Standard scaling then a river linear model trained by plain SGD at learning rate ``lr``.
+
+    >>> sgd_model("classification", 0.1).steps["LogisticRegression"].optimizer.lr.learning_rate
+    0.1
+    """
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    from river import linear_model, optim, preprocessing
+
+    model = linear_model.LogisticRegression if task == "classification" else linear_model.LinearRegression
+    return preprocessing.StandardScaler() | model(optimizer=optim.SGD(lr))
