@@ -46,7 +46,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .durable import Busy, DurableDeployment, StateError
 
-__all__ = ["ServerProcess", "create_app", "is_loopback", "main", "start"]
+__all__ = ["Probe", "ServerProcess", "create_app", "downtime", "is_loopback", "main", "naive_redeploy", "start"]
 
 MAX_BODY_BYTES = 4 * 2**20
 MAX_EVENTS = 10_000
@@ -330,6 +330,94 @@ def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: 
     server = ServerProcess(process, url, token)
     _wait_healthy(server, timeout)
     return server
+
+
+class Probe:
+    """A client that asks ``/predict`` every ``interval`` seconds from a background thread.
+
+    It records, per request, when it was sent (seconds since :meth:`start`), how long it took, and
+    whether it was answered (``ok``) with which ``model_version``; :meth:`stop` returns the table.
+    Each request opens a new connection, as independent clients would, so a restarted server is
+    reached as soon as it listens again.
+
+    >>> probe = Probe("http://127.0.0.1:9", {"x0": 0.5}, interval=0.01).start()  # no server there
+    >>> time.sleep(0.1); table = probe.stop()
+    >>> list(table.columns), bool(table["ok"].any())
+    (['sent', 'latency_ms', 'ok', 'model_version'], False)
+    """
+
+    def __init__(self, url: str, x: dict, *, interval: float = 0.005, timeout: float = 5.0):
+        self.url, self.x, self.interval, self.timeout = url, x, interval, timeout
+        self.rows: list[tuple] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Probe:
+        self.t0 = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        import httpx
+
+        fresh = httpx.Limits(max_keepalive_connections=0)  # a new connection per request
+        with httpx.Client(base_url=self.url, timeout=self.timeout, limits=fresh) as client:
+            while not self._stop.is_set():
+                sent = time.perf_counter()
+                try:
+                    r = client.post("/predict", json={"x": self.x})
+                    ok, version = r.status_code == 200, r.json().get("model_version")
+                except httpx.HTTPError:
+                    ok, version = False, None
+                done = time.perf_counter()
+                self.rows.append((sent - self.t0, 1e3 * (done - sent), ok, version))
+                self._stop.wait(max(0.0, self.interval - (done - sent)))
+
+    def stop(self):
+        """Stop asking; the table: ``sent`` (s), ``latency_ms``, ``ok``, ``model_version``."""
+        import pandas as pd
+
+        self._stop.set()
+        self._thread.join()
+        return pd.DataFrame(self.rows, columns=["sent", "latency_ms", "ok", "model_version"])
+
+
+def downtime(table) -> dict:
+    """How long a :class:`Probe` table shows the service down, and how many requests failed or waited.
+
+    Down from the first failed request to the next answered one (summed over outages); a request is
+    *delayed* when it took over ten times the median latency.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"sent": [0.0, 0.1, 0.2, 0.3], "latency_ms": [1, 1, 1, 50], "ok": [True, False, True, True]})
+    >>> downtime(t)
+    {'seconds': 0.1, 'failed': 1, 'delayed': 1, 'max_latency_ms': 50.0, 'requests': 4}
+    """
+    down, since = 0.0, None
+    for sent, ok in zip(table["sent"], table["ok"]):
+        if not ok and since is None:
+            since = sent
+        elif ok and since is not None:
+            down, since = down + sent - since, None
+    if since is not None:
+        down += float(table["sent"].iloc[-1]) - since
+    answered = table.loc[table["ok"], "latency_ms"]
+    median = float(answered.median()) if len(answered) else 0.0
+    return {"seconds": round(down, 6), "failed": int((~table["ok"]).sum()),
+            "delayed": int((answered > 10 * median).sum()), "max_latency_ms": float(answered.max()) if len(answered) else 0.0,
+            "requests": len(table)}
+
+
+def naive_redeploy(server: ServerProcess, state_dir, **start_kwargs) -> ServerProcess:
+    """The redeploy without a hot swap: stop the server, retrain offline, start it again.
+
+    The retrain is the same one ``POST /deploy`` does (all stored events, logged as a swap), done
+    while no server runs. Returns the new :class:`ServerProcess`.
+    """
+    server.stop()
+    with DurableDeployment(state_dir, "batch") as state:
+        state.redeploy()
+    return start(state_dir, token=server.token, **start_kwargs)
 
 
 def _wait_healthy(server: ServerProcess, timeout: float) -> None:
