@@ -26,6 +26,7 @@ Defined in the Learning on a server chapter (``book/server.ipynb``).
 from __future__ import annotations
 
 import argparse
+import atexit
 import collections
 import hmac
 import ipaddress
@@ -321,13 +322,15 @@ def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: 
                "--port", str(port), "--snapshot-every", str(snapshot_every)]
     if mode is not None:
         command += ["--mode", mode]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     first = process.stdout.readline()
     if not first.startswith("serving"):
         rest = process.stdout.read() if process.wait(timeout) is not None else ""
         raise RuntimeError(f"the server did not start (exit code {process.returncode}):\n{first}{rest}")
     url = first.split(" on ")[1].split()[0]
     server = ServerProcess(process, url, token)
+    atexit.register(server.stop)
     _wait_healthy(server, timeout)
     return server
 
@@ -335,15 +338,15 @@ def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: 
 class Probe:
     """A client that asks ``/predict`` every ``interval`` seconds from a background thread.
 
-    It records, per request, when it was sent (seconds since :meth:`start`), how long it took, and
-    whether it was answered (``ok``) with which ``model_version``; :meth:`stop` returns the table.
+    It records, per request, when it was sent (seconds since :meth:`start`), how long it took,
+    whether it was answered (``ok``), the answer and its ``model_version``; :meth:`stop` returns the table.
     Each request opens a new connection, as independent clients would, so a restarted server is
     reached as soon as it listens again.
 
     >>> probe = Probe("http://127.0.0.1:9", {"x0": 0.5}, interval=0.01).start()  # no server there
     >>> time.sleep(0.1); table = probe.stop()
     >>> list(table.columns), bool(table["ok"].any())
-    (['sent', 'latency_ms', 'ok', 'model_version'], False)
+    (['sent', 'latency_ms', 'ok', 'y_pred', 'model_version'], False)
     """
 
     def __init__(self, url: str, x: dict, *, interval: float = 0.005, timeout: float = 5.0):
@@ -366,20 +369,21 @@ class Probe:
                 sent = time.perf_counter()
                 try:
                     r = client.post("/predict", json={"x": self.x})
-                    ok, version = r.status_code == 200, r.json().get("model_version")
+                    ok, answer = r.status_code == 200, r.json()
                 except httpx.HTTPError:
-                    ok, version = False, None
+                    ok, answer = False, {}
                 done = time.perf_counter()
-                self.rows.append((sent - self.t0, 1e3 * (done - sent), ok, version))
+                self.rows.append((sent - self.t0, 1e3 * (done - sent), ok, answer.get("y_pred"),
+                                  answer.get("model_version")))
                 self._stop.wait(max(0.0, self.interval - (done - sent)))
 
     def stop(self):
-        """Stop asking; the table: ``sent`` (s), ``latency_ms``, ``ok``, ``model_version``."""
+        """Stop asking; the table: ``sent`` (s), ``latency_ms``, ``ok``, ``y_pred``, ``model_version``."""
         import pandas as pd
 
         self._stop.set()
         self._thread.join()
-        return pd.DataFrame(self.rows, columns=["sent", "latency_ms", "ok", "model_version"])
+        return pd.DataFrame(self.rows, columns=["sent", "latency_ms", "ok", "y_pred", "model_version"])
 
 
 def downtime(table) -> dict:
@@ -412,12 +416,20 @@ def naive_redeploy(server: ServerProcess, state_dir, **start_kwargs) -> ServerPr
     """The redeploy without a hot swap: stop the server, retrain offline, start it again.
 
     The retrain is the same one ``POST /deploy`` does (all stored events, logged as a swap), done
-    while no server runs. Returns the new :class:`ServerProcess`.
+    while no server runs; the new server listens on the same address. Returns it.
     """
+    host, port = server.url.rsplit("//", 1)[1].rsplit(":", 1)
     server.stop()
     with DurableDeployment(state_dir, "batch") as state:
         state.redeploy()
-    return start(state_dir, token=server.token, **start_kwargs)
+    return start(state_dir, host=host.strip("[]"), port=int(port), token=server.token, **start_kwargs)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent dies (no orphan server)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _wait_healthy(server: ServerProcess, timeout: float) -> None:

@@ -304,7 +304,7 @@ def test_kill_9_during_a_learning_stream_loses_no_acknowledged_event(tmp_path, e
 @pytest.mark.slow
 def test_a_batch_retrain_is_swapped_in_while_predictions_are_answered(tmp_path, events):
     sc = dm.scenarios.drifting_classification(seed=0)
-    durable.init_state(tmp_path, dm.BatchDeployment(GradientBoostingClassifier(n_estimators=150, random_state=0),
+    durable.init_state(tmp_path, dm.BatchDeployment(GradientBoostingClassifier(n_estimators=80, random_state=0),
                                                     window=1500), *sc.initial, mode="batch")
     with serve.start(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
         c.post("/learn_many", json={"events": [{"x": x, "y": y} for x, y in events[:2500]]})
@@ -322,6 +322,13 @@ def test_a_batch_retrain_is_swapped_in_while_predictions_are_answered(tmp_path, 
                 if done.is_set() or i > 20_000:
                     break
         health = c.get("/health").json()
+        probe = serve.Probe(srv.url, events[3000][0]).start()
+        time.sleep(0.1)
+        srv = serve.naive_redeploy(srv, tmp_path)  # stop, retrain, start: requests fail meanwhile
+        time.sleep(0.1)
+        naive = serve.downtime(probe.stop())
+        srv.stop()
+    assert naive["failed"] >= 1 and naive["seconds"] > 0
     during = [a for a in answers[:-1] if a[0] == 200 and not a[2]]
     deployed = [a[1] for a in answers if a[0] == "deploy"][0]
     assert all(a[0] in (200, "deploy") for a in answers)
