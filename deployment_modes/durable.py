@@ -402,7 +402,7 @@ class DurableDeployment:
             model, rows, seconds = live or self.deployment.fit_candidate(record["upto"])
             with self._lock:
                 self.deployment.swap_in(model, rows, seconds, kind="swap",
-                                        detail=f"hot swap, fitted on the first {record['upto']} events")
+                                        detail=f"fitted on the first {record['upto']} events")
         else:
             raise ValueError(f"unknown log record kind {record['kind']!r}")
 
