@@ -348,7 +348,8 @@ class DurableDeployment:
 
     def _snapshot(self) -> None:
         """Write the snapshot (temporary file, fsync, rename), then start a fresh log segment."""
-        payload = pickle.dumps(self._state(), protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:  # a consistent copy, even of a deployment whose predict_one remembers things
+            payload = pickle.dumps(self._state(), protocol=pickle.HIGHEST_PROTOCOL)
         header = {"seq": self.seq, "n_seen": self.n_seen, "mode": self.mode, "bytes": len(payload),
                   "sha256": hashlib.sha256(payload).hexdigest(), "written_at": time.time()}
         tmp = self.state_dir / ".snapshot.tmp"
