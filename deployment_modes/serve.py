@@ -32,6 +32,7 @@ import hmac
 import ipaddress
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -324,12 +325,18 @@ def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: 
         command += ["--mode", mode]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-    first = process.stdout.readline()
-    if not first.startswith("serving"):
-        rest = process.stdout.read() if process.wait(timeout) is not None else ""
-        raise RuntimeError(f"the server did not start (exit code {process.returncode}):\n{first}{rest}")
-    url = first.split(" on ")[1].split()[0]
+    seen, deadline = [], time.monotonic() + timeout
+    while not (seen and seen[-1].startswith("serving")):  # the line "serving ... on URL" says where it listens
+        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        line = process.stdout.readline() if ready else ""
+        if not line:  # the child ended, or the time is up
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"the server did not start (exit code {process.returncode}):\n{''.join(seen)}")
+        seen.append(line)
+    url = seen[-1].split(" on ")[1].split()[0]
     server = ServerProcess(process, url, token)
+    server.output.extend(line.rstrip() for line in seen[:-1])
     atexit.register(server.stop)
     _wait_healthy(server, timeout)
     return server
