@@ -107,6 +107,12 @@ class _Model:
         proba = self.model.predict_proba(self._matrix([x]))[0]
         return {_plain(c): float(p) for c, p in zip(self.model.classes_, proba)}
 
+    def learn_one(self, x, y):
+        if self.river:
+            self.model.learn_one(x, y)
+        else:
+            self.learn_many([x], [y])
+
     def learn_many(self, xs, ys):
         """Learn a list of events: one step per event (``learn_one``) or one batch step."""
         if self.river:
@@ -197,7 +203,7 @@ class OnlineDeployment:
         self.log: list[LogEntry] = []
         self.n_seen = 0
         self._features = None
-        self._label_kind = None
+        self._label_kind = self._label_type = None
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -233,15 +239,23 @@ class OnlineDeployment:
             extra = sorted(x.keys() - self._features, key=str)
             raise ValueError(f"{name} has features that differ from training: missing {missing}, extra {extra}")
         for key, value in x.items():
-            if isinstance(value, str):
-                continue
-            if not isinstance(value, numbers.Real):
-                raise TypeError(f"{name}[{key!r}] must be a number or a string, got {type(value).__name__} {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
+            kind = type(value)
+            if kind is float:
+                if not math.isfinite(value):
+                    raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
+            elif kind is not int and kind is not str and kind is not bool:  # the fast path ends here
+                if isinstance(value, str):
+                    continue
+                if not isinstance(value, numbers.Real):
+                    raise TypeError(f"{name}[{key!r}] must be a number or a string, "
+                                    f"got {type(value).__name__} {value!r}")
+                if not math.isfinite(value):
+                    raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
 
     def _check_y(self, y, name: str = "y"):
         y = _plain(y)
+        if type(y) is self._label_type and self._model.classes is None and (type(y) is not float or math.isfinite(y)):
+            return y  # the fast path: a label of the very type of the earlier ones
         if not self._model.classifier:
             if isinstance(y, bool) or not isinstance(y, numbers.Real):
                 raise TypeError(f"{name} must be a number (a regression target), got {type(y).__name__} {y!r}")
@@ -261,6 +275,8 @@ class OnlineDeployment:
     def _remember(self, x, y) -> None:
         if self._features is None:
             self._features = frozenset(x)
+        if self._label_type is None:
+            self._label_type = type(y)
         if self._model.classifier and self._label_kind is None:
             self._label_kind = str if isinstance(y, str) else numbers.Integral
 
@@ -278,7 +294,8 @@ class OnlineDeployment:
         rows = X.to_dict(orient="records")
         fresh = copy.copy(self)
         fresh._model = _Model(copy.deepcopy(self._initial), self._model.classes, self._model.transform)
-        fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._label_kind = 0, [], 0, None, None
+        fresh.model_version, fresh.log, fresh.n_seen, fresh._features = 0, [], 0, None
+        fresh._label_kind = fresh._label_type = None
         for i, (x, target) in enumerate(zip(rows, y)):
             fresh._check_x(x, f"X row {i}")
             target = fresh._check_y(target, f"y[{i}]")
@@ -317,26 +334,32 @@ class OnlineDeployment:
         """Reveal one labelled event: the model learns it (or its mini-batch, when full).
 
         With monitoring on, the served model's prediction for ``x`` is scored first (the one the
-        last ``predict_one(x)`` returned, if it was for this very event); then the guardrails act.
+        last ``predict_one(x)`` returned, if it was for this very dict, which was checked then);
+        then the guardrails act.
         """
-        self._check_x(x)
+        last, self._last = self._last, None
+        same = last is not None and last[0] is x
+        if not same:
+            self._check_x(x)
         y = self._check_y(y)
         self._remember(x, y)
-        last, self._last = self._last, None
         self.n_seen += 1
         if self.monitor:
-            p = last[1] if last is not None and last[0] is x else self._model.predict_one(x)
-            self._watch(x, y, p)
+            self._watch(x, y, last[1] if same else self._model.predict_one(x))
         if self.paused:
             return
-        self._buffer.append((x, y))
-        if self.batch_size is None or len(self._buffer) >= self.batch_size:
+        learner = self._candidate if self.gate else self._model
+        if self.batch_size is None:
+            learner.learn_one(x, y)
+        else:
+            self._buffer.append((x, y))
+            if len(self._buffer) < self.batch_size:
+                return
             xs, ys = zip(*self._buffer)
             self._buffer = []
-            learner = self._candidate if self.gate else self._model
             learner.learn_many(list(xs), list(ys))
-            if not self.gate:
-                self.model_version += 1
+        if not self.gate:
+            self.model_version += 1
         if self.monitor and self.n_seen % (self.checkpoint_every or self.window) == 0:
             self._levels.append(self._error_level())
             if self.checkpoint_every:
@@ -358,7 +381,7 @@ class OnlineDeployment:
         if p is None:
             return
         self.rolling.update(y, p)
-        error = self._error(y, p)
+        error = float(p != y) if self._model.classifier else abs(y - p)
         self._errors.append(error)
         if self.gate:
             c = self._candidate.predict_one(x)

@@ -172,8 +172,9 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
             plot_timeline({slow.label: slow, tl.label: tl} if tl is not slow else {tl.label: tl}, ax=ax)
             if scenario.drift_at:
                 recover = events_to_recover(tl)
-                ax.set_title(f"learning rate {slider.value:g}: recovers in "
-                             f"{'never' if recover is None else f'{recover} events'} after the drift")
+                ax.set_title(f"learning rate {slider.value:g}: "
+                             + ("never recovers after the drift" if recover is None
+                                else f"recovers {recover} events after the drift"))
             plt.show()
             plt.close(fig)
 
