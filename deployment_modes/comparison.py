@@ -24,7 +24,8 @@ from .online import events_to_recover
 from .timeline import Timeline
 
 __all__ = ["AlarmThenCollect", "Comparison", "LINES", "LeanLogisticRegression", "LeanSGDClassifier", "MOVING_PARTS",
-           "cumulative_compute", "real_world_examples", "run_comparison", "value_of_freshness"]
+           "cumulative_compute", "measure_downtime", "out_of_core_then_online", "real_world_examples",
+           "run_comparison", "simulate_deployed", "value_of_freshness"]
 
 #: The lines of the comparison, in the order of the table's columns.
 LINES = ("batch", "batch, drift-triggered", "online", "out-of-core, then online")
@@ -268,8 +269,16 @@ class Comparison:
     def _downtime_cell(self, name: str) -> str:
         if self.downtime is None:
             words = "a redeploy per retrain" if name.startswith("batch") else "none: updated in place"
-            return f"{words}: pending (the server's measurement has not landed)"
-        return self.downtime[name]
+            return f"{words}: pending (not measured)"
+        d = self.downtime
+        if name.startswith("batch"):
+            naive, swap = d["naive"], d["swap"]
+            return (f"a redeploy per retrain: naive restart {naive['seconds']:.1f} s down "
+                    f"({naive['failed']:,} of {naive['requests']:,} requests failed); "
+                    f"atomic swap {swap['seconds']:.1f} s ({swap['failed']} failed)")
+        online = d["online"]
+        return (f"none, updated in place: {online['seconds']:.1f} s down, {online['failed']} of "
+                f"{online['requests']:,} requests failed while it learned")
 
 
 def _halves(cumulative) -> float:
@@ -326,36 +335,50 @@ def _memory(scenario, make_batch, make_online, chunk_mb) -> pd.DataFrame:
     return frame[list(LINES)]
 
 
-def _out_of_core(scenario, directory, chunk_rows: int, make_model, batch_size: int):
-    """Write the initial data (and, for the memory row, initial + stream) to disk; train on it by chunks.
+def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch_size: int = 10, seed: int = 0,
+                            memory: bool = False):
+    """Out-of-core, then online: write ``scenario.initial`` to ``directory`` as CSV, train on it by chunks, deploy.
 
-    Returns the online deployment that continues from the out-of-core model, and the peak bytes of
-    one chunk in memory (MB) for the two data sizes.
+    The first training reads ``chunk_rows`` rows at a time (scikit-learn's SGD, ``partial_fit`` per
+    chunk); the returned :class:`~deployment_modes.OnlineDeployment` continues from that model in
+    mini-batches of ``batch_size`` events: replay the stream with :func:`simulate_deployed`. With
+    ``memory=True`` the initial data plus the stream is trained on too, and the largest chunk in
+    memory (MB) for both sizes is returned as well: ``(deployment, (mb_initial, mb_all))``.
+
+    >>> import tempfile, deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=300, n_stream=200, drift_at=100)
+    >>> dep = out_of_core_then_online(sc, tempfile.mkdtemp(), chunk_rows=100)
+    >>> dep.model_version, dep.log[0].detail
+    (1, 'out-of-core, 3 chunks')
     """
     from pathlib import Path
 
     from .chunks import read_chunks
     from .out_of_core import OutOfCoreTrainer
 
+    chunk_rows, batch_size = positive_int(chunk_rows, "chunk_rows"), positive_int(batch_size, "batch_size")
     X0, y0 = scenario.initial
-    small = Path(directory) / "initial.csv"
-    big = Path(directory) / "initial_and_stream.csv"
-    X0.assign(y=y0).to_csv(small, index=False)
-    pd.concat([X0.assign(y=y0), scenario.X.assign(y=scenario.y)]).to_csv(big, index=False)
     classes = sorted(set(np.unique(y0).tolist()) | set(np.unique(scenario.y).tolist()))
-    def arrays(path):  # the events reach the deployed model as plain values: train on plain arrays too
-        return ((X.to_numpy(dtype=float), y) for X, y in read_chunks(path, "y", chunk_rows=chunk_rows))
 
-    trainer = OutOfCoreTrainer(make_model(), classes=classes).fit(arrays(small))
-    bigger = OutOfCoreTrainer(make_model(), classes=classes).fit(arrays(big))
-    chunk_mb = (float(trainer.history["chunk_mb"].max()), float(bigger.history["chunk_mb"].max()))
-    return trainer.to_online(batch_size=batch_size), chunk_mb
+    def train(frame, name):
+        path = Path(directory) / name
+        frame.to_csv(path, index=False)
+        # the events reach the deployed model as plain values: train on plain arrays too
+        chunks = ((X.to_numpy(dtype=float), y) for X, y in read_chunks(path, "y", chunk_rows=chunk_rows))
+        return OutOfCoreTrainer(LeanSGDClassifier(loss="log_loss", random_state=seed), classes=classes).fit(chunks)
+
+    trainer = train(X0.assign(y=y0), "initial.csv")
+    deployment = trainer.to_online(batch_size=batch_size)
+    if not memory:
+        return deployment
+    bigger = train(pd.concat([X0.assign(y=y0), scenario.X.assign(y=scenario.y)]), "initial_and_stream.csv")
+    return deployment, (float(trainer.history["chunk_mb"].max()), float(bigger.history["chunk_mb"].max()))
 
 
 def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000, drift_at: int = 2000,
                    retrain_every: int = 500, collect: int = 300, poison_start: int = 1000,
                    poison_length: int = 300, chunk_rows: int = 250, online_batch: int = 10,
-                   directory=None) -> Comparison:
+                   downtime: dict | None = None, directory=None) -> Comparison:
     """Run every line on one drifting stream, and the online and batch lines on it poisoned.
 
     The stream is :func:`~deployment_modes.scenarios.drifting_classification` (``seed``, sizes,
@@ -367,6 +390,8 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     rows at a time by scikit-learn's SGD, then online in mini-batches of ``online_batch`` events,
     one ``partial_fit`` each). The poisoned stream has wrong labels for ``poison_length``
     events from ``poison_start``. ``directory`` holds the files (default: a temporary one).
+    ``downtime`` is :func:`measure_downtime`'s result for the downtime row (it runs real servers,
+    too slow for every build: ``benchmarks/comparison.py`` measures it); ``None`` marks the row pending.
 
     >>> c = run_comparison(n_initial=300, n_stream=1200, drift_at=800, retrain_every=300, poison_start=100,
     ...                    poison_length=100, chunk_rows=100)
@@ -384,6 +409,8 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     from .timeline import compare
 
     poison_start, poison_length = positive_int(poison_start, "poison_start"), positive_int(poison_length, "poison_length")
+    if downtime is not None and not (isinstance(downtime, dict) and {"naive", "swap", "online"} <= set(downtime)):
+        raise TypeError("downtime must be the dict measure_downtime returns (naive, swap, online)")
     if isinstance(drift_at, int) and poison_start + poison_length + 500 > drift_at:
         raise ValueError("poison_start + poison_length must end 500 events before drift_at, so that the "
                          "poisoning and the drift are measured apart")
@@ -402,14 +429,12 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     def guarded():
         return OnlineDeployment(model(), checkpoint_every=200, pause=300)
 
-    def sgd():
-        return LeanSGDClassifier(loss="log_loss", random_state=seed)
-
     pending = []
     with tempfile.TemporaryDirectory() as scratch, \
             sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         try:
-            ooc, chunk_mb = _out_of_core(scenario, directory or scratch, chunk_rows, sgd, online_batch)
+            ooc, chunk_mb = out_of_core_then_online(scenario, directory or scratch, chunk_rows=chunk_rows,
+                                                    batch_size=online_batch, seed=seed, memory=True)
             ooc_line = simulate_deployed(scenario, ooc, metrics.Accuracy(), label="out-of-core, then online")
         except ImportError:
             pending.append("out-of-core trainer")
@@ -429,11 +454,21 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
         memory = _memory(scenario, lambda: BatchDeployment(LeanLogisticRegression()),
                          lambda: OnlineDeployment(model()), chunk_mb)
     return Comparison(scenario, runs, poisoned_runs, (poison_start, poison_start + poison_length), memory,
-                      pending=pending + ["model server downtime"])
+                      downtime, pending + ([] if downtime else ["model server downtime"]))
 
 
 def simulate_deployed(scenario, deployment, metric, *, label: str):
-    """:func:`~deployment_modes.simulate` for a deployment already trained (no ``fit_initial``)."""
+    """:func:`~deployment_modes.simulate` for a deployment already trained (no ``fit_initial``).
+
+    The stream of ``scenario`` is replayed as it is; the timeline keeps the scenario's times and drifts.
+
+    >>> import tempfile, deployment_modes as dm
+    >>> from river import metrics
+    >>> sc = dm.scenarios.drifting_classification(n_initial=300, n_stream=200, drift_at=100)
+    >>> tl = simulate_deployed(sc, out_of_core_then_online(sc, tempfile.mkdtemp()), metrics.Accuracy(), label="ooc")
+    >>> len(tl), tl.drift_at
+    (200, (100,))
+    """
     from .timeline import simulate
 
     tl = simulate(iter(scenario), deployment, metric, label=label)
@@ -540,3 +575,60 @@ def value_of_freshness(scenario, intervals=(250, 500, 1000, 2000), *, window: in
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         return sweep_retrain_interval(scenario, LeanLogisticRegression(), list(intervals), metrics.Accuracy(),
                                       window=window)
+
+
+def measure_downtime(scenario, *, n_events: int = 2000, interval: float = 0.005) -> dict:
+    """Downtime of each mode on a real model server (``deployment_modes.serve``), with a client probing.
+
+    A batch server stores ``n_events`` events of ``scenario`` and is redeployed twice while a
+    :class:`~deployment_modes.serve.Probe` asks for a prediction every ``interval`` seconds:
+    atomically (``POST /deploy``: retrain aside, swap in one assignment) and naively (stop,
+    retrain, start). An online server learns the same events while the probe asks. Returns
+    ``{"naive": ..., "swap": ..., "online": ...}``, each :func:`~deployment_modes.serve.downtime`'s
+    summary plus ``"seconds_measured"``. Needs the ``serve`` extra; the servers are always stopped.
+    """
+    import tempfile
+    import time
+
+    import httpx
+
+    from . import durable, serve
+    from .batch import BatchDeployment
+    from .online import OnlineDeployment, sgd_model
+
+    n_events = positive_int(n_events, "n_events")
+    events = [{"x": x, "y": y} for x, y in scenario.head(min(n_events, len(scenario)))]
+    probe_x = events[-1]["x"]
+    results = {}
+
+    def probed(server, action) -> dict:
+        probe = serve.Probe(server.url, probe_x, interval=interval).start()
+        time.sleep(0.1)
+        try:
+            action()
+            time.sleep(0.1)
+        finally:
+            table = probe.stop()
+        return {**serve.downtime(table), "seconds_measured": float(table["sent"].iloc[-1])}
+
+    with tempfile.TemporaryDirectory() as folder:
+        durable.init_state(folder, BatchDeployment(LeanLogisticRegression()), *scenario.initial, mode="batch")
+        server = serve.start(folder)
+        try:
+            httpx.post(server.url + "/learn_many", json={"events": events}, timeout=60).raise_for_status()
+            results["swap"] = probed(server, lambda: httpx.post(server.url + "/deploy", timeout=60).raise_for_status())
+            restarted = []
+            results["naive"] = probed(server, lambda: restarted.append(serve.naive_redeploy(server, folder)))
+            server = restarted[0] if restarted else server
+        finally:
+            server.stop()
+    with tempfile.TemporaryDirectory() as folder:
+        durable.init_state(folder, OnlineDeployment(sgd_model("classification", 0.05)), *scenario.initial,
+                           mode="online")
+        with serve.start(folder) as server:
+            def learn():
+                for i in range(0, len(events), 100):
+                    httpx.post(server.url + "/learn_many", json={"events": events[i:i + 100]},
+                               timeout=60).raise_for_status()
+            results["online"] = probed(server, learn)
+    return results

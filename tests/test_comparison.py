@@ -167,3 +167,23 @@ def test_text_corpus_trains_in_one_chunk_of_memory_then_continues_online(example
     assert chunk.sum() > 5 * chunk.max()                       # loading it all holds every chunk
     assert history["score"].iloc[-1] > 0.8 and online.score > 0.8
     assert online.model_version[-1] == 1 + len(online)         # learned from every new document
+
+
+def test_downtime_row_reads_the_measurement():
+    measured = {"naive": {"seconds": 2.5, "failed": 400, "requests": 500},
+                "swap": {"seconds": 0.0, "failed": 0, "requests": 90},
+                "online": {"seconds": 0.0, "failed": 0, "requests": 300}}
+    cmp = comparison.run_comparison(n_initial=300, n_stream=1200, drift_at=800, retrain_every=300, poison_start=100,
+                                    poison_length=100, chunk_rows=100, downtime=measured)
+    row = cmp.table().loc["downtime"]
+    assert "2.5 s down" in row["batch"] and "400 of 500" in row["batch"]
+    assert "0 of 300" in row["online"] and "model server downtime" not in cmp.pending
+    with pytest.raises(TypeError, match="downtime"):
+        comparison.run_comparison(downtime={"naive": 1})
+
+
+@pytest.mark.slow
+def test_naive_redeploy_has_downtime_atomic_swap_and_online_have_none():
+    measured = comparison.measure_downtime(dm.scenarios.drifting_classification(seed=0), n_events=500)
+    assert measured["naive"]["failed"] > 0 and measured["naive"]["seconds"] > 0
+    assert measured["swap"]["failed"] == 0 and measured["online"]["failed"] == 0

@@ -1,0 +1,63 @@
+"""The comparison and decision-guide chapters: model-server downtime per mode, and notebook execution times.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/comparison.py    # writes benchmarks/results/comparison.json
+
+- Downtime (issue 6, the comparison table's downtime row): ``comparison.measure_downtime`` on the
+  chapter's stream (``drifting_classification(seed=0)``): a batch server redeployed naively (stop,
+  retrain, start) against an atomic swap (``POST /deploy``), and an online server learning while a
+  client probes ``/predict`` every 5 ms. The chapter reads the result from this file: real servers
+  are too slow to start in every build.
+- Execution time of ``book/comparison.ipynb`` and ``book/decision_guide.ipynb`` (goal: <= 20 s each),
+  in a fresh kernel with ``book/`` as the working folder, as the book and nbval run them; and the
+  ratio to the 20 s budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+import deployment_modes as dm
+from deployment_modes import comparison
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "comparison.json"
+BUDGET = 20.0
+
+
+def notebook_seconds(name: str) -> float:
+    nb = nbformat.read(ROOT / "book" / name, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    scenario = dm.scenarios.drifting_classification(seed=0)
+    start = time.perf_counter()
+    downtime = comparison.measure_downtime(scenario)
+    downtime_seconds = time.perf_counter() - start
+    times = {name: round(notebook_seconds(name), 2) for name in ("comparison.ipynb", "decision_guide.ipynb")}
+    result = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_average_1min": round(os.getloadavg()[0], 2)},
+        "downtime": downtime,
+        "downtime_measurement_seconds": round(downtime_seconds, 2),
+        "naive_failed_per_swap_failed": (downtime["naive"]["failed"] / downtime["swap"]["failed"]
+                                         if downtime["swap"]["failed"] else None),
+        "notebook_seconds": times,
+        "notebook_seconds_over_budget": {name: round(s / BUDGET, 2) for name, s in times.items()},
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
