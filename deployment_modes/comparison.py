@@ -199,7 +199,7 @@ class Comparison:
 
     def measures(self) -> pd.DataFrame:
         """The measured values behind the table: one row per measure, one column per line."""
-        compute = self.compute()
+        compute, recovery = self.compute(), self.recovery()
         rows = {}
         for name in LINES:
             tl = self.runs[name]
@@ -212,7 +212,7 @@ class Comparison:
                 "model versions": int(tl.model_version.max()),
                 "memory held at the end (MB)": self.memory.loc["held at the end (MB)", name],
                 "memory growth with the data": self.memory.loc["growth with the data", name],
-                "events to recover after the drift": self.recovery()[name],
+                "events to recover after the drift": recovery[name],
                 "accuracy after the drift (%)": 100 * tl.window_score(tl.drift_at[0]),
                 "training compute, 2nd half / 1st half": _halves(compute[name].to_numpy()),
                 "moving parts": len(MOVING_PARTS[name]),
