@@ -258,8 +258,9 @@ class Comparison:
                                      f"x{c['memory growth with the data']:.1f} as the data grows x{self.memory.attrs['data growth']:.0f}"),
                 "adaptability": cell(name, "waits for a retrain" if batchy else "adapts with every event",
                                      f"{recover} to recover; {c['accuracy after the drift (%)']:.1f}% after the drift"),
-                "risk": cell(name, "bad data is diluted in the whole set" if batchy else
-                             "can learn bad patterns: needs monitoring", _risk(c)),
+                "risk": cell(name, "bad data is diluted in the whole set" if name == "batch" else
+                             ("retrains on whatever follows an alarm" if batchy else
+                              "can learn bad patterns: needs monitoring"), _risk(c)),
                 "complexity": cell(name, "low" if batchy else "higher", f"{int(c['moving parts'])} moving parts"),
             }
         frame = pd.DataFrame(table)
