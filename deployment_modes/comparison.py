@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.preprocessing import StandardScaler
 
 from ._checks import positive_int
 
@@ -336,12 +337,25 @@ def _memory(scenario, make_batch, make_online, chunk_mb) -> pd.DataFrame:
     return frame[list(LINES)]
 
 
+class _Standardize:
+    """Standardize events (a list of dicts) or chunks (an array) with fixed means and spreads."""
+
+    def __init__(self, columns, mean, scale):
+        self.columns, self.mean, self.scale = columns, np.asarray(mean), np.asarray(scale)
+
+    def __call__(self, X):
+        if isinstance(X, list):
+            X = [[x[c] for c in self.columns] for x in X]
+        return (np.asarray(X, dtype=float) - self.mean) / self.scale
+
+
 def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch_size: int = 10, seed: int = 0,
                             memory: bool = False):
     """Out-of-core, then online: write ``scenario.initial`` to ``directory`` as CSV, train on it by chunks, deploy.
 
-    The first training reads ``chunk_rows`` rows at a time (scikit-learn's SGD, ``partial_fit`` per
-    chunk); the returned :class:`~deployment_modes.OnlineDeployment` continues from that model in
+    The first training reads the file twice, ``chunk_rows`` rows at a time: once for the features'
+    means and spreads (``StandardScaler.partial_fit``), once to learn (scikit-learn's SGD,
+    ``partial_fit`` per chunk, on standardized features); the returned :class:`~deployment_modes.OnlineDeployment` continues from that model in
     mini-batches of ``batch_size`` events: replay the stream with :func:`simulate_deployed`. With
     ``memory=True`` the initial data plus the stream is trained on too, and the largest chunk in
     memory (MB) for both sizes is returned as well: ``(deployment, (mb_initial, mb_all))``.
@@ -364,9 +378,17 @@ def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch
     def train(frame, name):
         path = Path(directory) / name
         frame.to_csv(path, index=False)
-        # the events reach the deployed model as plain values: train on plain arrays too
-        chunks = ((X.to_numpy(dtype=float), y) for X, y in read_chunks(path, "y", chunk_rows=chunk_rows))
-        return OutOfCoreTrainer(LeanSGDClassifier(loss="log_loss", random_state=seed), classes=classes).fit(chunks)
+
+        def chunks():  # the events reach the deployed model as plain values: train on plain arrays too
+            return ((X.to_numpy(dtype=float), y) for X, y in read_chunks(path, "y", chunk_rows=chunk_rows))
+
+        scaler = StandardScaler()
+        for X, _ in chunks():  # a first pass for the features' means and spreads, a second to learn
+            scaler.partial_fit(X)
+        # the online line's learner: logistic loss, plain SGD at learning rate 0.05
+        model = LeanSGDClassifier(loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed)
+        transform = _Standardize(list(X0.columns), scaler.mean_, scaler.scale_)
+        return OutOfCoreTrainer(model, classes=classes, transform=transform).fit(chunks())
 
     trainer = train(X0.assign(y=y0), "initial.csv")
     deployment = trainer.to_online(batch_size=batch_size)
