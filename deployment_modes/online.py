@@ -151,7 +151,7 @@ class OnlineDeployment:
     - ``checkpoint_every=k``: every ``k`` events with no alarm standing, a copy of the model is kept
       (the last two); on an upward alarm the served model is restored from the older one, taken
       ``k`` to ``2k`` events before the alarm, before the bad events began if the detector is quick
-      (``"rollback"``).
+      (``"rollback"``); the event that raised the alarm is not learned.
     - ``pause=m``: on an upward alarm learning stops (``"pause"``); the model keeps serving and being
       scored, and learning resumes (``"resume"``) when the error of the last ``window // 4`` events is
       back within ``tolerance`` (relative) of its level before the alarm, or after ``m`` events.
@@ -344,8 +344,8 @@ class OnlineDeployment:
         y = self._check_y(y)
         self._remember(x, y)
         self.n_seen += 1
-        if self.monitor:
-            self._watch(x, y, last[1] if same else self._model.predict_one(x))
+        if self.monitor and self._watch(x, y, last[1] if same else self._model.predict_one(x)):
+            return  # a rollback: the event that raised the alarm is not learned
         if self.paused:
             return
         learner = self._candidate if self.gate else self._model
@@ -377,9 +377,10 @@ class OnlineDeployment:
         errors = list(self._errors)[-last:] if last else self._errors
         return sum(errors) / len(errors) if errors else 0.0
 
-    def _watch(self, x, y, p) -> None:
+    def _watch(self, x, y, p) -> bool:
+        """Score the served model's prediction; return whether it rolled back."""
         if p is None:
-            return
+            return False
         self.rolling.update(y, p)
         error = float(p != y) if self._model.classifier else abs(y - p)
         self._errors.append(error)
@@ -399,11 +400,13 @@ class OnlineDeployment:
                                      f"{before if before is None else round(before, 4)} -> "
                                      f"{after if after is None else round(after, 4)}"))
             if up:
-                self._on_alarm()
+                return self._on_alarm()
+        return False
 
-    def _on_alarm(self) -> None:
+    def _on_alarm(self) -> bool:
         baseline = self._levels[0] if self._levels else self._error_level()
-        if self.checkpoint_every and self._checkpoints:
+        rolled = bool(self.checkpoint_every and self._checkpoints)
+        if rolled:
             version, saved = self._checkpoints[0]
             self._model = copy.deepcopy(saved)
             self._checkpoints.clear()
@@ -419,6 +422,7 @@ class OnlineDeployment:
             self.paused_since, self._baseline = self.n_seen, baseline
             self._buffer = []
             self.log.append(LogEntry(self.n_seen, "pause", detail=f"error level before the alarm {baseline:.4g}"))
+        return rolled
 
     def _maybe_resume(self) -> None:
         recent = max(self.window // 4, 1)
