@@ -146,8 +146,8 @@ class OnlineDeployment:
     each revealed event is scored with a rolling ``metric`` over the last ``window`` events
     (:attr:`rolling`), and its error (0/1, or the absolute error in regression) feeds a river drift
     ``detector`` (ADWIN by default). A detection is logged as an ``"alarm"``; it is an *upward*
-    alarm when the error went up (the detector's ``estimation`` of the error, ADWIN's mean of its
-    window after the change, is above the mean error of the last ``window`` events). The guardrails react to upward alarms only, and are off by default:
+    alarm when the error went up (the detector's ``estimation`` of the error, ADWIN's mean over its
+    window, is higher after the change than before it; a detector without one counts as upward). The guardrails react to upward alarms only, and are off by default:
 
     - ``checkpoint_every=k``: every ``k`` events with no alarm standing, a copy of the model is kept
       (the last two); on an upward alarm the served model is restored from the older one, taken
@@ -396,7 +396,7 @@ class OnlineDeployment:
         self._pairs.append((y, p))
         error = float(p != y) if self._model.classifier else abs(y - p)
         errors = self._errors
-        before = self._error_sum / len(errors) if errors else None
+        before = getattr(self._detector, "estimation", None)  # the detector's error level before this event
         if len(errors) == errors.maxlen:
             self._error_sum -= errors[0]
         errors.append(error)
