@@ -21,9 +21,9 @@ import pandas as pd
 
 from ._checks import has_method, positive_int
 from .batch import as_frame
-from .timeline import LogEntry, _rolling
+from .timeline import LogEntry
 
-__all__ = ["OnlineDeployment"]
+__all__ = ["OnlineDeployment", "events_to_recover", "sgd_model", "sweep_learning_rate"]
 
 
 def _plain(value):
@@ -107,6 +107,12 @@ class _Model:
         proba = self.model.predict_proba(self._matrix([x]))[0]
         return {_plain(c): float(p) for c, p in zip(self.model.classes_, proba)}
 
+    def learn_one(self, x, y):
+        if self.river:
+            self.model.learn_one(x, y)
+        else:
+            self.learn_many([x], [y])
+
     def learn_many(self, xs, ys):
         """Learn a list of events: one step per event (``learn_one``) or one batch step."""
         if self.river:
@@ -140,12 +146,13 @@ class OnlineDeployment:
     each revealed event is scored with a rolling ``metric`` over the last ``window`` events
     (:attr:`rolling`), and its error (0/1, or the absolute error in regression) feeds a river drift
     ``detector`` (ADWIN by default). A detection is logged as an ``"alarm"``; it is an *upward*
-    alarm when the error went up. The guardrails react to upward alarms only, and are off by default:
+    alarm when the error went up (the detector's ``estimation`` of the error, ADWIN's mean over its
+    window, is higher after the change than before it; a detector without one counts as upward). The guardrails react to upward alarms only, and are off by default:
 
     - ``checkpoint_every=k``: every ``k`` events with no alarm standing, a copy of the model is kept
       (the last two); on an upward alarm the served model is restored from the older one, taken
       ``k`` to ``2k`` events before the alarm, before the bad events began if the detector is quick
-      (``"rollback"``).
+      (``"rollback"``); the event that raised the alarm is not learned.
     - ``pause=m``: on an upward alarm learning stops (``"pause"``); the model keeps serving and being
       scored, and learning resumes (``"resume"``) when the error of the last ``window // 4`` events is
       back within ``tolerance`` (relative) of its level before the alarm, or after ``m`` events.
@@ -197,15 +204,16 @@ class OnlineDeployment:
         self.log: list[LogEntry] = []
         self.n_seen = 0
         self._features = None
-        self._label_kind = None
+        self._label_kind = self._label_type = None
         self._reset_state()
 
     def _reset_state(self) -> None:
         self._buffer: list = []
         self._last = None  # (x, prediction) of the last predict, reused by learn_one's monitoring
-        self.rolling = _rolling(self.metric, self.window)
+        self._pairs = deque(maxlen=self.window)  # (y, prediction) of the last events, for `rolling`
         self._detector = self.detector.clone()
         self._errors = deque(maxlen=self.window)
+        self._error_sum = 0.0
         self._levels = deque(maxlen=2)  # the error level at the last two checkpoints
         self._checkpoints = deque(maxlen=2)
         self.paused_since = None
@@ -213,6 +221,14 @@ class OnlineDeployment:
         self._candidate = copy.deepcopy(self._model) if self.gate else None
         self._gate_errors = [0.0, 0.0]  # served, candidate, since the last gate decision
         self._gate_n = 0
+
+    @property
+    def rolling(self):
+        """The ``metric`` over the last ``window`` monitored events (computed when asked, not per event)."""
+        metric = self.metric.clone()
+        for y, p in self._pairs:
+            metric.update(y, p)
+        return metric
 
     @property
     def model(self):
@@ -233,15 +249,23 @@ class OnlineDeployment:
             extra = sorted(x.keys() - self._features, key=str)
             raise ValueError(f"{name} has features that differ from training: missing {missing}, extra {extra}")
         for key, value in x.items():
-            if isinstance(value, str):
-                continue
-            if not isinstance(value, numbers.Real):
-                raise TypeError(f"{name}[{key!r}] must be a number or a string, got {type(value).__name__} {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
+            kind = type(value)
+            if kind is float:
+                if not math.isfinite(value):
+                    raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
+            elif kind is not int and kind is not str and kind is not bool:  # the fast path ends here
+                if isinstance(value, str):
+                    continue
+                if not isinstance(value, numbers.Real):
+                    raise TypeError(f"{name}[{key!r}] must be a number or a string, "
+                                    f"got {type(value).__name__} {value!r}")
+                if not math.isfinite(value):
+                    raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
 
     def _check_y(self, y, name: str = "y"):
         y = _plain(y)
+        if type(y) is self._label_type and self._model.classes is None and (type(y) is not float or math.isfinite(y)):
+            return y  # the fast path: a label of the very type of the earlier ones
         if not self._model.classifier:
             if isinstance(y, bool) or not isinstance(y, numbers.Real):
                 raise TypeError(f"{name} must be a number (a regression target), got {type(y).__name__} {y!r}")
@@ -261,6 +285,8 @@ class OnlineDeployment:
     def _remember(self, x, y) -> None:
         if self._features is None:
             self._features = frozenset(x)
+        if self._label_type is None:
+            self._label_type = type(y)
         if self._model.classifier and self._label_kind is None:
             self._label_kind = str if isinstance(y, str) else numbers.Integral
 
@@ -278,7 +304,8 @@ class OnlineDeployment:
         rows = X.to_dict(orient="records")
         fresh = copy.copy(self)
         fresh._model = _Model(copy.deepcopy(self._initial), self._model.classes, self._model.transform)
-        fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._label_kind = 0, [], 0, None, None
+        fresh.model_version, fresh.log, fresh.n_seen, fresh._features = 0, [], 0, None
+        fresh._label_kind = fresh._label_type = None
         for i, (x, target) in enumerate(zip(rows, y)):
             fresh._check_x(x, f"X row {i}")
             target = fresh._check_y(target, f"y[{i}]")
@@ -317,26 +344,32 @@ class OnlineDeployment:
         """Reveal one labelled event: the model learns it (or its mini-batch, when full).
 
         With monitoring on, the served model's prediction for ``x`` is scored first (the one the
-        last ``predict_one(x)`` returned, if it was for this very event); then the guardrails act.
+        last ``predict_one(x)`` returned, if it was for this very dict, which was checked then);
+        then the guardrails act.
         """
-        self._check_x(x)
+        last, self._last = self._last, None
+        same = last is not None and last[0] is x
+        if not same:
+            self._check_x(x)
         y = self._check_y(y)
         self._remember(x, y)
-        last, self._last = self._last, None
         self.n_seen += 1
-        if self.monitor:
-            p = last[1] if last is not None and last[0] is x else self._model.predict_one(x)
-            self._watch(x, y, p)
+        if self.monitor and self._watch(x, y, last[1] if same else self._model.predict_one(x)):
+            return  # a rollback: the event that raised the alarm is not learned
         if self.paused:
             return
-        self._buffer.append((x, y))
-        if self.batch_size is None or len(self._buffer) >= self.batch_size:
+        learner = self._candidate if self.gate else self._model
+        if self.batch_size is None:
+            learner.learn_one(x, y)
+        else:
+            self._buffer.append((x, y))
+            if len(self._buffer) < self.batch_size:
+                return
             xs, ys = zip(*self._buffer)
             self._buffer = []
-            learner = self._candidate if self.gate else self._model
             learner.learn_many(list(xs), list(ys))
-            if not self.gate:
-                self.model_version += 1
+        if not self.gate:
+            self.model_version += 1
         if self.monitor and self.n_seen % (self.checkpoint_every or self.window) == 0:
             self._levels.append(self._error_level())
             if self.checkpoint_every:
@@ -351,21 +384,28 @@ class OnlineDeployment:
         return abs(y - p)
 
     def _error_level(self, last: int | None = None) -> float:
-        errors = list(self._errors)[-last:] if last else self._errors
+        if not last:
+            return self._error_sum / len(self._errors) if self._errors else 0.0
+        errors = list(self._errors)[-last:]
         return sum(errors) / len(errors) if errors else 0.0
 
-    def _watch(self, x, y, p) -> None:
+    def _watch(self, x, y, p) -> bool:
+        """Score the served model's prediction; return whether it rolled back."""
         if p is None:
-            return
-        self.rolling.update(y, p)
-        error = self._error(y, p)
-        self._errors.append(error)
+            return False
+        self._pairs.append((y, p))
+        error = float(p != y) if self._model.classifier else abs(y - p)
+        errors = self._errors
+        before = getattr(self._detector, "estimation", None)  # the detector's error level before this event
+        if len(errors) == errors.maxlen:
+            self._error_sum -= errors[0]
+        errors.append(error)
+        self._error_sum += error
         if self.gate:
             c = self._candidate.predict_one(x)
             self._gate_errors[0] += error
             self._gate_errors[1] += self._error(y, c) if c is not None else 1.0 if self._model.classifier else error
             self._gate_n += 1
-        before = getattr(self._detector, "estimation", None)
         self._detector.update(error)
         if self.paused:
             self._maybe_resume()
@@ -376,11 +416,13 @@ class OnlineDeployment:
                                      f"{before if before is None else round(before, 4)} -> "
                                      f"{after if after is None else round(after, 4)}"))
             if up:
-                self._on_alarm()
+                return self._on_alarm()
+        return False
 
-    def _on_alarm(self) -> None:
+    def _on_alarm(self) -> bool:
         baseline = self._levels[0] if self._levels else self._error_level()
-        if self.checkpoint_every and self._checkpoints:
+        rolled = bool(self.checkpoint_every and self._checkpoints)
+        if rolled:
             version, saved = self._checkpoints[0]
             self._model = copy.deepcopy(saved)
             self._checkpoints.clear()
@@ -396,6 +438,7 @@ class OnlineDeployment:
             self.paused_since, self._baseline = self.n_seen, baseline
             self._buffer = []
             self.log.append(LogEntry(self.n_seen, "pause", detail=f"error level before the alarm {baseline:.4g}"))
+        return rolled
 
     def _maybe_resume(self) -> None:
         recent = max(self.window // 4, 1)
@@ -424,3 +467,82 @@ class OnlineDeployment:
     def __repr__(self) -> str:
         return (f"OnlineDeployment({type(self.model).__name__}, version={self.model_version}, "
                 f"n_seen={self.n_seen})")
+
+
+def events_to_recover(timeline, at: int | None = None, *, tolerance: float = 0.02) -> int | None:
+    """Events after position ``at`` (default: the first drift) until the rolling metric is back.
+
+    "Back" is within ``tolerance`` of the rolling metric just before ``at``, searched from the
+    worst point after ``at``; 0 if it never got worse than that, ``None`` if it never comes back.
+
+    >>> from river import metrics
+    >>> from deployment_modes import scenarios, simulate
+    >>> from river import linear_model
+    >>> sc = scenarios.drifting_classification(n_initial=200, n_stream=1500, drift_at=500)
+    >>> tl = simulate(sc, OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy(), window=100)
+    >>> 0 < events_to_recover(tl) < 1000
+    True
+    """
+    if at is None:
+        if not timeline.drift_at:
+            raise ValueError("at must be given: the timeline has no drift position")
+        at = timeline.drift_at[0]
+    at = positive_int(at, "at")
+    if at >= len(timeline):
+        raise ValueError(f"at must be inside the timeline of {len(timeline)} events, got {at}")
+    rolling = np.nan_to_num(timeline.rolling, nan=0.0)
+    sign = 1.0 if getattr(timeline.metric, "bigger_is_better", True) else -1.0
+    level, after = sign * rolling[at - 1] - tolerance, sign * rolling[at:]
+    worst = int(np.argmin(after))
+    if after[worst] >= level:
+        return 0
+    back = np.nonzero(after[worst:] >= level)[0]
+    return int(worst + back[0]) if len(back) else None
+
+
+def sweep_learning_rate(scenario, rates, *, metric=None, window: int = 200) -> pd.DataFrame:
+    """Online logistic (or linear) regression with plain SGD at each learning rate in ``rates``.
+
+    The trade-off between adapting and forgetting: one row per rate with the score on the
+    1,000 events before the first drift (how well it keeps what it learned), after the drift,
+    and the :func:`events_to_recover` (``window`` is the rolling metric's). Defined in the Online
+    learning chapter.
+
+    >>> from deployment_modes import scenarios
+    >>> sc = scenarios.drifting_classification(n_initial=200, n_stream=1000, drift_at=500)
+    >>> list(sweep_learning_rate(sc, [0.01, 0.5]).columns)
+    ['learning_rate', 'score_before_drift', 'score_after_drift', 'events_to_recover']
+    """
+    from river import metrics
+
+    from .timeline import simulate
+
+    if not scenario.drift_at:
+        raise ValueError("scenario must have a drift (drift_at) to show the trade-off")
+    if not rates:
+        raise ValueError("rates must hold at least one learning rate")
+    drift = scenario.drift_at[0]
+    rows = []
+    for lr in rates:
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
+            raise ValueError(f"rates must be positive numbers, got {lr!r}")
+        tl = simulate(scenario, OnlineDeployment(sgd_model(scenario.task, lr)),
+                      metric or (metrics.Accuracy() if scenario.task == "classification" else metrics.MAE()),
+                      window=window)
+        rows.append({"learning_rate": lr, "score_before_drift": tl.window_score(max(drift - 1000, 0), drift),
+                     "score_after_drift": tl.window_score(drift), "events_to_recover": events_to_recover(tl)})
+    return pd.DataFrame(rows)
+
+
+def sgd_model(task: str, lr: float):
+    """Standard scaling then a river linear model trained by plain SGD at learning rate ``lr``.
+
+    >>> sgd_model("classification", 0.1).steps["LogisticRegression"].optimizer.lr.learning_rate
+    0.1
+    """
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    from river import linear_model, optim, preprocessing
+
+    model = linear_model.LogisticRegression if task == "classification" else linear_model.LinearRegression
+    return preprocessing.StandardScaler() | model(optimizer=optim.SGD(lr))

@@ -143,7 +143,7 @@ def events_until_recommended(recommendations, scenario) -> pd.DataFrame:
     >>> import deployment_modes as dm
     >>> sc = dm.scenarios.movie_catalogue(n_titles=50, n_new=5, n_initial=200, n_stream=300)
     >>> static = dm.simulate(sc, dm.BatchDeployment(TrendingRecommender()), HitRate())
-    >>> events_until_recommended(static.y_pred, sc)["events"].isna().all()
+    >>> bool(events_until_recommended(static.y_pred, sc)["events"].isna().all())
     True
     """
     new, release = scenario.info["new_titles"], scenario.info["release_day"]
