@@ -200,3 +200,43 @@ def test_bad_inputs_fail_before_training(corpus):
         trainer.fit([])
     with pytest.raises(RuntimeError, match="fit"):
         trainer.to_online()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n_docs": 0}, ValueError, "n_docs"),
+    ({"n_files": 50, "n_docs": 10}, ValueError, "n_files"),
+    ({"n_topics": 99}, ValueError, "n_topics"),
+    ({"drift": 1.5}, ValueError, "drift"),
+    ({"order": "alphabetical"}, ValueError, "order"),
+    ({"format": "json"}, ValueError, "format"),
+])
+def test_bad_corpus_settings_name_the_argument(tmp_path, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        dm.corpus.write_corpus(tmp_path, **kwargs)
+    assert not any((tmp_path / "train").glob("*")) if (tmp_path / "train").exists() else True
+
+
+def test_a_corpus_is_never_written_over_another(tmp_path):
+    dm.corpus.write_corpus(tmp_path, n_docs=20, n_files=2, n_test=5)
+    with pytest.raises(ValueError, match="already holds a corpus"):
+        dm.corpus.write_corpus(tmp_path, n_docs=20, n_files=2, n_test=5)
+
+
+def test_measure_peak_refuses_what_a_fresh_process_cannot_run():
+    with pytest.raises(TypeError, match="module-level"):
+        dm.measure_peak(lambda: 1, [{}])
+    with pytest.raises(TypeError, match="runs"):
+        dm.measure_peak("json:dumps", {"obj": 1})
+    with pytest.raises(RuntimeError, match="failed"):
+        dm.measure_peak("json:loads", [{"s": "not json"}])
+
+
+def test_the_dask_path_checks_its_target_before_training():
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.from_pandas(pd.DataFrame({"x": [0.0, 1.0], "y": [0, 1]}), npartitions=1)
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(), classes=[0, 1])
+    with pytest.raises(ValueError, match="target 'label'"):
+        trainer.fit(frame, target="label")
+    with pytest.raises(TypeError, match="target"):
+        trainer.fit(frame)
+    assert trainer.model is None
