@@ -168,6 +168,7 @@ def test_chapter_claim_text_memory_flat_for_out_of_core_and_growing_when_loading
     assert big_all["growth_mb"] > 1.5 * big["growth_mb"] and big_all["growth_mb"] > small_all["growth_mb"] + 10
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet reader
 def test_the_dask_path_gives_the_local_model(corpus):
     dd = pytest.importorskip("dask.dataframe")
     from deployment_modes.scale_out import local_cluster
@@ -231,6 +232,7 @@ def test_measure_peak_refuses_what_a_fresh_process_cannot_run():
         dm.measure_peak("json:loads", [{"s": "not json"}])
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
 def test_the_dask_path_checks_its_target_before_training():
     dd = pytest.importorskip("dask.dataframe")
     frame = dd.from_pandas(pd.DataFrame({"x": [0.0, 1.0], "y": [0, 1]}), npartitions=1)
