@@ -24,7 +24,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
 ASSETS = ROOT / "book" / "_assets"  # package.json + package-lock.json: the book's pinned JavaScript
-VENDOR = ASSETS / "static" / "vendor"  # served as _static/vendor/ (see book/_assets/book_site.py)
+VENDOR = ASSETS / "static" / "book_js"  # served as _static/book_js/ (see book/_assets/book_site.py)
 INSTALL_FILES = ["pyproject.toml", "constraints.txt", "book/_assets/package.json", "book/_assets/package-lock.json"]
 # what the book serves from the npm packages: file or folder in node_modules -> place under VENDOR
 VENDORED = {
@@ -84,7 +84,7 @@ def vendor_js() -> bool:
         print("note: npm ci failed (no registry?); the book will load Mermaid and the widget manager from a CDN;"
               " remove .venv/.installed to try again", flush=True)
         return False
-    fresh = VENDOR.with_name("vendor.tmp")
+    fresh = VENDOR.with_name("book_js.tmp")
     shutil.rmtree(fresh, ignore_errors=True)
     for source, target in VENDORED.items():
         src, dst = ASSETS / "node_modules" / source, fresh / target

@@ -119,7 +119,13 @@ _STATE_JS = """() => {
   };
 }"""
 
-_READY_JS = f"() => {{ const s = ({_STATE_JS})(); return s.mermaid_svg === s.mermaid_visible && s.widgets_rendered === s.widgets; }}"
+# polled until true; remembers when it first was (the time to a fully rendered page)
+_READY_JS = f"""() => {{
+  const s = ({_STATE_JS})();
+  const ok = s.mermaid_svg === s.mermaid_visible && s.widgets_rendered === s.widgets;
+  if (ok && window.__renderedAt === undefined) window.__renderedAt = performance.now();
+  return ok;
+}}"""
 
 _IMAGES_JS = """async () => {
   const imgs = [...document.images];
@@ -140,7 +146,7 @@ _PAGE_JS = """() => {
     bytes: bytes,
     requests: resources.length + 1,
     load_ms: nav ? nav.loadEventEnd - nav.startTime : null,
-    ready_ms: performance.now(),
+    ready_ms: window.__renderedAt === undefined ? null : window.__renderedAt,
   };
 }"""
 

@@ -1,6 +1,6 @@
 """Sphinx extension for the rendered book: JavaScript served locally, the repository's address, CSS.
 
-- Mermaid, the ipywidgets HTML manager and require.js are served from ``_static/vendor/`` when
+- Mermaid, the ipywidgets HTML manager and require.js are served from ``_static/book_js/`` when
   ``python3 dev.py`` could copy them there from the locked npm packages (book/_assets/package-lock.json);
   otherwise the pages keep sphinxcontrib-mermaid's and myst-nb's CDN addresses (they then need the network).
 - The repository's address, set once in _config.yml (``repository: url:``), is offered to the pages as the
@@ -20,9 +20,9 @@ from pathlib import Path
 from sphinx.util import logging
 
 STATIC = Path(__file__).resolve().parent / "static"
-MERMAID = "vendor/mermaid/mermaid.esm.min.mjs"
-REQUIRE = "vendor/require.js"
-WIDGETS = "vendor/html-manager/embed-amd.js"
+MERMAID = "book_js/mermaid/mermaid.esm.min.mjs"
+REQUIRE = "book_js/require.js"
+WIDGETS = "book_js/html-manager/embed-amd.js"
 REQUIRE_CONFIG = "widgets-require-config.js"  # committed: where require.js finds the manager's modules
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def _configure(app, config) -> None:
         config.nb_ipywidgets_js = {REQUIRE: {}, REQUIRE_CONFIG: {}, WIDGETS: {}}
     else:
         logger.info("book_site: no local JavaScript in %s (run python3 dev.py book); Mermaid and widgets "
-                    "load from a CDN", STATIC / "vendor")
+                    "load from a CDN", STATIC / "book_js")
     config.html_context = {"default_mode": "light", **(config.html_context or {})}
     url = (config.html_theme_options or {}).get("repository_url", "").rstrip("/")
     branch = (config.html_theme_options or {}).get("repository_branch", "main")
