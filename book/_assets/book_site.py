@@ -47,7 +47,8 @@ def _configure(app, config) -> None:
     branch = (config.html_theme_options or {}).get("repository_branch", "main")
     subs = dict(config.myst_substitutions or {})
     subs.setdefault("repository_url", url)
-    subs.setdefault("pip_install_repository", f'`%pip install "deployment-modes @ git+{url}@{branch}"`')
+    # [book] brings myst-nb, whose glue the chapters call; a fenced block, so the line is copied whole
+    subs.setdefault("pip_install_repository", f'```\n%pip install "deployment-modes[book] @ git+{url}@{branch}"\n```')
     config.myst_substitutions = subs
 
 
