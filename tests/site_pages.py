@@ -246,3 +246,27 @@ def navigation(page: str) -> set[str]:
         if path.endswith(".html"):
             found.add(str((source.parent / path).resolve().relative_to(HTML.resolve()).with_suffix("")))
     return found
+
+
+_IMG = re.compile(r"<img\b[^>]*>")
+_ATTR = re.compile(r'\b(alt|src)="([^"]*)"')
+_FIGURE = re.compile(r"<figure\b.*?</figure>", re.S)
+
+
+def undescribed_images(page: str) -> list[str]:
+    """Content images of a built page with neither a caption nor alt text (myst-nb's default alt is the path).
+
+    A notebook cell gets both with the metadata ``{"mystnb": {"figure": {"caption": ...},
+    "image": {"alt": ...}}}``. Images drawn inside a widget (data: URIs) and the theme's own are not counted.
+    """
+    text = (HTML / (page + ".html")).read_text(encoding="utf-8")
+    captioned = {m for fig in _FIGURE.findall(text) if "<figcaption" in fig for m in _IMG.findall(fig)}
+    missing = []
+    for tag in _IMG.findall(text):
+        attrs = dict(_ATTR.findall(tag))
+        src, alt = attrs.get("src", ""), attrs.get("alt", "").strip()
+        if src.startswith(("data:", "../_static/", "_static/")) or tag in captioned:
+            continue
+        if not alt or alt == src:
+            missing.append(src)
+    return missing

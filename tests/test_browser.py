@@ -2,7 +2,7 @@
 
 Headless Debian Chromium (/usr/bin/chromium) driven by Playwright, with the network unused: each page
 loads with no console error and no failed request, its Mermaid diagrams become SVGs, its widgets
-render, its images load, and it has a title and headings. A screenshot of each page lands in
+render, its images load, and it has a title and headings; figures have a caption or alt text. A screenshot of each page lands in
 _build/screenshots/ for a person to look at. Internal links and the navigation are checked on the
 built files. Skipped, with the reason, without a built book or Chromium, unless REQUIRE_BROWSER=1
 (as in .ci/run), where that is a failure.
@@ -46,6 +46,13 @@ def test_page_renders_offline(site, page):
 def test_internal_links_lead_somewhere(page):
     broken = sp.internal_links(page)
     assert not broken, f"{page}: broken internal links {broken}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_figures_have_a_caption_or_alt_text(page):
+    missing = sp.undescribed_images(page)
+    assert not missing, (f"{page}: images with neither caption nor alt text {missing}; in a notebook give the cell "
+                         '{"mystnb": {"figure": {"caption": ...}, "image": {"alt": ...}}} metadata')
 
 
 @pytest.mark.parametrize("page", [PAGES[0], PAGES[-1]])
