@@ -28,10 +28,11 @@ def test_every_public_name_exists():
     assert not missing, f"deployment_modes.__all__ lists names the package lacks: {missing}"
 
 
-@pytest.mark.parametrize("name", MODULES)
-def test_every_exported_module_has_a_section(name):
-    assert f".. automodule:: deployment_modes.{name}\n" in API_SOURCE.read_text(), (
-        f"book/api.md has no section for the module deployment_modes.{name}: add an automodule block")
+def test_every_exported_module_gets_a_section():
+    text = API_SOURCE.read_text()
+    automatic = "```{package-modules} deployment_modes\n" in text  # book/_assets/book_site.py
+    missing = [n for n in MODULES if not automatic and f".. automodule:: deployment_modes.{n}\n" not in text]
+    assert not missing, f"book/api.md has no section for the modules {missing}"
 
 
 def test_the_package_block_documents_its_members():
