@@ -49,6 +49,8 @@ def measure(repeat: int = 3) -> dict:
                 "bytes = encoded bytes of the page and everything it fetched; load_ms = navigation start to the "
                 "load event; rendered_ms = navigation start to every diagram and widget rendered (median of "
                 f"{repeat} visits)",
+        "note": "sizes are uncompressed (Python's http.server sends no gzip); most of every page is the theme's "
+                "fontawesome.js (1.5 MB) and CSS, and a page with widgets adds the widget manager (3.6 MB)",
         "largest_page": {k: largest[k] for k in ("page", "bytes", "requests", "load_ms", "rendered_ms")},
         "slowest_page": {k: slowest[k] for k in ("page", "bytes", "load_ms", "rendered_ms")},
         "pages": rows,
