@@ -14,7 +14,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 
 from . import scenarios
 from .batch import BatchDeployment, sweep_retrain_interval
-from .online import OnlineDeployment
+from .online import OnlineDeployment, events_to_recover, sgd_model, sweep_learning_rate
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
 from .timeline import Deployment, LogEntry, Timeline, compare, simulate
@@ -32,5 +32,5 @@ def __getattr__(name: str):
 
 
 __all__ = ["BatchDeployment", "Deployment", "HitRate", "LogEntry", "OnlineDeployment", "Scenario", "Timeline",
-           "TrendingRecommender", "compare", "events_until_recommended", "new_title_share", "plots", "scenarios", "simulate", "widgets",
-           "sweep_retrain_interval"]
+           "TrendingRecommender", "compare", "events_to_recover", "events_until_recommended", "new_title_share",
+           "plots", "scenarios", "sgd_model", "simulate", "sweep_learning_rate", "sweep_retrain_interval", "widgets"]
