@@ -12,7 +12,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import corpus, memory, plots, scenarios, widgets
+from . import corpus, memory, scenarios
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .memory import measure_peak
@@ -23,6 +23,16 @@ from .scenarios import Scenario
 from .timeline import Deployment, LogEntry, Timeline, compare, simulate
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``plots`` and ``widgets`` load matplotlib and ipywidgets on first use (a server needs neither)."""
+    if name in ("plots", "widgets"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "OnlineDeployment",
            "OutOfCoreTrainer", "Scenario", "Timeline", "TrendingRecommender", "compare", "corpus",
