@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -22,7 +23,16 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
-INSTALL_FILES = ["pyproject.toml", "constraints.txt"]
+ASSETS = ROOT / "book" / "_assets"  # package.json + package-lock.json: the book's pinned JavaScript
+VENDOR = ASSETS / "static" / "book_js"  # served as _static/book_js/ (see book/_assets/book_site.py)
+INSTALL_FILES = ["pyproject.toml", "constraints.txt", "book/_assets/package.json", "book/_assets/package-lock.json"]
+# what the book serves from the npm packages: file or folder in node_modules -> place under VENDOR
+VENDORED = {
+    "mermaid/dist/mermaid.esm.min.mjs": "mermaid/mermaid.esm.min.mjs",
+    "mermaid/dist/chunks/mermaid.esm.min": "mermaid/chunks/mermaid.esm.min",
+    "@jupyter-widgets/html-manager/dist": "html-manager",
+    "requirejs/require.js": "require.js",
+}
 
 
 def _install_key() -> str:
@@ -81,7 +91,38 @@ def ensure_env() -> None:
         venv.create(VENV, with_pip=True)
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "-c", ROOT / "constraints.txt", "-e", f"{ROOT}[all]")
+    vendor_js()
     STAMP.write_text(key)
+
+
+def vendor_js() -> bool:
+    """Install the locked npm packages and copy what the book serves into VENDOR; False if it cannot.
+
+    Without npm or without the registry the book still builds: book_site.py then points the pages
+    to the CDN, and diagrams and widgets need the network when read.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        print("note: npm not found; the book will load Mermaid and the widget manager from a CDN", flush=True)
+        return False
+    code = subprocess.call([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=ASSETS)
+    if code:
+        print("note: npm ci failed (no registry?); the book will load Mermaid and the widget manager from a CDN;"
+              " remove .venv/.installed to try again", flush=True)
+        return False
+    fresh = VENDOR.with_name("book_js.tmp")
+    shutil.rmtree(fresh, ignore_errors=True)
+    for source, target in VENDORED.items():
+        src, dst = ASSETS / "node_modules" / source, fresh / target
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.map", "*.d.ts", "embed.js*", "libembed-amd.js"))
+        else:
+            shutil.copy2(src, dst)
+    shutil.rmtree(VENDOR, ignore_errors=True)
+    fresh.rename(VENDOR)  # all or nothing: the book never serves a half-copied folder
+    return True
 
 
 def book(args: list[str]) -> None:

@@ -523,7 +523,7 @@ class DurableDeployment:
                 "drift_alarms": len(alarms), "last_alarm_at": alarms[-1] if alarms else None,
                 "last_snapshot": {"seq": snap["seq"], "events_seen": snap["n_seen"], "bytes": snap["bytes"],
                                   "written_at": snap["written_at"]},
-                "replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,
+                "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,
                 "uptime_seconds": time.time() - self.started_at}
 
     def close(self, snapshot: bool = True) -> None:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._checks import has_method, positive_int
 from .batch import as_frame
-from .timeline import LogEntry, _rolling
+from .timeline import LogEntry
 
 __all__ = ["OnlineDeployment", "events_to_recover", "sgd_model", "sweep_learning_rate"]
 
@@ -146,12 +146,13 @@ class OnlineDeployment:
     each revealed event is scored with a rolling ``metric`` over the last ``window`` events
     (:attr:`rolling`), and its error (0/1, or the absolute error in regression) feeds a river drift
     ``detector`` (ADWIN by default). A detection is logged as an ``"alarm"``; it is an *upward*
-    alarm when the error went up. The guardrails react to upward alarms only, and are off by default:
+    alarm when the error went up (the detector's ``estimation`` of the error, ADWIN's mean over its
+    window, is higher after the change than before it; a detector without one counts as upward). The guardrails react to upward alarms only, and are off by default:
 
     - ``checkpoint_every=k``: every ``k`` events with no alarm standing, a copy of the model is kept
       (the last two); on an upward alarm the served model is restored from the older one, taken
       ``k`` to ``2k`` events before the alarm, before the bad events began if the detector is quick
-      (``"rollback"``).
+      (``"rollback"``); the event that raised the alarm is not learned.
     - ``pause=m``: on an upward alarm learning stops (``"pause"``); the model keeps serving and being
       scored, and learning resumes (``"resume"``) when the error of the last ``window // 4`` events is
       back within ``tolerance`` (relative) of its level before the alarm, or after ``m`` events.
@@ -209,9 +210,10 @@ class OnlineDeployment:
     def _reset_state(self) -> None:
         self._buffer: list = []
         self._last = None  # (x, prediction) of the last predict, reused by learn_one's monitoring
-        self.rolling = _rolling(self.metric, self.window)
+        self._pairs = deque(maxlen=self.window)  # (y, prediction) of the last events, for `rolling`
         self._detector = self.detector.clone()
         self._errors = deque(maxlen=self.window)
+        self._error_sum = 0.0
         self._levels = deque(maxlen=2)  # the error level at the last two checkpoints
         self._checkpoints = deque(maxlen=2)
         self.paused_since = None
@@ -219,6 +221,14 @@ class OnlineDeployment:
         self._candidate = copy.deepcopy(self._model) if self.gate else None
         self._gate_errors = [0.0, 0.0]  # served, candidate, since the last gate decision
         self._gate_n = 0
+
+    @property
+    def rolling(self):
+        """The ``metric`` over the last ``window`` monitored events (computed when asked, not per event)."""
+        metric = self.metric.clone()
+        for y, p in self._pairs:
+            metric.update(y, p)
+        return metric
 
     @property
     def model(self):
@@ -344,8 +354,8 @@ class OnlineDeployment:
         y = self._check_y(y)
         self._remember(x, y)
         self.n_seen += 1
-        if self.monitor:
-            self._watch(x, y, last[1] if same else self._model.predict_one(x))
+        if self.monitor and self._watch(x, y, last[1] if same else self._model.predict_one(x)):
+            return  # a rollback: the event that raised the alarm is not learned
         if self.paused:
             return
         learner = self._candidate if self.gate else self._model
@@ -374,21 +384,28 @@ class OnlineDeployment:
         return abs(y - p)
 
     def _error_level(self, last: int | None = None) -> float:
-        errors = list(self._errors)[-last:] if last else self._errors
+        if not last:
+            return self._error_sum / len(self._errors) if self._errors else 0.0
+        errors = list(self._errors)[-last:]
         return sum(errors) / len(errors) if errors else 0.0
 
-    def _watch(self, x, y, p) -> None:
+    def _watch(self, x, y, p) -> bool:
+        """Score the served model's prediction; return whether it rolled back."""
         if p is None:
-            return
-        self.rolling.update(y, p)
+            return False
+        self._pairs.append((y, p))
         error = float(p != y) if self._model.classifier else abs(y - p)
-        self._errors.append(error)
+        errors = self._errors
+        before = getattr(self._detector, "estimation", None)  # the detector's error level before this event
+        if len(errors) == errors.maxlen:
+            self._error_sum -= errors[0]
+        errors.append(error)
+        self._error_sum += error
         if self.gate:
             c = self._candidate.predict_one(x)
             self._gate_errors[0] += error
             self._gate_errors[1] += self._error(y, c) if c is not None else 1.0 if self._model.classifier else error
             self._gate_n += 1
-        before = getattr(self._detector, "estimation", None)
         self._detector.update(error)
         if self.paused:
             self._maybe_resume()
@@ -399,11 +416,13 @@ class OnlineDeployment:
                                      f"{before if before is None else round(before, 4)} -> "
                                      f"{after if after is None else round(after, 4)}"))
             if up:
-                self._on_alarm()
+                return self._on_alarm()
+        return False
 
-    def _on_alarm(self) -> None:
+    def _on_alarm(self) -> bool:
         baseline = self._levels[0] if self._levels else self._error_level()
-        if self.checkpoint_every and self._checkpoints:
+        rolled = bool(self.checkpoint_every and self._checkpoints)
+        if rolled:
             version, saved = self._checkpoints[0]
             self._model = copy.deepcopy(saved)
             self._checkpoints.clear()
@@ -419,6 +438,7 @@ class OnlineDeployment:
             self.paused_since, self._baseline = self.n_seen, baseline
             self._buffer = []
             self.log.append(LogEntry(self.n_seen, "pause", detail=f"error level before the alarm {baseline:.4g}"))
+        return rolled
 
     def _maybe_resume(self) -> None:
         recent = max(self.window // 4, 1)

@@ -77,7 +77,7 @@ def test_a_prediction_never_sees_a_half_updated_model(tmp_path):
         while not stop.is_set():
             seen.add(state.predict_one({"a": 0.0})[0])
 
-    readers = [threading.Thread(target=predict) for _ in range(3)]
+    readers = [threading.Thread(target=predict) for _ in range(2)]
     for r in readers:
         r.start()
     for i in range(100):
@@ -304,7 +304,7 @@ def test_kill_9_during_a_learning_stream_loses_no_acknowledged_event(tmp_path, e
 @pytest.mark.slow
 def test_a_batch_retrain_is_swapped_in_while_predictions_are_answered(tmp_path, events):
     sc = dm.scenarios.drifting_classification(seed=0)
-    durable.init_state(tmp_path, dm.BatchDeployment(GradientBoostingClassifier(n_estimators=80, random_state=0),
+    durable.init_state(tmp_path, dm.BatchDeployment(GradientBoostingClassifier(n_estimators=40, random_state=0),
                                                     window=1500), *sc.initial, mode="batch")
     with serve.start(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
         c.post("/learn_many", json={"events": [{"x": x, "y": y} for x, y in events[:2500]]})
