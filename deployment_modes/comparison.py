@@ -211,6 +211,7 @@ class Comparison:
                 "learning seconds while serving": tl.learn_seconds - float(retrains["seconds"].sum()),
                 "retrains": len(retrains),
                 "model versions": int(tl.model_version.max()),
+                "model updates per event": (int(tl.model_version.max()) - 1) / len(tl),
                 "memory held at the end (MB)": self.memory.loc["held at the end (MB)", name],
                 "memory growth with the data": self.memory.loc["growth with the data", name],
                 "events to recover after the drift": recovery[name],
@@ -253,7 +254,8 @@ class Comparison:
                                                  ("retrained when a drift alarm fires" if batchy else
                                                   ("updated in place, every few events" if "core" in name else
                                                    "updated in place with every event")),
-                                                 f"{int(c['retrains'])} retrains, {int(c['model versions']):,} versions"),
+                                                 f"{int(c['retrains'])} retrains, {int(c['model versions']):,} versions, "
+                                                 + _per_event(c["model updates per event"])),
                 "downtime": self._downtime_cell(name),
                 "memory usage": cell(name, "grows with the data" if batchy else "bounded",
                                      f"x{c['memory growth with the data']:.1f} as the data grows x{self.memory.attrs['data growth']:.0f}"),
@@ -281,6 +283,13 @@ class Comparison:
         online = d["online"]
         return (f"none, updated in place: {online['seconds']:.1f} s down, {online['failed']} of "
                 f"{online['requests']:,} requests failed while it learned")
+
+
+def _per_event(rate: float) -> str:
+    if rate <= 0:
+        return "no update"
+    every = round(1 / rate)
+    return "an update per event" if every <= 1 else f"an update every {every:,} events"
 
 
 def _halves(cumulative) -> float:
