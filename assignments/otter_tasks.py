@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -106,10 +107,13 @@ def grade_one(notebook: Path, out: Path = OUT, debug: bool = False) -> dict:
         row["error"] = str(error)
         return row
     with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
-        done = _otter("run", "--no-logo", *(["--debug"] if debug else []), "-a", ag, "-o", tmp, notebook)
+        # under the master's name, which the notebook's first cell (otter.Notebook) opens
+        copy = Path(shutil.copy(notebook, Path(tmp) / f"{row['assignment']}.ipynb"))
+        done = _otter("run", "--no-logo", *(["--debug"] if debug else []), "-a", ag, "-o", tmp, copy)
         results = Path(tmp) / "results.json"
         if done.returncode or not results.exists():
-            row["error"] = (done.stderr.strip() or done.stdout.strip())[-2000:] or "otter run failed"
+            message = re.sub(r"\x1b\[[0-9;]*m", "", done.stderr.strip() or done.stdout.strip())
+            row["error"] = message[-2000:] or "otter run failed"
             return row
         tests = json.loads(results.read_text())["tests"]
     for test in tests:
