@@ -14,12 +14,13 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 
 from . import plots, scenarios, widgets
 from .batch import BatchDeployment, sweep_retrain_interval
-from .recommender import HitRate, TrendingRecommender, new_title_share
+from .online import OnlineDeployment
+from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
 from .timeline import Deployment, LogEntry, Timeline, compare, simulate
 
 __version__ = "0.1.0"
 
-__all__ = ["BatchDeployment", "Deployment", "HitRate", "LogEntry", "Scenario", "Timeline",
-           "TrendingRecommender", "compare", "new_title_share", "plots", "scenarios", "simulate", "widgets",
+__all__ = ["BatchDeployment", "Deployment", "HitRate", "LogEntry", "OnlineDeployment", "Scenario", "Timeline",
+           "TrendingRecommender", "compare", "events_until_recommended", "new_title_share", "plots", "scenarios", "simulate", "widgets",
            "sweep_retrain_interval"]

@@ -6,15 +6,17 @@ updates the same model event by event.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 
 import numpy as np
+import pandas as pd
 from river import metrics
 from sklearn.base import BaseEstimator
 
 from ._checks import positive_int
 
-__all__ = ["TrendingRecommender", "HitRate", "new_title_share"]
+__all__ = ["TrendingRecommender", "HitRate", "events_until_recommended", "new_title_share"]
 
 
 class TrendingRecommender(BaseEstimator):
@@ -41,29 +43,40 @@ class TrendingRecommender(BaseEstimator):
             raise ValueError(f"half_life must be positive, got {self.half_life!r}")
         self.scores_ = defaultdict(lambda: defaultdict(float))
         days, genres = _columns(X)
-        self.now_ = float(np.max(days))
+        self.now_ = self.anchor_ = float(np.max(days))
         for day, genre, title in zip(days, genres, y):
             self.scores_[int(genre)][int(title)] += 2.0 ** ((day - self.now_) / self.half_life)
         self._cache = {}
         return self
 
     def learn_one(self, x: dict, y) -> None:
-        """Count one view, with ``x["day"]`` as the new present (for online updates)."""
+        """Count one view, with ``x["day"]`` as the new present (for online updates).
+
+        Scores are kept relative to the day ``anchor_``: moving the present forward shrinks every
+        score by the same factor, which changes no ranking, so it is applied lazily (a rebase
+        only when the factor grows large): one view costs the same however many titles exist.
+        """
         day = float(x["day"])
-        if day > self.now_:  # move the present forward: old scores shrink together
-            factor = 2.0 ** ((self.now_ - day) / self.half_life)
-            for table in self.scores_.values():
-                for title in table:
-                    table[title] *= factor
+        if day > self.now_:
             self.now_ = day
-        self.scores_[int(x["genre"])][int(y)] += 2.0 ** ((day - self.now_) / self.half_life)
+            if (day - self.anchor_) / self.half_life > 500:  # rebase before 2 ** exponent overflows
+                factor = 2.0 ** ((self.anchor_ - day) / self.half_life)
+                for table in self.scores_.values():
+                    for title in table:
+                        table[title] *= factor
+                self.anchor_ = day
+        self.scores_[int(x["genre"])][int(y)] += 2.0 ** ((day - self.anchor_) / self.half_life)
         self._cache.pop(int(x["genre"]), None)
 
     def _top(self, genre: int) -> tuple:
         if genre not in self._cache:
             table = self.scores_.get(genre, {})
-            self._cache[genre] = tuple(sorted(table, key=lambda t: (-table[t], t))[: self.k])
+            self._cache[genre] = tuple(t for _, t in heapq.nsmallest(self.k, zip(map(float.__neg__, table.values()), table)))
         return self._cache[genre]
+
+    def predict_one(self, x: dict) -> tuple:
+        """The ``k`` trending titles for one event's ``genre`` (for online use)."""
+        return self._top(int(x["genre"]))
 
     def predict(self, X) -> np.ndarray:
         out = np.empty(len(X), dtype=object)
@@ -117,3 +130,31 @@ def new_title_share(recommendations, new_titles) -> np.ndarray:
     """Per event, the share of recommended slots that go to titles in ``new_titles``."""
     new = set(int(t) for t in new_titles)
     return np.array([sum(t in new for t in rec) / len(rec) if rec else 0.0 for rec in recommendations])
+
+
+def events_until_recommended(recommendations, scenario) -> pd.DataFrame:
+    """For each title released after deployment: how many events after its release it is first recommended.
+
+    ``recommendations`` is the per-event list of recommended titles (a Timeline's ``y_pred``) on
+    a :func:`~deployment_modes.scenarios.movie_catalogue` ``scenario``. One row per new title:
+    ``release_day``, ``events`` (events from its release to its first recommendation, NaN if never)
+    and ``views`` (how often it was watched in between). Defined in the Online learning chapter.
+
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.movie_catalogue(n_titles=50, n_new=5, n_initial=200, n_stream=300)
+    >>> static = dm.simulate(sc, dm.BatchDeployment(TrendingRecommender()), HitRate())
+    >>> bool(events_until_recommended(static.y_pred, sc)["events"].isna().all())
+    True
+    """
+    new, release = scenario.info["new_titles"], scenario.info["release_day"]
+    if len(recommendations) != len(scenario):
+        raise ValueError(f"recommendations must have one entry per event: {len(recommendations)} for {len(scenario)}")
+    times, watched = np.asarray(scenario.times), np.asarray(scenario.y)
+    rows = []
+    for title in new:
+        first = int(np.searchsorted(times, release[title]))
+        hit = next((i for i in range(first, len(times)) if title in recommendations[i]), None)
+        rows.append({"title": int(title), "release_day": float(release[title]),
+                     "events": np.nan if hit is None else hit - first,
+                     "views": int(np.sum(watched[first:hit if hit is not None else len(times)] == title))})
+    return pd.DataFrame(rows)

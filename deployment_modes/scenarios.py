@@ -192,3 +192,71 @@ def movie_catalogue(seed: int = 0, n_titles: int = 1000, n_new: int = 100, n_gen
                   description=f"{n_titles} titles at deploy time, {n_new} released after it.",
                   info={"new_titles": np.arange(n_titles, total), "release_day": release,
                         "title_genre": genre_of, "n_titles": n_titles})
+
+
+# -- scenarios of the Online learning chapter (``book/online.ipynb``) --------------------------------
+__all__ += ["stock_prices", "poison_labels"]
+
+_PRICES = {"apple": ("Apple", "Close", "closing price of Apple stock, USD (split-adjusted)"),
+           "bitcoin": ("Bitcoin", None, "Bitcoin price, USD"),
+           "brent": ("BrentSpotPrice", None, "Brent crude oil spot price, USD per barrel")}
+
+
+def stock_prices(name: str = "apple", lags: int = 5, n_initial: int = 450, step: int = 1) -> Scenario:
+    """Real daily prices shipped inside river: predict the next price from the last ``lags`` ones.
+
+    ``name`` is ``"apple"`` (Apple stock 1996-2004), ``"bitcoin"`` or ``"brent"`` (crude oil
+    1987-2019), all from ``river.drift.datasets`` (bundled in the wheel, no download). Features
+    ``lag_1`` (the latest price) to ``lag_<lags>``; ``y`` is the price ``step`` trading days later;
+    ``times`` are days since deployment. A teaching example, not trading advice.
+
+    >>> sc = stock_prices("apple", lags=3, n_initial=100)
+    >>> sc.features, sc.task, len(sc) > 1000
+    (['lag_1', 'lag_2', 'lag_3'], 'regression', True)
+    """
+    from river.drift import datasets
+
+    if name not in _PRICES:
+        raise ValueError(f"name must be one of {sorted(_PRICES)}, got {name!r}")
+    lags, n_initial, step = positive_int(lags, "lags"), positive_int(n_initial, "n_initial"), positive_int(step, "step")
+    cls, column, what = _PRICES[name]
+    rows = list(getattr(datasets, cls)())[::step]
+    dates = np.array([next(iter(x.values())) for x, _ in rows], dtype="datetime64[D]")
+    price = np.array([y[column] if column else y for _, y in rows], dtype=float)
+    if not lags + n_initial < len(price) - 1:
+        raise ValueError(f"n_initial + lags must leave a stream: the series has {len(price)} prices")
+    X = pd.DataFrame({f"lag_{k}": price[lags - k:len(price) - k] for k in range(1, lags + 1)})
+    y = price[lags:]
+    days = (dates[lags:] - dates[lags + n_initial]).astype(float)
+    return _split(f"{name} prices", "regression", X, y, days, n_initial,
+                  description=f"Real {what}; predict the next price from the last {lags}.",
+                  info={"unit": "USD", "dates": dates[lags:], "step": step})
+
+
+def poison_labels(scenario: Scenario, start: int, length: int, seed: int = 0) -> Scenario:
+    """A copy of a classification ``scenario`` whose labels are wrong for ``length`` events from ``start``.
+
+    Each poisoned label is replaced by another class, drawn at random (seeded): a burst of bad
+    data, as a faulty labelling job or an attack would produce. ``info["poisoned"]`` is the range.
+
+    >>> sc = poison_labels(drifting_classification(n_initial=20, n_stream=100, drift_at=90), 10, 20)
+    >>> sc.info["poisoned"], int((sc.y[10:30] != drifting_classification(n_initial=20, n_stream=100, drift_at=90).y[10:30]).sum())
+    ((10, 30), 20)
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    if scenario.task != "classification":
+        raise ValueError(f"scenario must be a classification scenario, got task {scenario.task!r}")
+    start, length = positive_int(start, "start"), positive_int(length, "length")
+    stop = start + length
+    if stop > len(scenario):
+        raise ValueError(f"start + length must be inside the stream of {len(scenario)} events, got {stop}")
+    classes = np.unique(np.concatenate([scenario.y_initial, scenario.y]))
+    rng = np.random.default_rng(seed)
+    y = scenario.y.copy()
+    for i in range(start, stop):
+        others = classes[classes != y[i]]
+        y[i] = others[rng.integers(len(others))]
+    return Scenario(f"{scenario.name}, poisoned", scenario.task, scenario.X_initial, scenario.y_initial,
+                    scenario.X, y, scenario.times, scenario.drift_at, scenario.description
+                    + f" Labels wrong for events {start} to {stop - 1}.", {**scenario.info, "poisoned": (start, stop)})

@@ -1,0 +1,74 @@
+"""Overhead of OnlineDeployment with monitoring on, against a bare river predict-then-learn loop.
+
+Same model, same stream, one run: events per second of predict_one then learn_one, through
+``dm.OnlineDeployment(model, monitor=True)`` (input checks, rolling metric, ADWIN on the error
+stream, alarms logged) and through the loop a user would write with river alone. Goal: the
+deployment costs at most 1.15x the bare loop. Writes ``benchmarks/results/online_overhead.json``.
+
+Run: ``PYTHONPATH=. python benchmarks/online_overhead.py [n_events]``
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import pathlib
+import platform
+import sys
+import time
+
+from river import datasets, linear_model, preprocessing, tree
+
+import deployment_modes as dm
+
+
+def bare_loop(model, events):
+    start = time.perf_counter()
+    for x, y in events:
+        model.predict_one(x)
+        model.learn_one(x, y)
+    return time.perf_counter() - start
+
+
+def deployment_loop(model, events, **options):
+    dep = dm.OnlineDeployment(model, monitor=True, **options)
+    start = time.perf_counter()
+    for x, y in events:
+        dep.predict_one(x)
+        dep.learn_one(x, y)
+    return time.perf_counter() - start, dep
+
+
+def main(n: int = 20_000) -> dict:
+    stream = list(dm.scenarios.drifting_classification(seed=0))  # 4,000 events, drift at 2,000
+    events = list(itertools.islice(itertools.cycle(stream), n))
+    phishing = list(datasets.Phishing())
+    models = {
+        "StandardScaler | LogisticRegression (hyperplane stream)": (
+            preprocessing.StandardScaler() | linear_model.LogisticRegression(), events),
+        "HoeffdingTreeClassifier (hyperplane stream)": (tree.HoeffdingTreeClassifier(), events),
+        "StandardScaler | LogisticRegression (Phishing)": (
+            preprocessing.StandardScaler() | linear_model.LogisticRegression(), list(itertools.islice(itertools.cycle(phishing), n))),
+    }
+    rows = []
+    for name, (model, data) in models.items():
+        bare_loop(copy.deepcopy(model), data[:500])  # warm-up of both paths
+        deployment_loop(copy.deepcopy(model), data[:500])
+        bare = bare_loop(copy.deepcopy(model), data)
+        ours, dep = deployment_loop(copy.deepcopy(model), data)
+        rows.append({"model": name, "events": len(data), "bare_events_per_s": round(len(data) / bare),
+                     "deployment_events_per_s": round(len(data) / ours), "ratio": round(ours / bare, 3),
+                     "alarms": sum(e.kind == "alarm" for e in dep.log)})
+        print(f"{name}: bare {len(data) / bare:,.0f} ev/s, OnlineDeployment(monitor=True) "
+              f"{len(data) / ours:,.0f} ev/s, ratio {ours / bare:.3f}x")
+    result = {"benchmark": "online_overhead", "goal_ratio": 1.15, "python": platform.python_version(),
+              "rows": rows}
+    out = pathlib.Path(__file__).parent / "results" / "online_overhead.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)

@@ -1,0 +1,465 @@
+import copy
+import itertools
+import math
+import pickle
+import re
+import socket
+
+import numpy as np
+import pandas as pd
+import pytest
+from river import datasets, evaluate, linear_model, metrics, naive_bayes, neighbors, preprocessing, tree
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.neighbors import KNeighborsRegressor
+
+import deployment_modes as dm
+from deployment_modes.online import events_to_recover, sgd_model, sweep_learning_rate
+
+
+def take(dataset, n):
+    return list(itertools.islice(dataset, n))
+
+
+def dumps(model):
+    """Pickle bytes, made canonical by a round trip (object sharing, such as interned strings, then matches)."""
+    return pickle.dumps(pickle.loads(pickle.dumps(model)))
+
+
+# -- equality with river's progressive validation ------------------------------------------------
+
+STREAMS = {
+    "phishing, logistic, accuracy": (lambda: take(datasets.Phishing(), 600),
+                                     lambda: preprocessing.StandardScaler() | linear_model.LogisticRegression(),
+                                     metrics.Accuracy),
+    "phishing, logistic, ROC AUC (probabilities)": (lambda: take(datasets.Phishing(), 600),
+                                                    lambda: preprocessing.StandardScaler() | linear_model.LogisticRegression(),
+                                                    metrics.ROCAUC),
+    "bananas, Hoeffding tree, F1": (lambda: take(datasets.Bananas(), 800), tree.HoeffdingTreeClassifier, metrics.F1),
+    "drifting hyperplane, naive Bayes, accuracy": (
+        lambda: list(dm.scenarios.drifting_classification(seed=3, n_initial=10, n_stream=900, drift_at=400)),
+        naive_bayes.GaussianNB, metrics.Accuracy),
+    "trump approval, linear regression, MAE": (lambda: take(datasets.TrumpApproval(), 500),
+                                               lambda: preprocessing.StandardScaler() | linear_model.LinearRegression(),
+                                               metrics.MAE),
+    "house prices, kNN regression, RMSE": (lambda: list(dm.scenarios.house_prices(seed=1, n_initial=10, n_stream=400)),
+                                           lambda: preprocessing.StandardScaler() | neighbors.KNNRegressor(),
+                                           metrics.RMSE),
+}
+
+
+@pytest.mark.parametrize("name", list(STREAMS))
+def test_score_equals_river_progressive_validation(name):
+    data, make, metric = STREAMS[name]
+    events = data()
+    expected = evaluate.progressive_val_score(events, make(), metric())
+    tl = dm.simulate(events, dm.OnlineDeployment(make()), metric())
+    assert tl.score == expected.get()
+
+
+def test_monitoring_does_not_change_predictions():
+    events = take(datasets.Phishing(), 600)
+    make = lambda: preprocessing.StandardScaler() | linear_model.LogisticRegression()
+    plain = dm.simulate(events, dm.OnlineDeployment(make()), metrics.Accuracy())
+    watched = dm.simulate(events, dm.OnlineDeployment(make(), monitor=True), metrics.Accuracy())
+    assert plain.y_pred == watched.y_pred
+
+
+def test_scikit_learn_adapter_equals_a_partial_fit_loop():
+    sc = dm.scenarios.drifting_classification(seed=1, n_initial=200, n_stream=400, drift_at=200)
+    tl = dm.simulate(sc, dm.OnlineDeployment(SGDClassifier(random_state=0), classes=[0, 1]), metrics.Accuracy())
+    model = SGDClassifier(random_state=0).partial_fit(sc.X_initial.to_numpy(), sc.y_initial, classes=[0, 1])
+    by_hand = []
+    for x, y in sc:
+        row = np.array([[x[c] for c in sc.features]])
+        by_hand.append(int(model.predict(row)[0]))
+        model.partial_fit(row, [y])
+    assert tl.y_pred == by_hand
+
+
+def test_scikit_learn_regressor_and_untrained_start():
+    events = list(dm.scenarios.house_prices(seed=0, n_initial=10, n_stream=50))
+    dep = dm.OnlineDeployment(SGDRegressor(random_state=0))
+    assert dep.predict_one(events[0][0]) is None  # nothing learned yet
+    tl = dm.simulate(events, dep, metrics.MAE())
+    assert tl.y_pred[0] is None and all(p is not None for p in tl.y_pred[1:]) and dep.n_seen == 50
+
+
+def test_pretrained_estimator_with_text_transform_needs_no_fit_initial():
+    vectorizer = HashingVectorizer(n_features=2 ** 10, alternate_sign=False)
+    estimator = MultinomialNB().partial_fit(vectorizer.transform(["good movie", "bad film"]), ["pos", "neg"],
+                                            classes=["neg", "pos"])
+    dep = dm.OnlineDeployment(estimator, classes=["neg", "pos"], transform=vectorizer)
+    assert dep.predict_one({"text": "a good movie"}) == "pos"
+    assert set(dep.predict_proba_one({"text": "bad"})) == {"neg", "pos"}
+    before = estimator.feature_count_.copy()
+    dep.learn_one({"text": "an awful film"}, "neg")
+    assert dep.model_version == 1 and dep.n_seen == 1
+    np.testing.assert_array_equal(estimator.feature_count_, before)  # the caller's estimator is untouched
+
+
+def test_fit_initial_trains_version_one_from_a_fresh_copy():
+    sc = dm.scenarios.drifting_classification(seed=0, n_initial=300, n_stream=100, drift_at=50)
+    dep = dm.OnlineDeployment(sgd_model("classification", 0.1))
+    for x, y in itertools.islice(sc, 20):
+        dep.learn_one(x, y)
+    dep.fit_initial(*sc.initial)
+    fresh = dm.OnlineDeployment(sgd_model("classification", 0.1))
+    fresh.fit_initial(*sc.initial)
+    assert dep.model_version == 1 and dep.n_seen == 0 and [e.kind for e in dep.log] == ["train"]
+    assert dumps(dep.model) == dumps(fresh.model)
+
+
+def test_same_events_give_an_equal_model_and_pickle_resumes_exactly():
+    sc = dm.scenarios.poison_labels(dm.scenarios.drifting_classification(seed=0, n_initial=300, n_stream=1500,
+                                                                         drift_at=1000), 400, 200)
+    options = dict(checkpoint_every=100, pause=300, gate=50)
+    a, b = dm.OnlineDeployment(sgd_model("classification", 0.1), **options), None
+    a.fit_initial(*sc.initial)
+    events = list(sc)
+    for i, (x, y) in enumerate(events):
+        a.predict_one(x)
+        a.learn_one(x, y)
+        if i == 700:
+            b = pickle.loads(pickle.dumps(a))
+    for x, y in events[701:]:
+        b.predict_one(x)
+        b.learn_one(x, y)
+    assert dumps(a.model) == dumps(b.model) and a.model_version == b.model_version
+    assert [vars(e) | {"seconds": 0} for e in a.log] == [vars(e) | {"seconds": 0} for e in b.log]
+
+
+def test_mini_batches_update_once_per_batch_with_learn_many():
+    sc = dm.scenarios.drifting_classification(seed=0, n_initial=100, n_stream=200, drift_at=100)
+    dep = dm.OnlineDeployment(sgd_model("classification", 0.1), batch_size=50)
+    dep.fit_initial(*sc.initial)
+    versions = []
+    for x, y in sc:
+        dep.learn_one(x, y)
+        versions.append(dep.model_version)
+    assert versions[48] == 1 and versions[49] == 2 and versions[-1] == 5
+    one_by_one = dm.OnlineDeployment(sgd_model("classification", 0.1))
+    one_by_one.fit_initial(*sc.initial)
+    for x, y in sc:
+        one_by_one.learn_one(x, y)
+    w_batch = dep.model.steps["LogisticRegression"].weights
+    w_one = one_by_one.model.steps["LogisticRegression"].weights
+    assert w_batch != w_one  # an averaged step per batch, not a loop of single steps
+
+
+# -- guardrails ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def poisoned():
+    clean = dm.scenarios.drifting_classification(seed=0)
+    return clean, dm.scenarios.poison_labels(clean, start=800, length=300)
+
+
+def replay(scenario, dep, on_event=None):
+    dep.fit_initial(*scenario.initial)
+    for x, y in scenario:
+        if on_event:
+            on_event("before", dep)
+        dep.predict_one(x)
+        dep.learn_one(x, y)
+        if on_event:
+            on_event("after", dep)
+    return dep
+
+
+def test_rollback_restores_the_checkpoint_exactly(poisoned):
+    _, sc = poisoned
+    seen = {"rollbacks": 0}
+
+    def check(when, dep):
+        if when == "before":
+            seen["n_log"] = len(dep.log)
+            seen["saved"] = dumps(dep._checkpoints[0][1].model) if dep._checkpoints else None
+        elif any(e.kind == "rollback" for e in dep.log[seen["n_log"]:]):
+            assert dumps(dep.model) == seen["saved"]
+            seen["rollbacks"] += 1
+
+    replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), checkpoint_every=200), check)
+    assert seen["rollbacks"] >= 1
+
+
+def test_a_paused_model_does_not_change(poisoned):
+    _, sc = poisoned
+    seen = {"paused_events": 0}
+
+    def check(when, dep):
+        if when == "before":
+            seen["was_paused"], seen["model"], seen["version"] = dep.paused, dumps(dep.model), dep.model_version
+        elif seen["was_paused"] and dep.paused:
+            assert dumps(dep.model) == seen["model"] and dep.model_version == seen["version"]
+            seen["paused_events"] += 1
+
+    dep = replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), pause=500), check)
+    assert seen["paused_events"] > 100
+    kinds = [e.kind for e in dep.log]
+    assert kinds.index("alarm") <= kinds.index("pause") < kinds.index("resume")
+
+
+def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned):
+    _, sc = poisoned
+    seen = {"swaps": 0, "rejects": 0}
+
+    def check(when, dep):
+        if when == "before":
+            seen["n_log"], seen["model"] = len(dep.log), dumps(dep.model)
+            seen["candidate"] = dumps(dep._candidate.model)
+            return
+        for entry in dep.log[seen["n_log"]:]:
+            if entry.kind in ("swap", "reject"):
+                served, candidate = map(float, re.search(r"served ([\d.e+-]+), candidate ([\d.e+-]+)",
+                                                         entry.detail).groups())
+                seen[entry.kind + "s"] += 1
+                if entry.kind == "swap":
+                    assert candidate <= served
+                else:
+                    assert candidate > served and dumps(dep.model) == seen["model"]
+
+    replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), gate=100), check)
+    assert seen["swaps"] > 0 and seen["rejects"] > 0
+
+
+def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned):
+    _, sc = poisoned
+    dep = dm.OnlineDeployment(sgd_model("classification", 0.1))
+    assert not dep.monitor and dep.checkpoint_every is None and dep.pause is None and dep.gate is None
+    replay(sc, dep)
+    assert [e.kind for e in dep.log] == ["train"] and dep.model_version == len(sc) + 1
+
+
+# -- the chapter's claims, on the chapter's scenarios and seeds ----------------------------------
+
+@pytest.fixture(scope="module")
+def chapter_runs():
+    stream = dm.scenarios.drifting_classification(seed=0)
+    return stream, dm.compare(stream, {
+        "batch, static": dm.BatchDeployment(LogisticRegression()),
+        "batch, retrain every 500": dm.BatchDeployment(LogisticRegression(), retrain_every=500, window=1000),
+        "online": dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True),
+    }, metric=metrics.Accuracy())
+
+
+def test_chapter_online_recovers_faster_than_batch_after_the_drift(chapter_runs):
+    stream, runs = chapter_runs
+    online, batch, static = runs["online"], runs["batch, retrain every 500"], runs["batch, static"]
+    assert events_to_recover(online) < events_to_recover(batch)
+    assert events_to_recover(static) is None
+    drift = stream.drift_at[0]
+    assert online.window_score(drift) > batch.window_score(drift) > static.window_score(drift)
+    assert online.model_version.max() == len(stream) + 1 and batch.model_version.max() == 9
+
+
+def test_chapter_stock_prices_online_beats_static_and_naive_beats_both():
+    apple = dm.scenarios.stock_prices("apple", lags=5, n_initial=450)
+    runs = dm.compare(apple, {
+        "static": dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
+        "online": dm.OnlineDeployment(neighbors.KNNRegressor(n_neighbors=10,
+                                                             engine=neighbors.LazySearch(window_size=100))),
+    }, metric=metrics.MAE())
+    naive = np.mean(np.abs(apple.X["lag_1"].to_numpy() - apple.y))
+    assert naive < runs["online"].score < runs["static"].score / 3
+    assert apple.y.max() > 3 * apple.y_initial.max()
+
+
+def test_chapter_online_recommender_reaches_new_titles_sooner_without_retrain():
+    movies = dm.scenarios.movie_catalogue(seed=0)
+    weekly = dm.simulate(movies, dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day"),
+                         dm.HitRate())
+    dep = dm.OnlineDeployment(dm.TrendingRecommender(k=10).fit(*movies.initial))
+    online = dm.simulate(list(movies), dep, dm.HitRate())
+    d_online = dm.events_until_recommended(online.y_pred, movies)["events"]
+    d_weekly = dm.events_until_recommended(weekly.y_pred, movies)["events"]
+    assert d_online.median() < d_weekly.median() and d_online.count() > d_weekly.count()
+    assert online.score > weekly.score
+    assert not [e for e in dep.log if e.kind in ("train", "retrain")]
+
+
+def test_chapter_poisoned_stream_and_guardrails(poisoned):
+    clean, sc = poisoned
+
+    def run(**options):
+        return dm.simulate(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), **options), metrics.Accuracy())
+
+    def acc(tl, a, b):
+        return np.mean(np.array(tl.y_pred[a:b]) == clean.y[a:b])
+
+    plain, pause, both, gate = run(), run(pause=500), run(checkpoint_every=200, pause=500), run(gate=100)
+    clean_run = dm.simulate(clean, dm.OnlineDeployment(sgd_model("classification", 0.1)), metrics.Accuracy())
+    assert acc(plain, 800, 1100) < 0.5 < 0.85 < acc(pause, 800, 1100) < acc(both, 800, 1100)
+    assert acc(both, 1100, 1400) > acc(plain, 1100, 1400) + 0.1
+    assert acc(gate, 800, 1100) < 0.5  # the gate alone does not stop consistent bad labels
+    assert acc(both, 800, 1100) >= acc(clean_run, 800, 1100) - 0.02
+    first_alarm = next(e.at for e in both.log if e.kind == "alarm")
+    assert 800 < first_alarm < 900
+    for tl in (plain, pause, both):  # the real drift is absorbed without an alarm: same score after it
+        assert not [e for e in tl.log if e.kind != "train" and e.at >= clean.drift_at[0]]
+        assert acc(tl, 2000, 4000) == acc(plain, 2000, 4000)
+
+
+def test_chapter_long_attack_exercise():
+    clean = dm.scenarios.drifting_classification(seed=0)
+    sc = dm.scenarios.poison_labels(clean, start=800, length=800)
+
+    def acc(options):
+        tl = dm.simulate(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), **options), metrics.Accuracy())
+        return np.mean(np.array(tl.y_pred[800:1600]) == clean.y[800:1600])
+
+    assert acc({}) < acc({"pause": 500}) < acc({"pause": 1000})
+
+
+def test_chapter_learning_rate_trade_off():
+    sweep = sweep_learning_rate(dm.scenarios.drifting_classification(seed=0), [0.003, 0.1, 1.0])
+    slow, mid, fast = sweep.to_dict("records")
+    assert slow["score_before_drift"] > fast["score_before_drift"] + 0.05
+    assert mid["events_to_recover"] < fast["events_to_recover"] < slow["events_to_recover"]
+
+
+def test_chapter_mini_batch_exercise():
+    stream = dm.scenarios.drifting_classification(seed=0)
+
+    def recover(lr, size):
+        tl = dm.simulate(stream, dm.OnlineDeployment(sgd_model("classification", lr), batch_size=size),
+                         metrics.Accuracy())
+        return events_to_recover(tl)
+
+    assert recover(0.1, 50) is None and recover(0.1, None) < recover(1.0, None) < recover(1.0, 50)
+
+
+# -- data is bundled: no network ------------------------------------------------------------------
+
+def test_stock_prices_need_no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("network access in a test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for name in ("apple", "bitcoin", "brent"):
+        sc = dm.scenarios.stock_prices(name, lags=2, n_initial=50, step=5)
+        assert sc.task == "regression" and np.all(np.isfinite(sc.y))
+
+
+# -- bad input: a clear error, the model unchanged ---------------------------------------------
+
+@pytest.fixture
+def trained():
+    sc = dm.scenarios.drifting_classification(seed=0, n_initial=200, n_stream=50, drift_at=25)
+    dep = dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True, checkpoint_every=10)
+    dep.fit_initial(*sc.initial)
+    for x, y in itertools.islice(sc, 5):
+        dep.learn_one(x, y)
+    return dep, next(iter(sc))[0]
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda x: {**x, "x0": math.nan}, ValueError, "x['x0'] must be finite"),
+    (lambda x: {**x, "x1": math.inf}, ValueError, "x['x1'] must be finite"),
+    (lambda x: {**x, "x2": np.float64("-inf")}, ValueError, "must be finite"),
+    (lambda x: {k: v for k, v in x.items() if k != "x3"}, ValueError, "missing ['x3']"),
+    (lambda x: {**x, "extra": 1.0}, ValueError, "extra ['extra']"),
+    (lambda x: {**x, "x0": None}, TypeError, "x['x0'] must be a number"),
+    (lambda x: [1, 2, 3], TypeError, "x must be a dict"),
+])
+def test_bad_features_raise_and_leave_the_model_unchanged(trained, change, error, words):
+    dep, x = trained
+    state = dumps(dep)
+    with pytest.raises(error, match=re.escape(words)):
+        dep.learn_one(change(x), 1)
+    with pytest.raises(error, match=re.escape(words)):
+        dep.predict_one(change(x))
+    assert dumps(dep) == state
+
+
+@pytest.mark.parametrize("label, error, words", [
+    ("yes", TypeError, "y must be a class label like the earlier ones"),
+    (0.5, TypeError, "y must be a class label"),
+    (None, TypeError, "y must be a class label"),
+])
+def test_bad_labels_raise_and_leave_the_model_unchanged(trained, label, error, words):
+    dep, x = trained
+    state = dumps(dep)
+    with pytest.raises(error, match=re.escape(words)):
+        dep.learn_one(x, label)
+    assert dumps(dep) == state
+
+
+def test_bad_regression_labels_and_unknown_classes():
+    reg = dm.OnlineDeployment(linear_model.LinearRegression())
+    reg.learn_one({"a": 1.0}, 2.0)
+    for label, error in [("2", TypeError), (True, TypeError), (math.nan, ValueError), (math.inf, ValueError)]:
+        state = dumps(reg)
+        with pytest.raises(error, match="y must be"):
+            reg.learn_one({"a": 1.0}, label)
+        assert dumps(reg) == state
+    clf = dm.OnlineDeployment(SGDClassifier(random_state=0), classes=[0, 1])
+    with pytest.raises(ValueError, match=r"y must be one of the classes \[0, 1\], got 2"):
+        clf.learn_one({"a": 1.0}, 2)
+    assert clf.n_seen == 0 and clf.model_version == 0
+
+
+def test_failed_fit_initial_leaves_the_deployment_as_it_was(trained):
+    dep, _ = trained
+    state = dumps(dep)
+    X = pd.DataFrame({"x0": [0.0, 1.0, math.nan], "x1": [0.0, 1.0, 2.0], "x2": [0.0] * 3, "x3": [1.0] * 3})
+    with pytest.raises(ValueError, match=r"X row 2\['x0'\] must be finite"):
+        dep.fit_initial(X, [0, 1, 0])
+    with pytest.raises(ValueError, match="one label per row"):
+        dep.fit_initial(X.iloc[:2], [0, 1, 0])
+    with pytest.raises(TypeError, match=r"y\[0\] must be a class label"):
+        dep.fit_initial(X.iloc[:2], np.array([0, 0.5]))
+    assert dumps(dep) == state
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"model": None}, TypeError, "model must be"),
+    ({"model": object()}, TypeError, "must have a partial_fit() method"),
+    ({"model": SGDClassifier()}, ValueError, "classes must list every class label"),
+    ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
+    ({"checkpoint_every": 1.5}, TypeError, "checkpoint_every must be a positive int"),
+    ({"pause": -1}, ValueError, "pause must be a positive int"),
+    ({"gate": "10"}, TypeError, "gate must be a positive int"),
+    ({"window": 0}, ValueError, "window must be a positive int"),
+    ({"tolerance": -0.1}, ValueError, "tolerance must be a number >= 0"),
+    ({"monitor": "yes"}, TypeError, "monitor must be True or False"),
+    ({"metric": "accuracy"}, TypeError, "metric must have a update() method"),
+    ({"detector": 3}, TypeError, "detector must have a update() method"),
+])
+def test_bad_constructor_arguments(kwargs, error, words):
+    kwargs = {"model": linear_model.LogisticRegression(), **kwargs}
+    with pytest.raises(error, match=re.escape(words)):
+        dm.OnlineDeployment(kwargs.pop("model"), **kwargs)
+
+
+def test_bad_scenario_and_helper_arguments():
+    clean = dm.scenarios.drifting_classification(seed=0, n_initial=20, n_stream=100, drift_at=50)
+    with pytest.raises(ValueError, match="name must be one of"):
+        dm.scenarios.stock_prices("tesla")
+    with pytest.raises(ValueError, match="n_initial"):
+        dm.scenarios.stock_prices("bitcoin", n_initial=10_000)
+    with pytest.raises(ValueError, match="start \\+ length"):
+        dm.scenarios.poison_labels(clean, 90, 20)
+    with pytest.raises(ValueError, match="classification"):
+        dm.scenarios.poison_labels(dm.scenarios.house_prices(n_initial=10, n_stream=30), 1, 2)
+    with pytest.raises(TypeError, match="scenario must be a Scenario"):
+        dm.scenarios.poison_labels([], 1, 2)
+    with pytest.raises(ValueError, match="rates must be positive"):
+        sweep_learning_rate(clean, [0.1, -1])
+    with pytest.raises(ValueError, match="task must be"):
+        sgd_model("ranking", 0.1)
+    tl = dm.simulate(list(clean), dm.OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy())
+    with pytest.raises(ValueError, match="at must be given"):
+        events_to_recover(tl)
+    with pytest.raises(ValueError, match="at must be inside"):
+        events_to_recover(tl, 500)
+
+
+def test_poison_labels_changes_only_the_burst():
+    clean = dm.scenarios.drifting_classification(seed=0, n_initial=20, n_stream=300, drift_at=200)
+    sc = dm.scenarios.poison_labels(clean, 100, 50)
+    changed = np.nonzero(sc.y != clean.y)[0]
+    assert changed.min() == 100 and changed.max() == 149 and len(changed) == 50
+    assert sc.info["poisoned"] == (100, 150) and copy.deepcopy(clean.y).tolist() == clean.y.tolist()
