@@ -1,0 +1,147 @@
+"""Measuring memory: the process's resident set size (RSS) now and at its peak, and clean
+peak measurements of a function run in a fresh Python process.
+
+A peak measured inside a notebook or a test process says little: that process already holds
+whatever it loaded before. :func:`measure_peak` runs each call in a fresh Python process of
+its own, so that every call starts from the same clean baseline.
+
+Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+import psutil
+
+from ._checks import positive_int
+
+__all__ = ["measure_peak", "peak_rss", "rss"]
+
+
+def rss() -> int:
+    """This process's resident set size now, in bytes (psutil).
+
+    >>> rss() > 0
+    True
+    """
+    return psutil.Process().memory_info().rss
+
+
+def _status_peak() -> int | None:
+    """VmHWM from /proc/self/status (Linux), in bytes; None elsewhere."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak() -> bool:
+    """Reset this process's peak RSS to its current RSS (Linux >= 4.0); False where impossible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss() -> int:
+    """This process's peak resident set size so far, in bytes (its high-water mark).
+
+    >>> peak_rss() >= rss()
+    True
+    """
+    peak = _status_peak()
+    if peak is not None:
+        return max(peak, rss())
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return max(int(peak if sys.platform == "darwin" else peak * 1024), rss())
+    except ImportError:  # Windows: psutil knows the peak working set
+        info = psutil.Process().memory_info()
+        return int(getattr(info, "peak_wset", info.rss))
+
+
+def _name(func) -> str:
+    if isinstance(func, str):
+        return func
+    if not callable(func) or "<" in getattr(func, "__qualname__", "<"):
+        raise TypeError("func must be a module-level function or a 'module:function' string")
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def _resolve(name: str):
+    module, _, attr = name.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processes: int = 2,
+                 timeout: float = 600) -> list[dict]:
+    """Run ``func(**kwargs)`` for each ``kwargs`` in ``runs``, each in a fresh process; report its memory.
+
+    ``func`` is a module-level function (or a ``"module:function"`` string) whose arguments
+    and result are JSON-serialisable. Returns one dict per run: ``start_mb`` (RSS when the
+    call began), ``peak_mb`` (peak RSS during the call, including the baseline),
+    ``growth_mb`` (peak minus start) and the call's ``result``. ``warmup``: keyword arguments
+    of a first, small call made in each process before its run (and before the peak is
+    reset, on Linux), so that the run starts with the libraries' lazy imports and memory
+    pools in place. ``processes`` runs go at a time.
+
+    >>> [r["result"] for r in measure_peak("json:dumps", [{"obj": [1]}, {"obj": None}])]
+    ['[1]', 'null']
+    """
+    name = _name(func)
+    if not isinstance(runs, (list, tuple)) or not all(isinstance(r, dict) for r in runs):
+        raise TypeError("runs must be a list of keyword-argument dicts")
+    if warmup is not None and not isinstance(warmup, dict):
+        raise TypeError("warmup must be a keyword-argument dict or None")
+    processes = positive_int(processes, "processes")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    command = [sys.executable, "-c", "from deployment_modes.memory import _main; _main()"]
+    reports, running = [None] * len(runs), []
+
+    def finish(index, process):
+        out, err = process.communicate(timeout=timeout)
+        if process.returncode:
+            raise RuntimeError(f"the measuring process failed:\n{err[-2000:]}")
+        reports[index] = json.loads(out.strip().splitlines()[-1])
+
+    try:
+        for index, kwargs in enumerate(runs):
+            if len(running) >= processes:
+                finish(*running.pop(0))
+            job = json.dumps({"func": name, "kwargs": kwargs, "warmup": warmup})
+            process = subprocess.Popen([*command, job], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, env=env)
+            running.append((index, process))
+        while running:
+            finish(*running.pop(0))
+    finally:
+        for _, process in running:
+            process.kill()
+    return reports
+
+
+def _main() -> None:
+    """The measuring process: read one job from the command line, print its JSON report."""
+    job = json.loads(sys.argv[1])
+    func = _resolve(job["func"])
+    if job.get("warmup") is not None:
+        func(**job["warmup"])
+    reset_peak()
+    start = rss()
+    result = func(**job["kwargs"])
+    peak = peak_rss()
+    print(json.dumps({"start_mb": start / 2**20, "peak_mb": peak / 2**20, "growth_mb": (peak - start) / 2**20,
+                      "result": result}))

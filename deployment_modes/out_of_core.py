@@ -1,0 +1,321 @@
+"""Out-of-core learning: the first, offline training, chunk by chunk from disk, then online.
+
+:class:`OutOfCoreTrainer` updates a model with one chunk at a time (scikit-learn's
+``partial_fit`` or river's ``learn_many``), recording after each chunk the rows seen, the
+time, the memory and a holdout score. The model it trains is exactly the one a plain loop of
+``partial_fit`` over the same chunks gives. :class:`HashedText` is the hashing trick for
+text: a stateless feature map, so no vocabulary has to be held in memory or fitted first.
+:meth:`OutOfCoreTrainer.to_online` hands the trained model to an online deployment.
+
+Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from ._checks import positive_int
+from .memory import peak_rss, rss
+from .timeline import LogEntry
+
+__all__ = ["HashedText", "OutOfCoreTrainer", "learn_chunk", "score_model", "train_on_disk"]
+
+
+class HashedText(TransformerMixin, BaseEstimator):
+    """The hashing trick: the words of the text column ``column`` as ``n_features`` hashed counts (L2-normalised).
+
+    Words are the whitespace-separated tokens of the text (lower-case it first if needed).
+
+    Stateless: nothing to fit, the same words always land in the same columns, whatever
+    chunk they come in. Accepts a DataFrame chunk, one event ``{"text": ...}``, a list of
+    events or a list of texts, and returns a sparse matrix (one row per document).
+
+    >>> h = HashedText(n_features=16)
+    >>> h.transform({"text": "ba be ba"}).shape, h.transform(pd.DataFrame({"text": ["ba", "be bi"]})).shape
+    ((1, 16), (2, 16))
+    """
+
+    def __init__(self, column: str = "text", n_features: int = 2**16, alternate_sign: bool = False):
+        self.column, self.n_features, self.alternate_sign = column, n_features, alternate_sign
+
+    def fit(self, X=None, y=None):
+        """Nothing to learn: the hashing trick is stateless."""
+        return self
+
+    def transform(self, X):
+        """Hashed word counts of the documents in ``X``."""
+        if isinstance(X, dict):
+            texts = [X[self.column]]
+        elif isinstance(X, pd.DataFrame):
+            texts = X[self.column]
+        elif isinstance(X, (list, tuple)) and all(isinstance(x, dict) for x in X):
+            texts = [x[self.column] for x in X]
+        elif isinstance(X, (list, tuple, pd.Series)) and all(isinstance(x, str) for x in X):
+            texts = X
+        else:
+            raise TypeError(f"X must be a DataFrame, a dict, a list of dicts with a {self.column!r} entry "
+                            f"or a list of texts, got {type(X).__name__}")
+        vectorizer = HashingVectorizer(n_features=positive_int(self.n_features, "n_features"),
+                                       alternate_sign=self.alternate_sign, analyzer=str.split)
+        return vectorizer.transform(texts)
+
+    __call__ = transform
+
+
+def _is_river(model) -> bool:
+    return type(model).__module__.split(".")[0] == "river"
+
+
+def _apply(transform, X):
+    if transform is None:
+        return X
+    return transform.transform(X) if hasattr(transform, "transform") else transform(X)
+
+
+def learn_chunk(model, X, y, *, classes=None, transform=None):
+    """Update ``model`` with one chunk: ``partial_fit`` (scikit-learn) or ``learn_many`` (river).
+
+    The one step that the trainer, the Dask path and a plain loop all share.
+
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> m = learn_chunk(SGDClassifier(random_state=0), np.eye(2), np.array([0, 1]), classes=[0, 1])
+    >>> m.classes_.tolist()
+    [0, 1]
+    """
+    Xt = _apply(transform, X)
+    if _is_river(model) and callable(getattr(model, "learn_many", None)):
+        frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
+        if y is None:
+            model.learn_many(frame)
+        else:
+            model.learn_many(frame, pd.Series(np.asarray(y), index=frame.index))
+        return model
+    kwargs = {}
+    if classes is not None and "classes" in inspect.signature(model.partial_fit).parameters:
+        kwargs["classes"] = classes
+    if y is None:
+        model.partial_fit(Xt, **kwargs)
+    else:
+        model.partial_fit(Xt, y, **kwargs)
+    return model
+
+
+def score_model(model, X, y, transform=None) -> float:
+    """The holdout score: ``model.score`` for scikit-learn, accuracy or R² for river; NaN if none."""
+    Xt = _apply(transform, X)
+    if _is_river(model):
+        from river import base
+
+        frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
+        predicted = np.asarray(model.predict_many(frame))
+        y = np.asarray(y)
+        if isinstance(model, base.Classifier) or not np.issubdtype(y.dtype, np.number):
+            return float(np.mean(predicted == y))
+        return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
+    if callable(getattr(model, "score", None)):
+        return float(model.score(Xt, y))
+    return float("nan")
+
+
+def _nbytes(X, Xt) -> int:
+    size = int(X.memory_usage(deep=True, index=False).sum()) if isinstance(X, pd.DataFrame) else np.asarray(X).nbytes
+    if Xt is not X:
+        if hasattr(Xt, "indptr"):
+            size += Xt.data.nbytes + Xt.indices.nbytes + Xt.indptr.nbytes
+        elif isinstance(Xt, pd.DataFrame):
+            size += int(Xt.memory_usage(deep=True, index=False).sum())
+        else:
+            size += np.asarray(Xt).nbytes
+    return size
+
+
+class OutOfCoreTrainer:
+    """Train a model chunk by chunk from disk: the first, offline training of out-of-core learning.
+
+    ``estimator`` is a scikit-learn estimator with ``partial_fit`` (SGD, naive Bayes,
+    MiniBatchKMeans, IncrementalPCA...) or a river model with ``learn_many``; ``classes``
+    (every label, declared up front) is required for a scikit-learn classifier. ``transform``
+    maps a chunk's ``X`` to the estimator's features (e.g. :class:`HashedText`); ``holdout``
+    is an ``(X, y)`` pair scored after every chunk.
+
+    :meth:`fit` takes any iterable of ``(X, y)`` chunks (e.g. :func:`~deployment_modes.read_chunks`)
+    or a Dask DataFrame (see :func:`~deployment_modes.scale_out.fit_dask`). ``model`` is
+    then the trained model (a clone of ``estimator``) and ``history`` one row per chunk:
+    rows, rows seen, read and learn seconds, the chunk's bytes in memory, the process RSS
+    and its peak, the holdout score.
+
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> chunks = [(np.array([[0.0], [1.0]]), np.array([0, 1]))] * 3
+    >>> trainer = OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(chunks)
+    >>> trainer.history["rows_seen"].tolist()
+    [2, 4, 6]
+    """
+
+    def __init__(self, estimator, *, classes=None, transform=None, holdout=None, progress: bool = False):
+        river_model = _is_river(estimator) and callable(getattr(estimator, "learn_many", None))
+        if not river_model and not callable(getattr(estimator, "partial_fit", None)):
+            raise TypeError(f"estimator must have partial_fit() (scikit-learn) or learn_many() (river), "
+                            f"got {type(estimator).__name__}: it cannot learn chunk by chunk")
+        if not river_model and is_classifier(estimator) and classes is None:
+            raise ValueError("classes must list every label up front: a chunk may not hold them all")
+        if classes is not None:
+            if isinstance(classes, str) or not isinstance(classes, Iterable):
+                raise TypeError(f"classes must be a list of labels, got {type(classes).__name__}")
+            classes = np.asarray(list(classes))
+            if len(classes) < 2 or len(np.unique(classes)) != len(classes):
+                raise ValueError("classes must list at least two distinct labels")
+        if transform is not None and not (callable(transform) or hasattr(transform, "transform")):
+            raise TypeError(f"transform must be callable or have transform(), got {type(transform).__name__}")
+        if holdout is not None and (not isinstance(holdout, tuple) or len(holdout) != 2):
+            raise TypeError("holdout must be an (X, y) pair")
+        self.estimator, self.classes, self.transform, self.holdout = estimator, classes, transform, holdout
+        self.progress = progress
+        self.model = None
+        self.history = pd.DataFrame()
+        self.log: list[LogEntry] = []
+
+    def _start(self):
+        """A fresh clone of the estimator; the holdout features computed once (the map is stateless)."""
+        if self.holdout is not None:
+            X, y = self.holdout
+            self._holdout = (_apply(self.transform, X), y)
+        return self.estimator.clone() if _is_river(self.estimator) else clone(self.estimator)
+
+    def _record(self, model, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
+                rss_bytes: int, peak_bytes: int, records: list) -> None:
+        seen = (records[-1]["rows_seen"] if records else 0) + rows
+        peak_bytes = max(peak_bytes, int(records[-1]["peak_rss_mb"] * 2**20) if records else 0)
+        score = score_model(model, *self._holdout) if self.holdout else float("nan")
+        records.append({"chunk": len(records) + 1, "rows": rows, "rows_seen": seen, "read_seconds": read_seconds,
+                        "learn_seconds": learn_seconds, "chunk_mb": nbytes / 2**20, "rss_mb": rss_bytes / 2**20,
+                        "peak_rss_mb": peak_bytes / 2**20, "score": score})
+
+    def _finish(self, model, records: list) -> OutOfCoreTrainer:
+        if not records:
+            raise ValueError("source is empty: no chunk to learn from")
+        self.model, self.history = model, pd.DataFrame(records)  # only a finished training replaces the model
+        seconds = float(self.history["read_seconds"].sum() + self.history["learn_seconds"].sum())
+        self.log = [LogEntry(0, "train", rows=int(self.history["rows_seen"].iloc[-1]), seconds=seconds,
+                             detail=f"out-of-core, {len(records)} chunks")]
+        return self
+
+    def fit(self, source, *, target: str | None = None, scheduler=None) -> OutOfCoreTrainer:
+        """Learn from every chunk of ``source`` in turn, starting from a fresh clone of the estimator.
+
+        A Dask DataFrame is trained partition by partition on a Dask cluster (``target`` names
+        its label column; ``scheduler`` as in :func:`~deployment_modes.scale_out.fit_dask`).
+        """
+        if type(source).__module__.startswith("dask"):
+            from .scale_out import fit_dask
+
+            return fit_dask(self, source, target=target, scheduler=scheduler)
+        if isinstance(source, (str, bytes, dict)) or not isinstance(source, Iterable):
+            raise TypeError("source must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target), "
+                            f"or a Dask DataFrame; got {type(source).__name__}")
+        model, records = self._start(), []
+        chunks = iter(source)
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(unit="rows", unit_scale=True, desc="training")
+        try:
+            while True:
+                start = time.perf_counter()
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                if not isinstance(chunk, tuple) or len(chunk) != 2:
+                    raise TypeError(f"each chunk must be an (X, y) pair, got {type(chunk).__name__}")
+                X, y = chunk
+                read = time.perf_counter()
+                Xt = _apply(self.transform, X)
+                learn_chunk(model, Xt, y, classes=self.classes)
+                done = time.perf_counter()
+                self._record(model, len(y) if y is not None else Xt.shape[0], read - start, done - read,
+                             _nbytes(X, Xt), rss(), peak_rss(), records)
+                if bar is not None:
+                    bar.update(records[-1]["rows"])
+        finally:
+            if bar is not None:
+                bar.close()
+        return self._finish(model, records)
+
+    def to_online(self, **kwargs):
+        """Deploy the trained model as an online deployment that keeps learning from the stream.
+
+        Returns a :class:`~deployment_modes.OnlineDeployment` around a copy of the model, with
+        this trainer's ``classes`` and ``transform``; the model keeps the weights of the
+        out-of-core training (no ``fit_initial`` needed: it is version 1, and the deployment's
+        log starts with this training's ``"train"`` entry). ``kwargs`` go to the deployment.
+
+        >>> from sklearn.linear_model import SGDClassifier
+        >>> chunks = [(np.array([[0.0], [1.0]]), np.array([0, 1]))] * 3
+        >>> dep = OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(chunks).to_online()
+        >>> dep.learn_one({"x0": 1.0}, 1)
+        >>> dep.model_version, [e.kind for e in dep.log]
+        (2, ['train'])
+        """
+        if self.model is None:
+            raise RuntimeError("nothing to deploy yet: call fit(source) first")
+        import copy
+
+        from .online import OnlineDeployment
+
+        kwargs.setdefault("classes", None if self.classes is None else list(self.classes))
+        kwargs.setdefault("transform", self.transform)
+        deployment = OnlineDeployment(copy.deepcopy(self.model), **kwargs)
+        deployment.model_version = 1  # version 1: the out-of-core training, as fit_initial would
+        deployment.log[:0] = list(self.log)
+        return deployment
+
+
+def train_on_disk(path, classes: list, target: str = "topic", *, text: str | None = "text",
+                  in_memory: bool = False, chunk_rows: int = 2_000, n_features: int = 2**16,
+                  test: str | None = None, seed: int = 0) -> dict:
+    """Train an SGD classifier on the files at ``path``: chunk by chunk, or all at once.
+
+    ``text`` names the text column (hashed with :class:`HashedText`); ``text=None`` uses
+    the numeric columns as they are. ``in_memory=True`` is the recipe out-of-core learning
+    replaces: read every file into one DataFrame, build all the features, then learn (the
+    same single pass of SGD). Returns the rows and, given a ``test`` file, the test accuracy.
+    Meant to run under :func:`~deployment_modes.memory.measure_peak` for clean memory figures.
+
+    >>> import tempfile
+    >>> from deployment_modes.corpus import write_corpus
+    >>> c = write_corpus(tempfile.mkdtemp(), n_docs=300, n_files=3, n_test=50)
+    >>> train_on_disk(str(c.train), list(c.topics), chunk_rows=100)["rows"]
+    300
+    """
+    from sklearn.linear_model import SGDClassifier
+
+    from .chunks import read_chunks
+
+    reader = read_chunks(path, target, chunk_rows=chunk_rows, columns=None if text is None else [text])
+    transform = None if text is None else HashedText(text, n_features=n_features)
+    estimator = SGDClassifier(random_state=seed)
+    if in_memory:
+        import pyarrow.csv as pcsv
+        import pyarrow.parquet as pq
+
+        tables = [pcsv.read_csv(f) if f.suffix == ".csv" else pq.read_table(f) for f in reader.files]
+        data = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+        del tables
+        model = learn_chunk(estimator, data[reader.columns], data[target].to_numpy(), classes=classes,
+                            transform=transform)
+        rows = len(data)
+    else:
+        trainer = OutOfCoreTrainer(estimator, classes=classes, transform=transform).fit(reader)
+        model, rows = trainer.model, int(trainer.history["rows_seen"].iloc[-1])
+    result = {"rows": rows}
+    if test is not None:
+        X, y = next(iter(read_chunks(test, target, chunk_rows=10_000_000, columns=reader.columns)))
+        result["accuracy"] = score_model(model, X, y, transform)
+    return result

@@ -1,0 +1,187 @@
+import numpy as np
+import pandas as pd
+import pytest
+from river import linear_model as river_linear
+from river import metrics
+from sklearn.cluster import MiniBatchKMeans
+from sklearn.decomposition import IncrementalPCA
+from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
+from sklearn.naive_bayes import MultinomialNB
+
+import deployment_modes as dm
+from deployment_modes.out_of_core import score_model
+
+# the chapter's scenario: the same sizes and seeds as book/out_of_core.ipynb
+N_DOCS, N_FILES, CHUNK = 20_000, 8, 2_000
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return dm.corpus.write_corpus(tmp_path_factory.mktemp("mixed"), n_docs=N_DOCS, n_files=N_FILES, seed=0)
+
+
+@pytest.fixture(scope="module")
+def sorted_corpus(tmp_path_factory):
+    return dm.corpus.write_corpus(tmp_path_factory.mktemp("sorted"), n_docs=N_DOCS // 2, n_files=N_FILES,
+                                  order="by_topic", seed=0)
+
+
+@pytest.fixture(scope="module")
+def holdout(corpus):
+    return next(iter(dm.read_chunks(corpus.test, "topic", chunk_rows=10**6)))
+
+
+def plain_loop(model, chunks, transform=None, classes=None):
+    for X, y in chunks:
+        Xt = X if transform is None else transform.transform(X)
+        if classes is not None:
+            model.partial_fit(Xt, y, classes=classes)
+        else:
+            model.partial_fit(Xt, y)
+    return model
+
+
+def test_the_corpus_is_seeded_and_labelled(tmp_path, corpus):
+    again = dm.corpus.write_corpus(tmp_path, n_docs=N_DOCS, n_files=N_FILES, seed=0)
+    assert [f.read_bytes() for f in again.files] == [f.read_bytes() for f in corpus.files]
+    X, y = next(iter(dm.read_chunks(corpus.train, "topic", chunk_rows=N_DOCS)))
+    assert len(X) == N_DOCS and set(y) == set(corpus.topics)
+    words = X["text"].str.split().explode().value_counts()
+    assert words.iloc[0] > 5 * words.iloc[50]  # Zipfian: a few words are very common
+
+
+@pytest.mark.parametrize("estimator", [SGDClassifier(random_state=0), MultinomialNB()], ids=["sgd", "nb"])
+def test_the_trainer_gives_the_model_of_a_plain_partial_fit_loop(corpus, estimator):
+    reader = dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK)
+    hashed = dm.HashedText(n_features=2**12)
+    trainer = dm.OutOfCoreTrainer(estimator, classes=list(corpus.topics), transform=hashed).fit(reader)
+    by_hand = plain_loop(estimator.__class__(**estimator.get_params()), reader, hashed, list(corpus.topics))
+    for name in ("coef_", "intercept_", "feature_count_", "class_count_"):
+        if hasattr(by_hand, name):
+            np.testing.assert_array_equal(getattr(trainer.model, name), getattr(by_hand, name))
+    assert trainer.estimator is estimator and not hasattr(estimator, "classes_")  # the estimator is cloned
+
+
+def numeric_chunks(seed=0, n=5, rows=40):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(rows, 3)), rng.integers(0, 2, rows)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("make", [lambda: MiniBatchKMeans(3, random_state=0, n_init=1),
+                                  lambda: IncrementalPCA(2), lambda: SGDRegressor(random_state=0)],
+                         ids=["kmeans", "ipca", "sgd-regressor"])
+def test_other_partial_fit_estimators(make):
+    chunks = numeric_chunks()
+    trainer = dm.OutOfCoreTrainer(make()).fit(chunks)
+    by_hand = make()
+    for X, y in chunks:
+        by_hand.partial_fit(X, y)
+    name = next(n for n in ("cluster_centers_", "components_", "coef_") if hasattr(by_hand, n))
+    np.testing.assert_array_equal(getattr(trainer.model, name), getattr(by_hand, name))
+
+
+def test_river_mini_batches_with_learn_many():
+    chunks = [(pd.DataFrame(X, columns=list("abc")), y.astype(bool)) for X, y in numeric_chunks()]
+    trainer = dm.OutOfCoreTrainer(river_linear.LogisticRegression(), holdout=chunks[0]).fit(chunks)
+    by_hand = river_linear.LogisticRegression()
+    for X, y in chunks:
+        by_hand.learn_many(X, pd.Series(y))
+    assert trainer.model.weights == by_hand.weights
+    assert 0 <= trainer.history["score"].iloc[-1] <= 1
+
+
+def test_history_records_each_chunk(corpus, holdout):
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
+                                  transform=dm.HashedText(), holdout=holdout)
+    trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
+    h = trainer.history
+    assert h["rows_seen"].tolist() == list(range(CHUNK, N_DOCS + 1, CHUNK))
+    assert (h[["read_seconds", "learn_seconds", "chunk_mb", "rss_mb"]] > 0).all().all()
+    assert h["peak_rss_mb"].is_monotonic_increasing
+    assert h["score"].iloc[-1] > 0.85 and h["score"].iloc[-1] == pytest.approx(score_model(trainer.model, *holdout, dm.HashedText()))
+    assert [e.kind for e in trainer.log] == ["train"] and trainer.log[0].rows == N_DOCS
+
+
+def test_chapter_claim_order_dependence(sorted_corpus, holdout):
+    """Topic-sorted files in file order give a poor model; the seeded shuffle buffer fixes it."""
+    scores = {}
+    for shuffle in (False, True):
+        trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(sorted_corpus.topics),
+                                      transform=dm.HashedText(), holdout=holdout)
+        trainer.fit(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=CHUNK // 4, shuffle=shuffle))
+        scores[shuffle] = trainer.history["score"].iloc[-1]
+    assert scores[False] < 0.5 < 0.85 < scores[True]
+
+
+def test_chapter_claim_chunk_size_keeps_accuracy_and_costs_memory(corpus, holdout):
+    files = corpus.files[:4]
+    runs = {}
+    for rows in (250, 2_500):
+        trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
+                                      transform=dm.HashedText(), holdout=holdout)
+        runs[rows] = trainer.fit(dm.read_chunks(files, "topic", chunk_rows=rows)).history
+    assert runs[2_500]["chunk_mb"].max() > 5 * runs[250]["chunk_mb"].max()
+    assert abs(runs[2_500]["score"].iloc[-1] - runs[250]["score"].iloc[-1]) < 0.03
+
+
+def test_deploy_then_continue_online(corpus, holdout):
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
+                                  transform=dm.HashedText(), holdout=holdout)
+    trainer.fit(dm.read_chunks(corpus.files[:2], "topic", chunk_rows=CHUNK))
+    deployment = trainer.to_online(batch_size=50)
+    assert deployment.model is not trainer.model and deployment.model_version == 1
+    X, y = holdout
+    events = [({"text": t}, label) for t, label in zip(X["text"][:200], y[:200])]
+    first = deployment.predict_one(events[0][0])
+    assert first == trainer.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
+    timeline = dm.simulate(events, deployment, metrics.Accuracy())
+    assert timeline.score > 0.8 and deployment.model_version == 1 + 200 // 50
+    assert [e.kind for e in timeline.log][:1] == ["train"]
+    assert not np.array_equal(deployment.model.coef_, trainer.model.coef_)
+
+
+@pytest.mark.slow
+def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
+    """Measured in fresh processes: 10x the rows, same peak for out-of-core; loading everything grows."""
+    files = [str(p) for p in dm.corpus.write_numeric(tmp_path, n_rows=300_000, n_files=20, seed=0)]
+    common = dict(classes=[0, 1], target="y", text=None, chunk_rows=10_000)
+    runs = [dict(path=files[:k], in_memory=m, **common) for k in (2, 20) for m in (False, True)]
+    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs,
+                                                     warmup=dict(path=files[:1], **common))
+    assert big["result"]["rows"] == 10 * small["result"]["rows"]
+    assert big["peak_mb"] <= 1.1 * small["peak_mb"]
+    assert big_all["growth_mb"] > 4 * big["growth_mb"] and big_all["peak_mb"] > 1.3 * small_all["peak_mb"]
+
+
+def test_the_dask_path_gives_the_local_model(corpus):
+    dd = pytest.importorskip("dask.dataframe")
+    from deployment_modes.scale_out import local_cluster
+
+    hashed = dm.HashedText(n_features=2**12)
+    local = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed)
+    local.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=N_DOCS // N_FILES))
+    with local_cluster(2, processes=False) as cluster:
+        remote = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed)
+        remote.fit(dd.read_parquet(str(corpus.train)), target="topic", scheduler=cluster)
+    np.testing.assert_array_equal(remote.model.coef_, local.model.coef_)
+    assert remote.history["rows"].tolist() == local.history["rows"].tolist()
+
+
+def test_bad_inputs_fail_before_training(corpus):
+    with pytest.raises(TypeError, match="partial_fit"):
+        dm.OutOfCoreTrainer(LogisticRegression(), classes=[0, 1])
+    with pytest.raises(ValueError, match="classes"):
+        dm.OutOfCoreTrainer(SGDClassifier())
+    with pytest.raises(ValueError, match="classes"):
+        dm.OutOfCoreTrainer(SGDClassifier(), classes=["a"])
+    with pytest.raises(TypeError, match="transform"):
+        dm.OutOfCoreTrainer(SGDClassifier(), classes=[0, 1], transform=3)
+    with pytest.raises(TypeError, match="holdout"):
+        dm.OutOfCoreTrainer(SGDClassifier(), classes=[0, 1], holdout=[1, 2, 3])
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(), classes=[0, 1])
+    with pytest.raises(TypeError, match="source"):
+        trainer.fit("data.csv")
+    with pytest.raises(ValueError, match="empty"):
+        trainer.fit([])
+    with pytest.raises(RuntimeError, match="fit"):
+        trainer.to_online()
