@@ -45,6 +45,33 @@ def run(*args, **kwargs) -> None:
         sys.exit(code)
 
 
+def ensure_loopback() -> None:
+    """Bring the loopback interface up where it is down (as in `unshare -n`).
+
+    Notebook kernels, the model server and the browser test talk over 127.0.0.1; a fresh
+    network namespace has no network at all, not even loopback, until lo is up.
+    """
+    import socket
+
+    try:
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            socket.create_connection(server.getsockname(), timeout=2).close()
+        return
+    except OSError:
+        pass
+    import fcntl
+    import struct
+
+    get_flags, set_flags, up = 0x8913, 0x8914, 0x1  # SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            flags = struct.unpack("16sh", fcntl.ioctl(s, get_flags, struct.pack("16sh", b"lo", 0))[:18])[1]
+            fcntl.ioctl(s, set_flags, struct.pack("16sh", b"lo", flags | up))
+        print("loopback was down (no network namespace?): brought 127.0.0.1 up", flush=True)
+    except OSError as error:
+        print(f"warning: 127.0.0.1 is unreachable and could not be brought up ({error})", flush=True)
+
+
 def ensure_env() -> None:
     """Create .venv and install the course into it, unless the stamp says it is done."""
     key = _install_key()
@@ -117,4 +144,5 @@ if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         sys.exit(__doc__)
     ensure_env()
+    ensure_loopback()
     COMMANDS[sys.argv[1]](sys.argv[2:])

@@ -12,9 +12,10 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import corpus, memory, plots, scenarios, widgets
+from . import comparison, corpus, decision, memory, plots, scenarios, widgets
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
+from .decision import Recommendation, recommend
 from .memory import measure_peak
 from .online import OnlineDeployment
 from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk
@@ -25,7 +26,7 @@ from .timeline import Deployment, LogEntry, Timeline, compare, simulate
 __version__ = "0.1.0"
 
 __all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "OnlineDeployment",
-           "OutOfCoreTrainer", "Scenario", "Timeline", "TrendingRecommender", "compare", "corpus",
-           "events_until_recommended", "learn_chunk", "measure_peak", "memory", "new_title_share", "plots",
-           "read_chunks", "scenarios", "simulate", "widgets",
+           "OutOfCoreTrainer", "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison",
+           "corpus", "decision", "events_until_recommended", "learn_chunk", "measure_peak", "memory", "new_title_share",
+           "plots", "read_chunks", "recommend", "scenarios", "simulate", "widgets",
            "sweep_retrain_interval"]

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.base import clone
 
 from ._checks import features, has_method, positive_int
@@ -105,8 +106,9 @@ class BatchDeployment:
     def predict_one(self, x: dict):
         """The served model's prediction for one event."""
         self._require_model()
-        features(x, self._features)
-        prediction = self.model.predict(np.array([[x[f] for f in self._features]]))[0]
+        features(x, self._features)  # finiteness checked here, so scikit-learn need not check again
+        with config_context(assume_finite=True):
+            prediction = self.model.predict(np.array([[x[f] for f in self._features]]))[0]
         return prediction.item() if isinstance(prediction, np.generic) else prediction
 
     def learn_one(self, x: dict, y) -> None:

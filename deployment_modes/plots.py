@@ -36,18 +36,19 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.5))
     first = next(iter(timelines.values()))
-    for label, tl in timelines.items():
+    for row, (label, tl) in enumerate(timelines.items()):
         (line,) = ax.plot(range(len(tl)), tl.rolling, label=label, lw=1.4)
         if show_log:
-            for kind, marker in MARKS.items():
-                at = [e.at for e in tl.log if e.kind == kind and 0 < e.at <= len(tl)]
-                if at:
-                    ax.plot(at, tl.rolling[[a - 1 for a in at]], marker, color=line.get_color(), ms=9, mew=1.5)
+            _mark_log(ax, tl, line.get_color(), row)
     for d in first.drift_at:
         ax.axvspan(d, d + max(len(first) // 100, 1), color="tab:red", alpha=0.25, lw=0)
         ax.annotate("drift", (d, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
                     textcoords="offset points", color="tab:red")
     name = metric_name or type(first.metric).__name__
+    if show_log and any(e.kind in MARKS and e.at > 0 for tl in timelines.values() for e in tl.log):
+        ax.annotate("marks: " + ", ".join(f"{m} {k}" for k, m in MARKS.items()
+                                          if any(e.kind == k for tl in timelines.values() for e in tl.log)),
+                    (0, 0), xycoords="axes fraction", xytext=(2, -28), textcoords="offset points", fontsize="x-small")
     ax.set_xlabel("events since deployment")
     ax.set_ylabel(f"rolling {name}")
     if title:
@@ -56,3 +57,12 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
         ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     return ax
+
+
+def _mark_log(ax, tl, color, row: int) -> None:
+    """Mark the deployment's log entries as a rug under the curves, one row per timeline."""
+    for kind, marker in MARKS.items():
+        at = [e.at for e in tl.log if e.kind == kind and 0 < e.at <= len(tl)]
+        if at:
+            ax.plot(at, [0.03 + 0.045 * row] * len(at), marker, color=color, ms=8, mew=1.6,
+                    transform=ax.get_xaxis_transform(), clip_on=False)

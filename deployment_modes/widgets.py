@@ -2,20 +2,24 @@
 
 Each function returns a widget whose first state is the figure the page shows statically.
 Defined in the Batch learning chapter (``book/batch.ipynb``); ``learning_rate_explorer`` in the
-Online learning chapter (``book/online.ipynb``).
+Online learning chapter (``book/online.ipynb``); ``decision_form`` in the Decision guide chapter
+(``book/decision_guide.ipynb``).
 """
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
+from . import decision
 from .batch import BatchDeployment
 from .online import OnlineDeployment, events_to_recover, sgd_model
 from .plots import plot_timeline
 from .timeline import simulate
 
-__all__ = ["learning_rate_explorer", "retrain_interval_explorer"]
+__all__ = ["decision_form", "learning_rate_explorer", "plot_situation", "retrain_interval_explorer"]
 
 
 def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 500, 1000, 2000),
@@ -54,6 +58,84 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     return widgets.VBox([slider, out])
 
 
+def plot_situation(recommendation, runs, ax=None):
+    """Draw the runs of :func:`decision.simulate_modes`, the recommended mode's line thicker.
+
+    >>> import deployment_modes as dm
+    >>> runs = dm.decision.simulate_modes("fast", n_stream=300, retrain_every=100)
+    >>> ax = plot_situation(dm.recommend(change="fast"), runs)
+    >>> ax.get_lines()[0].get_label()
+    'batch'
+    """
+    if not isinstance(recommendation, decision.Recommendation):
+        raise TypeError(f"recommendation must be a Recommendation, got {type(recommendation).__name__}")
+    chosen = decision.line_of(recommendation.mode)
+    ax = plot_timeline(runs, ax=ax, metric_name="accuracy (last 200 events)", show_log=False)
+    for line in ax.get_lines():
+        if line.get_label() == chosen:
+            line.set_linewidth(3.5)
+            line.set_label(f"{chosen} (recommended)")
+    ax.legend(loc="lower left", fontsize="small")
+    scores = ", ".join(f"{label} {tl.score:.3f}" for label, tl in runs.items())
+    ax.set_title(f"recommended: {recommendation.mode}; accuracy over the stream: {scores}", fontsize="small")
+    return ax
+
+
+def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
+    """A form over :func:`decision.recommend` that shows the advice and simulates the situation.
+
+    ``answers`` are the form's first state (the arguments of ``recommend``). Each change
+    recommends again and reruns :func:`decision.simulate_modes` on a scenario whose drift
+    follows ``change`` and whose first training grows with ``data_gb / memory_gb``.
+
+    >>> form = decision_form(n_stream=300, change="stable")
+    >>> type(form).__name__, form.children[0].children[0].value
+    ('VBox', 'stable')
+    """
+    first = dict(change="slow", data_gb=1.0, memory_gb=16.0, realtime=False, prefer_stability=False,
+                 label_delay="days")
+    unknown = set(answers) - set(first)
+    if unknown:
+        raise TypeError(f"answers must be arguments of recommend, got unknown {sorted(unknown)}")
+    first.update(answers)
+    decision.recommend(**first)  # a bad first state fails here, before any widget is made
+    style = {"description_width": "initial"}
+    controls = {
+        "change": widgets.Dropdown(options=list(decision.CHANGE), value=first["change"],
+                                   description="data changes", style=style),
+        "data_gb": widgets.FloatLogSlider(value=first["data_gb"], min=-1, max=4, description="data (GB)",
+                                          style=style, continuous_update=False),
+        "memory_gb": widgets.FloatLogSlider(value=first["memory_gb"], min=0, max=3, description="memory (GB)",
+                                            style=style, continuous_update=False),
+        "realtime": widgets.Checkbox(value=first["realtime"], description="real-time adaptation needed"),
+        "prefer_stability": widgets.Checkbox(value=first["prefer_stability"],
+                                             description="stability over adaptability"),
+        "label_delay": widgets.Dropdown(options=list(decision.LABEL_DELAY), value=first["label_delay"],
+                                        description="labels arrive within", style=style),
+    }
+    advice, out = widgets.HTML(), widgets.Output()
+
+    def update(change=None):
+        values = {name: c.value for name, c in controls.items()}
+        try:
+            rec = decision.recommend(**values)
+        except ValueError as error:
+            advice.value = f"<b>Contradictory answers:</b> {html.escape(str(error))}"
+            return
+        advice.value = rec._repr_html_()
+        runs = decision.simulate_modes(values["change"], data_gb=values["data_gb"], memory_gb=values["memory_gb"],
+                                       n_stream=n_stream, seed=seed)
+        with out:
+            out.outputs = ()
+            fig, ax = plt.subplots(figsize=(8, 3.4))
+            plot_situation(rec, runs, ax=ax)
+            plt.show()
+            plt.close(fig)
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.VBox(list(controls.values())), advice, out])
 def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0.3, 1.0), value=None):
     """A slider over the SGD learning rate of an online linear model: adapting against forgetting.
 
