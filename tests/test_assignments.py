@@ -60,7 +60,7 @@ def graded(generated, tmp_path_factory):
 
 
 def test_there_are_assignments_for_every_chapter():
-    assert {"batch", "online", "out_of_core"} <= set(NAMES)
+    assert {"batch", "online", "out_of_core", "decision"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
