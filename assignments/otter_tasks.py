@@ -166,8 +166,13 @@ def main(argv=None) -> int:
                       f"autograder {autograder_zip(name).name}")
             print("hand out the student notebooks; grade with: python3 dev.py grade SUBMISSIONS")
         else:
-            missing = sorted({assignment_of(p) for p in Path(args.submissions).rglob("*.ipynb")
-                              if ".ipynb_checkpoints" not in p.parts} - {p.name for p in OUT.glob("*")})
+            named = set()
+            for path in Path(args.submissions).rglob("*.ipynb"):
+                try:
+                    named.add(assignment_of(path))
+                except ValueError:
+                    pass  # graded as an error row
+            missing = sorted((named & set(masters())) - {p.name for p in OUT.glob("*")})
             if missing:
                 print(f"generating the autograders of {missing} first", flush=True)
                 generate(missing, jobs=args.jobs)
