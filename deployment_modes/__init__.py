@@ -17,7 +17,7 @@ from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .memory import measure_peak
-from .online import OnlineDeployment
+from .online import OnlineDeployment, events_to_recover, sgd_model, sweep_learning_rate
 from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
@@ -27,6 +27,6 @@ __version__ = "0.1.0"
 
 __all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "OnlineDeployment",
            "OutOfCoreTrainer", "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison",
-           "corpus", "decision", "events_until_recommended", "learn_chunk", "measure_peak", "memory", "new_title_share",
-           "plots", "read_chunks", "recommend", "scenarios", "simulate", "widgets",
-           "sweep_retrain_interval"]
+           "corpus", "decision", "events_to_recover", "events_until_recommended", "learn_chunk", "measure_peak", "memory",
+           "new_title_share", "plots", "read_chunks", "recommend", "scenarios", "sgd_model", "simulate",
+           "sweep_learning_rate", "sweep_retrain_interval", "widgets"]

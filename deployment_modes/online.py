@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._checks import has_method, positive_int
 from .batch import as_frame
-from .timeline import LogEntry, _rolling
+from .timeline import LogEntry
 
 __all__ = ["OnlineDeployment", "events_to_recover", "sgd_model", "sweep_learning_rate"]
 
@@ -146,7 +146,8 @@ class OnlineDeployment:
     each revealed event is scored with a rolling ``metric`` over the last ``window`` events
     (:attr:`rolling`), and its error (0/1, or the absolute error in regression) feeds a river drift
     ``detector`` (ADWIN by default). A detection is logged as an ``"alarm"``; it is an *upward*
-    alarm when the error went up. The guardrails react to upward alarms only, and are off by default:
+    alarm when the error went up (the detector's ``estimation`` of the error, ADWIN's mean over its
+    window, is higher after the change than before it; a detector without one counts as upward). The guardrails react to upward alarms only, and are off by default:
 
     - ``checkpoint_every=k``: every ``k`` events with no alarm standing, a copy of the model is kept
       (the last two); on an upward alarm the served model is restored from the older one, taken
@@ -209,9 +210,10 @@ class OnlineDeployment:
     def _reset_state(self) -> None:
         self._buffer: list = []
         self._last = None  # (x, prediction) of the last predict, reused by learn_one's monitoring
-        self.rolling = _rolling(self.metric, self.window)
+        self._pairs = deque(maxlen=self.window)  # (y, prediction) of the last events, for `rolling`
         self._detector = self.detector.clone()
         self._errors = deque(maxlen=self.window)
+        self._error_sum = 0.0
         self._levels = deque(maxlen=2)  # the error level at the last two checkpoints
         self._checkpoints = deque(maxlen=2)
         self.paused_since = None
@@ -219,6 +221,14 @@ class OnlineDeployment:
         self._candidate = copy.deepcopy(self._model) if self.gate else None
         self._gate_errors = [0.0, 0.0]  # served, candidate, since the last gate decision
         self._gate_n = 0
+
+    @property
+    def rolling(self):
+        """The ``metric`` over the last ``window`` monitored events (computed when asked, not per event)."""
+        metric = self.metric.clone()
+        for y, p in self._pairs:
+            metric.update(y, p)
+        return metric
 
     @property
     def model(self):
@@ -374,22 +384,28 @@ class OnlineDeployment:
         return abs(y - p)
 
     def _error_level(self, last: int | None = None) -> float:
-        errors = list(self._errors)[-last:] if last else self._errors
+        if not last:
+            return self._error_sum / len(self._errors) if self._errors else 0.0
+        errors = list(self._errors)[-last:]
         return sum(errors) / len(errors) if errors else 0.0
 
     def _watch(self, x, y, p) -> bool:
         """Score the served model's prediction; return whether it rolled back."""
         if p is None:
             return False
-        self.rolling.update(y, p)
+        self._pairs.append((y, p))
         error = float(p != y) if self._model.classifier else abs(y - p)
-        self._errors.append(error)
+        errors = self._errors
+        before = getattr(self._detector, "estimation", None)  # the detector's error level before this event
+        if len(errors) == errors.maxlen:
+            self._error_sum -= errors[0]
+        errors.append(error)
+        self._error_sum += error
         if self.gate:
             c = self._candidate.predict_one(x)
             self._gate_errors[0] += error
             self._gate_errors[1] += self._error(y, c) if c is not None else 1.0 if self._model.classifier else error
             self._gate_n += 1
-        before = getattr(self._detector, "estimation", None)
         self._detector.update(error)
         if self.paused:
             self._maybe_resume()

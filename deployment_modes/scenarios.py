@@ -11,6 +11,8 @@ Defined in the Batch learning chapter (``book/batch.ipynb``).
 from __future__ import annotations
 
 import itertools
+import math
+import random
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,10 +144,9 @@ def drifting_classification(seed: int = 0, n_initial: int = 1000, n_stream: int 
     if drift_at >= n_stream:
         raise ValueError(f"drift_at must be inside the stream (< n_stream={n_stream}), got {drift_at}")
     percent = 100 * noise
-    stream = synth.ConceptDriftStream(
-        stream=synth.Hyperplane(seed=2 * seed + 1, n_features=4, noise_percentage=noise),
-        drift_stream=synth.Hyperplane(seed=2 * seed + 2, n_features=4, noise_percentage=noise),
-        position=n_initial + drift_at, width=max(width, 10), seed=seed)
+    stream = _concept_drift(synth.Hyperplane(seed=2 * seed + 1, n_features=4, noise_percentage=noise),
+                            synth.Hyperplane(seed=2 * seed + 2, n_features=4, noise_percentage=noise),
+                            position=n_initial + drift_at, width=max(width, 10), seed=seed)
     rows = list(itertools.islice(stream, n_initial + n_stream))
     X = pd.DataFrame([x for x, _ in rows]).rename(columns=lambda c: f"x{c}")
     y = np.array([int(label) for _, label in rows])
@@ -154,6 +155,15 @@ def drifting_classification(seed: int = 0, n_initial: int = 1000, n_stream: int 
                   drift_at=(drift_at,),
                   description=f"Rotating hyperplane, {percent:g}% label noise, concept change at event {drift_at}.",
                   info={"width": width, "noise": noise})
+
+
+def _concept_drift(stream, drift_stream, position: int, width: int, seed: int):
+    """river's ConceptDriftStream, the same draws, without its overflow far from the drift."""
+    rng = random.Random(seed)
+    before, after = iter(stream), iter(drift_stream)
+    for index in itertools.count(1):
+        v = min(max(-4.0 * (index - position) / width, -700.0), 700.0)
+        yield next(after if rng.random() <= 1.0 / (1.0 + math.exp(v)) else before)
 
 
 def movie_catalogue(seed: int = 0, n_titles: int = 1000, n_new: int = 100, n_genres: int = 10,

@@ -82,3 +82,21 @@ def test_head_keeps_the_first_events():
     short = sc.head(100)
     assert len(short) == 100 and short.drift_at == ()
     assert list(short)[5] == list(sc)[5]
+
+
+def test_drift_far_into_a_long_stream_does_not_overflow():
+    sc = scenarios.drifting_classification(n_initial=5000, n_stream=20000, drift_at=15000)
+    assert len(sc) == 20000 and sc.drift_at == (15000,)
+
+
+def test_drift_stream_draws_as_river_does():
+    import itertools
+
+    from river.datasets import synth
+
+    ours = scenarios.drifting_classification(seed=1, n_initial=100, n_stream=400, drift_at=200)
+    river_stream = synth.ConceptDriftStream(
+        stream=synth.Hyperplane(seed=3, n_features=4, noise_percentage=0.05),
+        drift_stream=synth.Hyperplane(seed=4, n_features=4, noise_percentage=0.05), position=300, width=50, seed=1)
+    labels = [int(y) for _, y in itertools.islice(river_stream, 500)]
+    assert labels == list(ours.y_initial) + list(ours.y)
