@@ -81,7 +81,7 @@ def _documents(rng, topics, lengths, topic_cdfs, global_cdf, vocab, topic_share)
 
 def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int = 2_000, n_topics: int = 5,
                  vocab_size: int = 5_000, doc_words: int = 40, topic_share: float = 0.15, zipf: float = 1.1,
-                 order: str = "mixed", format: str = "parquet", seed: int = 0) -> Corpus:
+                 drift: float = 0.0, order: str = "mixed", format: str = "parquet", seed: int = 0) -> Corpus:
     """Write a labelled text corpus as ``n_files`` chunk files in ``folder/train`` and a test file.
 
     Each document has a topic (its label, column ``topic``) and about ``doc_words`` words
@@ -91,7 +91,9 @@ def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int
     topic (the files then hold one topic after another); ``"mixed"`` keeps them in random
     order. ``format`` is ``"parquet"`` or ``"csv"``. The same ``seed`` writes the same bytes;
     the topics themselves depend only on ``n_topics`` and ``vocab_size``, so corpora written
-    with different seeds share one language.
+    with different seeds share one language. ``drift`` (0 to 1) changes the language: that
+    share of each topic's word ranks is shuffled, so some of its typical words change (a
+    corpus "from later", to show a deployed model going stale).
 
     >>> import tempfile
     >>> c = write_corpus(tempfile.mkdtemp(), n_docs=100, n_files=2, n_test=10)
@@ -107,6 +109,7 @@ def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int
     if n_files > n_docs:
         raise ValueError(f"n_files ({n_files}) must not exceed n_docs ({n_docs})")
     topic_share = fraction(topic_share, "topic_share")
+    drift = fraction(drift, "drift")
     if isinstance(zipf, bool) or not isinstance(zipf, numbers.Real) or zipf <= 0:
         raise ValueError(f"zipf must be a positive number, got {zipf!r}")
     if order not in ("mixed", "by_topic"):
@@ -125,9 +128,13 @@ def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int
     weights = 1.0 / np.arange(1, vocab_size + 1) ** zipf
     global_cdf = np.cumsum(weights) / weights.sum()
     language = np.random.default_rng(1_000 + n_topics)
+    change = np.random.default_rng(2_000 + n_topics)
     topic_cdfs = []
     for _ in range(n_topics):  # a topic: the same Zipf law over its own ranking of the words
-        own = weights[language.permutation(vocab_size)]
+        ranks = language.permutation(vocab_size)
+        moved = np.flatnonzero(change.random(vocab_size) < drift)
+        ranks[moved] = ranks[change.permutation(moved)]
+        own = weights[ranks]
         topic_cdfs.append(np.cumsum(own) / own.sum())
     names = TOPICS[:n_topics]
     rng = np.random.default_rng(seed)

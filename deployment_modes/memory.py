@@ -108,7 +108,7 @@ def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processe
         raise TypeError("warmup must be a keyword-argument dict or None")
     processes = positive_int(processes, "processes")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    command = [sys.executable, "-c", "from deployment_modes.memory import _main; _main()"]
+    command = [sys.executable, "-c", _BOOT]
     reports, running = [None] * len(runs), []
 
     def finish(index, process):
@@ -131,6 +131,19 @@ def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processe
         for _, process in running:
             process.kill()
     return reports
+
+
+# The measuring process imports this module without the package's __init__ (and its plots,
+# widgets, river...), so that its baseline holds only what the measured function imports.
+_BOOT = """
+import importlib.util, sys, types
+spec = importlib.util.find_spec("deployment_modes")
+package = types.ModuleType("deployment_modes")
+package.__path__ = list(spec.submodule_search_locations)
+sys.modules["deployment_modes"] = package
+from deployment_modes.memory import _main
+_main()
+"""
 
 
 def _main() -> None:

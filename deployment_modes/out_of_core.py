@@ -23,7 +23,6 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from ._checks import positive_int
 from .memory import peak_rss, rss
-from .timeline import LogEntry
 
 __all__ = ["HashedText", "OutOfCoreTrainer", "learn_chunk", "score_model", "train_on_disk"]
 
@@ -179,7 +178,7 @@ class OutOfCoreTrainer:
         self.progress = progress
         self.model = None
         self.history = pd.DataFrame()
-        self.log: list[LogEntry] = []
+        self.log: list = []
 
     def _start(self):
         """A fresh clone of the estimator; the holdout features computed once (the map is stateless)."""
@@ -198,6 +197,8 @@ class OutOfCoreTrainer:
                         "peak_rss_mb": peak_bytes / 2**20, "score": score})
 
     def _finish(self, model, records: list) -> OutOfCoreTrainer:
+        from .timeline import LogEntry  # here, so that a measuring process need not import river
+
         if not records:
             raise ValueError("source is empty: no chunk to learn from")
         self.model, self.history = model, pd.DataFrame(records)  # only a finished training replaces the model

@@ -12,7 +12,7 @@ import deployment_modes as dm
 from deployment_modes.out_of_core import score_model
 
 # the chapter's scenario: the same sizes and seeds as book/out_of_core.ipynb
-N_DOCS, N_FILES, CHUNK = 20_000, 8, 2_000
+N_DOCS, N_FILES, CHUNK = 20_000, 8, 2_500
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sorted_corpus(tmp_path_factory):
-    return dm.corpus.write_corpus(tmp_path_factory.mktemp("sorted"), n_docs=N_DOCS // 2, n_files=N_FILES,
+    return dm.corpus.write_corpus(tmp_path_factory.mktemp("sorted"), n_docs=8_000, n_files=N_FILES,
                                   order="by_topic", seed=0)
 
 
@@ -90,10 +90,8 @@ def test_river_mini_batches_with_learn_many():
     assert 0 <= trainer.history["score"].iloc[-1] <= 1
 
 
-def test_history_records_each_chunk(corpus, holdout):
-    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
-                                  transform=dm.HashedText(), holdout=holdout)
-    trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
+def test_history_records_each_chunk(trained, holdout):
+    trainer = trained
     h = trainer.history
     assert h["rows_seen"].tolist() == list(range(CHUNK, N_DOCS + 1, CHUNK))
     assert (h[["read_seconds", "learn_seconds", "chunk_mb", "rss_mb"]] > 0).all().all()
@@ -108,36 +106,43 @@ def test_chapter_claim_order_dependence(sorted_corpus, holdout):
     for shuffle in (False, True):
         trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(sorted_corpus.topics),
                                       transform=dm.HashedText(), holdout=holdout)
-        trainer.fit(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=CHUNK // 4, shuffle=shuffle))
+        trainer.fit(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=1_000, shuffle=shuffle))
         scores[shuffle] = trainer.history["score"].iloc[-1]
     assert scores[False] < 0.5 < 0.85 < scores[True]
 
 
-def test_chapter_claim_chunk_size_keeps_accuracy_and_costs_memory(corpus, holdout):
-    files = corpus.files[:4]
+def test_chapter_claim_chunk_size_costs_memory_not_accuracy(corpus, holdout):
     runs = {}
-    for rows in (250, 2_500):
+    for rows in (250, 1_000, 5_000):
         trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
                                       transform=dm.HashedText(), holdout=holdout)
-        runs[rows] = trainer.fit(dm.read_chunks(files, "topic", chunk_rows=rows)).history
-    assert runs[2_500]["chunk_mb"].max() > 5 * runs[250]["chunk_mb"].max()
-    assert abs(runs[2_500]["score"].iloc[-1] - runs[250]["score"].iloc[-1]) < 0.03
+        runs[rows] = trainer.fit(dm.read_chunks(corpus.files[:2], "topic", chunk_rows=rows)).history
+    assert [len(h) for h in runs.values()] == [20, 5, 1]
+    assert runs[5_000]["chunk_mb"].max() > 10 * runs[250]["chunk_mb"].max()
+    scores = [h["score"].iloc[-1] for h in runs.values()]
+    assert max(scores) - min(scores) < 0.1 and min(scores) > 0.75
 
 
-def test_deploy_then_continue_online(corpus, holdout):
+@pytest.fixture(scope="module")
+def trained(corpus, holdout):
     trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
                                   transform=dm.HashedText(), holdout=holdout)
-    trainer.fit(dm.read_chunks(corpus.files[:2], "topic", chunk_rows=CHUNK))
-    deployment = trainer.to_online(batch_size=50)
-    assert deployment.model is not trainer.model and deployment.model_version == 1
-    X, y = holdout
-    events = [({"text": t}, label) for t, label in zip(X["text"][:200], y[:200])]
-    first = deployment.predict_one(events[0][0])
-    assert first == trainer.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
-    timeline = dm.simulate(events, deployment, metrics.Accuracy())
-    assert timeline.score > 0.8 and deployment.model_version == 1 + 200 // 50
-    assert [e.kind for e in timeline.log][:1] == ["train"]
-    assert not np.array_equal(deployment.model.coef_, trainer.model.coef_)
+    return trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
+
+
+def test_chapter_claim_deploy_then_continue_online_on_a_drifted_stream(tmp_path, trained):
+    later = dm.corpus.write_corpus(tmp_path, n_docs=600, n_files=1, n_test=10, drift=0.5, seed=1)
+    X, y = next(iter(dm.read_chunks(later.train, "topic", chunk_rows=600)))
+    deployment = trained.to_online(batch_size=50)
+    assert deployment.model is not trained.model and deployment.model_version == 1
+    events = [({"text": t}, label) for t, label in zip(X["text"], y)]
+    assert deployment.predict_one(events[0][0]) == trained.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
+    timeline = dm.simulate(events, deployment, metrics.Accuracy(), window=150)
+    frozen = score_model(trained.model, X, y, dm.HashedText())
+    assert frozen < trained.history["score"].iloc[-1] - 0.05  # the drift hurts the frozen model
+    assert timeline.window_score(450) > frozen + 0.03  # learning online recovers
+    assert deployment.model_version == 1 + 600 // 50 and [e.kind for e in timeline.log][:1] == ["train"]
+    assert not np.array_equal(deployment.model.coef_, trained.model.coef_)
 
 
 @pytest.mark.slow
@@ -153,13 +158,24 @@ def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
     assert big_all["growth_mb"] > 4 * big["growth_mb"] and big_all["peak_mb"] > 1.3 * small_all["peak_mb"]
 
 
+@pytest.mark.slow
+def test_chapter_claim_text_memory_flat_for_out_of_core_and_growing_when_loading_all(corpus):
+    files = [str(f) for f in corpus.files]
+    runs = [{"path": files[:k], "classes": list(corpus.topics), "in_memory": m} for k in (2, 8) for m in (False, True)]
+    warmup = {"path": files[:1], "classes": list(corpus.topics), "chunk_rows": 500}
+    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup)
+    assert big["peak_mb"] <= 1.1 * small["peak_mb"]
+    assert big_all["growth_mb"] > 1.5 * big["growth_mb"] and big_all["growth_mb"] > small_all["growth_mb"] + 10
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet reader
 def test_the_dask_path_gives_the_local_model(corpus):
     dd = pytest.importorskip("dask.dataframe")
     from deployment_modes.scale_out import local_cluster
 
     hashed = dm.HashedText(n_features=2**12)
     local = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed)
-    local.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=N_DOCS // N_FILES))
+    local.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
     with local_cluster(2, processes=False) as cluster:
         remote = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed)
         remote.fit(dd.read_parquet(str(corpus.train)), target="topic", scheduler=cluster)
@@ -185,3 +201,44 @@ def test_bad_inputs_fail_before_training(corpus):
         trainer.fit([])
     with pytest.raises(RuntimeError, match="fit"):
         trainer.to_online()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n_docs": 0}, ValueError, "n_docs"),
+    ({"n_files": 50, "n_docs": 10}, ValueError, "n_files"),
+    ({"n_topics": 99}, ValueError, "n_topics"),
+    ({"drift": 1.5}, ValueError, "drift"),
+    ({"order": "alphabetical"}, ValueError, "order"),
+    ({"format": "json"}, ValueError, "format"),
+])
+def test_bad_corpus_settings_name_the_argument(tmp_path, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        dm.corpus.write_corpus(tmp_path, **kwargs)
+    assert not any((tmp_path / "train").glob("*")) if (tmp_path / "train").exists() else True
+
+
+def test_a_corpus_is_never_written_over_another(tmp_path):
+    dm.corpus.write_corpus(tmp_path, n_docs=20, n_files=2, n_test=5)
+    with pytest.raises(ValueError, match="already holds a corpus"):
+        dm.corpus.write_corpus(tmp_path, n_docs=20, n_files=2, n_test=5)
+
+
+def test_measure_peak_refuses_what_a_fresh_process_cannot_run():
+    with pytest.raises(TypeError, match="module-level"):
+        dm.measure_peak(lambda: 1, [{}])
+    with pytest.raises(TypeError, match="runs"):
+        dm.measure_peak("json:dumps", {"obj": 1})
+    with pytest.raises(RuntimeError, match="failed"):
+        dm.measure_peak("json:loads", [{"s": "not json"}])
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
+def test_the_dask_path_checks_its_target_before_training():
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.from_pandas(pd.DataFrame({"x": [0.0, 1.0], "y": [0, 1]}), npartitions=1)
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(), classes=[0, 1])
+    with pytest.raises(ValueError, match="target 'label'"):
+        trainer.fit(frame, target="label")
+    with pytest.raises(TypeError, match="target"):
+        trainer.fit(frame)
+    assert trainer.model is None
