@@ -174,7 +174,8 @@ def _book_solutions():
                     in_solution = line.startswith("```{solution-start}")
                 elif len(line.strip()) > 25 and not line.startswith((":", "```")):
                     (inside if in_solution else outside).add(_words(re.sub(r"[`*]", "", line)))
-        found[path.stem] = sorted(inside - outside), exercises
+        body = "\n".join(outside)  # a solution line that the chapter's text also holds is no secret
+        found[path.stem] = sorted(line for line in inside if line not in body), exercises
     return found
 
 
