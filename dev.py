@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -25,7 +26,16 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
-INSTALL_FILES = ["pyproject.toml", "constraints.txt"]
+ASSETS = ROOT / "book" / "_assets"  # package.json + package-lock.json: the book's pinned JavaScript
+VENDOR = ASSETS / "static" / "book_js"  # served as _static/book_js/ (see book/_assets/book_site.py)
+INSTALL_FILES = ["pyproject.toml", "constraints.txt", "book/_assets/package.json", "book/_assets/package-lock.json"]
+# what the book serves from the npm packages: file or folder in node_modules -> place under VENDOR
+VENDORED = {
+    "mermaid/dist/mermaid.esm.min.mjs": "mermaid/mermaid.esm.min.mjs",
+    "mermaid/dist/chunks/mermaid.esm.min": "mermaid/chunks/mermaid.esm.min",
+    "@jupyter-widgets/html-manager/dist": "html-manager",
+    "requirejs/require.js": "require.js",
+}
 
 
 def _install_key() -> str:
@@ -84,7 +94,38 @@ def ensure_env() -> None:
         venv.create(VENV, with_pip=True)
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "-c", ROOT / "constraints.txt", "-e", f"{ROOT}[all]")
+    vendor_js()
     STAMP.write_text(key)
+
+
+def vendor_js() -> bool:
+    """Install the locked npm packages and copy what the book serves into VENDOR; False if it cannot.
+
+    Without npm or without the registry the book still builds: book_site.py then points the pages
+    to the CDN, and diagrams and widgets need the network when read.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        print("note: npm not found; the book will load Mermaid and the widget manager from a CDN", flush=True)
+        return False
+    code = subprocess.call([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=ASSETS)
+    if code:
+        print("note: npm ci failed (no registry?); the book will load Mermaid and the widget manager from a CDN;"
+              " remove .venv/.installed to try again", flush=True)
+        return False
+    fresh = VENDOR.with_name("book_js.tmp")
+    shutil.rmtree(fresh, ignore_errors=True)
+    for source, target in VENDORED.items():
+        src, dst = ASSETS / "node_modules" / source, fresh / target
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.map", "*.d.ts", "embed.js*", "libembed-amd.js"))
+        else:
+            shutil.copy2(src, dst)
+    shutil.rmtree(VENDOR, ignore_errors=True)
+    fresh.rename(VENDOR)  # all or nothing: the book never serves a half-copied folder
+    return True
 
 
 def book(args: list[str]) -> None:
@@ -106,14 +147,17 @@ STUDENT = ROOT / "_build" / "student"
 # The student build: _config.yml with sphinx-exercise's hide_solutions on, plus the extension that
 # makes it hide gated solutions too, sharing the main build's execution cache.
 STUDENT_CONFIG = """
-import sys, yaml
+import os, sys, yaml
 root, out = sys.argv[1], sys.argv[2]
 config = yaml.safe_load(open(f"{root}/_config.yml"))
 config["title"] = config["title"] + " (student edition)"
 config.setdefault("execute", {})["cache"] = f"{root}/_build/.jupyter_cache"
 sphinx = config.setdefault("sphinx", {})
 sphinx["recursive_update"] = True  # add to the theme's options, not replace them
-sphinx.setdefault("local_extensions", {})["hide_gated_solutions"] = f"{root}/book/_ext"
+extensions = sphinx.setdefault("local_extensions", {})
+for name, path in extensions.items():  # this config lives in _build/student: paths from the root
+    extensions[name] = os.path.join(root, path)
+extensions["hide_gated_solutions"] = f"{root}/book/_ext"
 options = sphinx.setdefault("config", {})
 options["hide_solutions"] = True
 options["html_copy_source"] = False  # the .ipynb sources carry the solutions

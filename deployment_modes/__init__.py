@@ -12,7 +12,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import comparison, corpus, decision, memory, plots, scenarios, widgets
+from . import comparison, corpus, decision, memory, scenarios
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
@@ -24,6 +24,16 @@ from .scenarios import Scenario
 from .timeline import Deployment, LogEntry, Timeline, compare, simulate
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``plots`` and ``widgets`` load matplotlib and ipywidgets on first use (a server needs neither)."""
+    if name in ("plots", "widgets"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "OnlineDeployment",
            "OutOfCoreTrainer", "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison",

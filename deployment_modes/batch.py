@@ -64,6 +64,9 @@ class BatchDeployment:
     >>> dep.learn_one({"x0": 2.0}, 4.0); dep.learn_one({"x0": 3.0}, 6.0)
     >>> dep.model_version, [e.rows for e in dep.log]
     (2, [2, 4])
+    >>> model, rows, seconds = dep.fit_candidate(upto=1)  # fitted aside, not yet served
+    >>> dep.swap_in(model, rows, seconds); dep.model_version, dep.log[-1].kind, rows
+    (3, 'swap', 3)
     """
 
     def __init__(self, estimator, retrain_every: int | None = None, *, window: int | None = None,
@@ -97,7 +100,7 @@ class BatchDeployment:
         self._rows, self._labels = [], []
         self.model, self.model_version, self.log, self.n_seen = None, 0, [], 0
         self._next_boundary = None
-        self._swap(self._X0, self._y0, kind="train")
+        self.swap_in(*self.fit_candidate(), kind="train")
 
     def _require_model(self):
         if self.model is None:
@@ -141,28 +144,45 @@ class BatchDeployment:
             due = due or bool(self.trigger.drift_detected)
         return due
 
-    def training_data(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """What a retrain now would fit on: initial data plus stored events (last ``window`` rows)."""
-        self._require_model()
-        new = pd.DataFrame(self._rows, columns=self._features)
+    def training_data(self, upto: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """What a retrain would fit on: initial data plus stored events (last ``window`` rows).
+
+        ``upto`` keeps only the first ``upto`` stored events (all of them by default).
+        """
+        if not hasattr(self, "_X0"):
+            self._require_model()
+        upto = self.n_seen if upto is None else upto
+        if isinstance(upto, bool) or not isinstance(upto, numbers.Integral) or not 0 <= upto <= self.n_seen:
+            raise ValueError(f"upto must be an int between 0 and {self.n_seen} (events stored), got {upto!r}")
+        new = pd.DataFrame(self._rows[:upto], columns=self._features)
         X = pd.concat([self._X0, new], ignore_index=True) if len(new) else self._X0
-        y = np.concatenate([self._y0, np.asarray(self._labels, dtype=self._y0.dtype)])
+        y = np.concatenate([self._y0, np.asarray(self._labels[:upto], dtype=self._y0.dtype)])
         if self.window is not None:
             X, y = X.iloc[-self.window:].reset_index(drop=True), y[-self.window:]
         return X, y
 
     def retrain(self) -> None:
         """Retrain from scratch on :meth:`training_data` and swap the served model."""
-        self._swap(*self.training_data(), kind="retrain")
+        self.swap_in(*self.fit_candidate(), kind="retrain")
 
-    def _swap(self, X, y, kind: str) -> None:
+    def fit_candidate(self, upto: int | None = None) -> tuple[object, int, float]:
+        """Fit a new model on :meth:`training_data` without serving it: ``(model, rows, seconds)``.
+
+        The served model is untouched, so it keeps answering while the candidate trains;
+        :meth:`swap_in` then serves the candidate (the server's hot swap does exactly this).
+        """
+        X, y = self.training_data(upto)
         start = time.perf_counter()
         model = clone(self.estimator).fit(X.to_numpy(), y)
-        seconds = time.perf_counter() - start
-        self.model = model  # one assignment: the swap is atomic for anyone holding the deployment
+        return model, len(y), time.perf_counter() - start
+
+    def swap_in(self, model, rows: int, seconds: float, kind: str = "swap", detail: str = "") -> None:
+        """Serve ``model`` from now on: one assignment, atomic for anyone holding the deployment."""
+        has_method(model, "predict", "model")
+        self.model = model
         self.model_version += 1
-        self.log.append(LogEntry(self.n_seen, kind, rows=len(y), seconds=seconds,
-                                 detail=f"version {self.model_version}"))
+        self.log.append(LogEntry(self.n_seen, kind, rows=rows, seconds=seconds,
+                                 detail=detail or f"version {self.model_version}"))
 
     @property
     def stored_rows(self) -> int:

@@ -127,7 +127,11 @@ class HitRate(metrics.base.Metric):
 
 
 def new_title_share(recommendations, new_titles) -> np.ndarray:
-    """Per event, the share of recommended slots that go to titles in ``new_titles``."""
+    """Per event, the share of recommended slots that go to titles in ``new_titles``.
+
+    >>> new_title_share([[1, 2, 3, 4], [5, 6], []], new_titles=[2, 5, 6])
+    array([0.25, 1.  , 0.  ])
+    """
     new = set(int(t) for t in new_titles)
     return np.array([sum(t in new for t in rec) / len(rec) if rec else 0.0 for rec in recommendations])
 

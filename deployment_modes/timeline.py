@@ -27,7 +27,13 @@ __all__ = ["Deployment", "LogEntry", "Timeline", "simulate", "compare"]
 
 @runtime_checkable
 class Deployment(Protocol):
-    """How a deployed model treats new data. The first training is always offline."""
+    """How a deployed model treats new data. The first training is always offline.
+
+    >>> import deployment_modes as dm
+    >>> from sklearn.linear_model import Ridge
+    >>> isinstance(dm.BatchDeployment(Ridge()), dm.Deployment)
+    True
+    """
 
     model_version: int
     log: list
@@ -44,6 +50,9 @@ class LogEntry:
     """Something a deployment did at stream position ``at`` (a retrain, an alarm, a rollback...).
 
     ``seconds`` is the compute it took and ``rows`` the data it used, where that applies.
+
+    >>> LogEntry(at=500, kind="retrain", rows=1500, seconds=0.01)
+    LogEntry(at=500, kind='retrain', rows=1500, seconds=0.01, detail='')
     """
 
     at: int
@@ -55,7 +64,16 @@ class LogEntry:
 
 @dataclass
 class Timeline:
-    """What happened to one deployment on one stream. Built by :func:`simulate`."""
+    """What happened to one deployment on one stream. Built by :func:`simulate`.
+
+    >>> import deployment_modes as dm
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> sc = dm.scenarios.house_prices(n_initial=50, n_stream=100)
+    >>> tl = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=50), metrics.MAE())
+    >>> len(tl), int(tl.model_version[-1]), list(tl.retrains["at"])
+    (100, 3, [50, 100])
+    """
 
     label: str
     y_true: list
@@ -174,7 +192,17 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
 
 
 def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str, Timeline]:
-    """Simulate several deployments on one scenario: ``{name: Timeline}`` with the same metric."""
+    """Simulate several deployments on one scenario: ``{name: Timeline}`` with the same metric.
+
+    >>> import deployment_modes as dm
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> sc = dm.scenarios.house_prices(n_initial=50, n_stream=100)
+    >>> runs = compare(sc, {"static": dm.BatchDeployment(Ridge()),
+    ...                     "retrained": dm.BatchDeployment(Ridge(), retrain_every=50)}, metrics.MAE())
+    >>> {name: tl.label for name, tl in runs.items()}
+    {'static': 'static', 'retrained': 'retrained'}
+    """
     if not isinstance(deployments, dict) or not deployments:
         raise TypeError("deployments must be a non-empty dict of name -> deployment")
     return {name: simulate(scenario, dep, metric, label=name, **kwargs) for name, dep in deployments.items()}

@@ -1,0 +1,460 @@
+"""A model server that learns while it serves: FastAPI over a :class:`~deployment_modes.durable.DurableDeployment`.
+
+Run it with ``python -m deployment_modes.serve --state-dir DIR [--host 127.0.0.1] [--port 8000]
+[--mode online|batch] [--token TOKEN]``, or from Python with :func:`start` (a child process that
+:meth:`ServerProcess.stop` ends cleanly). An empty state dir starts from
+:func:`~deployment_modes.durable.default_deployment`; :func:`~deployment_modes.durable.init_state`
+puts another deployment there first. Endpoints (JSON in and out):
+
+- ``POST /predict`` ``{"x": {feature: number}}`` -> ``{"y_pred", "model_version"}``
+- ``POST /learn`` ``{"x": {...}, "y": label}`` -> 200 once the event is in the write-ahead log on
+  disk and in the model: ``{"learned", "n_seen", "seq", "model_version"}``
+- ``POST /learn_many`` ``{"events": [{"x": {...}, "y": label}, ...]}``: the same, for a batch
+- ``POST /deploy`` (batch mode): retrain on every stored event while predictions go on, then swap
+- ``GET /health``; ``GET /metrics``: events seen, model version, rolling metric, drift alarms,
+  last snapshot, request counts
+
+Bad input (malformed JSON, wrong types, missing features, NaN or infinity, a body over
+``max_body_bytes``) gets a 4xx with a message that names the field, and changes nothing.
+Security: the server binds to 127.0.0.1 unless told otherwise; with a token, ``/learn``,
+``/learn_many`` and ``/deploy`` need ``Authorization: Bearer TOKEN``; a host that is not a
+loopback address is refused without a token.
+
+Defined in the Learning on a server chapter (``book/server.ipynb``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import collections
+import hmac
+import ipaddress
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from .durable import Busy, DurableDeployment, StateError
+
+__all__ = ["Probe", "ServerProcess", "create_app", "downtime", "is_loopback", "main", "naive_redeploy", "start"]
+
+MAX_BODY_BYTES = 4 * 2**20
+MAX_EVENTS = 10_000
+TOKEN_ENV = "DM_SERVE_TOKEN"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (127.0.0.0/8, ::1 or ``localhost``).
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_security(host: str, token: str | None) -> None:
+    """Refuse a server reachable from other machines without a token, or with an empty one."""
+    if token is not None and (not isinstance(token, str) or len(token) < 8):
+        raise ValueError("token must be a string of at least 8 characters")
+    if token is None and not is_loopback(host):
+        raise ValueError(f"a token is required when host is not a loopback address, got host {host!r}: "
+                         f"pass --token (or set {TOKEN_ENV}), or bind to 127.0.0.1")
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _event(body, where: str = ""):
+    if not isinstance(body, dict):
+        raise _BadRequest(422, f"{where or 'the body'} must be a JSON object with x and y, got {type(body).__name__}")
+    for key in ("x", "y"):
+        if key not in body:
+            raise _BadRequest(422, f"{where}{key} is missing")
+    extra = sorted(set(body) - {"x", "y"})
+    if extra:
+        raise _BadRequest(422, f"{where or 'the body'} has unknown fields {extra}")
+    return body["x"], body["y"]
+
+
+def create_app(state: DurableDeployment, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+               max_events: int = MAX_EVENTS):
+    """The FastAPI application serving ``state``; it closes ``state`` (last snapshot) on shutdown.
+
+    >>> import tempfile
+    >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
+    >>> [route.path for route in create_app(state).routes][-6:]
+    ['/predict', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
+    >>> state.close()
+    """
+    counts = collections.Counter()
+    counts_lock = threading.Lock()
+
+    def count(name: str) -> None:
+        with counts_lock:
+            counts[name] += 1
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        await run_in_threadpool(state.close)
+
+    app = FastAPI(title="deployment_modes model server", lifespan=lifespan,
+                  description="A model that learns while it serves (see book/server.ipynb).")
+
+    @app.exception_handler(_BadRequest)
+    async def bad_request(request, error: _BadRequest):
+        count("rejected")
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return JSONResponse({"detail": error.message}, status_code=error.status, headers=headers)
+
+    def authorize(request: Request) -> None:
+        if token is None:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            raise _BadRequest(401, "this endpoint needs the header Authorization: Bearer <token>")
+        if not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise _BadRequest(401, "the bearer token is wrong")
+
+    async def read_json(request: Request):
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+            raise _BadRequest(413, f"the body is {declared} bytes, more than the limit of {max_body_bytes}")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_body_bytes:
+                raise _BadRequest(413, f"the body is more than the limit of {max_body_bytes} bytes")
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError) as error:
+            raise _BadRequest(400, f"the body is not valid JSON: {error}") from None
+
+    async def call(function, *args):
+        try:
+            return await run_in_threadpool(function, *args)
+        except (TypeError, ValueError) as error:
+            raise _BadRequest(422, str(error)) from None
+        except Busy as error:
+            raise _BadRequest(409, str(error)) from None
+
+    @app.post("/predict")
+    async def predict(request: Request):
+        body = await read_json(request)
+        if not isinstance(body, dict) or "x" not in body:
+            raise _BadRequest(422, 'the body must be a JSON object {"x": {feature: number}}; x is missing')
+        y_pred, version = await call(state.predict_one, body["x"])
+        count("predict")
+        return {"y_pred": y_pred, "model_version": version}
+
+    @app.post("/learn")
+    async def learn(request: Request):
+        authorize(request)
+        x, y = _event(await read_json(request))
+        result = await call(state.learn_one, x, y)
+        count("learn")
+        return result
+
+    @app.post("/learn_many")
+    async def learn_many(request: Request):
+        authorize(request)
+        body = await read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+            raise _BadRequest(422, 'the body must be a JSON object {"events": [{"x": {...}, "y": ...}, ...]}')
+        events = body["events"]
+        if len(events) > max_events:
+            raise _BadRequest(413, f"events holds {len(events)} events, more than the limit of {max_events}")
+        pairs = [_event(e, where=f"events[{i}].") for i, e in enumerate(events)]
+        result = await call(state.learn_many, pairs)
+        count("learn_many")
+        return result
+
+    @app.post("/deploy")
+    async def deploy(request: Request):
+        authorize(request)
+        result = await call(state.redeploy)
+        count("deploy")
+        return result
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok", "mode": state.mode, "model_version": state.model_version,
+                "n_seen": state.n_seen, "retraining": state.retraining}
+
+    @app.get("/metrics")
+    async def metrics():
+        with counts_lock:
+            requests = dict(counts)
+        return {**await run_in_threadpool(state.metrics), "requests": requests}
+
+    return app
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The command line: ``python -m deployment_modes.serve --state-dir DIR ...``."""
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m deployment_modes.serve", description=__doc__.split("\n")[0])
+    parser.add_argument("--state-dir", required=True, help="the folder of the snapshot and the write-ahead log")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (0: any free port; default 8000)")
+    parser.add_argument("--mode", choices=["online", "batch"], default=None,
+                        help="for an empty state dir (default online); else it must match the state dir")
+    parser.add_argument("--token", default=None, help=f"bearer token for learning and deploying (or set {TOKEN_ENV})")
+    parser.add_argument("--snapshot-every", type=int, default=10_000, help="events between snapshots (default 10000)")
+    args = parser.parse_args(argv)
+    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
+    try:
+        check_security(args.host, token)
+        state = DurableDeployment(args.state_dir, args.mode, snapshot_every=args.snapshot_every)
+    except (ValueError, TypeError, StateError) as error:
+        parser.exit(2, f"error: {error}\n")
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as error:
+        state.close(snapshot=False)
+        parser.exit(2, f"error: cannot bind {args.host}:{args.port}: {error}\n")
+    port = sock.getsockname()[1]
+    url = f"http://[{args.host}]:{port}" if ":" in args.host else f"http://{args.host}:{port}"
+    print(f"serving the {state.mode} deployment on {url} (state in {args.state_dir}, "
+          f"{state.n_seen} events, {state.replayed} replayed)", flush=True)
+    config = uvicorn.Config(create_app(state, token=token), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=5)
+    # uvicorn re-raises the SIGTERM it handled once it has shut down: make that a clean exit
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class ServerProcess:
+    """A server running in a child process, started by :func:`start`: ``url``, ``stop()``, ``kill()``."""
+
+    def __init__(self, process: subprocess.Popen, url: str, token: str | None):
+        self.process, self.url, self.token = process, url, token
+        self.output = collections.deque(maxlen=200)
+        self._drain = threading.Thread(target=self._read_output, daemon=True)
+        self._drain.start()
+
+    def _read_output(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line.rstrip())
+
+    @property
+    def headers(self) -> dict:
+        """The authorization header to send to learning endpoints (empty without a token)."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """Stop cleanly (SIGTERM: finish requests, write a snapshot); return the exit code."""
+        if self.running:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return self.kill()
+
+    def kill(self) -> int:
+        """Kill at once (SIGKILL, like a crash): only the write-ahead log and snapshot survive."""
+        if self.running:
+            self.process.kill()
+        return self.process.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"ServerProcess({self.url!r}, pid={self.process.pid}, running={self.running})"
+
+
+def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: int = 0,
+          token: str | None = None, snapshot_every: int = 10_000, timeout: float = 60.0) -> ServerProcess:
+    """Start a server on ``state_dir`` in a child process; return once ``/health`` answers.
+
+    ``port=0`` picks a free port (see ``.url``). Use it as a context manager, or call ``.stop()``.
+    The child imports the same ``deployment_modes`` as this process.
+
+    >>> import httpx, tempfile
+    >>> with start(tempfile.mkdtemp(), mode="batch") as server:
+    ...     httpx.get(server.url + "/health").json()["model_version"]
+    1
+    """
+    check_security(host, token)
+    package_root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    env.pop(TOKEN_ENV, None)
+    if token is not None:
+        env[TOKEN_ENV] = token  # not on the command line, where other users could read it
+    command = [sys.executable, "-m", "deployment_modes.serve", "--state-dir", str(state_dir), "--host", host,
+               "--port", str(port), "--snapshot-every", str(snapshot_every)]
+    if mode is not None:
+        command += ["--mode", mode]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    seen, deadline = [], time.monotonic() + timeout
+    while not (seen and seen[-1].startswith("serving")):  # the line "serving ... on URL" says where it listens
+        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        line = process.stdout.readline() if ready else ""
+        if not line:  # the child ended, or the time is up
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"the server did not start (exit code {process.returncode}):\n{''.join(seen)}")
+        seen.append(line)
+    url = seen[-1].split(" on ")[1].split()[0]
+    server = ServerProcess(process, url, token)
+    server.output.extend(line.rstrip() for line in seen[:-1])
+    atexit.register(server.stop)
+    _wait_healthy(server, timeout)
+    return server
+
+
+class Probe:
+    """A client that asks ``/predict`` every ``interval`` seconds from a background thread.
+
+    It records, per request, when it was sent (seconds since :meth:`start`), how long it took,
+    whether it was answered (``ok``), the answer and its ``model_version``; :meth:`stop` returns the table.
+    Each request opens a new connection, as independent clients would, so a restarted server is
+    reached as soon as it listens again.
+
+    >>> probe = Probe("http://127.0.0.1:9", {"x0": 0.5}, interval=0.01).start()  # no server there
+    >>> time.sleep(0.1); table = probe.stop()
+    >>> list(table.columns), bool(table["ok"].any())
+    (['sent', 'latency_ms', 'ok', 'y_pred', 'model_version'], False)
+    """
+
+    def __init__(self, url: str, x: dict, *, interval: float = 0.005, timeout: float = 5.0):
+        self.url, self.x, self.interval, self.timeout = url, x, interval, timeout
+        self.rows: list[tuple] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Probe:
+        self.t0 = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        import httpx
+
+        fresh = httpx.Limits(max_keepalive_connections=0)  # a new connection per request
+        with httpx.Client(base_url=self.url, timeout=self.timeout, limits=fresh) as client:
+            while not self._stop.is_set():
+                sent = time.perf_counter()
+                try:
+                    r = client.post("/predict", json={"x": self.x})
+                    ok, answer = r.status_code == 200, r.json()
+                except httpx.HTTPError:
+                    ok, answer = False, {}
+                done = time.perf_counter()
+                self.rows.append((sent - self.t0, 1e3 * (done - sent), ok, answer.get("y_pred"),
+                                  answer.get("model_version")))
+                self._stop.wait(max(0.0, self.interval - (done - sent)))
+
+    def stop(self):
+        """Stop asking; the table: ``sent`` (s), ``latency_ms``, ``ok``, ``y_pred``, ``model_version``."""
+        import pandas as pd
+
+        self._stop.set()
+        self._thread.join()
+        return pd.DataFrame(self.rows, columns=["sent", "latency_ms", "ok", "y_pred", "model_version"])
+
+
+def downtime(table) -> dict:
+    """How long a :class:`Probe` table shows the service down, and how many requests failed or waited.
+
+    Down from the first failed request to the next answered one (summed over outages); a request is
+    *delayed* when it took over ten times the median latency.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"sent": [0.0, 0.1, 0.2, 0.3], "latency_ms": [1, 1, 1, 50], "ok": [True, False, True, True]})
+    >>> downtime(t)
+    {'seconds': 0.1, 'failed': 1, 'delayed': 1, 'max_latency_ms': 50.0, 'requests': 4}
+    """
+    down, since = 0.0, None
+    for sent, ok in zip(table["sent"], table["ok"]):
+        if not ok and since is None:
+            since = sent
+        elif ok and since is not None:
+            down, since = down + sent - since, None
+    if since is not None:
+        down += float(table["sent"].iloc[-1]) - since
+    answered = table.loc[table["ok"], "latency_ms"]
+    median = float(answered.median()) if len(answered) else 0.0
+    return {"seconds": round(down, 6), "failed": int((~table["ok"]).sum()),
+            "delayed": int((answered > 10 * median).sum()), "max_latency_ms": float(answered.max()) if len(answered) else 0.0,
+            "requests": len(table)}
+
+
+def naive_redeploy(server: ServerProcess, state_dir, **start_kwargs) -> ServerProcess:
+    """The redeploy without a hot swap: stop the server, retrain offline, start it again.
+
+    The retrain is the same one ``POST /deploy`` does (all stored events, logged as a swap), done
+    while no server runs; the new server listens on the same address. Returns it.
+    """
+    host, port = server.url.rsplit("//", 1)[1].rsplit(":", 1)
+    server.stop()
+    with DurableDeployment(state_dir, "batch") as state:
+        state.redeploy()
+    return start(state_dir, host=host.strip("[]"), port=int(port), token=server.token, **start_kwargs)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent dies (no orphan server)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _wait_healthy(server: ServerProcess, timeout: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.running:
+            raise RuntimeError("the server stopped while starting:\n" + "\n".join(server.output))
+        try:
+            if httpx.get(server.url + "/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    server.kill()
+    raise RuntimeError(f"the server did not answer /health within {timeout} s")
+
+
+if __name__ == "__main__":
+    main()

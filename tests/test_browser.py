@@ -1,0 +1,67 @@
+"""The rendered book in a real browser: every page of the table of contents, served on 127.0.0.1.
+
+Headless Debian Chromium (/usr/bin/chromium) driven by Playwright, with the network unused: each page
+loads with no console error and no failed request, its Mermaid diagrams become SVGs, its widgets
+render, its images load, and it has a title and headings; figures have a caption or alt text. A screenshot of each page lands in
+_build/screenshots/ for a person to look at. Internal links and the navigation are checked on the
+built files. Skipped, with the reason, without a built book or Chromium, unless REQUIRE_BROWSER=1
+(as in .ci/run), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import site_pages as sp
+
+PAGES = sp.toc_pages()
+REASON = sp.missing_requirements()
+if REASON and os.environ.get("REQUIRE_BROWSER") == "1":
+    pytest.fail(f"REQUIRE_BROWSER=1 but {REASON}", pytrace=False)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
+
+
+@pytest.fixture(scope="module")
+def site():
+    with sp.serve() as url, sp.chromium() as browser:
+        yield browser, url
+
+
+def test_every_toc_page_was_built():
+    missing = [p for p in PAGES if not (sp.HTML / f"{p}.html").is_file()]
+    assert not missing, f"pages of _toc.yml missing from {sp.HTML}: {missing} (rebuild the book)"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_offline(site, page):
+    browser, url = site
+    result = sp.visit(browser, url, page)
+    assert not result["problems"], f"{page}:\n  " + "\n  ".join(result["problems"])
+    assert sp.screenshot_path(page).stat().st_size > 0
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_internal_links_lead_somewhere(page):
+    broken = sp.internal_links(page)
+    assert not broken, f"{page}: broken internal links {broken}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_figures_have_a_caption_or_alt_text(page):
+    missing = sp.undescribed_images(page)
+    assert not missing, (f"{page}: images with neither caption nor alt text {missing}; in a notebook give the cell "
+                         '{"mystnb": {"figure": {"caption": ...}, "image": {"alt": ...}}} metadata')
+
+
+@pytest.mark.parametrize("page", [PAGES[0], PAGES[-1]])
+def test_every_page_is_in_the_navigation(page):
+    listed = sp.navigation(page)
+    missing = [p for p in PAGES[1:] if p not in listed]
+    assert not missing, f"{page}: pages of the table of contents missing from the sidebar: {missing}"
+
+
+def test_no_built_page_is_outside_the_toc():
+    built = {str(p.relative_to(sp.HTML).with_suffix("")) for p in (sp.HTML / "book").rglob("*.html")}
+    assert built <= set(PAGES), f"built pages that no table of contents lists: {sorted(built - set(PAGES))}"

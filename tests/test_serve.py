@@ -1,0 +1,349 @@
+"""The model server: durability, concurrency, hot swap, bad input and security.
+
+The HTTP tests run a real server in a child process on a free 127.0.0.1 port; every loop is
+bounded, and every server is stopped (or killed) by the test that started it.
+"""
+
+import itertools
+import json
+import threading
+import time
+
+import httpx
+import pytest
+from sklearn.ensemble import GradientBoostingClassifier
+
+import deployment_modes as dm
+from deployment_modes import durable, serve
+from deployment_modes.durable import DurableDeployment, Schema, StateError
+
+TOKEN = "test-token-1234"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def events():
+    return [(x, y) for x, y in dm.scenarios.drifting_classification(seed=0)]
+
+
+def reference(n_events, events, mode="online"):
+    """The deployment an uninterrupted run has after the first ``n_events`` events."""
+    deployment, _ = durable.default_deployment(mode)
+    for x, y in events[:n_events]:
+        deployment.learn_one({k: float(v) for k, v in x.items()}, y)
+    return deployment
+
+
+def same_model(a, b, probes) -> bool:
+    """Equal class probabilities, exactly, on every probe event."""
+    if isinstance(a, dm.BatchDeployment):
+        return (a.model.predict_proba([list(x.values()) for x, _ in probes]) ==
+                b.model.predict_proba([list(x.values()) for x, _ in probes])).all()
+    return all(a.predict_proba_one(x) == b.predict_proba_one(x) for x, _ in probes)
+
+
+def crash(state: DurableDeployment) -> None:
+    """Drop a state without its closing snapshot, as a kill -9 would (in-process)."""
+    state._wal.close()
+    state._wal = None
+    state._lockfile.close()
+
+
+# -- in-process: the durable deployment ---------------------------------------------------------
+
+class Torn:
+    """A toy deployment whose update is two steps: a prediction must never see only one done."""
+
+    model_version = 1
+    log = []
+
+    def __init__(self):
+        self.a = self.b = 0
+
+    def predict_one(self, x):
+        return self.a - self.b
+
+    def learn_one(self, x, y):
+        self.a += 1
+        time.sleep(0)  # let another thread in, in the middle of the update
+        self.b += 1
+
+
+def test_a_prediction_never_sees_a_half_updated_model(tmp_path):
+    state = DurableDeployment(tmp_path, "online", deployment=Torn(), schema=Schema(("a",), "regression"))
+    seen, stop = set(), threading.Event()
+
+    def predict():
+        while not stop.is_set():
+            seen.add(state.predict_one({"a": 0.0})[0])
+
+    readers = [threading.Thread(target=predict) for _ in range(2)]
+    for r in readers:
+        r.start()
+    for i in range(100):
+        state.learn_one({"a": 0.0}, 1.0)
+    stop.set()
+    for r in readers:
+        r.join()
+    assert seen == {0} and state.deployment.a == state.deployment.b == 100
+    state.close()
+
+
+def test_replay_after_a_crash_equals_the_uninterrupted_run_with_a_hot_swap(tmp_path, events):
+    state = DurableDeployment(tmp_path, "batch", snapshot_every=150)
+    state.learn_many(events[:200])
+    swapped = state.redeploy()
+    for x, y in events[200:260]:
+        state.learn_one(x, y)
+    live = state.deployment
+    crash(state)
+    again = DurableDeployment(tmp_path)
+    assert again.mode == "batch" and again.n_seen == 260 and again.replayed == 61  # a snapshot at 200, then the swap and 60 events
+    assert again.model_version == swapped["model_version"] == 2
+    assert same_model(again.deployment, live, events[:100])
+    assert [e.kind for e in again.deployment.log] == ["train", "swap"]
+    again.close()
+
+
+def test_a_torn_last_record_is_dropped_but_a_corrupt_one_is_refused(tmp_path, events):
+    state = DurableDeployment(tmp_path, "online")
+    state.learn_many(events[:5])
+    crash(state)
+    wal = sorted(tmp_path.glob("wal-*.log"))[-1]
+    wal.write_bytes(wal.read_bytes() + b'1234abcd {"seq":6,"kind":"le')  # a write cut by a crash
+    again = DurableDeployment(tmp_path)
+    assert again.n_seen == 5
+    again.learn_one(*events[5])
+    crash(again)
+    wal = sorted(tmp_path.glob("wal-*.log"))[-1]
+    lines = wal.read_bytes().splitlines(keepends=True)
+    wal.write_bytes(b"deadbeef" + lines[0][8:] + b"".join(lines[1:]) + lines[0])
+    with pytest.raises(StateError, match="corrupt"):
+        DurableDeployment(tmp_path)
+
+
+def test_a_snapshot_that_fails_its_checksum_is_not_loaded(tmp_path):
+    DurableDeployment(tmp_path, "online").close()
+    path = tmp_path / durable.SNAPSHOT
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(StateError, match="checksum"):
+        DurableDeployment(tmp_path)
+
+
+def test_one_server_per_state_dir_and_its_mode_is_kept(tmp_path):
+    state = DurableDeployment(tmp_path, "online")
+    with pytest.raises(StateError, match="another server"):
+        DurableDeployment(tmp_path)
+    state.close()
+    with pytest.raises(StateError, match="online deployment, not batch"):
+        DurableDeployment(tmp_path, "batch")
+
+
+def test_one_bad_event_rejects_the_whole_batch(tmp_path, events):
+    state = DurableDeployment(tmp_path, "online")
+    bad = list(events[:5])
+    bad[3] = ({**bad[3][0], "x2": "high"}, bad[3][1])
+    with pytest.raises(TypeError, match=r"events\[3\]\.x\['x2'\]"):
+        state.learn_many(bad)
+    with pytest.raises(ValueError, match="classes"):
+        state.learn_one(events[0][0], 7)
+    assert state.n_seen == 0 and state.seq == 0
+    assert sum(f.stat().st_size for f in tmp_path.glob("wal-*.log")) == 0
+    state.close()
+
+
+def test_the_default_deployment_is_the_drifting_scenario_initial_training(events):
+    deployment, schema = durable.default_deployment("online")
+    by_hand = dm.OnlineDeployment(deployment._initial)
+    by_hand.fit_initial(*dm.scenarios.drifting_classification(seed=0).initial)
+    assert same_model(deployment, by_hand, events[:50])
+    assert schema == Schema(("x0", "x1", "x2", "x3"), "classification", (0, 1))
+
+
+# -- over HTTP: a real server in a child process ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serve.start(tmp_path_factory.mktemp("online"), mode="online", token=TOKEN) as srv:
+        yield srv
+
+
+@pytest.mark.slow
+def test_eight_clients_mixed_requests_lose_and_double_nothing(server, events):
+    before = httpx.get(server.url + "/metrics").json()["events_seen"]
+    acks, errors, versions = [[] for _ in range(8)], [], [[] for _ in range(8)]
+
+    def client(k):
+        mine = itertools.cycle(events[k::8])
+        with httpx.Client(base_url=server.url, headers=AUTH, timeout=30) as c:
+            for i in range(2000):
+                x, y = next(mine)
+                r = c.post("/learn", json={"x": x, "y": y}) if i % 2 else c.post("/predict", json={"x": x})
+                if r.status_code != 200:
+                    errors.append(r.text)
+                elif i % 2:
+                    acks[k].append(r.json()["n_seen"])
+                else:
+                    versions[k].append(r.json()["model_version"])
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors and not any(t.is_alive() for t in threads)
+    counts = sorted(itertools.chain(*acks))
+    after = httpx.get(server.url + "/metrics").json()
+    # each acknowledged event was learned exactly once: the counts acknowledged are 1..N, no gap, no repeat
+    assert counts == list(range(before + 1, before + 8001)) and after["events_seen"] == before + 8000
+    assert all(v == sorted(v) for v in versions)  # no client ever saw the model go back
+
+
+def test_bad_input_gets_a_clear_4xx_and_changes_nothing(server, events):
+    x, y = events[0]
+    before = httpx.get(server.url + "/metrics").json()
+    cases = [
+        ("/learn", b"{not json", 400, "not valid JSON"),
+        ("/learn", b"[1, 2]", 422, "JSON object"),
+        ("/learn", json.dumps({"x": x}).encode(), 422, "y is missing"),
+        ("/learn", json.dumps({"x": {**x, "x1": "big"}, "y": y}).encode(), 422, "x['x1'] must be a number"),
+        ("/learn", json.dumps({"x": {k: v for k, v in x.items() if k != "x3"}, "y": y}).encode(), 422, "missing ['x3']"),
+        ("/learn", json.dumps({"x": {**x, "x9": 1.0}, "y": y}).encode(), 422, "extra ['x9']"),
+        ("/learn", json.dumps({"x": {**x, "x0": float("nan")}, "y": y}).encode(), 422, "must be finite"),
+        ("/learn", json.dumps({"x": {**x, "x0": 12345.5}, "y": y}).replace("12345.5", "1e999").encode(), 422, "finite"),
+        ("/learn", json.dumps({"x": {**x, "x0": float("inf")}, "y": y}).encode(), 422, "must be finite"),
+        ("/learn", json.dumps({"x": x, "y": "yes"}).encode(), 422, "classes [0, 1]"),
+        ("/learn", json.dumps({"x": x, "y": y, "z": 1}).encode(), 422, "unknown fields ['z']"),
+        ("/learn_many", json.dumps({"events": [{"x": x, "y": y}, {"x": x, "y": 3}]}).encode(), 422, "events[1].y"),
+        ("/learn_many", json.dumps({"events": {"x": x}}).encode(), 422, "events"),
+        ("/learn_many", json.dumps({"events": []}).encode(), 422, "at least one"),
+        ("/learn_many", b'{"events": [' + b",".join([json.dumps({"x": x, "y": y}).encode()] * 50_000) + b"]}",
+         413, "limit"),
+        ("/predict", json.dumps({"x": {**x, "x0": None}}).encode(), 422, "x['x0'] must be a number"),
+        ("/predict", b"{}", 422, "x is missing"),
+    ]
+    with httpx.Client(base_url=server.url, headers=AUTH) as c:
+        for path, body, status, message in cases:
+            r = c.post(path, content=body, headers={"content-type": "application/json"})
+            assert r.status_code == status and message in r.json()["detail"], (path, body[:80], r.text)
+    after = httpx.get(server.url + "/metrics").json()
+    assert (after["events_seen"], after["log_seq"]) == (before["events_seen"], before["log_seq"])
+
+
+def test_the_token_guards_learning_but_not_predicting(server, events):
+    x, y = events[0]
+    with httpx.Client(base_url=server.url) as c:
+        assert c.post("/learn", json={"x": x, "y": y}).status_code == 401
+        assert c.post("/learn_many", json={"events": [{"x": x, "y": y}]}).status_code == 401
+        assert c.post("/deploy").status_code == 401
+        wrong = c.post("/learn", json={"x": x, "y": y}, headers={"Authorization": "Bearer nope-nope-nope"})
+        assert wrong.status_code == 401 and "wrong" in wrong.json()["detail"]
+        assert c.post("/predict", json={"x": x}).status_code == 200
+        assert c.post("/learn", json={"x": x, "y": y}, headers=AUTH).status_code == 200
+        online = c.post("/deploy", headers=AUTH)
+        assert online.status_code == 409 and "batch mode" in online.json()["detail"]
+
+
+def test_a_public_host_needs_a_token(tmp_path, capsys):
+    with pytest.raises(ValueError, match="token is required"):
+        serve.start(tmp_path, host="0.0.0.0")
+    with pytest.raises(SystemExit) as exit_:
+        serve.main(["--state-dir", str(tmp_path), "--host", "0.0.0.0", "--port", "0"])
+    assert exit_.value.code == 2 and "token is required" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="at least 8"):
+        serve.check_security("127.0.0.1", "short")
+    assert not (tmp_path / durable.SNAPSHOT).exists()
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_learning_stream_loses_no_acknowledged_event(tmp_path, events):
+    srv = serve.start(tmp_path, mode="online", snapshot_every=100)
+    sent = acked = 0
+    chunks = iter(range(0, 10**6))
+
+    def stream():
+        nonlocal sent, acked
+        with httpx.Client(base_url=srv.url, timeout=10) as c:
+            for i in chunks:
+                size = 1 if i % 2 else 7
+                batch = events[sent:sent + size]
+                sent += len(batch)
+                try:
+                    if size == 1:
+                        r = c.post("/learn", json={"x": batch[0][0], "y": batch[0][1]})
+                    else:
+                        r = c.post("/learn_many", json={"events": [{"x": x, "y": y} for x, y in batch]})
+                except httpx.TransportError:
+                    return
+                acked = r.json()["n_seen"]
+                if sent >= 2000:
+                    return
+
+    client = threading.Thread(target=stream)
+    client.start()
+    deadline = time.monotonic() + 60
+    while acked < 450 and time.monotonic() < deadline and client.is_alive():
+        time.sleep(0.005)
+    srv.kill()  # SIGKILL: no snapshot, no goodbye
+    client.join(timeout=30)
+    assert 450 <= acked < 2000
+    restarted = serve.start(tmp_path)
+    try:
+        n = httpx.get(restarted.url + "/metrics").json()["events_seen"]
+        assert acked <= n <= sent  # every acknowledged event is there; nothing was invented
+        rest = [{"x": x, "y": y} for x, y in events[n:1000]]
+        assert httpx.post(restarted.url + "/learn_many", json={"events": rest}).json()["n_seen"] == 1000
+    finally:
+        restarted.stop()
+    _, state = durable.load_snapshot(tmp_path)
+    assert same_model(state["deployment"], reference(1000, events), events[:200])
+
+
+@pytest.mark.slow
+def test_a_batch_retrain_is_swapped_in_while_predictions_are_answered(tmp_path, events):
+    sc = dm.scenarios.drifting_classification(seed=0)
+    durable.init_state(tmp_path, dm.BatchDeployment(GradientBoostingClassifier(n_estimators=40, random_state=0),
+                                                    window=1500), *sc.initial, mode="batch")
+    with serve.start(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
+        c.post("/learn_many", json={"events": [{"x": x, "y": y} for x, y in events[:2500]]})
+        done, answers = threading.Event(), []
+
+        def deploy():
+            answers.append(("deploy", c.post("/deploy").json()))
+            done.set()
+
+        threading.Thread(target=deploy).start()
+        with httpx.Client(base_url=srv.url, timeout=30) as p:
+            for i in itertools.count():
+                r = p.post("/predict", json={"x": events[3000 + i % 500][0]})
+                answers.append((r.status_code, r.json()["model_version"], done.is_set()))
+                if done.is_set() or i > 20_000:
+                    break
+        health = c.get("/health").json()
+        probe = serve.Probe(srv.url, events[3000][0]).start()
+        time.sleep(0.1)
+        srv = serve.naive_redeploy(srv, tmp_path)  # stop, retrain, start: requests fail meanwhile
+        time.sleep(0.1)
+        naive = serve.downtime(probe.stop())
+        srv.stop()
+    assert naive["failed"] >= 1 and naive["seconds"] > 0
+    during = [a for a in answers[:-1] if a[0] == 200 and not a[2]]
+    deployed = [a[1] for a in answers if a[0] == "deploy"][0]
+    assert all(a[0] in (200, "deploy") for a in answers)
+    assert len(during) >= 3 and {a[1] for a in during} <= {1, 2}  # answered during the retrain
+    assert deployed["model_version"] == 2 and deployed["fitted_on_events"] == 2500 and deployed["rows"] == 1500
+    assert health["model_version"] == 2 and not health["retraining"]
+
+
+def test_the_online_server_dips_at_the_drift_and_recovers_while_serving(tmp_path, events):
+    # the chapter's first experiment, in-process: the same scenario, seed, deployment and batches of 25
+    state = DurableDeployment(tmp_path, "online")
+    accuracy = []
+    for i in range(0, len(events), 25):
+        accuracy.append(state.learn_many(events[i:i + 25]) and state.metrics()["rolling_metric"]["value"])
+    drift = 2000 // 25
+    before, low, end = min(accuracy[10:drift]), min(accuracy[drift:]), accuracy[-1]
+    assert low < before - 0.1 and end > low + 0.15 and state.n_seen == 4000
+    state.close()
