@@ -158,6 +158,7 @@ extensions = sphinx.setdefault("local_extensions", {})
 for name, path in extensions.items():  # this config lives in _build/student: paths from the root
     extensions[name] = os.path.join(root, path)
 extensions["hide_gated_solutions"] = f"{root}/book/_ext"
+config["launch_buttons"] = {"binderhub_url": "", "colab_url": ""}  # they open the sources, solutions and all
 options = sphinx.setdefault("config", {})
 options["hide_solutions"] = True
 options["html_copy_source"] = False  # the .ipynb sources carry the solutions

@@ -207,6 +207,7 @@ def test_student_book_has_no_solution_text():
         page = page.read_text(encoding="utf-8")
         assert page.count('class="exercise admonition"') == exercises, f"{stem}: the exercises are kept"
         assert 'class="solution' not in page
+        assert "colab.research.google.com" not in page and "mybinder.org" not in page, "no launch button to the sources"
     everything = "\n".join(p.read_text(errors="ignore") for p in STUDENT_HTML.rglob("*")
                            if p.is_file() and p.suffix in (".html", ".js", ".txt", ".ipynb", ".md"))
     for texts, _ in solutions.values():
