@@ -4,6 +4,9 @@
     python3 dev.py book [jupyter-book options]   build the HTML book into _build/html
     python3 dev.py test [pytest options]         run every test: package, doctests, notebooks
     python3 dev.py serve [--port 8000]           serve _build/html on http://127.0.0.1:8000
+    python3 dev.py student-book [options]        build the book without solutions into _build/student/_build/html
+    python3 dev.py assign                        generate every assignment's student notebook and autograder
+    python3 dev.py grade SUBMISSIONS [-o CSV]    grade a folder of submitted notebooks offline, into a CSV
 
 The first call creates .venv and installs the pinned set (constraints.txt); later calls find
 the stamp .venv/.installed matching the install files and install nothing (no network).
@@ -140,7 +143,47 @@ def serve(args: list[str]) -> None:
     run(BIN / "python", "-m", "http.server", port, "--bind", "127.0.0.1", "--directory", ROOT / "_build" / "html")
 
 
-COMMANDS = {"book": book, "test": test, "serve": serve}
+STUDENT = ROOT / "_build" / "student"
+# The student build: _config.yml with sphinx-exercise's hide_solutions on, plus the extension that
+# makes it hide gated solutions too, sharing the main build's execution cache.
+STUDENT_CONFIG = """
+import os, sys, yaml
+root, out = sys.argv[1], sys.argv[2]
+config = yaml.safe_load(open(f"{root}/_config.yml"))
+config["title"] = config["title"] + " (student edition)"
+config.setdefault("execute", {})["cache"] = f"{root}/_build/.jupyter_cache"
+sphinx = config.setdefault("sphinx", {})
+sphinx["recursive_update"] = True  # add to the theme's options, not replace them
+extensions = sphinx.setdefault("local_extensions", {})
+for name, path in extensions.items():  # this config lives in _build/student: paths from the root
+    extensions[name] = os.path.join(root, path)
+extensions["hide_gated_solutions"] = f"{root}/book/_ext"
+config["launch_buttons"] = {"binderhub_url": "", "colab_url": ""}  # they open the sources, solutions and all
+options = sphinx.setdefault("config", {})
+options["hide_solutions"] = True
+options["html_copy_source"] = False  # the .ipynb sources carry the solutions
+options.setdefault("html_theme_options", {})["use_download_button"] = False
+yaml.safe_dump(config, open(out, "w"), sort_keys=False)
+"""
+
+
+def student_book(args: list[str]) -> None:
+    STUDENT.mkdir(parents=True, exist_ok=True)
+    run(BIN / "python", "-c", STUDENT_CONFIG, ROOT, STUDENT / "_config.yml")
+    run(BIN / "jupyter-book", "build", ".", "--config", STUDENT / "_config.yml", "--path-output", STUDENT, *args)
+    print(f"the student book (no solutions) is in {STUDENT / '_build' / 'html'}")
+
+
+def assign(args: list[str]) -> None:
+    run(BIN / "python", ROOT / "assignments" / "otter_tasks.py", "assign", *args)
+
+
+def grade(args: list[str]) -> None:
+    run(BIN / "python", ROOT / "assignments" / "otter_tasks.py", "grade", *args)
+
+
+COMMANDS = {"book": book, "test": test, "serve": serve, "student-book": student_book, "assign": assign,
+            "grade": grade}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
