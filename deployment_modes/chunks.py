@@ -98,6 +98,13 @@ class ChunkReader:
 
     ``chunk_rows`` is the chunk size in use, ``skipped`` the rows skipped so far (with
     ``on_bad_rows="skip"``), ``rows`` the rows yielded by the last iteration.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "d.csv"
+    >>> _ = path.write_text("x,label\\n1,0\\n2,1\\n3\\n4,1\\n")  # the row "3" lacks its label
+    >>> reader = ChunkReader(path, "label", chunk_rows=2, on_bad_rows="skip")
+    >>> [len(X) for X, y in reader], reader.rows, reader.skipped
+    ([2, 1], 3, 1)
     """
 
     def __init__(self, path, target=None, *, chunk_rows=None, memory_budget=None, columns=None,

@@ -30,7 +30,12 @@ LABEL_DELAY = ("seconds", "hours", "days", "weeks")
 
 @dataclass
 class Recommendation:
-    """The mode :func:`recommend` chose, the reasons for it and what to watch out for."""
+    """The mode :func:`recommend` chose, the reasons for it and what to watch out for.
+
+    >>> advice = recommend(change="fast", realtime=True, label_delay="seconds")
+    >>> advice.mode, len(advice.reasons) > 0, str(advice).splitlines()[0]
+    ('online', True, 'Recommended: online')
+    """
 
     mode: str
     reasons: list[str] = field(default_factory=list)
