@@ -167,6 +167,7 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
     predict = deployment.predict_proba_one if use_proba else deployment.predict_one
     y_true, y_pred, versions, rolled = [], [], [], []
     predict_seconds = learn_seconds = 0.0
+    scored = 0
     for x, y in source:
         start = time.perf_counter()
         p = predict(x)
@@ -177,12 +178,13 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
         if p is not None and p != {}:
             metric.update(y, p)
             rolling.update(y, p)
+            scored += 1
             if use_proba:
                 p = max(p, key=p.get)
         y_true.append(y)
         y_pred.append(p)
         versions.append(getattr(deployment, "model_version", 0))
-        rolled.append(rolling.get())
+        rolled.append(rolling.get() if scored else np.nan)  # nothing scored yet: no value to plot
     if not y_true:
         raise ValueError("source is empty: the stream must have at least one event")
     n = len(y_true)

@@ -29,6 +29,7 @@ def test_prediction_comes_before_the_label_is_revealed():
     tl = dm.simulate(stream, dep, metrics.MAE())
     assert tl.y_pred == [None, 1, 2, 2]
     assert tl.score == pytest.approx((1 + 0 + 3) / 3)  # the first event had no prediction
+    assert np.isnan(tl.rolling[0]) and tl.rolling[1] == 1.0  # no rolling value before anything is scored
 
 
 def test_timeline_frame_and_rolling_metric():
