@@ -154,7 +154,10 @@ def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
     small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs,
                                                      warmup=dict(path=files[:1], **common))
     assert big["result"]["rows"] == 10 * small["result"]["rows"]
-    assert big["peak_mb"] <= 1.1 * small["peak_mb"]
+    # a process's peak RSS wobbles by tens of MB from run to run (allocator pools; seen: 234 to 269 MB
+    # for the same run): flat means a small fraction of what loading everything grows by on the same 10x
+    assert big["peak_mb"] - small["peak_mb"] < 0.25 * (big_all["peak_mb"] - small_all["peak_mb"])
+    assert big["peak_mb"] <= 1.25 * small["peak_mb"]
     assert big_all["growth_mb"] > 4 * big["growth_mb"] and big_all["peak_mb"] > 1.3 * small_all["peak_mb"]
 
 
