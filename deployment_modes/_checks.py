@@ -5,6 +5,13 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
+
+def plain(value):
+    """A numpy scalar as the plain Python value (events and labels then serialise and compare simply)."""
+    return value.item() if isinstance(value, np.generic) else value
+
 
 def positive_int(value, name: str, *, allow_none: bool = False) -> int | None:
     """Return ``value`` if it is an int > 0, else raise naming ``name``."""

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn import config_context
 from sklearn.base import clone
 
-from ._checks import features, has_method, positive_int
+from ._checks import features, has_method, plain, positive_int
 from .timeline import LogEntry
 
 __all__ = ["BatchDeployment", "as_frame", "check_label", "sweep_retrain_interval"]
@@ -35,8 +35,7 @@ def as_frame(X, name: str = "X") -> pd.DataFrame:
 
 def check_label(y, numeric: bool, name: str = "y"):
     """Check one label against the kind of labels seen in training; return it as a plain value."""
-    if isinstance(y, np.generic):
-        y = y.item()
+    y = plain(y)
     if numeric and (isinstance(y, bool) or not isinstance(y, numbers.Real)):
         raise TypeError(f"{name} must be a number like the training labels, got {type(y).__name__} {y!r}")
     if not numeric and not isinstance(y, (str, bool, numbers.Integral)):
@@ -112,7 +111,7 @@ class BatchDeployment:
         features(x, self._features)  # finiteness checked here, so scikit-learn need not check again
         with config_context(assume_finite=True):
             prediction = self.model.predict(np.array([[x[f] for f in self._features]]))[0]
-        return prediction.item() if isinstance(prediction, np.generic) else prediction
+        return plain(prediction)
 
     def learn_one(self, x: dict, y) -> None:
         """Store one labelled event; retrain and redeploy when the schedule says so."""

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import features as check_features
-from ._checks import has_method, positive_int
+from ._checks import has_method, plain, positive_int
 from .batch import as_frame
 
 __all__ = ["Busy", "DurableDeployment", "Schema", "StateError", "default_deployment", "init_state"]
@@ -76,8 +76,7 @@ class Schema:
         """
         X, y = as_frame(X), np.asarray(y)
         if y.dtype.kind in "iubOU":
-            return cls(tuple(X.columns), "classification", tuple(v.item() if isinstance(v, np.generic) else v
-                                                               for v in np.unique(y)))
+            return cls(tuple(X.columns), "classification", tuple(plain(v) for v in np.unique(y)))
         return cls(tuple(X.columns), "regression")
 
     def event(self, x, y=None, *, where: str = "", label: bool = True) -> tuple[dict, object]:
@@ -458,7 +457,7 @@ class DurableDeployment:
         x, _ = self.schema.event(x, label=False)
         with self._lock:
             y_pred, version = self.deployment.predict_one(x), self.deployment.model_version
-        return (y_pred.item() if isinstance(y_pred, np.generic) else y_pred), version
+        return plain(y_pred), version
 
     def learn_many(self, events) -> dict:
         """Learn labelled events ``[(x, y), ...]``: all checked first, logged durably, then learned.

@@ -19,15 +19,11 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
-from ._checks import has_method, positive_int
+from ._checks import has_method, plain, positive_int
 from .batch import as_frame
 from .timeline import LogEntry
 
 __all__ = ["OnlineDeployment", "events_to_recover", "sgd_model", "sweep_learning_rate"]
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _is_classifier(model) -> bool:
@@ -72,7 +68,7 @@ class _Model:
         if not self.river and self.classifier and classes is None and not _is_fitted(model):
             raise ValueError("classes must list every class label for a scikit-learn classifier "
                              "(it is passed to the first partial_fit)")
-        self.classes = None if classes is None else [_plain(c) for c in classes]
+        self.classes = None if classes is None else [plain(c) for c in classes]
         self.fitted = self.river or _is_fitted(model)
         self.columns = None
 
@@ -93,7 +89,7 @@ class _Model:
             return self.model.predict_one(x)
         if not self.fitted:
             return None
-        return _plain(self.model.predict(self._matrix([x]))[0])
+        return plain(self.model.predict(self._matrix([x]))[0])
 
     def predict_proba_one(self, x):
         if self.river:
@@ -105,7 +101,7 @@ class _Model:
         if not self.fitted:
             return {}
         proba = self.model.predict_proba(self._matrix([x]))[0]
-        return {_plain(c): float(p) for c, p in zip(self.model.classes_, proba)}
+        return {plain(c): float(p) for c, p in zip(self.model.classes_, proba)}
 
     def learn_one(self, x, y):
         if self.river:
@@ -263,7 +259,7 @@ class OnlineDeployment:
                     raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
 
     def _check_y(self, y, name: str = "y"):
-        y = _plain(y)
+        y = plain(y)
         if type(y) is self._label_type and self._model.classes is None and (type(y) is not float or math.isfinite(y)):
             return y  # the fast path: a label of the very type of the earlier ones
         if not self._model.classifier:
@@ -298,7 +294,7 @@ class OnlineDeployment:
         """
         epochs = positive_int(epochs, "epochs")
         X = as_frame(X)
-        y = [_plain(v) for v in np.asarray(y).tolist()]
+        y = [plain(v) for v in np.asarray(y).tolist()]
         if len(y) != len(X):
             raise ValueError(f"y must have one label per row of X: {len(y)} labels for {len(X)} rows")
         rows = X.to_dict(orient="records")

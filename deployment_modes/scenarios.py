@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._checks import positive_int
+from ._checks import plain, positive_int
 
 __all__ = ["Scenario", "house_prices", "drifting_classification", "movie_catalogue"]
 
@@ -75,7 +75,7 @@ class Scenario:
     def __iter__(self):
         columns = self.features
         for row, target in zip(self.X.itertuples(index=False, name=None), self.y):
-            yield dict(zip(columns, row)), _scalar(target)
+            yield dict(zip(columns, row)), plain(target)
 
     def head(self, n: int) -> Scenario:
         """The same scenario with only its first ``n`` stream events."""
@@ -83,11 +83,6 @@ class Scenario:
         drift = tuple(d for d in self.drift_at if d < n)
         return Scenario(self.name, self.task, self.X_initial, self.y_initial, self.X.iloc[:n],
                         self.y[:n], self.times[:n], drift, self.description, dict(self.info))
-
-
-def _scalar(value):
-    """numpy scalars as plain Python values, so that events serialise and compare simply."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _split(name, task, X, y, times, n_initial, **kwargs) -> Scenario:
