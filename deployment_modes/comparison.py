@@ -179,12 +179,10 @@ class Comparison:
     def poison_drop(self) -> dict:
         """Accuracy points lost on the true labels, from the poisoning to 500 events after it."""
         start, stop = self.poison
-        truth = self.scenario.y
-        span = slice(start, stop + 500)
-        drops = {}
-        for name, tl in self.poisoned.items():
-            drops[name] = 100 * (_accuracy(self.runs[name].y_pred, truth, span) - _accuracy(tl.y_pred, truth, span))
-        return drops
+        truth, stop = self.scenario.y, stop + 500
+        return {name: 100 * (self.runs[name].window_score(start, stop, y_true=truth)
+                             - tl.window_score(start, stop, y_true=truth))
+                for name, tl in self.poisoned.items()}
 
     def true_rolling(self, name: str, *, window: int = 200) -> np.ndarray:
         """Rolling accuracy of the poisoned run ``name`` against the true (unpoisoned) labels."""
@@ -301,11 +299,6 @@ def _halves(cumulative) -> float:
     half = len(cumulative) // 2
     first = cumulative[half - 1] - cumulative[0]
     return float((cumulative[-1] - cumulative[half - 1]) / first) if first else float("nan")
-
-
-def _accuracy(pred, truth, span) -> float:
-    pred, truth = list(pred)[span], list(truth)[span]
-    return float(np.mean([p == y for p, y in zip(pred, truth)]))
 
 
 def _risk(c) -> str:

@@ -110,10 +110,17 @@ class Timeline:
         """One row per retrain: at which event, on how many rows, how many compute seconds."""
         return self.entries("retrain")
 
-    def window_score(self, start: int, stop: int | None = None) -> float:
-        """The metric recomputed on the events ``start:stop`` only."""
+    def window_score(self, start: int, stop: int | None = None, *, y_true=None) -> float:
+        """The metric recomputed on the events ``start:stop`` only.
+
+        ``y_true``: other labels to score the predictions against, one per event (for instance
+        the clean labels of a poisoned stream, whose received labels were wrong).
+        """
+        truth = self.y_true if y_true is None else list(y_true)
+        if len(truth) != len(self):
+            raise ValueError(f"y_true must have one label per event ({len(self)}), got {len(truth)}")
         metric = self.metric.clone()
-        for y, p in zip(self.y_true[start:stop], self.y_pred[start:stop]):
+        for y, p in zip(truth[start:stop], self.y_pred[start:stop]):
             if p is not None:
                 metric.update(y, p)
         return metric.get()

@@ -286,7 +286,7 @@ def test_chapter_poisoned_stream_and_guardrails(poisoned):
         return dm.simulate(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), **options), metrics.Accuracy())
 
     def acc(tl, a, b):
-        return np.mean(np.array(tl.y_pred[a:b]) == clean.y[a:b])
+        return tl.window_score(a, b, y_true=clean.y)
 
     plain, pause, both, gate = run(), run(pause=500), run(checkpoint_every=200, pause=500), run(gate=100)
     clean_run = dm.simulate(clean, dm.OnlineDeployment(sgd_model("classification", 0.1)), metrics.Accuracy())

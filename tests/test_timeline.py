@@ -119,3 +119,12 @@ def test_plot_draws_every_timeline_with_labelled_axes():
     assert ax.get_ylabel() == "rolling Accuracy" and ax.get_xlabel() == "events since deployment"
     with pytest.raises(TypeError, match="timelines"):
         dm.plots.plot_timeline([1, 2])
+
+
+def test_window_score_against_other_labels():
+    sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=300, drift_at=150)
+    tl = dm.simulate(sc, dm.BatchDeployment(LogisticRegression()), metrics.Accuracy())
+    flipped = 1 - np.asarray(tl.y_true)
+    assert tl.window_score(0, y_true=flipped) == pytest.approx(1 - tl.score)
+    with pytest.raises(ValueError, match="y_true"):
+        tl.window_score(0, y_true=[1, 0])
