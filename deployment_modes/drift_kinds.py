@@ -1,0 +1,136 @@
+"""Kinds of drift: sudden, gradual, incremental and recurring concept changes, with known positions.
+
+One generator, :func:`drift_stream`, gives a binary classification stream whose concept (a
+hyperplane through the origin) changes in one of four ways (Gama et al. 2014, "A survey on concept
+drift adaptation"; CapyMOA's drift tutorials):
+
+- ``"sudden"``: concept A until ``drift_at``, concept B from it on;
+- ``"gradual"``: over ``width`` events, each event comes from B with a probability that grows
+  from 0 to 1 (the two concepts alternate, B more and more often);
+- ``"incremental"``: over ``width`` events, the concept itself moves, step by step, from A to B;
+- ``"recurring"``: A, then B from ``drift_at``, then A again from ``recur_at`` (a season).
+
+Concept B is concept A turned by ``angle`` degrees, so the share of the feature space whose label
+changes is ``angle / 180`` whatever the seed. Features are independent standard normals; ``noise``
+flips that share of the labels. Everything is seeded and offline.
+
+Defined in the Retraining chapter (``book/retraining.ipynb``).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+from ._checks import fraction, positive_int
+from .scenarios import Scenario
+
+__all__ = ["KINDS", "drift_stream", "concept_weights"]
+
+#: The four kinds of drift, in the order the chapter shows them.
+KINDS = ("sudden", "gradual", "incremental", "recurring")
+
+
+def _concepts(rng, n_features: int, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vector ``a`` and a unit vector ``u`` orthogonal to it: B at angle t is cos t a + sin t u."""
+    a = rng.normal(size=n_features)
+    a /= np.linalg.norm(a)
+    u = rng.normal(size=n_features)
+    u -= (u @ a) * a
+    return a, u / np.linalg.norm(u)
+
+
+def concept_weights(kind: str, n_events: int, drift_at: int, width: int, recur_at: int | None,
+                    angle: float, rng) -> np.ndarray:
+    """The angle (radians) of the concept that labels each event, for the events ``0..n_events-1``.
+
+    Stream positions are relative to deployment: negative positions (the initial data) are concept A.
+
+    >>> rng = np.random.default_rng(0)
+    >>> np.degrees(concept_weights("incremental", 5, 1, 2, None, 90.0, rng)).round().tolist()
+    [0.0, 0.0, 45.0, 90.0, 90.0]
+    """
+    t = np.arange(n_events)
+    theta = np.radians(angle)
+    ramp = np.clip((t - drift_at) / width, 0.0, 1.0)
+    if kind == "sudden":
+        return np.where(t >= drift_at, theta, 0.0)
+    if kind == "incremental":
+        return theta * ramp
+    if kind == "gradual":
+        return np.where(rng.random(n_events) < ramp, theta, 0.0)
+    if kind == "recurring":
+        return np.where((t >= drift_at) & (t < recur_at), theta, 0.0)
+    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+
+
+def drift_stream(kind: str = "sudden", seed: int = 0, *, n_initial: int = 300, n_stream: int = 1500,
+                 drift_at: int = 500, width: int = 300, recur_at: int | None = None, angle: float = 90.0,
+                 noise: float = 0.05, n_features: int = 4, events_per_day: float | None = None) -> Scenario:
+    """A binary classification stream with one drift of the given ``kind`` at a known position.
+
+    ``drift_at``: stream position where the change starts; ``width``: events it lasts (gradual and
+    incremental drift); ``recur_at``: where concept A returns (recurring drift; default halfway
+    between ``drift_at`` and the end). ``scenario.drift_at`` holds the start of each change
+    (two for recurring drift); ``info`` holds the kind, width, the ends of the changes
+    (``info["settled_at"]``: where the new concept is fully in place) and the concept angle of each
+    event. ``events_per_day``: if given, events arrive as a Poisson process of that rate, the stream
+    gets a ``day`` feature (the arrival time, also ``scenario.times``), for time-based schedules.
+
+    >>> sc = drift_stream("gradual", seed=1, n_initial=50, n_stream=400, drift_at=100, width=200)
+    >>> sc.drift_at, sc.info["settled_at"], sc.features
+    ((100,), (300,), ['x0', 'x1', 'x2', 'x3'])
+    >>> sc = drift_stream("recurring", n_initial=50, n_stream=400, drift_at=100)
+    >>> sc.drift_at, sc.info["settled_at"]
+    ((100, 250), (100, 250))
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    n_initial, n_stream = positive_int(n_initial, "n_initial"), positive_int(n_stream, "n_stream")
+    drift_at, width = positive_int(drift_at, "drift_at"), positive_int(width, "width")
+    n_features = positive_int(n_features, "n_features")
+    if n_features < 2:
+        raise ValueError(f"n_features must be at least 2 (a concept turns in a plane), got {n_features}")
+    if isinstance(angle, bool) or not isinstance(angle, numbers.Real) or not 0 < angle <= 180:
+        raise ValueError(f"angle must be a number of degrees in (0, 180], got {angle!r}")
+    noise = fraction(noise, "noise", high=0.5)
+    if drift_at >= n_stream:
+        raise ValueError(f"drift_at must be inside the stream (< n_stream={n_stream}), got {drift_at}")
+    if kind == "recurring":
+        recur_at = (drift_at + n_stream) // 2 if recur_at is None else positive_int(recur_at, "recur_at")
+        if not drift_at < recur_at < n_stream:
+            raise ValueError(f"recur_at must be between drift_at={drift_at} and n_stream={n_stream}, got {recur_at}")
+    elif recur_at is not None:
+        raise ValueError(f"recur_at is only for kind='recurring', got it for {kind!r}")
+    if events_per_day is not None and (isinstance(events_per_day, bool) or not isinstance(events_per_day, numbers.Real)
+                                       or not events_per_day > 0):
+        raise ValueError(f"events_per_day must be a positive number, got {events_per_day!r}")
+    rng = np.random.default_rng(seed)
+    a, u = _concepts(rng, n_features, angle)
+    n = n_initial + n_stream
+    X = rng.normal(size=(n, n_features))
+    theta = np.concatenate([np.zeros(n_initial),
+                            concept_weights(kind, n_stream, drift_at, width, recur_at, angle, rng)])
+    w = np.cos(theta)[:, None] * a + np.sin(theta)[:, None] * u
+    y = (np.einsum("ij,ij->i", X, w) > 0).astype(int)
+    flip = rng.random(n) < noise
+    y[flip] = 1 - y[flip]
+    frame = pd.DataFrame(X.round(4), columns=[f"x{i}" for i in range(n_features)])
+    if events_per_day is None:
+        times = np.arange(n, dtype=float) - n_initial
+    else:
+        gaps = rng.exponential(1.0 / events_per_day, n)
+        times = np.cumsum(gaps) - gaps[:n_initial].sum()
+        frame.insert(0, "day", times.round(4))
+    starts = (drift_at,) if kind != "recurring" else (drift_at, recur_at)
+    settled = (drift_at + width,) if kind in ("gradual", "incremental") else starts
+    return Scenario(f"{kind} drift", "classification", frame.iloc[:n_initial].reset_index(drop=True), y[:n_initial],
+                    frame.iloc[n_initial:].reset_index(drop=True), y[n_initial:], times[n_initial:], starts,
+                    description=f"Rotating hyperplane, {kind} drift of {angle:g} degrees at event {drift_at}"
+                                + (f" over {width} events" if kind in ("gradual", "incremental") else "")
+                                + (f", concept A back at {recur_at}" if kind == "recurring" else "")
+                                + f", {100 * noise:g}% label noise.",
+                    info={"kind": kind, "width": width, "angle": angle, "noise": noise, "settled_at": settled,
+                          "concept_angle": np.degrees(theta[n_initial:])})
