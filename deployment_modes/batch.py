@@ -5,6 +5,7 @@ Defined in the Batch learning chapter (``book/batch.ipynb``).
 
 from __future__ import annotations
 
+import copy
 import numbers
 import time
 
@@ -55,6 +56,12 @@ class BatchDeployment:
     the served model. The estimator sees plain arrays whose columns are in the order of the
     initial ``X``. With no schedule at all, the model stays as first deployed.
 
+    ``refit`` is how a retrain trains: ``"scratch"`` (stateless retraining, above) or
+    ``"continue"`` (stateful training): a copy of the served model continues training on the events
+    stored since the last retrain only, with one ``partial_fit`` call, or, for an estimator without
+    it, with ``fit`` under ``warm_start=True``; the log's ``rows`` are those events. The first training
+    is from scratch either way. Defined in the Retraining chapter (``book/retraining.ipynb``).
+
     >>> from sklearn.linear_model import LinearRegression
     >>> dep = BatchDeployment(LinearRegression(), retrain_every=2)
     >>> dep.fit_initial([[0.0], [1.0]], [0.0, 1.0])
@@ -69,9 +76,22 @@ class BatchDeployment:
     """
 
     def __init__(self, estimator, retrain_every: int | None = None, *, window: int | None = None,
-                 period: float | None = None, time_feature: str | None = None, trigger=None):
+                 period: float | None = None, time_feature: str | None = None, trigger=None,
+                 refit: str = "scratch"):
         has_method(estimator, "fit", "estimator")
         has_method(estimator, "predict", "estimator")
+        if refit not in ("scratch", "continue"):
+            raise ValueError(f"refit must be 'scratch' or 'continue', got {refit!r}")
+        if refit == "continue":
+            can_continue = callable(getattr(estimator, "partial_fit", None)) or \
+                "warm_start" in getattr(estimator, "get_params", dict)()
+            if not can_continue:
+                raise ValueError(f"refit='continue' needs an estimator that can continue training (a partial_fit "
+                                 f"method or a warm_start parameter); {type(estimator).__name__} has neither")
+            if window is not None:
+                raise ValueError("window is for refit='scratch': refit='continue' trains on the events "
+                                 "since the last retrain only")
+        self.refit = refit
         self.estimator = estimator
         self.retrain_every = positive_int(retrain_every, "retrain_every", allow_none=True)
         self.window = positive_int(window, "window", allow_none=True)
@@ -99,6 +119,7 @@ class BatchDeployment:
         self._rows, self._labels = [], []
         self.model, self.model_version, self.log, self.n_seen = None, 0, [], 0
         self._next_boundary = None
+        self._since = self._candidate_upto = 0  # stored events already trained on (refit="continue")
         self.swap_in(*self.fit_candidate(), kind="train")
 
     def _require_model(self):
@@ -170,14 +191,34 @@ class BatchDeployment:
         The served model is untouched, so it keeps answering while the candidate trains;
         :meth:`swap_in` then serves the candidate (the server's hot swap does exactly this).
         """
+        if self.refit == "continue" and self.model is not None:
+            return self._continue(upto)
         X, y = self.training_data(upto)
         start = time.perf_counter()
         model = clone(self.estimator).fit(X.to_numpy(), y)
+        self._candidate_upto = self.n_seen if upto is None else upto
+        return model, len(y), time.perf_counter() - start
+
+    def _continue(self, upto: int | None):
+        """Stateful training: a copy of the served model trained on the events since the last retrain."""
+        self.training_data(upto)  # checks upto
+        upto = self.n_seen if upto is None else upto
+        X = np.array(self._rows[self._since:upto], dtype=float).reshape(-1, len(self._features))
+        y = np.asarray(self._labels[self._since:upto], dtype=self._y0.dtype)
+        start = time.perf_counter()
+        model = copy.deepcopy(self.model)
+        if len(y):
+            if callable(getattr(model, "partial_fit", None)):
+                model.partial_fit(X, y)
+            else:
+                model.set_params(warm_start=True).fit(X, y)
+        self._candidate_upto = upto
         return model, len(y), time.perf_counter() - start
 
     def swap_in(self, model, rows: int, seconds: float, kind: str = "swap", detail: str = "") -> None:
         """Serve ``model`` from now on: one assignment, atomic for anyone holding the deployment."""
         has_method(model, "predict", "model")
+        self._since = self._candidate_upto
         self.model = model
         self.model_version += 1
         self.log.append(LogEntry(self.n_seen, kind, rows=rows, seconds=seconds,
@@ -185,8 +226,12 @@ class BatchDeployment:
 
     @property
     def stored_rows(self) -> int:
-        """How many rows the deployment keeps for its next retrain."""
-        return len(self._y0) + len(self._labels) if self.model is not None else 0
+        """How many rows the next retrain needs: all kept rows, or (``refit="continue"``) those since the last."""
+        if self.model is None:
+            return 0
+        if self.refit == "continue":
+            return len(self._labels) - self._since
+        return len(self._y0) + len(self._labels)
 
 
 def sweep_retrain_interval(scenario, estimator, intervals, metric, *, window: int | None = None) -> pd.DataFrame:
