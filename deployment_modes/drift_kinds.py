@@ -19,15 +19,18 @@ Defined in the Retraining chapter (``book/retraining.ipynb``).
 
 from __future__ import annotations
 
+import copy
 import numbers
+from collections import deque
 
 import numpy as np
 import pandas as pd
 
 from ._checks import fraction, positive_int
 from .scenarios import Scenario
+from .timeline import LogEntry
 
-__all__ = ["KINDS", "drift_stream", "concept_weights"]
+__all__ = ["KINDS", "ModelPool", "drift_stream", "concept_weights"]
 
 #: The four kinds of drift, in the order the chapter shows them.
 KINDS = ("sudden", "gradual", "incremental", "recurring")
@@ -134,3 +137,81 @@ def drift_stream(kind: str = "sudden", seed: int = 0, *, n_initial: int = 300, n
                                 + f", {100 * noise:g}% label noise.",
                     info={"kind": kind, "width": width, "angle": angle, "noise": noise, "settled_at": settled,
                           "concept_angle": np.degrees(theta[n_initial:])})
+
+
+class ModelPool:
+    """Online learning that keeps a second model: what it knew before the last drift, for when it recurs.
+
+    A live river ``model`` learns every event. Every ``checkpoint_every`` events a copy of it is
+    kept (the last two); when the ``detector`` (ADWIN by default) fires on the live model's errors,
+    the older copy, taken before the change, joins the pool (at most ``size`` old models, the oldest
+    leaves first). Every model of the pool is scored on each event; the one with the fewest errors
+    over the last ``window`` events answers (the live one on ties). Old models do not learn: they are
+    the memory of their concept, which a single model that adapted to a new concept has lost.
+
+    >>> from river import linear_model
+    >>> pool = ModelPool(linear_model.LogisticRegression())
+    >>> pool.fit_initial([[0.0], [1.0]], [False, True])
+    >>> pool.learn_one({"x0": 1.0}, True); pool.predict_one({"x0": 1.0}), len(pool.models)
+    (True, 1)
+    """
+
+    def __init__(self, model, *, detector=None, window: int = 30, size: int = 3, checkpoint_every: int = 100):
+        if not callable(getattr(model, "learn_one", None)) or not callable(getattr(model, "predict_one", None)):
+            raise TypeError(f"model must be a river model (learn_one, predict_one), got {type(model).__name__}")
+        if detector is None:
+            from river import drift
+
+            detector = drift.ADWIN()
+        if not callable(getattr(detector, "update", None)):
+            raise TypeError(f"detector must be a river drift detector, got {type(detector).__name__}")
+        self.window, self.size = positive_int(window, "window"), positive_int(size, "size")
+        self.checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
+        self._model, self.detector = model, detector
+        self.model_version, self.n_seen, self.log = 0, 0, []
+        self.models: list = []
+
+    def fit_initial(self, X, y) -> None:
+        """Train the live model on ``(X, y)``, row by row, in order; the pool holds it alone."""
+        from .batch import as_frame
+
+        X = as_frame(X)
+        labels = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(y)]
+        if len(labels) != len(X):
+            raise ValueError(f"y must have one label per row of X: {len(labels)} labels for {len(X)} rows")
+        live = copy.deepcopy(self._model)
+        for x, label in zip(X.to_dict(orient="records"), labels):
+            live.learn_one(x, label)
+        self.models, self._errors = [live], [deque(maxlen=self.window)]
+        self._checkpoints, self._detector = deque(maxlen=2), self.detector.clone()
+        self.model_version, self.n_seen, self.log = 1, 0, [LogEntry(0, "train", rows=len(labels))]
+
+    def _best(self) -> int:
+        return min(range(len(self.models)), key=lambda i: (sum(self._errors[i]), i != 0))
+
+    def predict_one(self, x: dict):
+        """The prediction of the model with the fewest recent errors."""
+        if not self.models:
+            raise RuntimeError("the pool has no model yet: call fit_initial(X, y) first")
+        return self.models[self._best()].predict_one(x)
+
+    def learn_one(self, x: dict, y) -> None:
+        """Score every model on the event, let the live one learn, and keep an old model on an alarm."""
+        if not isinstance(x, dict):
+            raise TypeError(f"x must be a dict of feature -> value, got {type(x).__name__}")
+        if not self.models:
+            raise RuntimeError("the pool has no model yet: call fit_initial(X, y) first")
+        for model, errors in zip(self.models, self._errors):
+            errors.append(float(model.predict_one(x) != y))
+        self._detector.update(self._errors[0][-1])
+        self.models[0].learn_one(x, y)
+        self.n_seen += 1
+        self.model_version += 1
+        if self._detector.drift_detected and self._checkpoints:
+            self.models.insert(1, self._checkpoints[0])
+            self._errors.insert(1, deque(maxlen=self.window))
+            del self.models[self.size + 1:], self._errors[self.size + 1:]
+            self._checkpoints.clear()
+            self.log.append(LogEntry(self.n_seen, "alarm", detail=f"old model kept, pool of {len(self.models)}"))
+        elif self.n_seen % self.checkpoint_every == 0:
+            self._checkpoints.append(copy.deepcopy(self.models[0]))

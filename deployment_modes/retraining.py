@@ -1,0 +1,254 @@
+"""Retraining strategies: stateless or stateful retraining, four triggers, and what copes with each kind of drift.
+
+Chip Huyen (*Designing Machine Learning Systems*, ch. 9) separates **stateless retraining** (a
+new model from scratch on the data kept) from **stateful training** (the served model continues
+on the fresh data only), and names four **triggers** for a retrain: time, volume, performance
+and drift. In the package each trigger is a schedule of :class:`~deployment_modes.BatchDeployment`:
+``period`` (time), ``retrain_every`` (volume), ``trigger=PerformanceTrigger(...)`` (performance)
+and ``trigger=<a drift detector>`` (drift). The experiments here run them over seeds on the
+streams of :mod:`~deployment_modes.drift_kinds` and return one row per seed and line.
+
+Defined in the Retraining chapter (``book/retraining.ipynb``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections import deque
+
+import numpy as np
+import pandas as pd
+
+from ._checks import has_method, positive_int
+from .baselines import NaiveBaseline
+from .batch import BatchDeployment
+from .comparison import AlarmThenCollect, LeanSGDClassifier, cumulative_compute
+from .drift_kinds import ModelPool, drift_stream
+from .online import OnlineDeployment, events_to_recover, sgd_model
+from .timeline import simulate
+
+__all__ = ["IgnoreColumns", "PerformanceTrigger", "compare_drift_kinds", "compare_refit", "compare_triggers",
+           "forgetting", "run_seeds", "summarize_runs"]
+
+
+class PerformanceTrigger:
+    """Fire when the served model's mean error over the last ``window`` events exceeds ``max_error``.
+
+    The performance trigger of :class:`~deployment_modes.BatchDeployment` (``trigger=``): it is fed
+    the served model's error on each labelled event (0/1 for a classifier, so the mean is 1 -
+    accuracy; the absolute error in regression) and, after firing, waits for a full new window of
+    errors, those of the retrained model, before it can fire again.
+
+    >>> t = PerformanceTrigger(max_error=0.3, window=4)
+    >>> fired = []
+    >>> for error in [0, 0, 1, 0, 1, 1, 1, 0, 0, 0]:
+    ...     t.update(error)
+    ...     fired.append(t.drift_detected)
+    >>> [i for i, f in enumerate(fired) if f]
+    [4, 8]
+    """
+
+    def __init__(self, max_error: float = 0.2, window: int = 100):
+        if isinstance(max_error, bool) or not isinstance(max_error, numbers.Real) or not max_error >= 0:
+            raise ValueError(f"max_error must be a number >= 0, got {max_error!r}")
+        self.max_error, self.window = float(max_error), positive_int(window, "window")
+        self._errors: deque = deque(maxlen=self.window)
+        self.drift_detected = False
+        self.fired = 0
+
+    def update(self, error) -> None:
+        """Feed one error of the served model."""
+        self._errors.append(float(error))
+        full = len(self._errors) == self.window
+        self.drift_detected = full and sum(self._errors) / self.window > self.max_error
+        if self.drift_detected:
+            self.fired += 1
+            self._errors.clear()
+
+    def clone(self) -> PerformanceTrigger:
+        """A fresh trigger with the same settings."""
+        return PerformanceTrigger(self.max_error, self.window)
+
+
+class IgnoreColumns:
+    """An estimator that does not see some columns (say, the arrival time a time schedule needs).
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> m = IgnoreColumns(LinearRegression(), [0]).fit(np.array([[100.0, 1.0], [200.0, 2.0]]), [1.0, 2.0])
+    >>> m.predict(np.array([[900.0, 3.0]])).round(6).tolist()
+    [3.0]
+    """
+
+    def __init__(self, estimator, columns=(0,)):
+        has_method(estimator, "fit", "estimator")
+        self.estimator, self.columns = estimator, tuple(columns)
+
+    def _keep(self, X):
+        X = np.asarray(X, dtype=float)
+        return np.delete(X, self.columns, axis=1)
+
+    def fit(self, X, y):
+        """Fit the wrapped estimator on the other columns."""
+        self.estimator.fit(self._keep(X), y)
+        return self
+
+    def predict(self, X):
+        """Predict with the wrapped estimator from the other columns."""
+        return self.estimator.predict(self._keep(X))
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"estimator": self.estimator, "columns": self.columns}
+
+    def set_params(self, **params):
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+
+def run_seeds(make_scenario, deployments: dict, seeds, metric=None, *, window: int = 100) -> dict:
+    """Simulate each deployment on the scenario of each seed: ``{name: [Timeline per seed]}``.
+
+    ``make_scenario(seed)`` builds the stream; ``deployments`` maps a name to a function of no
+    argument that builds a fresh deployment (each seed gets its own).
+
+    >>> runs = run_seeds(lambda s: drift_stream(seed=s, n_initial=50, n_stream=100, drift_at=50),
+    ...                  {"last class": lambda: NaiveBaseline("last")}, seeds=[0, 1])
+    >>> [len(tl) for tl in runs["last class"]]
+    [100, 100]
+    """
+    from river import metrics
+
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    if not isinstance(deployments, dict) or not deployments or not all(map(callable, deployments.values())):
+        raise TypeError("deployments must be a non-empty dict of name -> function building a deployment")
+    runs = {name: [] for name in deployments}
+    for seed in seeds:
+        scenario = make_scenario(seed)
+        for name, make in deployments.items():
+            runs[name].append(simulate(scenario, make(), metric or metrics.Accuracy(), window=window, label=name))
+    return runs
+
+
+def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+    """One row per line and seed: the score on events ``start:stop``, retrains, rows fitted, compute seconds.
+
+    ``rows_fitted`` counts every training's rows, the first one included, and one row per in-place
+    update of an online model (:func:`~deployment_modes.comparison.cumulative_compute`).
+    """
+    rows = []
+    for name, timelines in runs.items():
+        for seed, tl in enumerate(timelines):
+            retrains = tl.retrains
+            rows.append({"line": name, "run": seed, "score": tl.window_score(start, stop), "retrains": len(retrains),
+                         "rows_fitted": int(cumulative_compute(tl)[-1]),
+                         "rows_per_retrain": float(retrains["rows"].mean()) if len(retrains) else 0.0,
+                         "seconds_per_retrain": float(retrains["seconds"].mean()) if len(retrains) else 0.0})
+    return pd.DataFrame(rows)
+
+
+def compare_refit(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 400, every: int = 100,
+                  window: int = 300) -> pd.DataFrame:
+    """Stateless against stateful retraining of one SGD classifier on the sudden stream, every ``every`` events.
+
+    Lines: from scratch on all the data kept, from scratch on the last ``window`` rows, continued on
+    the new events only, and the majority-class baseline. Columns of :func:`summarize_runs` (scored
+    after the drift) plus ``data_kept``: the rows the next retrain needs at the end of the stream.
+    """
+    every = positive_int(every, "every")
+
+    def sgd():
+        return LeanSGDClassifier(random_state=0)
+
+    lines = {"stateless, all data": lambda: BatchDeployment(sgd(), every),
+             f"stateless, last {window}": lambda: BatchDeployment(sgd(), every, window=window),
+             "stateful (continue)": lambda: BatchDeployment(sgd(), every, refit="continue"),
+             "baseline: majority": lambda: NaiveBaseline("majority")}
+    kept = {}
+
+    def keep(name, make):
+        def build():
+            dep = make()
+            kept.setdefault(name, []).append(dep)
+            return dep
+        return build
+
+    runs = run_seeds(lambda s: drift_stream("sudden", s, n_stream=n_stream, drift_at=drift_at),
+                     {name: keep(name, make) for name, make in lines.items()}, seeds)
+    table = summarize_runs(runs, drift_at)
+    table["data_kept"] = [min(d.stored_rows, d.window or d.stored_rows) if isinstance(d, BatchDeployment) else 0
+                          for name in runs for d in kept[name]]
+    return table
+
+
+def compare_triggers(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 400, events_per_day: float = 100.0,
+                     days: float = 2.0, every: int = 200, max_error: float = 0.2, window: int = 300) -> pd.DataFrame:
+    """The four retraining triggers on the sudden stream (with arrival times), each retraining from scratch.
+
+    Time: every ``days`` days; volume: every ``every`` events; performance: when the error over the
+    last 100 events exceeds ``max_error``; drift: 100 events after ADWIN's alarm on the errors.
+    Each retrain fits the last ``window`` rows. Plus the static model and the majority baseline.
+    """
+
+    def model():
+        return IgnoreColumns(LeanSGDClassifier(random_state=0), [0])  # column 0 is the arrival day
+
+    lines = {"static": lambda: BatchDeployment(model()),
+             "time": lambda: BatchDeployment(model(), period=days, time_feature="day", window=window),
+             "volume": lambda: BatchDeployment(model(), every, window=window),
+             "performance": lambda: BatchDeployment(model(), window=window,
+                                                    trigger=PerformanceTrigger(max_error, window=100)),
+             "drift": lambda: BatchDeployment(model(), window=window, trigger=AlarmThenCollect(collect=100)),
+             "baseline: majority": lambda: NaiveBaseline("majority")}
+    runs = run_seeds(lambda s: drift_stream("sudden", s, n_stream=n_stream, drift_at=drift_at,
+                                            events_per_day=events_per_day), lines, seeds)
+    return summarize_runs(runs, drift_at)
+
+
+def _modes(every: int, window: int) -> dict:
+    return {"batch, static": lambda: BatchDeployment(LeanSGDClassifier(random_state=0)),
+            f"batch, every {every}": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), every, window=window),
+            "batch, drift-triggered": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), window=window,
+                                                              trigger=AlarmThenCollect(collect=100)),
+            "online": lambda: OnlineDeployment(sgd_model("classification", 0.1)),
+            "baseline: majority": lambda: NaiveBaseline("majority")}
+
+
+def compare_drift_kinds(kinds=("sudden", "gradual", "incremental", "recurring"), seeds=range(5), *,
+                        n_stream: int = 1000, drift_at: int = 300, width: int = 300, every: int = 200,
+                        window: int = 300) -> pd.DataFrame:
+    """Every mode on every kind of drift: :func:`summarize_runs` scored from the drift's start, with a ``kind`` column."""
+    tables = []
+    for kind in kinds:
+        extra = {"width": width} if kind in ("gradual", "incremental") else {}
+        runs = run_seeds(lambda s: drift_stream(kind, s, n_stream=n_stream, drift_at=drift_at, **extra),
+                         _modes(every, window), seeds)
+        tables.append(summarize_runs(runs, drift_at).assign(kind=kind))
+    return pd.concat(tables, ignore_index=True)
+
+
+def forgetting(seeds=range(5), *, n_stream: int = 1200, drift_at: int = 300, recur_at: int = 700,
+               after: int = 200) -> pd.DataFrame:
+    """Concept A, then B, then A again: how each line does in the ``after`` events once A is back.
+
+    Lines: online at learning rates 0.5 (fast) and 0.05 (slow), the slow one in a pool that keeps a
+    second model (:class:`~deployment_modes.drift_kinds.ModelPool`), a batch model retrained on a
+    window, the majority baseline. Columns: ``before`` (score on the ``after`` events before the first drift), ``back``
+    (on the ``after`` events from ``recur_at``), ``drop`` (before - back) and ``to_recover`` (events
+    after ``recur_at`` until the rolling accuracy is back, see :func:`~deployment_modes.events_to_recover`).
+    """
+    lines = {"online, fast (lr 0.5)": lambda: OnlineDeployment(sgd_model("classification", 0.5)),
+             "online, slow (lr 0.05)": lambda: OnlineDeployment(sgd_model("classification", 0.05)),
+             "batch, every 100 on last 200": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), 100, window=200),
+             "slow + second model (pool)": lambda: ModelPool(sgd_model("classification", 0.05)),
+             "baseline: majority": lambda: NaiveBaseline("majority")}
+    runs = run_seeds(lambda s: drift_stream("recurring", s, n_stream=n_stream, drift_at=drift_at, recur_at=recur_at),
+                     lines, seeds)
+    rows = []
+    for name, timelines in runs.items():
+        for seed, tl in enumerate(timelines):
+            before, back = tl.window_score(drift_at - after, drift_at), tl.window_score(recur_at, recur_at + after)
+            rows.append({"line": name, "run": seed, "before": before, "back": back, "drop": before - back,
+                         "to_recover": events_to_recover(tl, recur_at)})
+    return pd.DataFrame(rows)
