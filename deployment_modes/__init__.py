@@ -12,13 +12,16 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import comparison, corpus, decision, memory, scenarios
+from . import comparison, corpus, decision, detectors, drift_kinds, memory, retraining, scenarios
+from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .memory import measure_peak
 from .online import OnlineDeployment, events_to_recover, sgd_model, sweep_learning_rate
 from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk
+from .drift_kinds import ModelPool
+from .retraining import PerformanceTrigger
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
 from .timeline import Deployment, LogEntry, Timeline, compare, simulate
@@ -35,8 +38,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "OnlineDeployment",
-           "OutOfCoreTrainer", "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison",
-           "corpus", "decision", "events_to_recover", "events_until_recommended", "learn_chunk", "measure_peak",
-           "memory", "new_title_share", "plots", "read_chunks", "recommend", "scenarios", "sgd_model", "simulate",
+__all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "ModelPool",
+           "NaiveBaseline", "OnlineDeployment", "OutOfCoreTrainer", "PerformanceTrigger", "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison",
+           "corpus", "decision", "detectors", "drift_kinds", "events_to_recover", "events_until_recommended", "learn_chunk", "measure_peak",
+           "memory", "new_title_share", "plots", "read_chunks", "recommend", "retraining", "scenarios", "sgd_model", "simulate",
            "sweep_learning_rate", "sweep_retrain_interval", "widgets"]

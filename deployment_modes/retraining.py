@@ -28,7 +28,7 @@ from .online import OnlineDeployment, events_to_recover, sgd_model
 from .timeline import simulate
 
 __all__ = ["IgnoreColumns", "PerformanceTrigger", "compare_drift_kinds", "compare_refit", "compare_triggers",
-           "forgetting", "run_seeds", "summarize_runs"]
+           "drift_modes", "forgetting", "run_drift_kinds", "run_forgetting", "run_seeds", "spread", "summarize_runs"]
 
 
 class PerformanceTrigger:
@@ -148,13 +148,26 @@ def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.Da
     return pd.DataFrame(rows)
 
 
+def spread(table: pd.DataFrame, columns, by="line", digits: int = 3) -> pd.DataFrame:
+    """Each column's mean over the runs, with its min and max: ``"0.81 (0.78-0.84)"``, one row per ``by``.
+
+    >>> t = pd.DataFrame({"line": ["a", "a"], "score": [0.5, 0.75]})
+    >>> spread(t, ["score"], digits=2).loc["a", "score"]
+    '0.62 (0.50-0.75)'
+    """
+    groups = table.groupby(by, sort=False)[list(columns)]
+    mean, low, high = groups.mean(), groups.min(), groups.max()
+    return mean.apply(lambda col: [f"{m:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})" for m, lo, hi in
+                                   zip(col, low[col.name], high[col.name])])
+
+
 def compare_refit(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 400, every: int = 100,
                   window: int = 300) -> pd.DataFrame:
     """Stateless against stateful retraining of one SGD classifier on the sudden stream, every ``every`` events.
 
     Lines: from scratch on all the data kept, from scratch on the last ``window`` rows, continued on
     the new events only, and the majority-class baseline. Columns of :func:`summarize_runs` (scored
-    after the drift) plus ``data_kept``: the rows the next retrain needs at the end of the stream.
+    after the drift) plus ``data_kept``: the rows the last retrain used, which had to be kept for it.
     """
     every = positive_int(every, "every")
 
@@ -165,20 +178,10 @@ def compare_refit(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 400, 
              f"stateless, last {window}": lambda: BatchDeployment(sgd(), every, window=window),
              "stateful (continue)": lambda: BatchDeployment(sgd(), every, refit="continue"),
              "baseline: majority": lambda: NaiveBaseline("majority")}
-    kept = {}
-
-    def keep(name, make):
-        def build():
-            dep = make()
-            kept.setdefault(name, []).append(dep)
-            return dep
-        return build
-
-    runs = run_seeds(lambda s: drift_stream("sudden", s, n_stream=n_stream, drift_at=drift_at),
-                     {name: keep(name, make) for name, make in lines.items()}, seeds)
+    runs = run_seeds(lambda s: drift_stream("sudden", s, n_stream=n_stream, drift_at=drift_at), lines, seeds)
     table = summarize_runs(runs, drift_at)
-    table["data_kept"] = [min(d.stored_rows, d.window or d.stored_rows) if isinstance(d, BatchDeployment) else 0
-                          for name in runs for d in kept[name]]
+    table["data_kept"] = [int(tl.retrains["rows"].iloc[-1]) if len(tl.retrains) else 0
+                          for timelines in runs.values() for tl in timelines]
     return table
 
 
@@ -206,7 +209,13 @@ def compare_triggers(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 40
     return summarize_runs(runs, drift_at)
 
 
-def _modes(every: int, window: int) -> dict:
+def drift_modes(every: int = 200, window: int = 300) -> dict:
+    """The lines of the drift-kinds comparison: name -> function building a fresh deployment.
+
+    >>> list(drift_modes())
+    ['batch, static', 'batch, every 200', 'batch, drift-triggered', 'online', 'baseline: majority']
+    """
+    every, window = positive_int(every, "every"), positive_int(window, "window")
     return {"batch, static": lambda: BatchDeployment(LeanSGDClassifier(random_state=0)),
             f"batch, every {every}": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), every, window=window),
             "batch, drift-triggered": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), window=window,
@@ -215,40 +224,62 @@ def _modes(every: int, window: int) -> dict:
             "baseline: majority": lambda: NaiveBaseline("majority")}
 
 
-def compare_drift_kinds(kinds=("sudden", "gradual", "incremental", "recurring"), seeds=range(5), *,
-                        n_stream: int = 1000, drift_at: int = 300, width: int = 300, every: int = 200,
-                        window: int = 300) -> pd.DataFrame:
-    """Every mode on every kind of drift: :func:`summarize_runs` scored from the drift's start, with a ``kind`` column."""
-    tables = []
+def run_drift_kinds(kinds=("sudden", "gradual", "incremental", "recurring"), seeds=range(5), *,
+                    n_stream: int = 1000, drift_at: int = 300, width: int = 300, every: int = 200,
+                    window: int = 300) -> dict:
+    """Every line of :func:`drift_modes` on every kind of drift: ``{kind: {line: [Timeline per seed]}}``.
+
+    Recurring drift returns to concept A halfway between ``drift_at`` and the end.
+    """
+    runs = {}
     for kind in kinds:
         extra = {"width": width} if kind in ("gradual", "incremental") else {}
-        runs = run_seeds(lambda s: drift_stream(kind, s, n_stream=n_stream, drift_at=drift_at, **extra),
-                         _modes(every, window), seeds)
-        tables.append(summarize_runs(runs, drift_at).assign(kind=kind))
-    return pd.concat(tables, ignore_index=True)
+        runs[kind] = run_seeds(lambda s: drift_stream(kind, s, n_stream=n_stream, drift_at=drift_at, **extra),
+                               drift_modes(every, window), seeds)
+    return runs
 
 
-def forgetting(seeds=range(5), *, n_stream: int = 1200, drift_at: int = 300, recur_at: int = 700,
-               after: int = 200) -> pd.DataFrame:
-    """Concept A, then B, then A again: how each line does in the ``after`` events once A is back.
+def compare_drift_kinds(runs: dict, drift_at: int = 300) -> pd.DataFrame:
+    """:func:`summarize_runs` of each kind of :func:`run_drift_kinds`, scored from the drift on, with a ``kind`` column."""
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError("runs must be the dict of run_drift_kinds: kind -> line -> timelines")
+    return pd.concat([summarize_runs(by_line, drift_at).assign(kind=kind) for kind, by_line in runs.items()],
+                     ignore_index=True)
+
+
+def run_forgetting(seeds=range(5), *, n_stream: int = 1200, drift_at: int = 300, recur_at: int = 700) -> dict:
+    """Concept A, then B from ``drift_at``, then A again from ``recur_at``: ``{line: [Timeline per seed]}``.
 
     Lines: online at learning rates 0.5 (fast) and 0.05 (slow), the slow one in a pool that keeps a
     second model (:class:`~deployment_modes.drift_kinds.ModelPool`), a batch model retrained on a
-    window, the majority baseline. Columns: ``before`` (score on the ``after`` events before the first drift), ``back``
-    (on the ``after`` events from ``recur_at``), ``drop`` (before - back) and ``to_recover`` (events
-    after ``recur_at`` until the rolling accuracy is back, see :func:`~deployment_modes.events_to_recover`).
+    window, the majority baseline.
     """
     lines = {"online, fast (lr 0.5)": lambda: OnlineDeployment(sgd_model("classification", 0.5)),
              "online, slow (lr 0.05)": lambda: OnlineDeployment(sgd_model("classification", 0.05)),
-             "batch, every 100 on last 200": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), 100, window=200),
              "slow + second model (pool)": lambda: ModelPool(sgd_model("classification", 0.05)),
+             "batch, every 100 on last 200": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), 100, window=200),
              "baseline: majority": lambda: NaiveBaseline("majority")}
-    runs = run_seeds(lambda s: drift_stream("recurring", s, n_stream=n_stream, drift_at=drift_at, recur_at=recur_at),
+    return run_seeds(lambda s: drift_stream("recurring", s, n_stream=n_stream, drift_at=drift_at, recur_at=recur_at),
                      lines, seeds)
+
+
+def forgetting(runs: dict, *, after: int = 200) -> pd.DataFrame:
+    """How each line of :func:`run_forgetting` does in the ``after`` events once concept A is back.
+
+    Columns: ``before`` (score on the ``after`` events before the first drift), ``on_b`` (on the
+    ``after`` events before A returns), ``back`` (on the ``after`` events from ``recur_at``), ``drop``
+    (before - back) and ``to_recover`` (events after ``recur_at`` until the rolling accuracy is back,
+    see :func:`~deployment_modes.events_to_recover`). The positions are the timelines' ``drift_at``.
+    """
+    after = positive_int(after, "after")
     rows = []
     for name, timelines in runs.items():
         for seed, tl in enumerate(timelines):
+            if len(tl.drift_at) != 2:
+                raise ValueError(f"runs must be on a recurring stream (two drift positions), got {tl.drift_at}")
+            drift_at, recur_at = tl.drift_at
             before, back = tl.window_score(drift_at - after, drift_at), tl.window_score(recur_at, recur_at + after)
-            rows.append({"line": name, "run": seed, "before": before, "back": back, "drop": before - back,
+            rows.append({"line": name, "run": seed, "before": before, "on_b": tl.window_score(recur_at - after, recur_at),
+                         "back": back, "drop": before - back,
                          "to_recover": events_to_recover(tl, recur_at)})
     return pd.DataFrame(rows)
