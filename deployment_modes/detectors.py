@@ -38,11 +38,10 @@ GRIDS = {
     "KSWIN": ("window_size", [100, 300, 500]),
     "DDM": ("drift_threshold", [3.0, 2.5, 2.0]),
     "EDDM": ("beta", [0.9, 0.8, 0.7]),
-    "HDDMA": ("drift_confidence", [0.001, 0.01, 0.05]),
 }
 
 #: The settings :func:`tune` picks on the tuning seeds (checked by the tests).
-TUNED = {"ADWIN": 0.1, "PageHinkley": 10.0, "KSWIN": 500, "DDM": 3.0, "EDDM": 0.7, "HDDMA": 0.05}
+TUNED = {"ADWIN": 0.1, "PageHinkley": 10.0, "KSWIN": 500, "DDM": 3.0, "EDDM": 0.7}
 
 #: Seeds on which the detectors are tuned, apart from the seeds they are measured on.
 TUNING_SEEDS = (100, 101, 102)
@@ -53,7 +52,7 @@ def _make(name: str, value=None):
     from river.drift import binary
 
     classes = {"ADWIN": drift.ADWIN, "PageHinkley": drift.PageHinkley, "KSWIN": drift.KSWIN,
-               "DDM": binary.DDM, "EDDM": binary.EDDM, "HDDMA": binary.HDDMA}
+               "DDM": binary.DDM, "EDDM": binary.EDDM}
     if name not in classes:
         raise ValueError(f"name must be one of {sorted(classes)}, got {name!r}")
     kwargs = {} if value is None else {GRIDS[name][0]: value}
@@ -71,7 +70,7 @@ def default_detectors() -> dict:
     """river's detectors at their default settings (KSWIN seeded, PageHinkley watching rises).
 
     >>> sorted(default_detectors())
-    ['ADWIN', 'DDM', 'EDDM', 'HDDMA', 'KSWIN', 'PageHinkley']
+    ['ADWIN', 'DDM', 'EDDM', 'KSWIN', 'PageHinkley']
     """
     return {name: _make(name) for name in GRIDS}
 
