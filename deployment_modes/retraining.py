@@ -22,10 +22,11 @@ import pandas as pd
 from ._checks import has_method, positive_int
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment
-from .comparison import AlarmThenCollect, LeanSGDClassifier, cumulative_compute
+from .lean import LeanSGDClassifier
 from .drift_kinds import ModelPool, drift_stream
 from .online import OnlineDeployment, events_to_recover, sgd_model
-from .timeline import simulate
+from .timeline import cumulative_compute, simulate
+from .triggers import AlarmThenCollect
 
 __all__ = ["IgnoreColumns", "PerformanceTrigger", "compare_drift_kinds", "compare_refit", "compare_triggers",
            "drift_modes", "forgetting", "run_drift_kinds", "run_forgetting", "run_seeds", "spread", "summarize_runs"]
@@ -130,7 +131,7 @@ def run_seeds(make_scenario, deployments: dict, seeds, metric=None, *, window: i
     for seed in seeds:
         scenario = make_scenario(seed)
         for name, make in deployments.items():
-            runs[name].append(simulate(scenario, make(), metric or metrics.Accuracy(), window=window, label=name))
+            runs[name].append(simulate(scenario, make(), metric or metrics.Accuracy(), window=window, name=name))
     return runs
 
 
@@ -138,7 +139,7 @@ def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.Da
     """One row per line and seed: the score on events ``start:stop``, retrains, rows fitted, compute seconds.
 
     ``rows_fitted`` counts every training's rows, the first one included, and one row per in-place
-    update of an online model (:func:`~deployment_modes.comparison.cumulative_compute`).
+    update of an online model (:func:`~deployment_modes.cumulative_compute`).
     """
     rows = []
     for name, timelines in runs.items():
