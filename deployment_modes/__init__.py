@@ -12,21 +12,23 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import comparison, corpus, decision, detectors, downtime, drift_kinds, examples, memory, retraining, scenarios, triggers
+from . import (comparison, corpus, decision, detectors, downtime, drift_kinds, examples, guardrails, incremental,
+               memory, monitor, retraining, scenarios, triggers)
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
-from .memory import measure_peak
-from .online import OnlineDeployment, events_to_recover, sgd_model, sweep_learning_rate
 from .drift_kinds import ModelPool
+from .guardrails import Pause, Rollback, ValidationGate
 from .lean import LeanLogisticRegression, LeanSGDClassifier
+from .memory import measure_peak
+from .monitor import Monitor
+from .online import OnlineDeployment, sgd_model, sweep_learning_rate
 from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk, out_of_core_then_online
-from .retraining import PerformanceTrigger
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
-from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, simulate
-from .triggers import AlarmThenCollect
+from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, events_to_recover, simulate
+from .triggers import AlarmThenCollect, PerformanceTrigger
 
 __version__ = "0.1.0"
 
@@ -41,9 +43,10 @@ def __getattr__(name: str):
 
 
 __all__ = ["AlarmThenCollect", "BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate",
-           "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "ModelPool", "NaiveBaseline", "OnlineDeployment",
-           "OutOfCoreTrainer", "PerformanceTrigger", "Recommendation", "Scenario", "Timeline", "TrendingRecommender",
-           "compare", "comparison", "corpus", "cumulative_compute", "decision", "detectors", "downtime", "drift_kinds",
-           "events_to_recover", "events_until_recommended", "examples", "learn_chunk", "measure_peak", "memory",
-           "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "retraining",
+           "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "ModelPool", "Monitor", "NaiveBaseline",
+           "OnlineDeployment", "OutOfCoreTrainer", "Pause", "PerformanceTrigger", "Recommendation", "Rollback",
+           "Scenario", "Timeline", "TrendingRecommender", "ValidationGate", "compare", "comparison", "corpus",
+           "cumulative_compute", "decision", "detectors", "downtime", "drift_kinds", "events_to_recover",
+           "events_until_recommended", "examples", "guardrails", "incremental", "learn_chunk", "measure_peak", "memory",
+           "monitor", "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "retraining",
            "scenarios", "sgd_model", "simulate", "sweep_learning_rate", "sweep_retrain_interval", "triggers", "widgets"]

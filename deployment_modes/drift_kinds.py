@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import fraction, positive_int
+from .monitor import Monitor
 from .scenarios import Scenario
 from .timeline import LogEntry
 
@@ -143,8 +144,8 @@ class ModelPool:
     """Online learning that keeps a second model: what it knew before the last drift, for when it recurs.
 
     A live river ``model`` learns every event. Every ``checkpoint_every`` events a copy of it is
-    kept (the last two); when the ``detector`` (ADWIN by default) fires on the live model's errors,
-    the older copy, taken before the change, joins the pool (at most ``size`` old models, the oldest
+    kept (the last two); when the ``detector`` (ADWIN by default, run by a
+    :class:`~deployment_modes.monitor.Monitor`) raises an upward alarm on the live model's errors, the older copy, taken before the change, joins the pool (at most ``size`` old models, the oldest
     leaves first). Every model of the pool is scored on each event; the one with the fewest errors
     over the last ``window`` events answers (the live one on ties). Old models do not learn: they are
     the memory of their concept, which a single model that adapted to a new concept has lost.
@@ -183,7 +184,8 @@ class ModelPool:
         for x, label in zip(X.to_dict(orient="records"), labels):
             live.learn_one(x, label)
         self.models, self._errors = [live], [deque(maxlen=self.window)]
-        self._checkpoints, self._detector = deque(maxlen=2), self.detector.clone()
+        self._checkpoints = deque(maxlen=2)
+        self._monitor = Monitor(classification=True, window=self.window, detector=self.detector.clone())
         self.model_version, self.n_seen, self.log = 1, 0, [LogEntry(0, "train", rows=len(labels))]
 
     def _best(self) -> int:
@@ -201,13 +203,14 @@ class ModelPool:
             raise TypeError(f"x must be a dict of feature -> value, got {type(x).__name__}")
         if not self.models:
             raise RuntimeError("the pool has no model yet: call fit_initial(X, y) first")
-        for model, errors in zip(self.models, self._errors):
-            errors.append(float(model.predict_one(x) != y))
-        self._detector.update(self._errors[0][-1])
+        predictions = [model.predict_one(x) for model in self.models]
+        for p, errors in zip(predictions, self._errors):
+            errors.append(float(p != y))
+        alarm = self._monitor.update(y, predictions[0], self.n_seen + 1)
         self.models[0].learn_one(x, y)
         self.n_seen += 1
         self.model_version += 1
-        if self._detector.drift_detected and self._checkpoints:
+        if alarm is not None and alarm.up and self._checkpoints:
             self.models.insert(1, self._checkpoints[0])
             self._errors.insert(1, deque(maxlen=self.window))
             del self.models[self.size + 1:], self._errors[self.size + 1:]

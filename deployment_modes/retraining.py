@@ -4,7 +4,7 @@ Chip Huyen (*Designing Machine Learning Systems*, ch. 9) separates **stateless r
 new model from scratch on the data kept) from **stateful training** (the served model continues
 on the fresh data only), and names four **triggers** for a retrain: time, volume, performance
 and drift. In the package each trigger is a schedule of :class:`~deployment_modes.BatchDeployment`:
-``period`` (time), ``retrain_every`` (volume), ``trigger=PerformanceTrigger(...)`` (performance)
+``period`` (time), ``retrain_every`` (volume), ``trigger=PerformanceTrigger(...)`` (performance, :mod:`~deployment_modes.triggers`)
 and ``trigger=<a drift detector>`` (drift). The experiments here run them over seeds on the
 streams of :mod:`~deployment_modes.drift_kinds` and return one row per seed and line.
 
@@ -14,7 +14,6 @@ Defined in the Retraining chapter (``book/retraining.ipynb``).
 from __future__ import annotations
 
 import numbers
-from collections import deque
 
 import numpy as np
 import pandas as pd
@@ -24,51 +23,12 @@ from .baselines import NaiveBaseline
 from .batch import BatchDeployment
 from .lean import LeanSGDClassifier
 from .drift_kinds import ModelPool, drift_stream
-from .online import OnlineDeployment, events_to_recover, sgd_model
-from .timeline import cumulative_compute, simulate
-from .triggers import AlarmThenCollect
+from .online import OnlineDeployment, sgd_model
+from .timeline import cumulative_compute, events_to_recover, simulate
+from .triggers import AlarmThenCollect, PerformanceTrigger
 
-__all__ = ["IgnoreColumns", "PerformanceTrigger", "compare_drift_kinds", "compare_refit", "compare_triggers",
+__all__ = ["IgnoreColumns", "compare_drift_kinds", "compare_refit", "compare_triggers",
            "drift_modes", "forgetting", "run_drift_kinds", "run_forgetting", "run_seeds", "spread", "summarize_runs"]
-
-
-class PerformanceTrigger:
-    """Fire when the served model's mean error over the last ``window`` events exceeds ``max_error``.
-
-    The performance trigger of :class:`~deployment_modes.BatchDeployment` (``trigger=``): it is fed
-    the served model's error on each labelled event (0/1 for a classifier, so the mean is 1 -
-    accuracy; the absolute error in regression) and, after firing, waits for a full new window of
-    errors, those of the retrained model, before it can fire again.
-
-    >>> t = PerformanceTrigger(max_error=0.3, window=4)
-    >>> fired = []
-    >>> for error in [0, 0, 1, 0, 1, 1, 1, 0, 0, 0]:
-    ...     t.update(error)
-    ...     fired.append(t.drift_detected)
-    >>> [i for i, f in enumerate(fired) if f]
-    [4, 8]
-    """
-
-    def __init__(self, max_error: float = 0.2, window: int = 100):
-        if isinstance(max_error, bool) or not isinstance(max_error, numbers.Real) or not max_error >= 0:
-            raise ValueError(f"max_error must be a number >= 0, got {max_error!r}")
-        self.max_error, self.window = float(max_error), positive_int(window, "window")
-        self._errors: deque = deque(maxlen=self.window)
-        self.drift_detected = False
-        self.fired = 0
-
-    def update(self, error) -> None:
-        """Feed one error of the served model."""
-        self._errors.append(float(error))
-        full = len(self._errors) == self.window
-        self.drift_detected = full and sum(self._errors) / self.window > self.max_error
-        if self.drift_detected:
-            self.fired += 1
-            self._errors.clear()
-
-    def clone(self) -> PerformanceTrigger:
-        """A fresh trigger with the same settings."""
-        return PerformanceTrigger(self.max_error, self.window)
 
 
 class IgnoreColumns:

@@ -1,21 +1,25 @@
-"""When a batch deployment retrains: on a count of events, on the calendar, or after a drift alarm.
+"""When a batch deployment retrains: on a count of events, on the calendar, after a drift alarm, or on poor performance.
 
-:class:`~deployment_modes.BatchDeployment` builds :class:`EveryEvents` from its
-``retrain_every`` and :class:`EveryPeriod` from its ``period`` and ``time_feature``; its
+The four retraining triggers (Huyen, *Designing Machine Learning Systems*, ch. 9):
+:class:`~deployment_modes.BatchDeployment` builds :class:`EveryEvents` (volume) from its
+``retrain_every`` and :class:`EveryPeriod` (time) from its ``period`` and ``time_feature``; its
 ``trigger`` is any river drift detector fed the served model's errors, or
-:class:`AlarmThenCollect`, which waits after an alarm for fresh labels to retrain on.
+:class:`AlarmThenCollect`, which waits after an alarm for fresh labels to retrain on (drift), or
+:class:`PerformanceTrigger`, which fires when the rolling error crosses a threshold (performance).
 
 Defined in the Batch learning chapter (``book/batch.ipynb``); :class:`AlarmThenCollect` in
-the Comparison chapter (``book/comparison.ipynb``).
+the Comparison chapter (``book/comparison.ipynb``), :class:`PerformanceTrigger` in the Retraining
+chapter (``book/retraining.ipynb``).
 """
 
 from __future__ import annotations
 
 import numbers
+from collections import deque
 
 from ._checks import has_method, positive_int
 
-__all__ = ["AlarmThenCollect", "EveryEvents", "EveryPeriod"]
+__all__ = ["AlarmThenCollect", "EveryEvents", "EveryPeriod", "PerformanceTrigger"]
 
 
 class EveryEvents:
@@ -126,3 +130,51 @@ class AlarmThenCollect:
         self._countdown -= 1
         if self._countdown == 0:
             self._countdown, self.drift_detected = None, True
+
+
+class PerformanceTrigger:
+    """A performance trigger: fire when the served model's mean error over the last ``window`` events exceeds ``max_error``.
+
+    Fed the served model's error on each labelled event (0/1 for a classifier, so the mean error
+    is 1 - accuracy; the absolute error in regression). After firing it waits for a full new window
+    of errors, those of the retrained model, before it can fire again. It has a river detector's
+    interface (``update``, ``drift_detected``), so it is a ``trigger`` of ``BatchDeployment``.
+
+    Parameters
+    ----------
+    max_error
+        The threshold on the mean error over the window (0.2: accuracy below 80%).
+    window
+        Events the mean error covers.
+
+    Examples
+    --------
+    >>> trigger = PerformanceTrigger(max_error=0.3, window=4)
+    >>> fired = []
+    >>> for error in [0, 0, 1, 0, 1, 1, 1, 0, 0, 0]:
+    ...     trigger.update(error)
+    ...     fired.append(trigger.drift_detected)
+    >>> [i for i, f in enumerate(fired) if f]
+    [4, 8]
+    """
+
+    def __init__(self, max_error: float = 0.2, window: int = 100):
+        if isinstance(max_error, bool) or not isinstance(max_error, numbers.Real) or not max_error >= 0:
+            raise ValueError(f"max_error must be a number >= 0, got {max_error!r}")
+        self.max_error, self.window = float(max_error), positive_int(window, "window")
+        self._errors: deque = deque(maxlen=self.window)
+        self.drift_detected = False
+        self.fired = 0
+
+    def update(self, error) -> None:
+        """Feed one error of the served model."""
+        self._errors.append(float(error))
+        full = len(self._errors) == self.window
+        self.drift_detected = full and sum(self._errors) / self.window > self.max_error
+        if self.drift_detected:
+            self.fired += 1
+            self._errors.clear()
+
+    def clone(self) -> PerformanceTrigger:
+        """A fresh trigger with the same settings."""
+        return PerformanceTrigger(self.max_error, self.window)
