@@ -31,10 +31,16 @@ STRATEGIES = {"last": ("classification", "regression"), "majority": ("classifica
 class NaiveBaseline:
     """A deployment that predicts the last label, the majority class or the mean label seen so far.
 
-    ``strategy``: ``"last"``, ``"majority"`` (classification) or ``"mean"`` (regression).
     ``fit_initial`` counts the initial labels (the last one in time order is the last label);
     every ``learn_one`` updates the count, so the baseline also "learns online", at no cost.
 
+    Parameters
+    ----------
+    strategy
+        ``"last"``, ``"majority"`` (classification) or ``"mean"`` (regression).
+
+    Examples
+    --------
     >>> base = NaiveBaseline("last")
     >>> base.fit_initial([[0.0], [1.0]], [3.0, 5.0])
     >>> base.predict_one({"x0": 9.0})

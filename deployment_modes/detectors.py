@@ -69,6 +69,8 @@ def _make(name: str, value=None):
 def default_detectors() -> dict:
     """river's detectors at their default settings (KSWIN seeded, PageHinkley watching rises).
 
+    Examples
+    --------
     >>> sorted(default_detectors())
     ['ADWIN', 'DDM', 'EDDM', 'KSWIN', 'PageHinkley']
     """
@@ -76,8 +78,15 @@ def default_detectors() -> dict:
 
 
 def tuned_detectors(settings: dict | None = None) -> dict:
-    """The detectors at the ``settings`` (default :data:`TUNED`) of their :data:`GRIDS` parameter.
+    """The detectors at the ``settings`` of their :data:`GRIDS` parameter.
 
+    Parameters
+    ----------
+    settings
+        Detector name -> value of its :data:`GRIDS` parameter (default: :data:`TUNED`).
+
+    Examples
+    --------
     >>> tuned_detectors()["ADWIN"].delta
     0.1
     """
@@ -92,6 +101,17 @@ def error_streams(kind: str = "sudden", seeds=range(5), *, n_stream: int = 1000,
     One ``(errors, drift_at)`` per seed; the model is trained on the stream's initial data, so its
     error rate rises when the concept turns by ``angle`` degrees at ``drift_at``.
 
+    Parameters
+    ----------
+    kind
+        The kind of drift (see :data:`~deployment_modes.drift_kinds.KINDS`).
+    seeds
+        One stream per seed.
+    n_stream, drift_at, angle, **kwargs
+        Passed to :func:`~deployment_modes.drift_kinds.drift_stream`.
+
+    Examples
+    --------
     >>> [(len(e), at) for e, at in error_streams(seeds=[0, 1], n_stream=300, drift_at=200)]
     [(300, 200), (300, 200)]
     """
@@ -140,6 +160,15 @@ def _memo_ks():
 def detect(detector, errors) -> list[int]:
     """Feed ``errors`` to a fresh clone of ``detector``; return the positions of its alarms.
 
+    Parameters
+    ----------
+    detector
+        A river drift detector (it is cloned, never changed).
+    errors
+        The values to feed it, in order.
+
+    Examples
+    --------
     >>> from river import drift
     >>> detect(drift.ADWIN(), [0.0] * 500 + [1.0] * 100)
     [511]
@@ -159,9 +188,20 @@ def detect(detector, errors) -> list[int]:
 def measure_detectors(detectors: dict, streams, *, max_delay: int | None = None) -> pd.DataFrame:
     """One row per detector and stream: delay to the first alarm at or after the drift, false alarms.
 
-    ``streams``: ``(errors, drift_at)`` pairs (:func:`error_streams`). ``delay`` is NaN for a missed
-    drift (no alarm within ``max_delay`` events of it, or before the end of the stream).
+    ``delay`` is NaN for a missed drift; ``false_alarms`` counts the alarms before the drift, among
+    ``stable_events`` events.
 
+    Parameters
+    ----------
+    detectors
+        Name -> river drift detector.
+    streams
+        ``(errors, drift_at)`` pairs (:func:`error_streams`).
+    max_delay
+        A drift with no alarm within that many events is missed (default: the rest of the stream).
+
+    Examples
+    --------
     >>> from river import drift
     >>> measure_detectors({"ADWIN": drift.ADWIN()}, [([0.0] * 500 + [1.0] * 100, 500)])["delay"].tolist()
     [11.0]
@@ -188,6 +228,13 @@ def measure_detectors(detectors: dict, streams, *, max_delay: int | None = None)
 def summarize_detectors(measured: pd.DataFrame) -> pd.DataFrame:
     """Per detector: mean, min and max delay over the detected drifts, false alarms per 10,000, missed.
 
+    Parameters
+    ----------
+    measured
+        The table of :func:`measure_detectors`.
+
+    Examples
+    --------
     >>> from river import drift
     >>> m = measure_detectors({"ADWIN": drift.ADWIN()}, [([0.0] * 500 + [1.0] * 100, 500)] * 2)
     >>> row = summarize_detectors(m).loc["ADWIN"]
@@ -208,6 +255,19 @@ def tune(name: str, streams, *, max_false_alarms: float = 10.0, grid=None):
     A missed drift counts as a delay of all the events after the drift. Only settings with at most
     ``max_false_alarms`` per 10,000 stable events count; if none does, the default (first value) is kept.
 
+    Parameters
+    ----------
+    name
+        A detector of :data:`GRIDS`.
+    streams
+        ``(errors, drift_at)`` pairs to tune on (not those it is measured on).
+    max_false_alarms
+        The false-alarm budget, per 10,000 events without drift.
+    grid
+        The values to try (default: the detector's :data:`GRIDS` values).
+
+    Examples
+    --------
     >>> tune("DDM", error_streams(seeds=[100], n_stream=400, drift_at=250), grid=[3.0, 2.0])
     2.0
     """

@@ -48,16 +48,30 @@ def _concepts(rng, n_features: int, angle: float) -> tuple[np.ndarray, np.ndarra
 
 def concept_weights(kind: str, n_events: int, drift_at: int, width: int, recur_at: int | None,
                     angle: float, rng) -> np.ndarray:
-    """The angle (radians) of the concept that labels each event, for the events ``0..n_events-1``.
+    """The angle (degrees, from concept A) of the concept that labels each of ``n_events`` stream events.
 
-    Stream positions are relative to deployment: negative positions (the initial data) are concept A.
+    Parameters
+    ----------
+    kind
+        One of :data:`KINDS`.
+    n_events
+        Events of the stream (the initial data, before it, is concept A).
+    drift_at, width, recur_at
+        Where the change starts, how many events it lasts (gradual, incremental), where concept A
+        returns (recurring).
+    angle
+        The angle of concept B, in degrees.
+    rng
+        A numpy random generator (gradual drift draws which concept labels each event).
 
+    Examples
+    --------
     >>> rng = np.random.default_rng(0)
-    >>> np.degrees(concept_weights("incremental", 5, 1, 2, None, 90.0, rng)).round().tolist()
+    >>> concept_weights("incremental", 5, 1, 2, None, 90.0, rng).tolist()
     [0.0, 0.0, 45.0, 90.0, 90.0]
     """
     t = np.arange(n_events)
-    theta = np.radians(angle)
+    theta = float(angle)
     ramp = np.clip((t - drift_at) / width, 0.0, 1.0)
     if kind == "sudden":
         return np.where(t >= drift_at, theta, 0.0)
@@ -75,14 +89,36 @@ def drift_stream(kind: str = "sudden", seed: int = 0, *, n_initial: int = 300, n
                  noise: float = 0.05, n_features: int = 4, events_per_day: float | None = None) -> Scenario:
     """A binary classification stream with one drift of the given ``kind`` at a known position.
 
-    ``drift_at``: stream position where the change starts; ``width``: events it lasts (gradual and
-    incremental drift); ``recur_at``: where concept A returns (recurring drift; default halfway
-    between ``drift_at`` and the end). ``scenario.drift_at`` holds the start of each change
-    (two for recurring drift); ``info`` holds the kind, width, the ends of the changes
-    (``info["settled_at"]``: where the new concept is fully in place) and the concept angle of each
-    event. ``events_per_day``: if given, events arrive as a Poisson process of that rate, the stream
-    gets a ``day`` feature (the arrival time, also ``scenario.times``), for time-based schedules.
+    ``scenario.drift_at`` holds the start of each change (two for recurring drift); ``info`` holds
+    the kind, the width, where the new concept is fully in place (``info["settled_at"]``) and the
+    angle of the concept of each event (``info["concept_angle"]``, degrees).
 
+    Parameters
+    ----------
+    kind
+        ``"sudden"``, ``"gradual"``, ``"incremental"`` or ``"recurring"``.
+    seed
+        Seeds the concepts, the features, the noise and the arrival times.
+    n_initial, n_stream
+        Events of the initial (offline) training data and of the stream.
+    drift_at
+        Stream position where the change starts.
+    width
+        Events the change lasts (gradual and incremental drift).
+    recur_at
+        Where concept A returns (recurring drift; default halfway between ``drift_at`` and the end).
+    angle
+        Degrees between concept A and concept B: the share ``angle / 180`` of labels changes.
+    noise
+        Share of labels flipped at random.
+    n_features
+        Features, independent standard normals.
+    events_per_day
+        If given, events arrive as a Poisson process of that rate and the stream gets a ``day``
+        feature (the arrival time, also ``scenario.times``), for time-based schedules.
+
+    Examples
+    --------
     >>> sc = drift_stream("gradual", seed=1, n_initial=50, n_stream=400, drift_at=100, width=200)
     >>> sc.drift_at, sc.info["settled_at"], sc.features
     ((100,), (300,), ['x0', 'x1', 'x2', 'x3'])
@@ -115,8 +151,9 @@ def drift_stream(kind: str = "sudden", seed: int = 0, *, n_initial: int = 300, n
     a, u = _concepts(rng, n_features, angle)
     n = n_initial + n_stream
     X = rng.normal(size=(n, n_features))
-    theta = np.concatenate([np.zeros(n_initial),
-                            concept_weights(kind, n_stream, drift_at, width, recur_at, angle, rng)])
+    degrees = np.concatenate([np.zeros(n_initial),
+                              concept_weights(kind, n_stream, drift_at, width, recur_at, angle, rng)])
+    theta = np.radians(degrees)
     w = np.cos(theta)[:, None] * a + np.sin(theta)[:, None] * u
     y = (np.einsum("ij,ij->i", X, w) > 0).astype(int)
     flip = rng.random(n) < noise
@@ -137,7 +174,7 @@ def drift_stream(kind: str = "sudden", seed: int = 0, *, n_initial: int = 300, n
                                 + (f", concept A back at {recur_at}" if kind == "recurring" else "")
                                 + f", {100 * noise:g}% label noise.",
                     info={"kind": kind, "width": width, "angle": angle, "noise": noise, "settled_at": settled,
-                          "concept_angle": np.degrees(theta[n_initial:])})
+                          "concept_angle": degrees[n_initial:]})
 
 
 class ModelPool:
@@ -150,6 +187,21 @@ class ModelPool:
     over the last ``window`` events answers (the live one on ties). Old models do not learn: they are
     the memory of their concept, which a single model that adapted to a new concept has lost.
 
+    Parameters
+    ----------
+    model
+        A river classifier (``learn_one``, ``predict_one``): the live model.
+    detector
+        A river drift detector on the live model's errors (default: ``river.drift.ADWIN()``).
+    window
+        Recent events on which the models are compared.
+    size
+        Old models kept at most.
+    checkpoint_every
+        Events between two copies of the live model.
+
+    Examples
+    --------
     >>> from river import linear_model
     >>> pool = ModelPool(linear_model.LogisticRegression())
     >>> pool.fit_initial([[0.0], [1.0]], [False, True])

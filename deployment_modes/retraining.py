@@ -34,6 +34,15 @@ __all__ = ["IgnoreColumns", "compare_drift_kinds", "compare_refit", "compare_tri
 class IgnoreColumns:
     """An estimator that does not see some columns (say, the arrival time a time schedule needs).
 
+    Parameters
+    ----------
+    estimator
+        A scikit-learn estimator, fitted and asked on the other columns.
+    columns
+        Positions of the columns it does not see.
+
+    Examples
+    --------
     >>> from sklearn.linear_model import LinearRegression
     >>> m = IgnoreColumns(LinearRegression(), [0]).fit(np.array([[100.0, 1.0], [200.0, 2.0]]), [1.0, 2.0])
     >>> m.predict(np.array([[900.0, 3.0]])).round(6).tolist()
@@ -61,9 +70,11 @@ class IgnoreColumns:
         return self.estimator.predict(self._keep(X))
 
     def get_params(self, deep: bool = True) -> dict:
+        """The parameters, for scikit-learn's ``clone``."""
         return {"estimator": self.estimator, "columns": self.columns}
 
     def set_params(self, **params):
+        """Set parameters, for scikit-learn."""
         for key, value in params.items():
             setattr(self, key, value)
         return self
@@ -72,9 +83,21 @@ class IgnoreColumns:
 def run_seeds(make_scenario, deployments: dict, seeds, metric=None, *, window: int = 100) -> dict:
     """Simulate each deployment on the scenario of each seed: ``{name: [Timeline per seed]}``.
 
-    ``make_scenario(seed)`` builds the stream; ``deployments`` maps a name to a function of no
-    argument that builds a fresh deployment (each seed gets its own).
+    Parameters
+    ----------
+    make_scenario
+        ``make_scenario(seed)`` builds the stream of a seed.
+    deployments
+        Name -> a function of no argument that builds a fresh deployment (each seed gets its own).
+    seeds
+        The seeds, in order (the ``run`` column of the summaries is the position in it).
+    metric
+        A river metric (default: accuracy).
+    window
+        The rolling metric's window.
 
+    Examples
+    --------
     >>> runs = run_seeds(lambda s: drift_stream(seed=s, n_initial=50, n_stream=100, drift_at=50),
     ...                  {"last class": lambda: NaiveBaseline("last")}, seeds=[0, 1])
     >>> [len(tl) for tl in runs["last class"]]
@@ -100,6 +123,20 @@ def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.Da
 
     ``rows_fitted`` counts every training's rows, the first one included, and one row per in-place
     update of an online model (:func:`~deployment_modes.cumulative_compute`).
+
+    Parameters
+    ----------
+    runs
+        ``{line: [Timeline per seed]}`` (:func:`run_seeds`).
+    start, stop
+        The events the score is computed on.
+
+    Examples
+    --------
+    >>> runs = run_seeds(lambda s: drift_stream(seed=s, n_initial=50, n_stream=100, drift_at=50),
+    ...                  {"majority": lambda: NaiveBaseline("majority")}, seeds=[0])
+    >>> summarize_runs(runs, 50)[["line", "run", "retrains", "rows_fitted"]].values.tolist()
+    [['majority', 0, 0, 50]]
     """
     rows = []
     for name, timelines in runs.items():
@@ -115,8 +152,19 @@ def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.Da
 def spread(table: pd.DataFrame, columns, by="line", digits: int | dict = 3) -> pd.DataFrame:
     """Each column's mean over the runs, with its min and max: ``"0.81 (0.78-0.84)"``, one row per ``by``.
 
-    ``digits``: decimals shown, for every column or per column (a dict; 3 for a column it omits).
+    Parameters
+    ----------
+    table
+        One row per run (:func:`summarize_runs`).
+    columns
+        The columns to show.
+    by
+        The column that names the rows.
+    digits
+        Decimals shown, for every column or per column (a dict; 3 for a column it omits).
 
+    Examples
+    --------
     >>> t = pd.DataFrame({"line": ["a", "a"], "score": [0.5, 0.75]})
     >>> spread(t, ["score"], digits=2).loc["a", "score"]
     '0.62 (0.50-0.75)'
@@ -138,6 +186,23 @@ def compare_refit(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 400, 
     Lines: from scratch on all the data kept, from scratch on the last ``window`` rows, continued on
     the new events only, and the majority-class baseline. Columns of :func:`summarize_runs` (scored
     after the drift) plus ``data_kept``: the rows the last retrain used, which had to be kept for it.
+
+    Parameters
+    ----------
+    seeds
+        One sudden stream per seed.
+    n_stream, drift_at
+        Events of each stream, and where the concept changes.
+    every
+        Events between two retrains.
+    window
+        Rows of the stateless line on a window.
+
+    Examples
+    --------
+    >>> t = compare_refit([0], n_stream=300, drift_at=100)
+    >>> t.set_index("line")["rows_per_retrain"].tolist()
+    [500.0, 300.0, 100.0, 0.0]
     """
     every = positive_int(every, "every")
 
@@ -162,6 +227,22 @@ def compare_triggers(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 40
     Time: every ``days`` days; volume: every ``every`` events; performance: when the error over the
     last 100 events exceeds ``max_error``; drift: 100 events after ADWIN's alarm on the errors.
     Each retrain fits the last ``window`` rows. Plus the majority baseline.
+
+    Parameters
+    ----------
+    seeds
+        One sudden stream per seed.
+    n_stream, drift_at, events_per_day
+        Events of each stream, where the concept changes, and the traffic.
+    days, every, max_error
+        The time, volume and performance triggers' settings.
+    window
+        Rows each retrain fits.
+
+    Examples
+    --------
+    >>> compare_triggers([0], n_stream=300, drift_at=100)["line"].tolist()
+    ['time', 'volume', 'performance', 'drift', 'baseline: majority']
     """
 
     def model():
@@ -181,6 +262,15 @@ def compare_triggers(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 40
 def drift_modes(every: int = 200, window: int = 300) -> dict:
     """The lines of the drift-kinds comparison: name -> function building a fresh deployment.
 
+    Parameters
+    ----------
+    every
+        Events between two retrains of the periodic batch line.
+    window
+        Rows each batch retrain fits.
+
+    Examples
+    --------
     >>> list(drift_modes())
     ['batch, static', 'batch, every 200', 'batch, drift-triggered', 'online', 'baseline: majority']
     """
@@ -199,6 +289,23 @@ def run_drift_kinds(kinds=("sudden", "gradual", "incremental", "recurring"), see
     """Every line of :func:`drift_modes` on every kind of drift: ``{kind: {line: [Timeline per seed]}}``.
 
     Recurring drift returns to concept A halfway between ``drift_at`` and the end.
+
+    Parameters
+    ----------
+    kinds
+        Kinds of drift (:data:`~deployment_modes.drift_kinds.KINDS`).
+    seeds
+        One stream of each kind per seed.
+    n_stream, drift_at, width
+        Passed to :func:`~deployment_modes.drift_kinds.drift_stream`.
+    every, window
+        Passed to :func:`drift_modes`.
+
+    Examples
+    --------
+    >>> runs = run_drift_kinds(["gradual"], [0], n_stream=300, drift_at=100, width=100)
+    >>> list(runs), len(runs["gradual"]["online"])
+    (['gradual'], 1)
     """
     runs = {}
     for kind in kinds:
@@ -209,7 +316,21 @@ def run_drift_kinds(kinds=("sudden", "gradual", "incremental", "recurring"), see
 
 
 def compare_drift_kinds(runs: dict, drift_at: int = 300) -> pd.DataFrame:
-    """:func:`summarize_runs` of each kind of :func:`run_drift_kinds`, scored from the drift on, with a ``kind`` column."""
+    """:func:`summarize_runs` of each kind of :func:`run_drift_kinds`, scored from the drift on, with a ``kind`` column.
+
+    Parameters
+    ----------
+    runs
+        ``{kind: {line: [Timeline per seed]}}`` (:func:`run_drift_kinds`).
+    drift_at
+        The first event scored.
+
+    Examples
+    --------
+    >>> table = compare_drift_kinds(run_drift_kinds(["sudden"], [0], n_stream=300, drift_at=100), drift_at=100)
+    >>> table.groupby("line", sort=False)["score"].mean().idxmax()
+    'online'
+    """
     if not isinstance(runs, dict) or not runs:
         raise TypeError("runs must be the dict of run_drift_kinds: kind -> line -> timelines")
     return pd.concat([summarize_runs(by_line, drift_at).assign(kind=kind) for kind, by_line in runs.items()],
@@ -222,6 +343,19 @@ def run_forgetting(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 300,
     Lines: online at learning rates 0.5 (fast) and 0.05 (slow), the slow one in a pool that keeps a
     second model (:class:`~deployment_modes.drift_kinds.ModelPool`), a batch model retrained on a
     window, the majority baseline.
+
+    Parameters
+    ----------
+    seeds
+        One recurring stream per seed.
+    n_stream, drift_at, recur_at
+        Events of each stream, where concept B starts and where concept A returns.
+
+    Examples
+    --------
+    >>> runs = run_forgetting([0], n_stream=400, drift_at=100, recur_at=250)
+    >>> runs["online, fast (lr 0.5)"][0].drift_at
+    (100, 250)
     """
     lines = {"online, fast (lr 0.5)": lambda: OnlineDeployment(sgd_model("classification", 0.5)),
              "online, slow (lr 0.05)": lambda: OnlineDeployment(sgd_model("classification", 0.05)),
@@ -239,6 +373,19 @@ def forgetting(runs: dict, *, after: int = 200) -> pd.DataFrame:
     ``after`` events before A returns), ``back`` (on the ``after`` events from ``recur_at``), ``drop``
     (before - back) and ``to_recover`` (events after ``recur_at`` until the rolling accuracy is back,
     see :func:`~deployment_modes.events_to_recover`). The positions are the timelines' ``drift_at``.
+
+    Parameters
+    ----------
+    runs
+        ``{line: [Timeline per seed]}`` on recurring streams (:func:`run_forgetting`).
+    after
+        Events scored before the first drift, before A returns, and once A is back.
+
+    Examples
+    --------
+    >>> table = forgetting(run_forgetting([0], n_stream=600, drift_at=200, recur_at=400), after=100)
+    >>> list(table.columns)
+    ['line', 'run', 'before', 'on_b', 'back', 'drop', 'to_recover']
     """
     after = positive_int(after, "after")
     rows = []
