@@ -12,10 +12,11 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (comparison, corpus, decision, detectors, downtime, drift_kinds, examples, guardrails, incremental,
-               memory, monitor, retraining, scenarios, triggers)
+from . import (chunk_learning, comparison, corpus, decision, detectors, downtime, drift_kinds, examples, guardrails,
+               incremental, memory, monitor, retraining, scenarios, triggers)
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
+from .chunk_learning import learn_chunk
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .drift_kinds import ModelPool
@@ -24,7 +25,7 @@ from .lean import LeanLogisticRegression, LeanSGDClassifier
 from .memory import measure_peak
 from .monitor import Monitor
 from .online import OnlineDeployment, sgd_model, sweep_learning_rate
-from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk, out_of_core_then_online
+from .out_of_core import HashedText, OutOfCoreTrainer, out_of_core_then_online
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
 from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, events_to_recover, simulate
@@ -45,8 +46,8 @@ def __getattr__(name: str):
 __all__ = ["AlarmThenCollect", "BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate",
            "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "ModelPool", "Monitor", "NaiveBaseline",
            "OnlineDeployment", "OutOfCoreTrainer", "Pause", "PerformanceTrigger", "Recommendation", "Rollback",
-           "Scenario", "Timeline", "TrendingRecommender", "ValidationGate", "compare", "comparison", "corpus",
-           "cumulative_compute", "decision", "detectors", "downtime", "drift_kinds", "events_to_recover",
+           "Scenario", "Timeline", "TrendingRecommender", "ValidationGate", "chunk_learning", "compare", "comparison",
+           "corpus", "cumulative_compute", "decision", "detectors", "downtime", "drift_kinds", "events_to_recover",
            "events_until_recommended", "examples", "guardrails", "incremental", "learn_chunk", "measure_peak", "memory",
            "monitor", "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "retraining",
            "scenarios", "sgd_model", "simulate", "sweep_learning_rate", "sweep_retrain_interval", "triggers", "widgets"]

@@ -242,6 +242,32 @@ class BatchDeployment:
                                  detail=detail or f"version {self.model_version}"))
 
     @property
+    def moving_parts(self) -> dict:
+        """What this deployment runs in production, and when each part acts: ``{part: when}``.
+
+        >>> from sklearn.linear_model import Ridge
+        >>> BatchDeployment(Ridge(), retrain_every=500).moving_parts
+        {'store of labelled events': 'every event', 'retraining job, from scratch': 'every 500 events', 'test and redeploy (model swap)': 'every retrain'}
+        """
+        schedule = []
+        if self.retrain_every is not None:
+            schedule.append(f"every {self.retrain_every} events")
+        if self.period is not None:
+            schedule.append(f"every {self.period:g} of {self.time_feature}")
+        performance = type(self.trigger).__name__ == "PerformanceTrigger"
+        if self.trigger is not None:
+            schedule.append("when the rolling error crosses its threshold" if performance else "after a drift alarm")
+        stateful = self.refit == "continue"
+        parts = {"store of labelled events" + (" since the last retrain" if stateful else ""): "every event"}
+        if schedule:
+            parts["training job, continuing the served model" if stateful else "retraining job, from scratch"] = \
+                " or ".join(schedule)
+            parts["test and redeploy (model swap)"] = "every retrain"
+        if self.trigger is not None:
+            parts[("performance" if performance else "drift") + " trigger on the served model's errors"] = "every event"
+        return parts
+
+    @property
     def stored_rows(self) -> int:
         """How many rows the next retrain needs: all kept rows, or (``refit="continue"``) those since the last."""
         if self.model is None:

@@ -1,6 +1,6 @@
-"""Stateless and stateful retraining, the four triggers, and the claims of the Retraining chapter.
+"""Stateless and stateful retraining (refit="continue"), the performance trigger, the retraining experiments.
 
-The claims are checked on the chapter's own seeds and sizes (SEEDS, N_STREAM of book/retraining.ipynb).
+The Retraining chapter's claims are in test_retraining_claims.py.
 """
 
 import copy
@@ -14,8 +14,6 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassi
 import deployment_modes as dm
 from deployment_modes import retraining
 from deployment_modes.drift_kinds import drift_stream
-
-SEEDS, N_STREAM = range(5), 1000  # as in the chapter
 
 
 # -- refit="continue" ------------------------------------------------------------------------------
@@ -92,106 +90,11 @@ def test_performance_trigger_fires_when_the_rolling_error_crosses_the_threshold(
         dm.PerformanceTrigger(window=0)
 
 
-def test_the_chapters_hand_written_trigger_loop_equals_the_package():
-    stream = drift_stream("sudden", 0, n_stream=N_STREAM, drift_at=400)
-    model = dm.LeanSGDClassifier(random_state=0).fit(stream.X_initial.to_numpy(), stream.y_initial)
-    rows, labels = list(stream.X_initial.to_numpy()), list(stream.y_initial)
-    recent, predictions, at = [], [], []
-    for i, (x, y) in enumerate(zip(stream.X.to_numpy(), stream.y)):
-        p = model.predict([x])[0]
-        predictions.append(int(p))
-        recent = (recent + [p != y])[-100:]
-        rows.append(x), labels.append(y)
-        if len(recent) == 100 and np.mean(recent) > 0.2:
-            model = clone(model).fit(rows[-300:], labels[-300:])
-            at.append(i + 1)
-            recent = []
-    tl = dm.simulate(stream, dm.BatchDeployment(dm.LeanSGDClassifier(random_state=0), window=300,
-                                                trigger=dm.PerformanceTrigger(0.2, window=100)), metrics.Accuracy())
-    assert tl.y_pred == predictions and list(tl.retrains["at"]) == at and len(at) >= 2
-
-
 def test_ignore_columns_hides_the_time_feature():
     X = np.array([[1.0, 0.0], [2.0, 1.0], [3.0, 2.0]])
     model = retraining.IgnoreColumns(LinearRegression(), [0]).fit(X, [0.0, 2.0, 4.0])
     assert model.predict(np.array([[100.0, 3.0]])).round(6).tolist() == [6.0]
     assert clone(model).columns == (0,)
-
-
-# -- the chapter's claims, over its seeds -------------------------------------------------------------
-def _by_line(table):
-    return {line: group.set_index("run") for line, group in table.groupby("line")}
-
-
-@pytest.fixture(scope="module")
-def refit():
-    return _by_line(retraining.compare_refit(SEEDS, n_stream=N_STREAM))
-
-
-def test_stateful_beats_stateless_after_the_drift_and_costs_less(refit):
-    stateful, window, all_data = refit["stateful (continue)"], refit["stateless, last 300"], refit["stateless, all data"]
-    assert (stateful["score"] > all_data["score"]).all()
-    assert (stateful["score"] > window["score"]).sum() >= 4  # the chapter glues the count
-    assert (window["score"] > all_data["score"]).all()  # all the data is slow to forget
-    assert (stateful["rows_per_retrain"] < window["rows_per_retrain"]).all()
-    assert (window["rows_per_retrain"] < all_data["rows_per_retrain"]).all()
-    assert (stateful["data_kept"] < window["data_kept"]).all() and (window["data_kept"] < all_data["data_kept"]).all()
-    assert (all_data["score"] > refit["baseline: majority"]["score"]).all()
-
-
-@pytest.fixture(scope="module")
-def triggers():
-    return _by_line(retraining.compare_triggers(SEEDS, n_stream=N_STREAM))
-
-
-def test_four_triggers(triggers):
-    four = ("time", "volume", "performance", "drift")
-    for line in four:
-        assert (triggers[line]["score"] > triggers["baseline: majority"]["score"]).all(), line
-    assert abs(triggers["time"]["score"].mean() - triggers["volume"]["score"].mean()) < 0.03  # alike
-    means = {line: triggers[line]["score"].mean() for line in four}
-    assert max(means, key=means.get) == "performance" and min(means, key=means.get) == "drift"
-    others = np.minimum.reduce([triggers[line]["retrains"] for line in ("time", "volume", "performance")])
-    assert (triggers["drift"]["retrains"] < others).all()
-
-
-@pytest.fixture(scope="module")
-def kinds():
-    runs = retraining.run_drift_kinds(seeds=SEEDS, n_stream=N_STREAM, drift_at=300, width=300)
-    table = retraining.compare_drift_kinds(runs, drift_at=300)
-    return {key: group.set_index("run") for key, group in table.groupby(["kind", "line"])}
-
-
-def test_online_copes_best_with_every_kind_of_drift_on_every_seed(kinds):
-    for kind in dm.drift_kinds.KINDS:
-        for line in retraining.drift_modes():
-            if line != "online":
-                assert (kinds[(kind, "online")]["score"] > kinds[(kind, line)]["score"]).all(), (kind, line)
-
-
-def test_how_the_others_fare_on_each_kind(kinds):
-    static = {kind: kinds[(kind, "batch, static")]["score"] for kind in dm.drift_kinds.KINDS}
-    assert (static["sudden"] < 0.55).all()  # at chance after a sudden turn of 90 degrees
-    assert (static["gradual"] > static["sudden"]).all() and (static["incremental"] > static["sudden"]).all()
-    assert (static["recurring"] > kinds[("recurring", "batch, every 200")]["score"]).sum() >= 4  # glued count
-    for kind in dm.drift_kinds.KINDS:
-        assert (kinds[(kind, "batch, drift-triggered")]["rows_fitted"] < kinds[(kind, "batch, every 200")]["rows_fitted"]).all()
-
-
-@pytest.fixture(scope="module")
-def forget():
-    return _by_line(retraining.forgetting(retraining.run_forgetting(SEEDS)))
-
-
-def test_forgetting_and_what_helps(forget):
-    slow, fast, pool = forget["online, slow (lr 0.05)"], forget["online, fast (lr 0.5)"], forget["slow + second model (pool)"]
-    window = forget["batch, every 100 on last 200"]
-    assert (slow["back"] < slow["before"] - 0.1).all()  # it forgot A
-    assert (pool["back"] > slow["back"]).all() and (pool["back"] > window["back"]).all()
-    assert (window["back"] < window["before"]).all()
-    assert (slow["back"] < fast["back"]).all()  # a slower rate relearns more slowly
-    assert (slow["before"] > fast["before"]).all()  # and is more accurate on a stable concept
-    assert (forget["baseline: majority"]["back"] < 0.6).all()
 
 
 def test_experiments_check_their_arguments():
