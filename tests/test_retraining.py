@@ -107,3 +107,12 @@ def test_experiments_check_their_arguments():
     with pytest.raises(ValueError, match="recurring"):
         retraining.forgetting(retraining.run_seeds(lambda s: drift_stream(seed=s, n_stream=300, drift_at=100),
                                                    {"x": lambda: dm.NaiveBaseline()}, [0]))
+
+
+def test_moving_parts_name_stateful_training_and_the_performance_trigger():
+    parts = dm.BatchDeployment(SGDClassifier(), retrain_every=100, refit="continue").moving_parts
+    assert parts["training job, continuing the served model"] == "every 100 events"
+    assert "store of labelled events since the last retrain" in parts
+    parts = dm.BatchDeployment(SGDClassifier(), trigger=dm.PerformanceTrigger()).moving_parts
+    assert parts["retraining job, from scratch"] == "when the rolling error crosses its threshold"
+    assert "performance trigger on the served model's errors" in parts
