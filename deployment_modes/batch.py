@@ -243,7 +243,7 @@ class BatchDeployment:
 
     @property
     def moving_parts(self) -> dict:
-        """What this deployment runs in production, and when each part acts: ``{part: when}``.
+        """Each part this deployment runs in production, and when it acts, as ``{part: when}``.
 
         >>> from sklearn.linear_model import Ridge
         >>> BatchDeployment(Ridge(), retrain_every=500).moving_parts

@@ -1,6 +1,6 @@
 """Learning chunk by chunk: the steps every out-of-core path shares.
 
-One chunk's features (:func:`transform_chunk`), one update (:func:`learn_chunk`:
+One chunk's features (``transform_chunk``), one update (:func:`learn_chunk`:
 ``partial_fit`` for scikit-learn, ``learn_many`` for river), the bytes a chunk holds in memory
 (:func:`chunk_nbytes`), a holdout score (:func:`score_model`) and the per-chunk record of a
 training (:class:`ChunkHistory`). The local trainer (:class:`~deployment_modes.OutOfCoreTrainer`),
@@ -76,7 +76,7 @@ def learn_chunk(model, X, y, *, classes=None, transform=None):
     classes
         Every class label, passed to ``partial_fit`` when it takes them.
     transform
-        A feature map applied to ``X`` first (see :func:`transform_chunk`).
+        A feature map applied to ``X`` first (see ``transform_chunk``).
 
     Examples
     --------
@@ -113,7 +113,7 @@ def score_model(model, X, y, transform=None) -> float:
     X, y
         The holdout set.
     transform
-        A feature map applied to ``X`` first (see :func:`transform_chunk`).
+        A feature map applied to ``X`` first (see ``transform_chunk``).
 
     Examples
     --------

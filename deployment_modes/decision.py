@@ -22,7 +22,7 @@ __all__ = ["CHANGE", "LABEL_DELAY", "MODES", "Recommendation", "line_of", "recom
            "situation_scenario"]
 
 MODES = ("batch", "online", "out-of-core", "out-of-core, then online")
-#: How fast the data changes: the relation between features and labels...
+#: How fast the data changes, that is the relation between features and labels...
 CHANGE = {"stable": "barely changes", "slow": "drifts slowly (months)", "fast": "changes within days or hours"}
 #: How soon the true label of an event is known, from fastest to slowest.
 LABEL_DELAY = ("seconds", "hours", "days", "weeks")
@@ -35,7 +35,7 @@ class Recommendation:
     Parameters
     ----------
     mode
-        One of :data:`MODES`.
+        One of ``MODES``.
     reasons
         Why this mode, one sentence each.
     caveats
@@ -110,7 +110,7 @@ def recommend(*, change: str = "slow", data_gb: float = 1.0, memory_gb: float = 
     prefer_stability
         Whether stable, reproducible predictions matter more than adaptability.
     label_delay
-        How soon an event's true label is known: one of :data:`LABEL_DELAY`.
+        How soon an event's true label is known: one of ``LABEL_DELAY``.
 
     Examples
     --------
@@ -239,7 +239,7 @@ def line_of(mode: str) -> str:
     Parameters
     ----------
     mode
-        One of :data:`MODES`.
+        One of ``MODES``.
 
     Examples
     --------

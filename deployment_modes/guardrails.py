@@ -113,7 +113,7 @@ class Guardrail:
 
     @property
     def moving_parts(self) -> dict:
-        """The wrapped deployment's moving parts, then this guardrail's: ``{part: when}``."""
+        """The wrapped deployment's moving parts, then this guardrail's, as ``{part: when}``."""
         return {**self.deployment.moving_parts, **self.parts()}
 
     def parts(self) -> dict:

@@ -3,7 +3,7 @@
 A :class:`Monitor` is given, for each labelled event, the served model's prediction and the
 label. It keeps the last ``window`` pairs (the rolling metric is computed from them when asked,
 so an event costs an append, not a metric update), the error stream
-(:func:`prediction_error`: 0/1 for a classifier, the absolute error in regression) with its
+(``prediction_error``: 0/1 for a classifier, the absolute error in regression) with its
 running level, and a river drift detector on that stream. A detection is an :class:`Alarm`,
 *upward* when the error went up. The online deployment, the batch drift trigger and the
 model server's state all watch their model with it.
@@ -116,7 +116,7 @@ class Monitor:
         A river metric, computed over the last ``window`` events by :attr:`rolling` (default:
         accuracy for a classifier, the mean absolute error otherwise).
     classification
-        Whether the model is a classifier (how :func:`prediction_error` measures an error).
+        Whether the model is a classifier (how ``prediction_error`` measures an error).
     window
         Events the rolling metric and the error level cover.
     detector

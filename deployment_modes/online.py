@@ -125,7 +125,7 @@ class OnlineDeployment:
 
     @property
     def moving_parts(self) -> dict:
-        """What this deployment runs in production, and when each part acts: ``{part: when}``.
+        """Each part this deployment runs in production, and when it acts, as ``{part: when}``.
 
         The evidence for "complex to implement" counts these (wrappers add theirs), not lines of source.
         """

@@ -84,7 +84,7 @@ class Scenario:
 
     @property
     def initial(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """The data of the first, offline training: ``(X, y)``."""
+        """The data of the first, offline training, as ``(X, y)``."""
         return self.X_initial, self.y_initial
 
     @property

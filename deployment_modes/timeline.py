@@ -154,7 +154,7 @@ class Timeline:
 
     @property
     def retrains(self) -> pd.DataFrame:
-        """One row per retrain: at which event, on how many rows, how many compute seconds."""
+        """One row per retrain, with at which event, on how many rows and how many compute seconds."""
         return self.entries("retrain")
 
     def window_score(self, start: int, stop: int | None = None, *, y_true=None) -> float:
