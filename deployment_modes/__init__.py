@@ -12,7 +12,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import comparison, corpus, decision, memory, scenarios
+from . import comparison, corpus, decision, experiments, memory, scenarios, seeds
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
@@ -37,6 +37,6 @@ def __getattr__(name: str):
 
 __all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "OnlineDeployment",
            "OutOfCoreTrainer", "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison",
-           "corpus", "decision", "events_to_recover", "events_until_recommended", "learn_chunk", "measure_peak",
-           "memory", "new_title_share", "plots", "read_chunks", "recommend", "scenarios", "sgd_model", "simulate",
+           "corpus", "decision", "events_to_recover", "experiments", "events_until_recommended", "learn_chunk", "measure_peak",
+           "memory", "new_title_share", "plots", "read_chunks", "recommend", "scenarios", "seeds", "sgd_model", "simulate",
            "sweep_learning_rate", "sweep_retrain_interval", "widgets"]

@@ -1,0 +1,176 @@
+"""The experiments of the Batch and Online learning chapters, as functions of a seed.
+
+The chapter runs each one over :data:`~deployment_modes.seeds.SEEDS` and shows the spread; its tests
+(``tests/test_batch_claims.py``, ``tests/test_online_claims.py``) assert the chapter's claims on the
+very same runs. :func:`batch_timeline` is the batch retraining loop written out (fit, serve a segment,
+refit on old + new data): it gives the same timeline as ``simulate(scenario, BatchDeployment(...))``, in
+a fraction of the time, because between two retrains the static model predicts a whole segment at once.
+
+Defined in the Batch learning chapter (``book/batch.ipynb``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from river import metrics, utils
+from sklearn.base import clone
+
+from ._checks import positive_int
+from .online import OnlineDeployment, events_to_recover, sgd_model
+from .scenarios import Scenario, drifting_classification, house_prices, poison_labels
+from .timeline import LogEntry, Timeline, simulate
+
+__all__ = ["LEARNING_RATE", "POISON", "batch_timeline", "cold_start", "drift_runs", "guardrail_runs",
+           "house_runs", "learning_rate_sweep", "online_runs", "retrain_sweep"]
+
+LEARNING_RATE = 0.05  # the online learner's SGD step size, here and in the Comparison chapter
+POISON = (1000, 300)  # (first event, length) of the burst of wrong labels, here and in the Comparison chapter
+
+
+def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int | None = None,
+                   window: int | None = None, name: str = "batch", rolling: int = 200) -> Timeline:
+    """The timeline of ``BatchDeployment(estimator, retrain_every, window=window)`` on ``scenario``, fast.
+
+    The batch retraining loop itself: fit a clone on the initial data, let it predict the next
+    ``retrain_every`` events, then refit a clone on the initial data plus every event seen (the last
+    ``window`` rows if given), and so on. The predictions, versions and retrain rows equal those of
+    :func:`~deployment_modes.simulate`; the retrains' compute ``seconds`` are timed the same way (the
+    fit only), the per-event serving times are not measured (``predict_seconds`` is 0).
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=600, drift_at=300)
+    >>> fast = batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=200)
+    >>> slow = dm.simulate(sc, dm.BatchDeployment(LogisticRegression(), retrain_every=200), metrics.Accuracy())
+    >>> fast.y_pred == slow.y_pred, list(fast.retrains["rows"]) == list(slow.retrains["rows"])
+    (True, True)
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    retrain_every = positive_int(retrain_every, "retrain_every", allow_none=True)
+    window = positive_int(window, "window", allow_none=True)
+    X0, y0 = scenario.X_initial.to_numpy(), np.asarray(scenario.y_initial)
+    X, y = scenario.X.to_numpy(), np.asarray(scenario.y)
+    n = len(y)
+    step = retrain_every or n
+    predictions, versions, log = [], [], []
+
+    def fit(upto: int, kind: str):
+        Xt, yt = np.concatenate([X0, X[:upto]]), np.concatenate([y0, y[:upto]])
+        if window is not None:
+            Xt, yt = Xt[-window:], yt[-window:]
+        start = time.perf_counter()
+        model = clone(estimator).fit(Xt, yt)
+        log.append(LogEntry(upto, kind, rows=len(yt), seconds=time.perf_counter() - start,
+                            detail=f"version {len(log) + 1}"))
+        return model
+
+    model = fit(0, "train")
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        predictions.extend(model.predict(X[start:stop]).tolist())
+        versions.extend([len(log)] * (stop - start))
+        if retrain_every is not None and stop % retrain_every == 0:
+            model = fit(stop, "retrain")
+            versions[-1] = len(log)  # as simulate records it: the version after the event's learn_one
+    whole, rolled = metric.clone(), utils.Rolling(type(metric), window_size=rolling)
+    curve = []
+    for truth, p in zip(y.tolist(), predictions):
+        whole.update(truth, p)
+        rolled.update(truth, p)
+        curve.append(rolled.get())
+    return Timeline(name, y.tolist(), predictions, np.array(versions), np.array(curve), np.asarray(scenario.times),
+                    whole, log, tuple(scenario.drift_at))
+
+
+def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
+    """Experiment 1 of the Batch chapter: house prices, a static Ridge against one retrained every 500 sales."""
+    from sklearn.linear_model import Ridge
+
+    sc = house_prices(seed=seed)
+    return sc, {"static": batch_timeline(sc, Ridge(), metrics.MAE(), name="static"),
+                f"retrain every {retrain_every} sales": batch_timeline(
+                    sc, Ridge(), metrics.MAE(), retrain_every=retrain_every, name=f"retrain every {retrain_every}")}
+
+
+def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tuple[Scenario, dict]:
+    """Experiment 2 of the Batch chapter: concept drift, static against retrained on all data or a window."""
+    from sklearn.linear_model import LogisticRegression
+
+    sc = drifting_classification(seed=seed)
+    model = LogisticRegression()
+    return sc, {"static": batch_timeline(sc, model, metrics.Accuracy(), name="static"),
+                f"retrain every {retrain_every}, all data": batch_timeline(
+                    sc, model, metrics.Accuracy(), retrain_every=retrain_every, name="all data"),
+                f"retrain every {retrain_every}, last {window:,} rows": batch_timeline(
+                    sc, model, metrics.Accuracy(), retrain_every=retrain_every, window=window, name="window")}
+
+
+def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=(None, 1000)) -> pd.DataFrame:
+    """Accuracy after the drift and rows fitted for each retrain interval (0 = never) and window."""
+    from sklearn.linear_model import LogisticRegression
+
+    sc = drifting_classification(seed=seed)
+    rows = []
+    for k in intervals:
+        for window in windows:
+            tl = batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=k, window=window)
+            rows.append({"seed": seed, "retrain_every": k or 0, "window": window or 0,
+                         "score_after_drift": tl.window_score(sc.drift_at[0]),
+                         "retrains": len(tl.retrains), "rows_fitted": int(tl.retrains["rows"].sum())})
+    return pd.DataFrame(rows)
+
+
+def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict]:
+    """The Online chapter's first experiment: static batch, batch on a window every 500 events, online."""
+    from sklearn.linear_model import LogisticRegression
+
+    sc = drifting_classification(seed=seed)
+    return sc, {"batch, static": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), name="batch, static"),
+                "batch, retrain every 500": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(),
+                                                           retrain_every=500, window=1000, name="batch, retrain"),
+                "online": simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
+                                   label="online")}
+
+
+def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) -> tuple[Scenario, dict]:
+    """The same online model on one stream: started cold (no first training) or first trained offline."""
+    sc = drifting_classification(seed=seed).head(n_stream)
+    cold = simulate(iter(sc), OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
+                    label="online from the first event (cold)")
+    warm = simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
+                    label="trained offline first, then online")
+    return sc, {cold.label: cold, warm.label: warm}
+
+
+GUARDRAILS = {"plain online": {}, "rollback": {"checkpoint_every": 200}, "pause": {"pause": 300},
+              "gate": {"gate": 100}, "rollback + pause": {"checkpoint_every": 200, "pause": 300}}
+
+
+def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | None = None,
+                   poison: tuple = POISON) -> tuple[Scenario, Scenario, dict]:
+    """The poisoned stream (``poison`` = first event, length) through each guardrail of ``OnlineDeployment``.
+
+    Returns the clean scenario, the poisoned one and ``{name: Timeline}``.
+    """
+    clean = drifting_classification(seed=seed)
+    poisoned = poison_labels(clean, *poison, seed=seed)
+    runs = {name: simulate(poisoned, OnlineDeployment(sgd_model("classification", lr), **options),
+                           metrics.Accuracy(), label=name)
+            for name, options in (guardrails or GUARDRAILS).items()}
+    return clean, poisoned, runs
+
+
+def learning_rate_sweep(seed: int, rates, *, n_stream: int = 4000) -> pd.DataFrame:
+    """Accuracy on the 1,000 events before the drift and events to recover, per SGD learning rate."""
+    from .online import sweep_learning_rate
+
+    return sweep_learning_rate(drifting_classification(seed=seed, n_stream=n_stream), rates).assign(seed=seed)
+
+
+def recovery(runs: dict) -> dict:
+    """:func:`~deployment_modes.events_to_recover` of each timeline (``None``: not within the stream)."""
+    return {name: events_to_recover(tl) for name, tl in runs.items()}
