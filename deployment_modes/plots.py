@@ -103,7 +103,7 @@ def plot_seed_bands(runs_by_seed: dict, ax=None, *, metric_name: str, warmup: in
     if not isinstance(runs_by_seed, dict) or not runs_by_seed:
         raise TypeError("runs_by_seed must be a non-empty dict of seed -> {name: Timeline}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+        _, ax = plt.subplots(figsize=(8, 5))
     seeds = list(runs_by_seed)
     first = runs_by_seed[seeds[0]]
     for row, (name, tl) in enumerate(first.items()):
@@ -123,7 +123,8 @@ def plot_seed_bands(runs_by_seed: dict, ax=None, *, metric_name: str, warmup: in
         ax.annotate("drift", (d, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -16),
                     textcoords="offset points", color="tab:red")
     ax.set(xlabel="events since deployment", ylabel=metric_name, xlim=(0, len(tl)))
-    ax.legend(loc="lower left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ax.figure.tight_layout()
     return ax
 
 
@@ -189,7 +190,7 @@ def plot_house_trend(scenario, *, window: int = 250):
                 textcoords="offset points", color="tab:green")
     ax.set(xlabel="days since deployment", ylabel="price (EUR per m²)",
            ylim=tuple(np.nanpercentile(per_m2, [1, 99])))
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", markerscale=3)
     return ax
 
 
@@ -212,7 +213,8 @@ def plot_releases(scenario, *, bin_days: float = 2.0):
     which = np.digitize(days, edges) - 1
     share = np.bincount(which, weights=is_new, minlength=len(edges)) / np.maximum(
         np.bincount(which, minlength=len(edges)), 1)
-    bottom.step(edges, 100 * share[:len(edges)], where="post", color="tab:purple", lw=1.8)
+    bottom.stairs(100 * share[:len(edges) - 1], edges, color="tab:purple", lw=1.8)
+    top.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
     bottom.set(xlabel="days since deployment", ylabel="views of new\ntitles (%)", xlim=(0, days.max()))
     fig.tight_layout()
     return fig
@@ -336,3 +338,72 @@ def plot_cold_start(runs_by_seed: dict, *, metric_name: str, stop: int = 1000, w
            ylim=(0, 1.02))
     ax.legend(loc="lower right")
     return ax
+
+
+def plot_new_title_share(runs: dict, scenario, *, window: int = 250):
+    """Share of recommended slots that go to titles released after deployment, per deployment.
+
+    Dotted lines mark the retrains of the deployments that have any.
+
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.movie_catalogue(n_titles=50, n_new=5, n_initial=200, n_stream=300)
+    >>> runs = dm.compare(sc, {"static": dm.BatchDeployment(dm.TrendingRecommender(k=3))}, dm.HitRate())
+    >>> plot_new_title_share(runs, sc).axes[0].get_xlabel()
+    'days since deployment'
+    """
+    import pandas as pd
+
+    from .recommender import new_title_share
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    new = scenario.info["new_titles"]
+    for row, (name, tl) in enumerate(runs.items()):
+        share = pd.Series(new_title_share(tl.y_pred, new)).rolling(window, min_periods=1).mean()
+        ax.plot(scenario.times, 100 * share, lw=1.8, ls=_STYLES[row % 4], label=name)
+        for at in tl.retrains["at"]:
+            ax.axvline(scenario.times[at - 1], color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="days since deployment", ylabel=f"recommended slots to\nnew titles (%, last {window})")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def plot_versions(runs: dict):
+    """Model version against events for each timeline (log scale): batch steps, online climbs every event.
+
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> import deployment_modes as dm
+    >>> tl = dm.simulate(dm.scenarios.house_prices(n_initial=50, n_stream=60), dm.BatchDeployment(Ridge()), metrics.MAE())
+    >>> plot_versions({"static": tl}).axes[0].get_yscale()
+    'log'
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for row, (name, tl) in enumerate(runs.items()):
+        ax.step(range(len(tl)), tl.model_version, where="post", lw=1.8, ls=_STYLES[row % 4], label=name)
+    ax.set(yscale="log", xlabel="events since deployment", ylabel="model version")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_prices(scenario, runs: dict):
+    """A price series (``scenario.info["dates"]``) and each timeline's predictions of it.
+
+    >>> from river import metrics
+    >>> from sklearn.neighbors import KNeighborsRegressor
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.stock_prices("apple", lags=3, n_initial=100)
+    >>> runs = {"static": dm.simulate(sc.head(50), dm.BatchDeployment(KNeighborsRegressor()), metrics.MAE())}
+    >>> plot_prices(sc.head(50), runs).axes[0].get_ylabel()
+    'closing price (USD)'
+    """
+    dates = scenario.info["dates"][len(scenario.y_initial):][:len(scenario)]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(dates, scenario.y, color="black", lw=1.2, label="actual")
+    for row, (name, tl) in enumerate(runs.items()):
+        ax.plot(dates, tl.y_pred, lw=1.2, ls=_STYLES[(row + 1) % 4], label=f"predicted, {name}")
+    ax.set(xlabel="date", ylabel=f"closing price ({scenario.info.get('unit', 'USD')})")
+    ax.legend(loc="upper left")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

@@ -23,8 +23,11 @@ __all__ = ["decision_form", "learning_rate_explorer", "plot_situation", "retrain
 
 
 def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 500, 1000, 2000),
-                              window: int | None = None):
+                              window: int | None = None, value: int | None = None):
     """A slider over the retrain interval that redraws static vs retrained timelines.
+
+    ``value``: the slider's first interval (default: the middle one of ``intervals``), so that the
+    widget's first state can be the figure the page shows above it.
 
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
@@ -37,7 +40,9 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     if not intervals:
         raise ValueError("intervals must hold at least one retrain interval")
     static = simulate(scenario, BatchDeployment(estimator), metric, label="static")
-    slider = widgets.SelectionSlider(options=list(intervals), value=intervals[len(intervals) // 2],
+    if value is not None and value not in intervals:
+        raise ValueError(f"value must be one of intervals {list(intervals)}, got {value!r}")
+    slider = widgets.SelectionSlider(options=list(intervals), value=intervals[len(intervals) // 2] if value is None else value,
                                      description="retrain every", style={"description_width": "initial"})
     out = widgets.Output()
 
@@ -48,7 +53,7 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({"static": static, tl.label: tl}, ax=ax)
+            plot_timeline({"static": static, tl.label: tl}, ax=ax, warmup=200)
             ax.set_title(f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})")
             plt.show()  # inside a notebook the inline backend draws it into the Output
             plt.close(fig)
@@ -169,7 +174,7 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({slow.label: slow, tl.label: tl} if tl is not slow else {tl.label: tl}, ax=ax)
+            plot_timeline({slow.label: slow, tl.label: tl} if tl is not slow else {tl.label: tl}, ax=ax, warmup=200)
             if scenario.drift_at:
                 recover = events_to_recover(tl)
                 ax.set_title(f"learning rate {slider.value:g}: "
