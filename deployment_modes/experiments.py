@@ -123,7 +123,7 @@ def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tu
     """Experiment 2 of the Batch chapter: concept drift, static against retrained on all data or a window."""
     runs = [_drift_timeline(seed, None, None), _drift_timeline(seed, retrain_every, None),
             _drift_timeline(seed, retrain_every, window)]
-    return drifting_classification(seed=seed), {tl.label: tl for tl in runs}
+    return drifting_classification(seed=seed), {tl.name: tl for tl in runs}
 
 
 def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=(None, 1000)) -> pd.DataFrame:
@@ -150,21 +150,21 @@ def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict
                 "batch, retrain every 500": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(),
                                                            retrain_every=500, window=1000, name="batch, retrain"),
                 "online": simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
-                                   label="online")}
+                                   name="online")}
 
 
 def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) -> tuple[Scenario, dict]:
     """The same online model on one stream: started cold (no first training) or first trained offline."""
     sc = drifting_classification(seed=seed).head(n_stream)
-    cold = simulate(iter(sc), OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
-                    label="online from the first event (cold)")
+    cold = simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), fit_initial=False,
+                    name="online from the first event (cold)")
     warm = simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
-                    label="trained offline first, then online")
-    return sc, {cold.label: cold, warm.label: warm}
+                    name="trained offline first, then online")
+    return sc, {cold.name: cold, warm.name: warm}
 
 
-GUARDRAILS = {"plain online": {}, "rollback": {"checkpoint_every": 200}, "pause": {"pause": 300},
-              "gate": {"gate": 100}, "rollback + pause": {"checkpoint_every": 200, "pause": 300}}
+GUARDRAILS = {"plain online": {}, "rollback": {"checkpoint_every": 200}, "pause": {"max_pause": 300},
+              "gate": {"gate": 100}, "rollback + pause": {"checkpoint_every": 200, "max_pause": 300}}
 
 
 def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | None = None,
@@ -176,7 +176,7 @@ def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | N
     clean = drifting_classification(seed=seed)
     poisoned = poison_labels(clean, *poison, seed=seed)
     runs = {name: simulate(poisoned, OnlineDeployment(sgd_model("classification", lr), **options),
-                           metrics.Accuracy(), label=name)
+                           metrics.Accuracy(), name=name)
             for name, options in (guardrails or GUARDRAILS).items()}
     return clean, poisoned, runs
 
