@@ -1,0 +1,147 @@
+"""The claims of the Online learning chapter (book/online.ipynb), on its scenarios and its five seeds.
+
+Convention: the claims of chapter NAME live in tests/test_NAME_claims.py and run the chapter's own
+experiments (deployment_modes.experiments) on deployment_modes.seeds.SEEDS.
+"""
+
+import collections
+import functools
+
+import numpy as np
+import pytest
+from river import metrics, neighbors
+from sklearn.neighbors import KNeighborsRegressor
+
+import deployment_modes as dm
+from deployment_modes import experiments as ex
+from deployment_modes.seeds import SEEDS
+
+seeds = pytest.mark.parametrize("seed", SEEDS)
+
+
+@functools.lru_cache(maxsize=None)
+def guarded(seed):
+    return ex.guardrail_runs(seed)
+
+
+@seeds
+def test_the_river_loop_scores_as_simulate(seed):
+    stream = dm.scenarios.drifting_classification(seed=seed, n_stream=1500, drift_at=700)
+    model = dm.sgd_model("classification", ex.LEARNING_RATE)
+    for x, y in zip(stream.X_initial.to_dict(orient="records"), stream.y_initial.tolist()):
+        model.learn_one(x, y)
+    accuracy = metrics.Accuracy()
+    for x, y in stream:
+        accuracy.update(y, model.predict_one(x))
+        model.learn_one(x, y)
+    tl = dm.simulate(stream, dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE)), metrics.Accuracy())
+    assert tl.score == accuracy.get()
+
+
+@seeds
+def test_the_first_offline_training_serves_better_from_the_first_event(seed):
+    _, runs = ex.cold_start(seed)
+    cold, warm = runs.values()
+    assert warm.window_score(0, 100) > cold.window_score(0, 100) + 0.03
+    assert abs(warm.window_score(500) - cold.window_score(500)) < 0.05  # then online learning catches up
+
+
+@seeds
+def test_online_recovers_before_the_windowed_batch_retrains(seed):
+    sc, runs = ex.online_runs(seed)
+    d = sc.drift_at[0]
+    online, retrained, static = runs["online"], runs["batch, retrain every 500"], runs["batch, static"]
+    assert dm.events_to_recover(online) < dm.events_to_recover(retrained)
+    assert online.window_score(d) > retrained.window_score(d) > static.window_score(d)
+    assert online.model_version.max() == len(sc) + 1 and retrained.model_version.max() == 9
+
+
+def test_the_comparison_chapter_runs_the_same_online_line():
+    from deployment_modes.comparison import run_comparison
+
+    _, runs = ex.online_runs(0)
+    cmp = run_comparison(seed=0)
+    assert dm.events_to_recover(cmp.runs["online"]) == dm.events_to_recover(runs["online"])
+
+
+@seeds
+def test_guardrails_under_poisoning(seed):
+    clean, _, runs = guarded(seed)
+    start, stop = ex.POISON[0], sum(ex.POISON)
+
+    def during(name):
+        return runs[name].window_score(start, stop, y_true=clean.y)
+
+    assert during("plain online") < 0.5
+    assert during("rollback + pause") > during("plain online") + 0.3
+    assert during("pause") > during("plain online") + 0.3
+    assert during("gate") < during("pause") and during("rollback") < during("pause")
+    alarms = [e.at for e in runs["rollback + pause"].log if e.kind == "alarm"]
+    assert start < min(a for a in alarms if a >= start) < start + 100  # caught early in the burst
+
+
+def test_the_alarm_fires_at_the_real_drift_on_some_seeds_only():
+    fired = []
+    for seed in SEEDS:
+        clean, _, runs = guarded(seed)
+        d = clean.drift_at[0]
+        fired.append(any(d <= e.at < d + 500 for e in runs["rollback + pause"].log if e.kind == "alarm"))
+    assert 0 < sum(fired) < len(SEEDS)  # the page says on how many
+
+
+@seeds
+def test_the_learning_rate_trade_off(seed):
+    sweep = ex.learning_rate_sweep(seed, [0.01, 0.05, 1.0]).set_index("learning_rate")
+    assert sweep.loc[0.01, "events_to_recover"] > sweep.loc[0.05, "events_to_recover"]
+    assert sweep.loc[1.0, "score_before_drift"] < sweep.loc[0.05, "score_before_drift"]
+
+
+@seeds
+def test_the_guardrail_exercise_protects_during_the_burst(seed):
+    clean, poisoned, _ = guarded(seed)
+
+    def loop(guard):
+        model = dm.sgd_model("classification", ex.LEARNING_RATE)
+        for x, y in zip(clean.X_initial.to_dict(orient="records"), clean.y_initial.tolist()):
+            model.learn_one(x, y)
+        errors, skipped, predictions = collections.deque(maxlen=50), 0, []
+        for x, y in poisoned:
+            p = model.predict_one(x)
+            predictions.append(p)
+            errors.append(p != y)
+            if guard and sum(errors) > 15 and skipped < 300:
+                skipped += 1
+                continue
+            skipped = 0
+            model.learn_one(x, y)
+        return np.array(predictions) == clean.y
+
+    start, stop = ex.POISON[0], sum(ex.POISON)
+    assert loop(True)[start:stop].mean() > loop(False)[start:stop].mean() + 0.2
+
+
+def test_stock_prices_online_beats_static_and_naive_beats_both():
+    apple = dm.scenarios.stock_prices("apple", lags=5, n_initial=450)
+    runs = dm.compare(apple, {
+        "static": dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
+        "online": dm.OnlineDeployment(neighbors.KNNRegressor(n_neighbors=10,
+                                                             engine=neighbors.LazySearch(window_size=100))),
+    }, metric=metrics.MAE())
+    naive = np.mean(np.abs(apple.X["lag_1"].to_numpy() - apple.y))
+    assert naive < runs["online"].score < runs["static"].score / 3
+    assert apple.y.max() > 3 * apple.y_initial.max()
+
+
+@pytest.mark.slow
+@seeds
+def test_online_recommender_reaches_new_titles_sooner_without_retrain(seed):
+    movies = dm.scenarios.movie_catalogue(seed=seed)
+    weekly = dm.simulate(movies, dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day"),
+                         dm.HitRate())
+    dep = dm.OnlineDeployment(dm.TrendingRecommender(k=10).fit(*movies.initial))
+    online = dm.simulate(movies, dep, dm.HitRate(), fit_initial=False)
+    d_online = dm.events_until_recommended(online.y_pred, movies)["events"]
+    d_weekly = dm.events_until_recommended(weekly.y_pred, movies)["events"]
+    assert d_online.median() < d_weekly.median() and d_online.count() > d_weekly.count()
+    assert online.score > weekly.score
+    assert not [e for e in dep.log if e.kind in ("train", "retrain")]
