@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn import config_context
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from ._checks import features, has_method, plain, positive_int
 from .timeline import LogEntry
@@ -168,7 +169,8 @@ class BatchDeployment:
         """
         X, y = self.training_data(upto)
         start = time.perf_counter()
-        model = clone(self.estimator).fit(X.to_numpy(), y)
+        with threadpool_limits(limits=1):  # small fits: BLAS threads only fight over the cores
+            model = clone(self.estimator).fit(X.to_numpy(), y)
         return model, len(y), time.perf_counter() - start
 
     def swap_in(self, model, rows: int, seconds: float, kind: str = "swap", detail: str = "") -> None:

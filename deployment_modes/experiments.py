@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from river import metrics, utils
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from ._checks import positive_int
 from .online import OnlineDeployment, events_to_recover, sgd_model
@@ -57,7 +58,7 @@ def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int 
     X, y = scenario.X.to_numpy(), np.asarray(scenario.y)
     n = len(y)
     step = retrain_every or n
-    predictions, versions, log = [], [], []
+    log = []
 
     def fit(upto: int, kind: str):
         Xt, yt = np.concatenate([X0, X[:upto]]), np.concatenate([y0, y[:upto]])
@@ -69,19 +70,27 @@ def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int 
                             detail=f"version {len(log) + 1}"))
         return model
 
-    model = fit(0, "train")
-    for start in range(0, n, step):
-        stop = min(start + step, n)
-        predictions.extend(model.predict(X[start:stop]).tolist())
-        versions.extend([len(log)] * (stop - start))
-        if retrain_every is not None and stop % retrain_every == 0:
-            model = fit(stop, "retrain")
-            versions[-1] = len(log)  # as simulate records it: the version after the event's learn_one
+    with threadpool_limits(limits=1):  # a small fit: threads only fight over the cores
+        predictions, versions = _segments(fit, X, n, step, retrain_every)
     whole = metric.clone()
     for truth, p in zip(y.tolist(), predictions):
         whole.update(truth, p)
     return Timeline(name, y.tolist(), predictions, np.array(versions), _rolling(metric, y, predictions, rolling),
                     np.asarray(scenario.times), whole, log, tuple(scenario.drift_at))
+
+
+def _segments(fit, X, n: int, step: int, retrain_every):
+    """Serve each segment with the model of the last fit, then refit: (predictions, versions)."""
+    predictions, versions, version = [], [], 1
+    model = fit(0, "train")
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        predictions.extend(model.predict(X[start:stop]).tolist())
+        versions.extend([version] * (stop - start))
+        if retrain_every is not None and stop % retrain_every == 0:
+            model, version = fit(stop, "retrain"), version + 1
+            versions[-1] = version  # as simulate records it: the version after the event's learn_one
+    return predictions, versions
 
 
 def _rolling(metric, y, predictions, window: int) -> np.ndarray:
@@ -141,6 +150,13 @@ def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=
     return pd.DataFrame(rows)
 
 
+@functools.lru_cache(maxsize=64)
+def _online_timeline(seed: int, lr: float) -> Timeline:
+    """The online SGD learner on the seed's drifting stream (cached: the first experiment and the sweep share it)."""
+    sc = drifting_classification(seed=seed)
+    return simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), name="online")
+
+
 def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict]:
     """The Online chapter's first experiment: static batch, batch on a window every 500 events, online."""
     from sklearn.linear_model import LogisticRegression
@@ -149,8 +165,7 @@ def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict
     return sc, {"batch, static": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), name="batch, static"),
                 "batch, retrain every 500": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(),
                                                            retrain_every=500, window=1000, name="batch, retrain"),
-                "online": simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
-                                   name="online")}
+                "online": _online_timeline(seed, lr)}
 
 
 def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) -> tuple[Scenario, dict]:
@@ -165,6 +180,7 @@ def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) ->
 
 GUARDRAILS = {"plain online": {}, "rollback": {"checkpoint_every": 200}, "pause": {"max_pause": 300},
               "gate": {"gate": 100}, "rollback + pause": {"checkpoint_every": 200, "max_pause": 300}}
+# the guardrails of the Comparison chapter's guarded line: checkpoints every 200 events, a pause of at most 300
 
 
 def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | None = None,
@@ -181,11 +197,19 @@ def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | N
     return clean, poisoned, runs
 
 
-def learning_rate_sweep(seed: int, rates, *, n_stream: int = 4000) -> pd.DataFrame:
-    """Accuracy on the 1,000 events before the drift and events to recover, per SGD learning rate."""
-    from .online import sweep_learning_rate
+def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
+    """Per SGD learning rate: accuracy on the 1,000 events before the drift, after it, events to recover.
 
-    return sweep_learning_rate(drifting_classification(seed=seed, n_stream=n_stream), rates).assign(seed=seed)
+    The columns of :func:`~deployment_modes.sweep_learning_rate`, on the seed's drifting stream.
+    """
+    rows = []
+    for lr in rates:
+        tl = _online_timeline(seed, lr)
+        d = tl.drift_at[0]
+        rows.append({"learning_rate": lr, "score_before_drift": tl.window_score(max(d - 1000, 0), d),
+                     "score_after_drift": tl.window_score(d), "events_to_recover": events_to_recover(tl),
+                     "seed": seed})
+    return pd.DataFrame(rows)
 
 
 def recovery(runs: dict) -> dict:

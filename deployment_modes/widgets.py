@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from . import decision
-from .batch import BatchDeployment
+from .experiments import batch_timeline
 from .online import OnlineDeployment, events_to_recover, sgd_model
 from .plots import plot_timeline
 from .timeline import simulate
@@ -39,7 +39,7 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     """
     if not intervals:
         raise ValueError("intervals must hold at least one retrain interval")
-    static = simulate(scenario, BatchDeployment(estimator), metric, name="static")
+    static = batch_timeline(scenario, estimator, metric, name="static")  # the retraining loop, fast
     if value is not None and value not in intervals:
         raise ValueError(f"value must be one of intervals {list(intervals)}, got {value!r}")
     slider = widgets.SelectionSlider(options=list(intervals), value=intervals[len(intervals) // 2] if value is None else value,
@@ -48,8 +48,8 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
 
     def draw(change=None):
         k = slider.value
-        tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric,
-                      name=f"retrain every {k} events")
+        tl = batch_timeline(scenario, estimator, metric, retrain_every=k, window=window,
+                            name=f"retrain every {k} events")
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))

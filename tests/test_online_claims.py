@@ -145,3 +145,10 @@ def test_online_recommender_reaches_new_titles_sooner_without_retrain(seed):
     assert d_online.median() < d_weekly.median() and d_online.count() > d_weekly.count()
     assert online.score > weekly.score
     assert not [e for e in dep.log if e.kind in ("train", "retrain")]
+
+
+def test_the_chapter_sweep_is_the_package_sweep():
+    from deployment_modes.online import sweep_learning_rate
+
+    mine = ex.learning_rate_sweep(1, [0.05, 0.3]).drop(columns="seed")
+    assert mine.equals(sweep_learning_rate(dm.scenarios.drifting_classification(seed=1), [0.05, 0.3]))
