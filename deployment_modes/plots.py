@@ -295,7 +295,7 @@ def plot_true_accuracy(runs: dict, y_true, *, span: tuple, window: int = 100, st
     import pandas as pd
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+        _, ax = plt.subplots(figsize=(8, 5.5))
     truth = np.asarray(y_true)
     for row, (name, tl) in enumerate(runs.items()):
         correct = pd.Series(np.asarray(tl.y_pred, dtype=object) == truth).astype(float)
@@ -303,7 +303,8 @@ def plot_true_accuracy(runs: dict, y_true, *, span: tuple, window: int = 100, st
         ax.plot(np.arange(len(rolled)), rolled, lw=1.6, ls=_STYLES[row % 4], label=name)
     ax.axvspan(*span, color="tab:red", alpha=0.15, lw=0, label="wrong labels")
     ax.set(xlabel="events since deployment", ylabel=f"accuracy on the true labels\n(last {window} events)")
-    ax.legend(loc="lower left", ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ax.figure.tight_layout()
     return ax
 
 
