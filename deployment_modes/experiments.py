@@ -21,9 +21,10 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from ._checks import positive_int
-from .online import OnlineDeployment, events_to_recover, sgd_model
+from .guardrails import Pause, Rollback, ValidationGate
+from .online import OnlineDeployment, sgd_model
 from .scenarios import Scenario, drifting_classification, house_prices, poison_labels
-from .timeline import LogEntry, Timeline, simulate
+from .timeline import LogEntry, Timeline, events_to_recover, simulate
 
 __all__ = ["LEARNING_RATE", "POISON", "batch_timeline", "cold_start", "drift_runs", "guardrail_runs",
            "house_runs", "learning_rate_sweep", "online_runs", "retrain_sweep"]
@@ -178,22 +179,29 @@ def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) ->
     return sc, {cold.name: cold, warm.name: warm}
 
 
-GUARDRAILS = {"plain online": {}, "rollback": {"checkpoint_every": 200}, "pause": {"max_pause": 300},
-              "gate": {"gate": 100}, "rollback + pause": {"checkpoint_every": 200, "max_pause": 300}}
-# the guardrails of the Comparison chapter's guarded line: checkpoints every 200 events, a pause of at most 300
+def _monitored(model):
+    return OnlineDeployment(model, monitor=True)
+
+
+# each guardrail as a wrapper around a monitored deployment of ``model``; checkpoints every 200 events and a
+# pause of at most 300 events are the Comparison chapter's guarded line
+GUARDRAILS = {"plain online": OnlineDeployment,
+              "rollback": lambda model: Rollback(_monitored(model), checkpoint_every=200),
+              "pause": lambda model: Pause(_monitored(model), max_pause=300),
+              "gate": lambda model: ValidationGate(_monitored(model), every=100),
+              "rollback + pause": lambda model: Pause(Rollback(_monitored(model), checkpoint_every=200), max_pause=300)}
 
 
 def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | None = None,
                    poison: tuple = POISON) -> tuple[Scenario, Scenario, dict]:
-    """The poisoned stream (``poison`` = first event, length) through each guardrail of ``OnlineDeployment``.
+    """The poisoned stream (``poison`` = first event, length) through each guardrail (``{name: make(model)}``).
 
     Returns the clean scenario, the poisoned one and ``{name: Timeline}``.
     """
     clean = drifting_classification(seed=seed)
     poisoned = poison_labels(clean, *poison, seed=seed)
-    runs = {name: simulate(poisoned, OnlineDeployment(sgd_model("classification", lr), **options),
-                           metrics.Accuracy(), name=name)
-            for name, options in (guardrails or GUARDRAILS).items()}
+    runs = {name: simulate(poisoned, make(sgd_model("classification", lr)), metrics.Accuracy(), name=name)
+            for name, make in (guardrails or GUARDRAILS).items()}
     return clean, poisoned, runs
 
 
