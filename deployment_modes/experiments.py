@@ -27,7 +27,7 @@ from .scenarios import Scenario, drifting_classification, house_prices, poison_l
 from .timeline import LogEntry, Timeline, events_to_recover, simulate
 
 __all__ = ["LEARNING_RATE", "POISON", "batch_timeline", "cold_start", "drift_runs", "guardrail_runs",
-           "house_runs", "learning_rate_sweep", "online_runs", "retrain_sweep"]
+           "house_runs", "learning_rate_sweep", "online_runs", "retrain_sweep", "sweep_summary"]
 
 LEARNING_RATE = 0.05  # the online learner's SGD step size, here and in the Comparison chapter
 POISON = (1000, 300)  # (first event, length) of the burst of wrong labels, here and in the Comparison chapter
@@ -218,11 +218,6 @@ def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
                      "score_after_drift": tl.window_score(d), "events_to_recover": events_to_recover(tl),
                      "seed": seed})
     return pd.DataFrame(rows)
-
-
-def recovery(runs: dict) -> dict:
-    """:func:`~deployment_modes.events_to_recover` of each timeline (``None``: not within the stream)."""
-    return {name: events_to_recover(tl) for name, tl in runs.items()}
 
 
 def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:

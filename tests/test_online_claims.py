@@ -56,6 +56,7 @@ def test_online_recovers_before_the_windowed_batch_retrains(seed):
     assert online.model_version.max() == len(sc) + 1 and retrained.model_version.max() == 9
 
 
+@pytest.mark.slow
 def test_the_comparison_chapter_runs_the_same_online_line():
     from deployment_modes.comparison import run_comparison
 
