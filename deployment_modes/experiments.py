@@ -43,6 +43,25 @@ def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int 
     :func:`~deployment_modes.simulate`; the retrains' compute ``seconds`` are timed the same way (the
     fit only), the per-event serving times are not measured (``predict_seconds`` is 0).
 
+    Parameters
+    ----------
+    scenario : Scenario
+        Initial data and stream.
+    estimator : scikit-learn estimator
+        Cloned at every fit, never changed.
+    metric : river metric
+        Scored on every event, and rolled over the last ``rolling`` events.
+    retrain_every : int, optional
+        Retrain after every ``retrain_every`` events (default: never, a static model).
+    window : int, optional
+        Fit on the last ``window`` rows only (default: all the rows kept).
+    name : str
+        The timeline's name.
+    rolling : int
+        The window of the rolling metric, as in ``simulate``.
+
+    Examples
+    --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> import deployment_modes as dm
     >>> sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=600, drift_at=300)
@@ -120,7 +139,21 @@ def _drift_timeline(seed: int, retrain_every: int | None, window: int | None) ->
 
 
 def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
-    """Experiment 1 of the Batch chapter: house prices, a static Ridge against one retrained every 500 sales."""
+    """Experiment 1 of the Batch chapter: house prices, a static Ridge against one retrained every 500 sales.
+
+    Parameters
+    ----------
+    seed : int
+        The scenario's seed.
+    retrain_every : int
+        Sales between two retrains of the second deployment.
+
+    Examples
+    --------
+    >>> sc, runs = house_runs(0)
+    >>> list(runs), len(runs["static"]) == len(sc)
+    (['static', 'retrain every 500 sales'], True)
+    """
     from sklearn.linear_model import Ridge
 
     sc = house_prices(seed=seed)
@@ -130,14 +163,45 @@ def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
 
 
 def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tuple[Scenario, dict]:
-    """Experiment 2 of the Batch chapter: concept drift, static against retrained on all data or a window."""
+    """Experiment 2 of the Batch chapter: concept drift, static against retrained on all data or a window.
+
+    Parameters
+    ----------
+    seed : int
+        The scenario's seed.
+    retrain_every : int
+        Events between two retrains.
+    window : int
+        Rows kept by the windowed deployment.
+
+    Examples
+    --------
+    >>> _, runs = drift_runs(0)
+    >>> list(runs)
+    ['static', 'retrain every 500, all data', 'retrain every 500, last 1,000 rows']
+    """
     runs = [_drift_timeline(seed, None, None), _drift_timeline(seed, retrain_every, None),
             _drift_timeline(seed, retrain_every, window)]
     return drifting_classification(seed=seed), {tl.name: tl for tl in runs}
 
 
 def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=(None, 1000)) -> pd.DataFrame:
-    """Per retrain interval (0 = never) and window (0 = all data): accuracy after the drift, rows fitted."""
+    """Per retrain interval (0 = never) and window (0 = all data): accuracy around the drift, cost.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed.
+    intervals : sequence of int or None
+        Retrain intervals in events (``None``: never retrain).
+    windows : sequence of int or None
+        Rows kept per retrain (``None``: all the data).
+
+    Examples
+    --------
+    >>> retrain_sweep(0, [None, 2000], windows=(None,))[["retrain_every", "retrains", "rows_fitted"]].values.tolist()
+    [[0, 0, 0], [2000, 2, 8000]]
+    """
     rows = []
     for k in intervals:
         for window in windows:
@@ -159,7 +223,15 @@ def _online_timeline(seed: int, lr: float) -> Timeline:
 
 
 def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict]:
-    """The Online chapter's first experiment: static batch, batch on a window every 500 events, online."""
+    """The Online chapter's first experiment: static batch, batch on a window every 500 events, online.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed.
+    lr : float
+        The online learner's SGD learning rate (default :data:`LEARNING_RATE`).
+    """
     from sklearn.linear_model import LogisticRegression
 
     sc = drifting_classification(seed=seed)
@@ -170,7 +242,24 @@ def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict
 
 
 def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) -> tuple[Scenario, dict]:
-    """The same online model on one stream: started cold (no first training) or first trained offline."""
+    """The same online model on one stream: started cold (no first training) or first trained offline.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed.
+    lr : float
+        The SGD learning rate.
+    n_stream : int
+        The first events of the stream to run on.
+
+    Examples
+    --------
+    >>> _, runs = cold_start(0, n_stream=100)
+    >>> cold, warm = runs.values()
+    >>> warm.window_score(0, 100) > cold.window_score(0, 100)
+    True
+    """
     sc = drifting_classification(seed=seed).head(n_stream)
     cold = simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), fit_initial=False,
                     name="online from the first event (cold)")
@@ -197,6 +286,17 @@ def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | N
     """The poisoned stream (``poison`` = first event, length) through each guardrail (``{name: make(model)}``).
 
     Returns the clean scenario, the poisoned one and ``{name: Timeline}``.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed (and the poisoning's).
+    lr : float
+        The SGD learning rate.
+    guardrails : dict, optional
+        ``{name: make(model) -> deployment}`` (default :data:`GUARDRAILS`).
+    poison : tuple
+        ``(first event, length)`` of the burst of wrong labels.
     """
     clean = drifting_classification(seed=seed)
     poisoned = poison_labels(clean, *poison, seed=seed)
@@ -209,6 +309,13 @@ def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
     """Per SGD learning rate: accuracy on the 1,000 events before the drift, after it, events to recover.
 
     The columns of :func:`~deployment_modes.sweep_learning_rate`, on the seed's drifting stream.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed.
+    rates : sequence of float
+        SGD learning rates.
     """
     rows = []
     for lr in rates:
