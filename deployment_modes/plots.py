@@ -62,15 +62,14 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
         ax.annotate("drift", (d, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
                     textcoords="offset points", color="tab:red")
     name = metric_name or type(first.metric).__name__
-    if show_log and any(e.kind in MARKS and e.at > 0 for tl in timelines.values() for e in tl.log):
-        ax.annotate("marks: " + ", ".join(f"{m} {k}" for k, m in MARKS.items()
-                                          if any(e.kind == k for tl in timelines.values() for e in tl.log)),
-                    (0, 0), xycoords="axes fraction", xytext=(2, -28), textcoords="offset points", fontsize="x-small")
+    kinds = [k for k in MARKS if show_log and any(e.kind == k and e.at > 0 for tl in timelines.values() for e in tl.log)]
+    for kind in kinds:  # the log's marks, named in words in the legend
+        ax.plot([], [], MARKS[kind], color="grey", ms=8, mew=1.6, ls="", label=kind)
     ax.set_xlabel("events since deployment")
     ax.set_ylabel(f"rolling {name}")
     if title:
         ax.set_title(title)
-    if len(timelines) > 1:
+    if len(timelines) > 1 or kinds:
         ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     return ax
