@@ -72,6 +72,8 @@ def mean_range(values, fmt: str = "{:.1f}", *, scale: float = 1.0, never: str = 
 
     >>> mean_range([0.8, 0.9, 0.85], scale=100)
     '85.0 (min 80.0, max 90.0)'
+    >>> mean_range([24, 24], "{:,.0f}")
+    '24 (on every seed)'
     >>> mean_range([300, None, 500], "{:,.0f}")
     '400 (min 300, max 500; never on 1 of 3 seeds)'
     """
@@ -80,6 +82,8 @@ def mean_range(values, fmt: str = "{:.1f}", *, scale: float = 1.0, never: str = 
     if missing == len(series):
         return never
     measured = series.dropna()
+    if not missing and measured.min() == measured.max():
+        return f"{fmt.format(measured.iloc[0])} (on every seed)"
     text = f"{fmt.format(measured.mean())} (min {fmt.format(measured.min())}, max {fmt.format(measured.max())}"
     if missing:
         text += f"; {never} on {missing} of {len(series)} seeds"

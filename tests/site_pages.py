@@ -171,6 +171,10 @@ _DIAGRAM_TEXT_JS = """() => {
 }"""
 
 
+_LABELLED_JS = """() => [...document.querySelectorAll('pre.mermaid')].filter((p) => p.getClientRects().length > 0)
+  .every((p) => [...p.querySelectorAll('svg .nodeLabel, svg text')].some((e) => e.textContent.trim()))"""
+
+
 def diagram_text_sizes(browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000) -> list[dict]:
     """The smallest rendered text size (px) of each Mermaid diagram of a page, at a window ``width`` px wide.
 
@@ -184,8 +188,9 @@ def diagram_text_sizes(browser, base_url: str, page: str, width: int, *, timeout
     tab = context.new_page()
     try:
         tab.goto(base_url + page + ".html", wait_until="load", timeout=timeout_ms)
-        try:
+        try:  # every visible diagram is an SVG with its labels drawn (Mermaid inserts the SVG first)
             tab.wait_for_function(_READY_JS, timeout=timeout_ms)
+            tab.wait_for_function(_LABELLED_JS, timeout=timeout_ms)
         except Exception:  # a diagram that did not render shows as min_px None
             pass
         return tab.evaluate(_DIAGRAM_TEXT_JS)
