@@ -12,8 +12,8 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (chunk_learning, comparison, corpus, decision, detectors, downtime, drift_kinds, examples, guardrails,
-               incremental, memory, monitor, retraining, scenarios, triggers)
+from . import (chunk_learning, comparison, corpus, decision, detectors, downtime, drift_kinds, examples, experiments,
+               guardrails, incremental, memory, monitor, retraining, scenarios, seeds, triggers)
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunk_learning import learn_chunk
@@ -44,10 +44,12 @@ def __getattr__(name: str):
 
 
 __all__ = ["AlarmThenCollect", "BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate",
-           "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "ModelPool", "Monitor", "NaiveBaseline",
-           "OnlineDeployment", "OutOfCoreTrainer", "Pause", "PerformanceTrigger", "Recommendation", "Rollback",
-           "Scenario", "Timeline", "TrendingRecommender", "ValidationGate", "chunk_learning", "compare", "comparison",
-           "corpus", "cumulative_compute", "decision", "detectors", "downtime", "drift_kinds", "events_to_recover",
-           "events_until_recommended", "examples", "guardrails", "incremental", "learn_chunk", "measure_peak", "memory",
-           "monitor", "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "retraining",
-           "scenarios", "sgd_model", "simulate", "sweep_learning_rate", "sweep_retrain_interval", "triggers", "widgets"]
+           "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "ModelPool", "Monitor",
+           "NaiveBaseline", "OnlineDeployment", "OutOfCoreTrainer", "Pause", "PerformanceTrigger",
+           "Recommendation", "Rollback", "Scenario", "Timeline", "TrendingRecommender", "ValidationGate",
+           "chunk_learning", "compare", "comparison", "corpus", "cumulative_compute", "decision",
+           "detectors", "downtime", "drift_kinds", "events_to_recover", "events_until_recommended",
+           "examples", "experiments", "guardrails", "incremental", "learn_chunk", "measure_peak", "memory",
+           "monitor", "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend",
+           "retraining", "scenarios", "seeds", "sgd_model", "simulate", "sweep_learning_rate",
+           "sweep_retrain_interval", "triggers", "widgets"]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn import config_context
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from ._checks import features, has_method, label, plain, positive_int
 from .monitor import Monitor
@@ -212,7 +213,8 @@ class BatchDeployment:
             return self._continue(upto)
         X, y = self.training_data(upto)
         start = time.perf_counter()
-        model = clone(self.estimator).fit(X.to_numpy(), y)
+        with threadpool_limits(limits=1):  # small fits: BLAS threads only fight over the cores
+            model = clone(self.estimator).fit(X.to_numpy(), y)
         self._candidate_upto = self.n_seen if upto is None else upto
         return model, len(y), time.perf_counter() - start
 
@@ -225,10 +227,11 @@ class BatchDeployment:
         start = time.perf_counter()
         model = copy.deepcopy(self.model)
         if len(y):
-            if callable(getattr(model, "partial_fit", None)):
-                model.partial_fit(X, y)
-            else:
-                model.set_params(warm_start=True).fit(X, y)
+            with threadpool_limits(limits=1):
+                if callable(getattr(model, "partial_fit", None)):
+                    model.partial_fit(X, y)
+                else:
+                    model.set_params(warm_start=True).fit(X, y)
         self._candidate_upto = upto
         return model, len(y), time.perf_counter() - start
 

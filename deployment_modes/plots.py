@@ -6,6 +6,7 @@ Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from .timeline import Timeline
 
@@ -15,11 +16,12 @@ MARKS = {"retrain": "|", "alarm": "v", "rollback": "x", "pause": "s", "resume": 
 
 
 def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: str | None = None,
-                  show_log: bool = True):
+                  show_log: bool = True, warmup: int = 0):
     """Plot one :class:`Timeline`, or a dict ``{name: Timeline}`` on shared axes.
 
     Each line is the rolling metric against the event position; the deployment's log entries
-    (retrains, alarms, rollbacks...) are marked on the line, and drifts are shaded.
+    (retrains, alarms, rollbacks...) are marked on the line, and drifts are shaded. The first
+    ``warmup`` events (the rolling window filling up, a noisy start) are not drawn.
 
     Parameters
     ----------
@@ -52,7 +54,7 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
         _, ax = plt.subplots(figsize=(8, 3.5))
     first = next(iter(timelines.values()))
     for row, (run, tl) in enumerate(timelines.items()):
-        (line,) = ax.plot(range(len(tl)), tl.rolling, label=run, lw=1.4)
+        (line,) = ax.plot(range(len(tl))[warmup:], tl.rolling[warmup:], label=run, lw=1.4)
         if show_log:
             _mark_log(ax, tl, line.get_color(), row)
     for d in first.drift_at:
@@ -60,15 +62,14 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
         ax.annotate("drift", (d, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
                     textcoords="offset points", color="tab:red")
     name = metric_name or type(first.metric).__name__
-    if show_log and any(e.kind in MARKS and e.at > 0 for tl in timelines.values() for e in tl.log):
-        ax.annotate("marks: " + ", ".join(f"{m} {k}" for k, m in MARKS.items()
-                                          if any(e.kind == k for tl in timelines.values() for e in tl.log)),
-                    (0, 0), xycoords="axes fraction", xytext=(2, -28), textcoords="offset points", fontsize="x-small")
+    kinds = [k for k in MARKS if show_log and any(e.kind == k and e.at > 0 for tl in timelines.values() for e in tl.log)]
+    for kind in kinds:  # the log's marks, named in words in the legend
+        ax.plot([], [], MARKS[kind], color="grey", ms=8, mew=1.6, ls="", label=kind)
     ax.set_xlabel("events since deployment")
     ax.set_ylabel(f"rolling {name}")
     if title:
         ax.set_title(title)
-    if len(timelines) > 1:
+    if len(timelines) > 1 or kinds:
         ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     return ax
@@ -81,3 +82,343 @@ def _mark_log(ax, tl, color, row: int) -> None:
         if at:
             ax.plot(at, [0.03 + 0.045 * row] * len(at), marker, color=color, ms=8, mew=1.6,
                     transform=ax.get_xaxis_transform(), clip_on=False)
+
+
+# -- figures of the Batch and Online learning chapters (book/batch.ipynb, book/online.ipynb) ----------
+__all__ += ["course_style", "plot_cold_start", "plot_concepts", "plot_house_trend", "plot_learning_rate_sweep",
+            "plot_releases", "plot_retrain_sweep", "plot_seed_bands", "plot_true_accuracy"]
+
+
+def course_style() -> None:
+    """The chapters' figure style: text as large as the page's body text (13 pt at 90 dpi is 16 px)."""
+    plt.rcParams.update({"figure.dpi": 90, "font.size": 13, "axes.titlesize": 13, "axes.labelsize": 13,
+                         "xtick.labelsize": 12, "ytick.labelsize": 12, "legend.fontsize": 12,
+                         "axes.grid": True, "grid.alpha": 0.3})
+
+
+_STYLES = ["-", "--", "-.", ":"]
+
+
+def plot_seed_bands(runs_by_seed: dict, ax=None, *, metric_name: str, warmup: int = 200, marks: bool = True):
+    """Rolling metric of each deployment: the first seed's line and the min-max band over all seeds.
+
+    ``runs_by_seed`` maps a seed to ``{name: Timeline}`` (the same names for every seed). The first
+    ``warmup`` events, where the rolling window is not yet full, are not drawn. Retrains and
+    guardrail actions of the first seed are marked under the curves (see :data:`MARKS`).
+
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> import deployment_modes as dm
+    >>> runs = {s: {"static": dm.simulate(dm.scenarios.house_prices(seed=s, n_initial=50, n_stream=80),
+    ...                                   dm.BatchDeployment(Ridge()), metrics.MAE())} for s in (0, 1)}
+    >>> plot_seed_bands(runs, metric_name="MAE", warmup=20).get_lines()[0].get_label()
+    'static'
+    """
+    if not isinstance(runs_by_seed, dict) or not runs_by_seed:
+        raise TypeError("runs_by_seed must be a non-empty dict of seed -> {name: Timeline}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5))
+    seeds = list(runs_by_seed)
+    first = runs_by_seed[seeds[0]]
+    for row, (name, tl) in enumerate(first.items()):
+        curves = np.array([runs_by_seed[s][name].rolling for s in seeds], dtype=float)
+        x = np.arange(curves.shape[1])[warmup:]
+        (line,) = ax.plot(x, curves[0, warmup:], lw=1.6, ls=_STYLES[row % len(_STYLES)], label=name)
+        if len(seeds) > 1:
+            ax.fill_between(x, np.nanmin(curves[:, warmup:], 0), np.nanmax(curves[:, warmup:], 0),
+                            color=line.get_color(), alpha=0.18, lw=0)
+        if marks:
+            _mark_log(ax, tl, line.get_color(), row)
+    kinds = [k for k in MARKS if marks and any(e.kind == k and 0 < e.at for t in first.values() for e in t.log)]
+    for kind in kinds:  # the marks in words, in the legend
+        ax.plot([], [], MARKS[kind], color="grey", ms=8, mew=1.6, ls="", label=f"{kind} (first seed)")
+    for d in tl.drift_at:
+        ax.axvline(d, color="tab:red", lw=1.2)
+        ax.annotate("drift", (d, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -16),
+                    textcoords="offset points", color="tab:red")
+    ax.set(xlabel="events since deployment", ylabel=metric_name, xlim=(0, len(tl)))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_concepts(scenario, *, n: int = 300, seed: int = 0):
+    """Concept drift made visible: the same kind of points, labelled by two different rules.
+
+    Two stacked panels, before and after the scenario's first drift. Each event is placed by its
+    score under the old rule (a logistic regression fitted on the events before the drift) and
+    under the new rule (fitted after it), and coloured by its label: before the drift the labels
+    split left/right (the old rule), after it top/bottom (the new rule).
+
+    >>> import deployment_modes as dm
+    >>> fig = plot_concepts(dm.scenarios.drifting_classification(n_initial=100, n_stream=600, drift_at=300), n=50)
+    >>> len(fig.axes)
+    2
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    if not scenario.drift_at:
+        raise ValueError("scenario must have a drift (drift_at) to show two concepts")
+    d, width = scenario.drift_at[0], int(scenario.info.get("width", 50))
+    X, y = scenario.X.to_numpy(), scenario.y
+    old = LogisticRegression().fit(X[:d], y[:d])
+    new = LogisticRegression().fit(X[d + width:], y[d + width:])
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(2, 1, figsize=(7, 8), sharex=True, sharey=True)
+    for ax, (title, rows) in zip(axes, [(f"before the drift (events 0 to {d - 1:,})", np.arange(d)),
+                                        (f"after the drift (events {d + width:,} on)", np.arange(d + width, len(y)))]):
+        pick = rng.choice(rows, size=min(n, len(rows)), replace=False)
+        s_old, s_new = old.decision_function(X[pick]), new.decision_function(X[pick])
+        for label, marker, color in [(0, "o", "tab:blue"), (1, "^", "tab:orange")]:
+            m = y[pick] == label
+            ax.scatter(s_old[m], s_new[m], marker=marker, s=22, color=color, alpha=0.7, label=f"label {label}")
+        ax.axvline(0, color="black", lw=1.2, ls="--")
+        ax.axhline(0, color="grey", lw=1.2, ls=":")
+        ax.set(title=title, ylabel="score under the new rule")
+        ax.legend(loc="upper left")
+    axes[1].set_xlabel("score under the old rule (dashed: its boundary)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_house_trend(scenario, *, window: int = 250):
+    """The house-price stream: price per square metre of each sale against time, and its rolling median.
+
+    >>> import deployment_modes as dm
+    >>> ax = plot_house_trend(dm.scenarios.house_prices(n_initial=50, n_stream=200), window=20)
+    >>> ax.get_xlabel()
+    'days since deployment'
+    """
+    import pandas as pd
+
+    X0, y0 = scenario.initial
+    days0 = np.asarray(scenario.info["initial_days"])
+    per_m2 = pd.Series(np.concatenate([y0 / X0["area_m2"], scenario.y / scenario.X["area_m2"]]) * 1000)
+    days = np.concatenate([days0, scenario.times])
+    _, ax = plt.subplots(figsize=(8, 4))
+    ax.scatter(days, per_m2, s=4, alpha=0.25, color="grey", label="one sale")
+    ax.plot(days, per_m2.rolling(window, center=True, min_periods=window // 2).median(), color="tab:blue", lw=2.2,
+            label=f"median of {window} sales")
+    ax.axvspan(days.min(), 0, color="tab:green", alpha=0.1, lw=0)
+    ax.annotate("first training", (days.min(), 1.0), xycoords=("data", "axes fraction"), xytext=(4, -16),
+                textcoords="offset points", color="tab:green")
+    ax.set(xlabel="days since deployment", ylabel="price (EUR per m²)",
+           ylim=tuple(np.nanpercentile(per_m2, [1, 99])))
+    ax.legend(loc="lower right", markerscale=3)
+    return ax
+
+
+def plot_releases(scenario, *, bin_days: float = 2.0):
+    """The catalogue stream: when new titles are released (top) and their share of views (bottom).
+
+    >>> import deployment_modes as dm
+    >>> fig = plot_releases(dm.scenarios.movie_catalogue(n_titles=50, n_new=5, n_initial=200, n_stream=300))
+    >>> len(fig.axes)
+    2
+    """
+    new = np.asarray(scenario.info["new_titles"])
+    release = np.asarray(scenario.info["release_day"])[new]
+    days = np.asarray(scenario.times)
+    edges = np.arange(0, days.max() + bin_days, bin_days)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
+    top.hist(release, bins=edges, color="tab:purple")
+    top.set(ylabel="new titles\nreleased")
+    is_new = np.isin(scenario.y, new).astype(float)
+    which = np.digitize(days, edges) - 1
+    share = np.bincount(which, weights=is_new, minlength=len(edges)) / np.maximum(
+        np.bincount(which, minlength=len(edges)), 1)
+    bottom.stairs(100 * share[:len(edges) - 1], edges, color="tab:purple", lw=1.8)
+    top.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    bottom.set(xlabel="days since deployment", ylabel="views of new\ntitles (%)", xlim=(0, days.max()))
+    fig.tight_layout()
+    return fig
+
+
+def _band(ax, x, table, column, label, style, marker):
+    mean, low, high = (table[f"{column} {k}"] for k in ("mean", "min", "max"))
+    ax.errorbar(x, mean, yerr=[mean - low, high - mean], ls=style, marker=marker, capsize=4, lw=1.6, label=label)
+
+
+def plot_retrain_sweep(table, *, columns: dict):
+    """Freshness against cost: two stacked panels sharing the retrain interval, min-max bars over seeds.
+
+    ``table`` has a ``retrain_every`` column (0 = never) and, for each measure ``m``, columns
+    ``"m mean"``, ``"m min"``, ``"m max"``. ``columns`` maps a measure to its legend, the
+    accuracy measures first and the last one the rows fitted (the bottom panel).
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"retrain_every": [0, 500], **{f"{m} {k}": [0.5, 0.8] for m in ("a", "r")
+    ...                   for k in ("mean", "min", "max")}})
+    >>> fig = plot_retrain_sweep(t, columns={"a": "accuracy", "r": "rows"})
+    >>> [t.get_text() for t in fig.axes[1].get_xticklabels()]
+    ['500', 'never']
+    """
+    names = list(columns)
+    order = table["retrain_every"].replace(0, np.inf).argsort().to_numpy()
+    table = table.iloc[order].reset_index(drop=True)
+    x = np.arange(len(table))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    for i, m in enumerate(names[:-1]):
+        _band(top, x, table, m, columns[m], _STYLES[i % 4], "os^D"[i % 4])
+    top.set(ylabel="accuracy after\nthe drift")
+    top.legend(loc="lower left")
+    _band(bottom, x, table, names[-1], columns[names[-1]], "-", "s")
+    bottom.set(ylabel=f"{columns[names[-1]]}\n(thousands)", xlabel="retrain interval (events)")
+    bottom.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1000:g}"))
+    bottom.set_xticks(x, ["never" if not k else f"{int(k):,}" for k in table["retrain_every"]])
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_rate_sweep(table):
+    """The learning-rate trade-off, two stacked panels sharing the (log) learning rate, min-max bars.
+
+    ``table``: a ``learning_rate`` column and ``score_before_drift``/``events_to_recover`` with
+    ``mean``/``min``/``max`` suffixes, as in the Online learning chapter.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"learning_rate": [0.01, 0.1], **{f"{m} {k}": [0.9, 0.8] for m in
+    ...                   ("score_before_drift", "events_to_recover") for k in ("mean", "min", "max")}})
+    >>> len(plot_learning_rate_sweep(t).axes)
+    2
+    """
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    rates = table["learning_rate"].to_numpy()
+    _band(top, rates, table, "score_before_drift", "accuracy before the drift", "-", "o")
+    top.set(ylabel="accuracy on the 1,000\nevents before the drift", xscale="log")
+    _band(bottom, rates, table, "events_to_recover", "events to recover", "--", "s")
+    bottom.set(ylabel="events to recover\nafter the drift", xlabel="learning rate (SGD step size)")
+    bottom.set_xticks(rates, [f"{r:g}" for r in rates])
+    bottom.minorticks_off()
+    fig.tight_layout()
+    return fig
+
+
+def plot_true_accuracy(runs: dict, y_true, *, span: tuple, window: int = 100, stop: int | None = None, ax=None):
+    """Rolling accuracy of each timeline against other labels (a poisoned stream's true ones), burst shaded.
+
+    >>> import numpy as np
+    >>> from river import metrics
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=300, drift_at=200)
+    >>> tl = dm.simulate(dm.scenarios.poison_labels(sc, 50, 50), dm.BatchDeployment(
+    ...     __import__("sklearn.linear_model").linear_model.LogisticRegression()), metrics.Accuracy())
+    >>> plot_true_accuracy({"static": tl}, sc.y, span=(50, 100), window=20).get_ylabel()
+    'accuracy on the true labels\\n(last 20 events)'
+    """
+    import pandas as pd
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5.5))
+    truth = np.asarray(y_true)
+    for row, (name, tl) in enumerate(runs.items()):
+        correct = pd.Series(np.asarray(tl.y_pred, dtype=object) == truth).astype(float)
+        rolled = correct.rolling(window).mean().to_numpy()[:stop]
+        ax.plot(np.arange(len(rolled)), rolled, lw=1.6, ls=_STYLES[row % 4], label=name)
+    ax.axvspan(*span, color="tab:red", alpha=0.15, lw=0, label="wrong labels")
+    ax.set(xlabel="events since deployment", ylabel=f"accuracy on the true labels\n(last {window} events)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_cold_start(runs_by_seed: dict, *, metric_name: str, stop: int = 1000, window: int = 50):
+    """An online model started cold against the same model first trained offline, first ``stop`` events.
+
+    ``runs_by_seed`` as in :func:`plot_seed_bands`; the rolling metric is recomputed over ``window``
+    events so that the first events show (the cold model has nothing to show before it has learned).
+
+    >>> from river import metrics
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=300, drift_at=200)
+    >>> tl = dm.simulate(sc, dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), metrics.Accuracy())
+    >>> bool(plot_cold_start({0: {"offline first": tl}}, metric_name="accuracy", stop=100, window=10).get_xlim()[1] == 100.0)
+    True
+    """
+    import pandas as pd
+
+    _, ax = plt.subplots(figsize=(8, 4))
+    seeds = list(runs_by_seed)
+    for row, name in enumerate(runs_by_seed[seeds[0]]):
+        curves = []
+        for s in seeds:
+            tl = runs_by_seed[s][name]
+            right = pd.Series([float(p == y) if p is not None else 0.0 for p, y in zip(tl.y_pred[:stop], tl.y_true)])
+            curves.append(right.rolling(window, min_periods=1).mean().to_numpy())
+        curves = np.array(curves)
+        x = np.arange(1, curves.shape[1] + 1)
+        (line,) = ax.plot(x, curves[0], lw=1.8, ls=_STYLES[row % 4], label=name)
+        ax.fill_between(x, curves.min(0), curves.max(0), color=line.get_color(), alpha=0.18, lw=0)
+    ax.set(xlabel="events since deployment", ylabel=f"{metric_name}\n(last {window} events)", xlim=(0, stop),
+           ylim=(0, 1.02))
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_new_title_share(runs: dict, scenario, *, window: int = 250):
+    """Share of recommended slots that go to titles released after deployment, per deployment.
+
+    Dotted lines mark the retrains of the deployments that have any.
+
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.movie_catalogue(n_titles=50, n_new=5, n_initial=200, n_stream=300)
+    >>> runs = dm.compare(sc, {"static": dm.BatchDeployment(dm.TrendingRecommender(k=3))}, dm.HitRate())
+    >>> plot_new_title_share(runs, sc).axes[0].get_xlabel()
+    'days since deployment'
+    """
+    import pandas as pd
+
+    from .recommender import new_title_share
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    new = scenario.info["new_titles"]
+    for row, (name, tl) in enumerate(runs.items()):
+        share = pd.Series(new_title_share(tl.y_pred, new)).rolling(window, min_periods=1).mean()
+        ax.plot(scenario.times, 100 * share, lw=1.8, ls=_STYLES[row % 4], label=name)
+        for at in tl.retrains["at"]:
+            ax.axvline(scenario.times[at - 1], color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="days since deployment", ylabel=f"recommended slots to\nnew titles (%, last {window})")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def plot_versions(runs: dict):
+    """Model version against events for each timeline (log scale): batch steps, online climbs every event.
+
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> import deployment_modes as dm
+    >>> tl = dm.simulate(dm.scenarios.house_prices(n_initial=50, n_stream=60), dm.BatchDeployment(Ridge()), metrics.MAE())
+    >>> plot_versions({"static": tl}).axes[0].get_yscale()
+    'log'
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for row, (name, tl) in enumerate(runs.items()):
+        ax.step(range(len(tl)), tl.model_version, where="post", lw=1.8, ls=_STYLES[row % 4], label=name)
+    ax.set(yscale="log", xlabel="events since deployment", ylabel="model version")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_prices(scenario, runs: dict):
+    """A price series (``scenario.info["dates"]``) and each timeline's predictions of it.
+
+    >>> from river import metrics
+    >>> from sklearn.neighbors import KNeighborsRegressor
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.stock_prices("apple", lags=3, n_initial=100)
+    >>> runs = {"static": dm.simulate(sc.head(50), dm.BatchDeployment(KNeighborsRegressor()), metrics.MAE())}
+    >>> plot_prices(sc.head(50), runs).axes[0].get_ylabel()
+    'closing price (USD)'
+    """
+    dates = scenario.info["dates"][len(scenario.y_initial):][:len(scenario)]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(dates, scenario.y, color="black", lw=1.2, label="actual")
+    for row, (name, tl) in enumerate(runs.items()):
+        ax.plot(dates, tl.y_pred, lw=1.2, ls=_STYLES[(row + 1) % 4], label=f"predicted, {name}")
+    ax.set(xlabel="date", ylabel=f"closing price ({scenario.info.get('unit', 'USD')})")
+    ax.legend(loc="upper left")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

@@ -153,7 +153,7 @@ def house_prices(seed: int = 0, n_initial: int = 1000, n_stream: int = 4000,
                       "distance_km": distance.round(2)})
     return _split("house prices", "regression", X, price.round(1), days, n_initial,
                   description="Synthetic house sales, price in k EUR, slow inflation.",
-                  info={"inflation_per_year": inflation_per_year, "unit": "k EUR"})
+                  info={"inflation_per_year": inflation_per_year, "unit": "k EUR", "initial_days": days[:n_initial]})
 
 
 def drifting_classification(seed: int = 0, n_initial: int = 1000, n_stream: int = 4000,

@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from . import decision
-from .batch import BatchDeployment
+from .experiments import batch_timeline
 from .online import OnlineDeployment, sgd_model
 from .plots import plot_timeline
 from .timeline import events_to_recover, simulate
@@ -23,7 +23,7 @@ __all__ = ["decision_form", "learning_rate_explorer", "plot_situation", "retrain
 
 
 def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 500, 1000, 2000),
-                              window: int | None = None):
+                              window: int | None = None, value: int | None = None):
     """A slider over the retrain interval that redraws static vs retrained timelines.
 
     Parameters
@@ -38,6 +38,9 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
         The slider's retrain intervals (events).
     window
         Fit on the last ``window`` rows only (default: all the data kept).
+    value
+        The slider's first interval (default: the middle one of ``intervals``), so that the
+        widget's first state can be the figure the page shows above it.
 
     Examples
     --------
@@ -51,19 +54,21 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     """
     if not intervals:
         raise ValueError("intervals must hold at least one retrain interval")
-    static = simulate(scenario, BatchDeployment(estimator), metric, name="static")
-    slider = widgets.SelectionSlider(options=list(intervals), value=intervals[len(intervals) // 2],
+    static = batch_timeline(scenario, estimator, metric, name="static")  # the retraining loop, fast
+    if value is not None and value not in intervals:
+        raise ValueError(f"value must be one of intervals {list(intervals)}, got {value!r}")
+    slider = widgets.SelectionSlider(options=list(intervals), value=intervals[len(intervals) // 2] if value is None else value,
                                      description="retrain every", style={"description_width": "initial"})
     out = widgets.Output()
 
     def draw(change=None):
         k = slider.value
-        tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric,
-                      name=f"retrain every {k} events")
+        tl = batch_timeline(scenario, estimator, metric, retrain_every=k, window=window,
+                            name=f"retrain every {k} events")
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({"static": static, tl.name: tl}, ax=ax)
+            plot_timeline({"static": static, tl.name: tl}, ax=ax, warmup=200)
             ax.set_title(f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})")
             plt.show()  # inside a notebook the inline backend draws it into the Output
             plt.close(fig)
@@ -219,7 +224,7 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({slow.name: slow, tl.name: tl} if tl is not slow else {tl.name: tl}, ax=ax)
+            plot_timeline({slow.name: slow, tl.name: tl} if tl is not slow else {tl.name: tl}, ax=ax, warmup=200)
             if scenario.drift_at:
                 recover = events_to_recover(tl)
                 ax.set_title(f"learning rate {slider.value:g}: "

@@ -151,6 +151,53 @@ _PAGE_JS = """() => {
 }"""
 
 
+# The rendered size of the text of every visible Mermaid diagram: a label's CSS font size times the scale
+# at which its SVG is drawn (its width on screen over its viewBox width), the smallest per diagram.
+_DIAGRAM_TEXT_JS = """() => {
+  const shown = (el) => el.getClientRects().length > 0;
+  return [...document.querySelectorAll('pre.mermaid')].filter(shown).map((pre, index) => {
+    const svg = pre.querySelector('svg');
+    if (!svg) return {index, min_px: null, labels: 0, text: ''};
+    const vb = svg.viewBox && svg.viewBox.baseVal;
+    const box = svg.getBoundingClientRect();
+    const scale = vb && vb.width ? box.width / vb.width : 1;
+    const labels = [...svg.querySelectorAll('.nodeLabel, .edgeLabel, text')]
+        .filter((e) => e.textContent.trim() && shown(e) && !e.closest('.edgeLabel:empty'));
+    const sizes = labels.map((e) => parseFloat(getComputedStyle(e).fontSize) * scale);
+    const smallest = sizes.length ? Math.min(...sizes) : null;
+    const which = sizes.length ? labels[sizes.indexOf(smallest)].textContent.trim().slice(0, 40) : '';
+    return {index, min_px: smallest, labels: sizes.length, text: which, width: box.width};
+  });
+}"""
+
+
+_LABELLED_JS = """() => [...document.querySelectorAll('pre.mermaid')].filter((p) => p.getClientRects().length > 0)
+  .every((p) => [...p.querySelectorAll('svg .nodeLabel, svg text')].some((e) => e.textContent.trim()))"""
+
+
+def diagram_text_sizes(browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000) -> list[dict]:
+    """The smallest rendered text size (px) of each Mermaid diagram of a page, at a window ``width`` px wide.
+
+    One dict per visible diagram: ``index``, ``min_px`` (None if it did not render), ``labels`` counted,
+    ``text`` (the smallest label) and the diagram's ``width`` on screen.
+    """
+    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+    host = urlsplit(base_url).netloc
+    context.route("**/*", lambda route: route.abort() if urlsplit(route.request.url).netloc not in ("", host)
+                  and urlsplit(route.request.url).scheme in ("http", "https") else route.continue_())
+    tab = context.new_page()
+    try:
+        tab.goto(base_url + page + ".html", wait_until="load", timeout=timeout_ms)
+        try:  # every visible diagram is an SVG with its labels drawn (Mermaid inserts the SVG first)
+            tab.wait_for_function(_READY_JS, timeout=timeout_ms)
+            tab.wait_for_function(_LABELLED_JS, timeout=timeout_ms)
+        except Exception:  # a diagram that did not render shows as min_px None
+            pass
+        return tab.evaluate(_DIAGRAM_TEXT_JS)
+    finally:
+        context.close()
+
+
 def screenshot_path(page: str) -> Path:
     return SCREENSHOTS / (page.replace("/", "__") + ".png")
 

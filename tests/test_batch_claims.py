@@ -1,4 +1,8 @@
-"""The claims of the Batch learning chapter (book/batch.ipynb), on the same scenarios and seeds."""
+"""The claims of the Batch learning chapter (book/batch.ipynb), on its scenarios and its five seeds.
+
+Convention: the claims of chapter NAME live in tests/test_NAME_claims.py and run the chapter's own
+experiments (deployment_modes.experiments) on deployment_modes.seeds.SEEDS.
+"""
 
 import numpy as np
 import pytest
@@ -6,69 +10,92 @@ from river import metrics
 from sklearn.linear_model import LogisticRegression, Ridge
 
 import deployment_modes as dm
+from deployment_modes import experiments as ex
+from deployment_modes.seeds import SEEDS
+
+pytestmark = pytest.mark.parametrize("seed", SEEDS)
 
 
-@pytest.fixture(scope="module")
-def houses(house_sales):
-    sc = house_sales
-    return sc, dm.compare(sc, {"static": dm.BatchDeployment(Ridge()),
-                               "retrained": dm.BatchDeployment(Ridge(), retrain_every=500)}, metrics.MAE())
+def test_the_fast_batch_timeline_is_the_simulated_one(seed):
+    sc = dm.scenarios.drifting_classification(seed=seed, n_stream=1500, drift_at=700)
+    fast = ex.batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=500, window=1000)
+    slow = dm.simulate(sc, dm.BatchDeployment(LogisticRegression(), retrain_every=500, window=1000), metrics.Accuracy())
+    assert fast.y_pred == slow.y_pred
+    assert np.array_equal(fast.model_version, slow.model_version)
+    assert list(fast.retrains["rows"]) == list(slow.retrains["rows"])
+    assert np.allclose(fast.rolling, slow.rolling)
 
 
-@pytest.fixture(scope="module")
-def drifting(drifting_stream):
-    sc = drifting_stream
-    return sc, dm.compare(sc, {
-        "static": dm.BatchDeployment(LogisticRegression()),
-        "all": dm.BatchDeployment(LogisticRegression(), retrain_every=500),
-        "window": dm.BatchDeployment(LogisticRegression(), retrain_every=500, window=1000),
-    }, metrics.Accuracy())
+def test_a_retrain_by_hand_predicts_as_the_deployment(seed):
+    from sklearn.base import clone
+    import pandas as pd
+
+    houses = dm.scenarios.house_prices(seed=seed, n_stream=1000)
+    X0, y0 = houses.initial
+    by_hand = clone(Ridge()).fit(pd.concat([X0, houses.X[:500]]).to_numpy(), np.concatenate([y0, houses.y[:500]]))
+    dep = dm.BatchDeployment(Ridge(), retrain_every=500)
+    dep.fit_initial(X0, y0)
+    events = list(houses)
+    for x, y in events[:500]:
+        dep.predict_one(x)
+        dep.learn_one(x, y)
+    assert np.allclose(by_hand.predict(houses.X[500:].to_numpy()), [dep.predict_one(x) for x, _ in events[500:]])
 
 
-def test_a_static_model_ages_slowly_on_slowly_changing_data(houses):
-    sc, runs = houses
-    static, quarter = runs["static"], len(sc) // 4
+def test_a_static_model_ages_slowly_and_retraining_helps_a_little(seed):
+    _, runs = ex.house_runs(seed)
+    static, retrained = runs.values()
+    quarter = len(static) // 4
     first, last = static.window_score(0, quarter), static.window_score(3 * quarter)
     assert first < last < 1.5 * first  # it ages, but slowly
-    gain = 1 - runs["retrained"].score / static.score
-    assert 0 < gain < 0.2  # retraining helps a little: batch is enough
+    assert 0 < 1 - retrained.score / static.score < 0.1  # retraining helps a little: batch is enough
 
 
-def test_a_static_model_goes_stale_after_drift(drifting):
-    sc, runs = drifting
+def test_a_static_model_goes_stale_and_a_window_recovers(seed):
+    sc, runs = ex.drift_runs(seed)
+    static, everything, window = runs.values()
     d = sc.drift_at[0]
-    before, after = runs["static"].window_score(0, d), runs["static"].window_score(d)
-    assert before > 0.9 and after < before - 0.15
+    assert static.window_score(0, d) > 0.9 and static.window_score(d) < static.window_score(0, d) - 0.1
+    assert static.window_score(d) < everything.window_score(d) < window.window_score(d)
+    assert dm.events_to_recover(everything) is None  # all data kept: not back within the stream
+    recover = dm.events_to_recover(window)
+    assert recover is not None and 500 < recover < 1500  # back, but not at the first retrain after the drift
+    assert np.nanmin(window.rolling[d:]) < window.window_score(0, d) - 0.1  # the dip the figure shows
 
 
-def test_retraining_on_a_window_recovers_and_on_all_data_barely(drifting):
-    sc, runs = drifting
-    d = sc.drift_at[0]
-    static, everything, window = (runs[k].window_score(d) for k in ("static", "all", "window"))
-    assert static < everything < window
-    assert window > 0.8 and everything < 0.8
+def test_fresher_retrains_are_more_accurate_and_fit_more_rows(seed):
+    sweep = ex.retrain_sweep(seed).set_index(["window", "retrain_every"])
+    after = sweep.loc[1000, "score_after_drift"]
+    assert after[250] > after[500] > after[1000] > after[2000]
+    rows = sweep.loc[0, "rows_fitted"]
+    assert list(rows[[250, 500, 1000, 2000]]) == [50_000, 26_000, 14_000, 8_000]
+    assert (sweep.loc[1000, "score_after_drift"] >= sweep.loc[0, "score_after_drift"] - 0.005).all()
 
 
-def test_frequent_retraining_is_fresher_and_costlier(drifting):
-    sc, _ = drifting
-    sweep_all = dm.sweep_retrain_interval(sc, LogisticRegression(), [250, 2000], metrics.Accuracy())
-    sweep_window = dm.sweep_retrain_interval(sc, LogisticRegression(), [250, 2000], metrics.Accuracy(), window=1000)
-    assert sweep_window["score_after_drift"].iloc[0] > sweep_window["score_after_drift"].iloc[1] + 0.1
-    # keeping all data, rows fitted in all grow much faster than the number of retrains
-    ratio_rows = sweep_all["rows_fitted"].iloc[0] / sweep_all["rows_fitted"].iloc[1]
-    ratio_retrains = sweep_all["retrains"].iloc[0] / sweep_all["retrains"].iloc[1]
-    assert ratio_retrains == 8 and ratio_rows > 4
+def test_the_window_trades_remembering_against_adapting(seed):
+    sweep = ex.retrain_sweep(seed, [500], windows=(300, 1000, 3000)).set_index("window")
+    assert sweep.loc[300, "events_to_recover"] < sweep.loc[1000, "events_to_recover"]
+    assert sweep.loc[300, "score_before_drift"] < sweep.loc[1000, "score_before_drift"]
+    assert np.isnan(sweep.loc[3000, "events_to_recover"])
+    assert sweep.loc[3000, "score_after_drift"] < sweep.loc[1000, "score_after_drift"]
 
 
-def test_each_retrain_on_all_data_fits_more_rows(drifting):
-    _, runs = drifting
-    rows = runs["all"].retrains["rows"].to_numpy()
-    assert np.all(np.diff(rows) == 500) and rows[0] == 1500
-    assert runs["all"].model_version.max() == 9
+def test_the_retraining_loop_exercise_equals_the_windowed_line(seed):
+    sc, runs = ex.drift_runs(seed)
+    X0, y0 = sc.initial
+    X_seen, y_seen = np.concatenate([X0.to_numpy(), sc.X.to_numpy()]), np.concatenate([y0, sc.y])
+    n0, predictions = len(y0), []
+    model = LogisticRegression().fit(X_seen[:n0], y_seen[:n0])
+    for start in range(0, len(sc), 500):
+        predictions.extend(model.predict(sc.X.to_numpy()[start:start + 500]))
+        seen = n0 + start + 500
+        model = LogisticRegression().fit(X_seen[seen - 1000:seen], y_seen[seen - 1000:seen])
+    assert predictions == list(runs["retrain every 500, last 1,000 rows"].y_pred)
 
 
-def test_new_titles_stay_invisible_until_the_next_retrain():
-    sc = dm.scenarios.movie_catalogue(seed=0)
+@pytest.mark.slow
+def test_new_titles_stay_invisible_until_the_next_retrain(seed):
+    sc = dm.scenarios.movie_catalogue(seed=seed)
     runs = dm.compare(sc, {"static": dm.BatchDeployment(dm.TrendingRecommender(k=10)),
                            "weekly": dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day")},
                       dm.HitRate())
@@ -76,7 +103,6 @@ def test_new_titles_stay_invisible_until_the_next_retrain():
     assert dm.new_title_share(runs["static"].y_pred, new).max() == 0
     share = dm.new_title_share(runs["weekly"].y_pred, new)
     first = np.argmax(share > 0)
-    first_retrain = runs["weekly"].retrains["at"].iloc[0]
-    assert first == first_retrain  # the first event served by the first retrained model
+    assert first == runs["weekly"].retrains["at"].iloc[0]  # the first event served by the first retrained model
     assert sc.times[first] >= sc.info["release_day"][new].min()
     assert runs["weekly"].score > runs["static"].score

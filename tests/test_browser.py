@@ -1,7 +1,8 @@
 """The rendered book in a real browser: every page of the table of contents, served on 127.0.0.1.
 
 Headless Debian Chromium (/usr/bin/chromium) driven by Playwright, with the network unused: each page
-loads with no console error and no failed request, its Mermaid diagrams become SVGs, its widgets
+loads with no console error and no failed request, its Mermaid diagrams become SVGs whose text is
+readable (at least 12 px in a 1280-px window, 9 px on a 412-px phone), its widgets
 render, its images load, and it has a title and headings; figures have a caption or alt text. A screenshot of each page lands in
 _build/screenshots/ for a person to look at. Internal links and the navigation are checked on the
 built files. Skipped, with the reason, without a built book or Chromium, unless REQUIRE_BROWSER=1
@@ -40,6 +41,26 @@ def test_page_renders_offline(site, page):
     result = sp.visit(browser, url, page)
     assert not result["problems"], f"{page}:\n  " + "\n  ".join(result["problems"])
     assert sp.screenshot_path(page).stat().st_size > 0
+
+
+# The floors of a readable diagram: node text at least 12 px in a 1280-px window, 9 px on a 412-px phone.
+DIAGRAM_FLOORS = {1280: 12.0, 412: 9.0}
+
+
+@pytest.mark.parametrize("width", sorted(DIAGRAM_FLOORS, reverse=True))
+@pytest.mark.parametrize("page", PAGES)
+def test_diagram_text_is_readable(site, page, width):
+    browser, url = site
+    floor = DIAGRAM_FLOORS[width]
+    small = [d for d in sp.diagram_text_sizes(browser, url, page, width)
+             if d["min_px"] is None or d["min_px"] < floor]
+    assert not small, (f"{page} at {width} px: diagrams whose text renders below {floor} px (redraw them "
+                       "top-down or split them): " + "; ".join(_describe(d) for d in small))
+
+
+def _describe(diagram: dict) -> str:
+    size = "not rendered" if diagram["min_px"] is None else f"{diagram['min_px']:.1f} px"
+    return f"diagram {diagram['index'] + 1}: {size} ({diagram['text']!r})"
 
 
 @pytest.mark.parametrize("page", PAGES)

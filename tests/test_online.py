@@ -226,6 +226,19 @@ def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned
     assert [e.kind for e in dep.log] == ["train"] and dep.model_version == len(sc) + 1
 
 
+# -- the chapter's claims live in tests/test_online_claims.py ------------------------------------
+
+def test_mini_batches_move_the_model_less_per_event():
+    stream = dm.scenarios.drifting_classification(seed=0)
+
+    def recover(lr, size):
+        tl = dm.simulate(stream, dm.OnlineDeployment(sgd_model("classification", lr), batch_size=size),
+                         metrics.Accuracy())
+        return events_to_recover(tl)
+
+    assert recover(0.1, 50) is None and recover(0.1, None) < recover(1.0, None) < recover(1.0, 50)
+
+
 # -- data is bundled: no network ------------------------------------------------------------------
 
 def test_stock_prices_need_no_network(monkeypatch):

@@ -131,7 +131,7 @@ def test_plot_draws_every_timeline_with_labelled_axes():
     tls = dm.compare(sc, {"a": dm.BatchDeployment(LogisticRegression()),
                           "b": dm.BatchDeployment(LogisticRegression(), retrain_every=100)}, metrics.Accuracy())
     ax = dm.plots.plot_timeline(tls)
-    assert len(ax.get_legend().get_texts()) == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "retrain"]  # the marks in words
     assert ax.get_ylabel() == "rolling Accuracy" and ax.get_xlabel() == "events since deployment"
     with pytest.raises(TypeError, match="timelines"):
         dm.plots.plot_timeline([1, 2])

@@ -1,0 +1,344 @@
+"""The experiments of the Batch and Online learning chapters, as functions of a seed.
+
+The chapter runs each one over :data:`~deployment_modes.seeds.SEEDS` and shows the spread; its tests
+(``tests/test_batch_claims.py``, ``tests/test_online_claims.py``) assert the chapter's claims on the
+very same runs. :func:`batch_timeline` is the batch retraining loop written out (fit, serve a segment,
+refit on old + new data): it gives the same timeline as ``simulate(scenario, BatchDeployment(...))``, in
+a fraction of the time, because between two retrains the static model predicts a whole segment at once.
+
+Defined in the Batch learning chapter (``book/batch.ipynb``).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+import pandas as pd
+from river import metrics, utils
+from sklearn.base import clone
+from threadpoolctl import threadpool_limits
+
+from ._checks import positive_int
+from .guardrails import Pause, Rollback, ValidationGate
+from .online import OnlineDeployment, sgd_model
+from .scenarios import Scenario, drifting_classification, house_prices, poison_labels
+from .timeline import LogEntry, Timeline, events_to_recover, simulate
+
+__all__ = ["LEARNING_RATE", "POISON", "batch_timeline", "cold_start", "drift_runs", "guardrail_runs",
+           "house_runs", "learning_rate_sweep", "online_runs", "retrain_sweep", "sweep_summary"]
+
+LEARNING_RATE = 0.05  # the online learner's SGD step size, here and in the Comparison chapter
+POISON = (1000, 300)  # (first event, length) of the burst of wrong labels, here and in the Comparison chapter
+
+
+def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int | None = None,
+                   window: int | None = None, name: str = "batch", rolling: int = 200) -> Timeline:
+    """The timeline of ``BatchDeployment(estimator, retrain_every, window=window)`` on ``scenario``, fast.
+
+    The batch retraining loop itself: fit a clone on the initial data, let it predict the next
+    ``retrain_every`` events, then refit a clone on the initial data plus every event seen (the last
+    ``window`` rows if given), and so on. The predictions, versions and retrain rows equal those of
+    :func:`~deployment_modes.simulate`; the retrains' compute ``seconds`` are timed the same way (the
+    fit only), the per-event serving times are not measured (``predict_seconds`` is 0).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Initial data and stream.
+    estimator : scikit-learn estimator
+        Cloned at every fit, never changed.
+    metric : river metric
+        Scored on every event, and rolled over the last ``rolling`` events.
+    retrain_every : int, optional
+        Retrain after every ``retrain_every`` events (default: never, a static model).
+    window : int, optional
+        Fit on the last ``window`` rows only (default: all the rows kept).
+    name : str
+        The timeline's name.
+    rolling : int
+        The window of the rolling metric, as in ``simulate``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=600, drift_at=300)
+    >>> fast = batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=200)
+    >>> slow = dm.simulate(sc, dm.BatchDeployment(LogisticRegression(), retrain_every=200), metrics.Accuracy())
+    >>> fast.y_pred == slow.y_pred, list(fast.retrains["rows"]) == list(slow.retrains["rows"])
+    (True, True)
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    retrain_every = positive_int(retrain_every, "retrain_every", allow_none=True)
+    window = positive_int(window, "window", allow_none=True)
+    X0, y0 = scenario.X_initial.to_numpy(), np.asarray(scenario.y_initial)
+    X, y = scenario.X.to_numpy(), np.asarray(scenario.y)
+    n = len(y)
+    step = retrain_every or n
+    log = []
+
+    def fit(upto: int, kind: str):
+        Xt, yt = np.concatenate([X0, X[:upto]]), np.concatenate([y0, y[:upto]])
+        if window is not None:
+            Xt, yt = Xt[-window:], yt[-window:]
+        start = time.perf_counter()
+        model = clone(estimator).fit(Xt, yt)
+        log.append(LogEntry(upto, kind, rows=len(yt), seconds=time.perf_counter() - start,
+                            detail=f"version {len(log) + 1}"))
+        return model
+
+    with threadpool_limits(limits=1):  # a small fit: threads only fight over the cores
+        predictions, versions = _segments(fit, X, n, step, retrain_every)
+    whole = metric.clone()
+    for truth, p in zip(y.tolist(), predictions):
+        whole.update(truth, p)
+    return Timeline(name, y.tolist(), predictions, np.array(versions), _rolling(metric, y, predictions, rolling),
+                    np.asarray(scenario.times), whole, log, tuple(scenario.drift_at))
+
+
+def _segments(fit, X, n: int, step: int, retrain_every):
+    """Serve each segment with the model of the last fit, then refit: (predictions, versions)."""
+    predictions, versions, version = [], [], 1
+    model = fit(0, "train")
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        predictions.extend(model.predict(X[start:stop]).tolist())
+        versions.extend([version] * (stop - start))
+        if retrain_every is not None and stop % retrain_every == 0:
+            model, version = fit(stop, "retrain"), version + 1
+            versions[-1] = version  # as simulate records it: the version after the event's learn_one
+    return predictions, versions
+
+
+def _rolling(metric, y, predictions, window: int) -> np.ndarray:
+    """The rolling metric of simulate; accuracy and MAE as running means (the same values, faster)."""
+    if type(metric) in (metrics.Accuracy, metrics.MAE):
+        p = np.asarray(predictions)
+        per_event = (p == y) if isinstance(metric, metrics.Accuracy) else np.abs(y - p)
+        return pd.Series(per_event, dtype=float).rolling(window, min_periods=1).mean().to_numpy()
+    rolled, curve = utils.Rolling(type(metric), window_size=window), []
+    for truth, p in zip(y.tolist(), predictions):
+        rolled.update(truth, p)
+        curve.append(rolled.get())
+    return np.array(curve)
+
+
+@functools.lru_cache(maxsize=64)
+def _drift_timeline(seed: int, retrain_every: int | None, window: int | None) -> Timeline:
+    """Batch logistic regression on the seed's drifting stream (cached: Experiment 2 and the sweep share runs)."""
+    from sklearn.linear_model import LogisticRegression
+
+    sc = drifting_classification(seed=seed)
+    name = "static" if retrain_every is None else f"retrain every {retrain_every:,}, " + (
+        "all data" if window is None else f"last {window:,} rows")
+    return batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=retrain_every,
+                          window=window, name=name)
+
+
+def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
+    """Experiment 1 of the Batch chapter: house prices, a static Ridge against one retrained every 500 sales.
+
+    Parameters
+    ----------
+    seed : int
+        The scenario's seed.
+    retrain_every : int
+        Sales between two retrains of the second deployment.
+
+    Examples
+    --------
+    >>> sc, runs = house_runs(0)
+    >>> list(runs), len(runs["static"]) == len(sc)
+    (['static', 'retrain every 500 sales'], True)
+    """
+    from sklearn.linear_model import Ridge
+
+    sc = house_prices(seed=seed)
+    return sc, {"static": batch_timeline(sc, Ridge(), metrics.MAE(), name="static"),
+                f"retrain every {retrain_every} sales": batch_timeline(
+                    sc, Ridge(), metrics.MAE(), retrain_every=retrain_every, name=f"retrain every {retrain_every}")}
+
+
+def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tuple[Scenario, dict]:
+    """Experiment 2 of the Batch chapter: concept drift, static against retrained on all data or a window.
+
+    Parameters
+    ----------
+    seed : int
+        The scenario's seed.
+    retrain_every : int
+        Events between two retrains.
+    window : int
+        Rows kept by the windowed deployment.
+
+    Examples
+    --------
+    >>> _, runs = drift_runs(0)
+    >>> list(runs)
+    ['static', 'retrain every 500, all data', 'retrain every 500, last 1,000 rows']
+    """
+    runs = [_drift_timeline(seed, None, None), _drift_timeline(seed, retrain_every, None),
+            _drift_timeline(seed, retrain_every, window)]
+    return drifting_classification(seed=seed), {tl.name: tl for tl in runs}
+
+
+def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=(None, 1000)) -> pd.DataFrame:
+    """Per retrain interval (0 = never) and window (0 = all data): accuracy around the drift, cost.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed.
+    intervals : sequence of int or None
+        Retrain intervals in events (``None``: never retrain).
+    windows : sequence of int or None
+        Rows kept per retrain (``None``: all the data).
+
+    Examples
+    --------
+    >>> retrain_sweep(0, [None, 2000], windows=(None,))[["retrain_every", "retrains", "rows_fitted"]].values.tolist()
+    [[0, 0, 0], [2000, 2, 8000]]
+    """
+    rows = []
+    for k in intervals:
+        for window in windows:
+            tl = _drift_timeline(seed, k, window)
+            d = tl.drift_at[0]
+            rows.append({"seed": seed, "retrain_every": k or 0, "window": window or 0,
+                         "score_before_drift": tl.window_score(d - 1000, d), "score_after_drift": tl.window_score(d),
+                         "events_to_recover": events_to_recover(tl), "retrains": len(tl.retrains),
+                         "rows_fitted": int(tl.retrains["rows"].sum()),
+                         "compute_seconds": float(tl.retrains["seconds"].sum())})
+    return pd.DataFrame(rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _online_timeline(seed: int, lr: float) -> Timeline:
+    """The online SGD learner on the seed's drifting stream (cached: the first experiment and the sweep share it)."""
+    sc = drifting_classification(seed=seed)
+    return simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), name="online")
+
+
+def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict]:
+    """The Online chapter's first experiment: static batch, batch on a window every 500 events, online.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed.
+    lr : float
+        The online learner's SGD learning rate (default :data:`LEARNING_RATE`).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    sc = drifting_classification(seed=seed)
+    return sc, {"batch, static": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), name="batch, static"),
+                "batch, retrain every 500": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(),
+                                                           retrain_every=500, window=1000, name="batch, retrain"),
+                "online": _online_timeline(seed, lr)}
+
+
+def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) -> tuple[Scenario, dict]:
+    """The same online model on one stream: started cold (no first training) or first trained offline.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed.
+    lr : float
+        The SGD learning rate.
+    n_stream : int
+        The first events of the stream to run on.
+
+    Examples
+    --------
+    >>> _, runs = cold_start(0, n_stream=100)
+    >>> cold, warm = runs.values()
+    >>> warm.window_score(0, 100) > cold.window_score(0, 100)
+    True
+    """
+    sc = drifting_classification(seed=seed).head(n_stream)
+    cold = simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), fit_initial=False,
+                    name="online from the first event (cold)")
+    warm = simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
+                    name="trained offline first, then online")
+    return sc, {cold.name: cold, warm.name: warm}
+
+
+def _monitored(model):
+    return OnlineDeployment(model, monitor=True)
+
+
+# each guardrail as a wrapper around a monitored deployment of ``model``; checkpoints every 200 events and a
+# pause of at most 300 events are the Comparison chapter's guarded line
+GUARDRAILS = {"plain online": OnlineDeployment,
+              "rollback": lambda model: Rollback(_monitored(model), checkpoint_every=200),
+              "pause": lambda model: Pause(_monitored(model), max_pause=300),
+              "gate": lambda model: ValidationGate(_monitored(model), every=100),
+              "rollback + pause": lambda model: Pause(Rollback(_monitored(model), checkpoint_every=200), max_pause=300)}
+
+
+def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | None = None,
+                   poison: tuple = POISON) -> tuple[Scenario, Scenario, dict]:
+    """The poisoned stream (``poison`` = first event, length) through each guardrail (``{name: make(model)}``).
+
+    Returns the clean scenario, the poisoned one and ``{name: Timeline}``.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed (and the poisoning's).
+    lr : float
+        The SGD learning rate.
+    guardrails : dict, optional
+        ``{name: make(model) -> deployment}`` (default :data:`GUARDRAILS`).
+    poison : tuple
+        ``(first event, length)`` of the burst of wrong labels.
+    """
+    clean = drifting_classification(seed=seed)
+    poisoned = poison_labels(clean, *poison, seed=seed)
+    runs = {name: simulate(poisoned, make(sgd_model("classification", lr)), metrics.Accuracy(), name=name)
+            for name, make in (guardrails or GUARDRAILS).items()}
+    return clean, poisoned, runs
+
+
+def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
+    """Per SGD learning rate: accuracy on the 1,000 events before the drift, after it, events to recover.
+
+    The columns of :func:`~deployment_modes.sweep_learning_rate`, on the seed's drifting stream.
+
+    Parameters
+    ----------
+    seed : int
+        The drifting stream's seed.
+    rates : sequence of float
+        SGD learning rates.
+    """
+    rows = []
+    for lr in rates:
+        tl = _online_timeline(seed, lr)
+        d = tl.drift_at[0]
+        rows.append({"learning_rate": lr, "score_before_drift": tl.window_score(max(d - 1000, 0), d),
+                     "score_after_drift": tl.window_score(d), "events_to_recover": events_to_recover(tl),
+                     "seed": seed})
+    return pd.DataFrame(rows)
+
+
+def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Mean, min and max over the seeds of :func:`retrain_sweep`, one row per retrain interval.
+
+    Columns ``"acc_window mean"`` ... (accuracy after the drift with the window of 1,000 rows),
+    ``"acc_all ..."`` (all data kept) and ``"rows_all ..."`` (rows fitted, all data kept), as
+    :func:`~deployment_modes.plots.plot_retrain_sweep` draws them.
+    """
+    names = {("score_after_drift", 1000): "acc_window", ("score_after_drift", 0): "acc_all",
+             ("rows_fitted", 0): "rows_all"}
+    wide = sweep.pivot_table(index=["seed", "retrain_every"], columns="window",
+                             values=["score_after_drift", "rows_fitted"])
+    wide = pd.DataFrame({name: wide[key] for key, name in names.items()}).reset_index()
+    summary = wide.drop(columns="seed").groupby("retrain_every").agg(["mean", "min", "max"])
+    summary.columns = [" ".join(c) for c in summary.columns]
+    return summary.reset_index()

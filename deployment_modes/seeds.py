@@ -1,0 +1,106 @@
+"""A difference is a finding only if it survives the seeds: run an experiment over several seeds.
+
+:func:`over_seeds` calls an experiment once per seed and stacks what it measured; :func:`spread`
+summarises each measure as mean, min and max; :func:`mean_range` writes one as prose ("85.0
+(min 80.1, max 88.3)"). The chapters state a conclusion only where it holds on every seed, or say
+on how many (:func:`on_how_many`).
+
+Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SEEDS", "mean_range", "on_how_many", "over_seeds", "spread"]
+
+SEEDS = (0, 1, 2, 3, 4)  # the chapters' seeds: seed 0 is the one drawn in the figures
+
+
+def over_seeds(experiment, seeds=SEEDS) -> pd.DataFrame:
+    """One row per seed: the dict ``experiment(seed)`` returns, plus a ``seed`` column.
+
+    Parameters
+    ----------
+    experiment : callable
+        ``experiment(seed) -> dict`` of measure name -> number.
+    seeds : iterable of int
+        At least one seed (the chapters use :data:`SEEDS`, five of them).
+
+    >>> over_seeds(lambda seed: {"double": 2 * seed}, seeds=(0, 1, 2))["double"].tolist()
+    [0, 2, 4]
+    """
+    if not callable(experiment):
+        raise TypeError(f"experiment must be a callable experiment(seed) -> dict, got {type(experiment).__name__}")
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds):
+        raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
+    rows = []
+    for seed in seeds:
+        measured = experiment(seed)
+        if not isinstance(measured, dict):
+            raise TypeError(f"experiment must return a dict of measures, got {type(measured).__name__}")
+        rows.append({"seed": int(seed), **measured})
+    return pd.DataFrame(rows).set_index("seed")
+
+
+def spread(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """Mean, min and max over the seeds of each measure (one row per measure).
+
+    A measure that is missing on some seed (``None``/NaN, e.g. "never recovered") keeps the
+    count of seeds where it was measured in ``seeds measured``.
+
+    >>> runs = pd.DataFrame({"a": [1.0, 2.0, 6.0]})
+    >>> spread(runs).loc["a"].tolist()
+    [3.0, 1.0, 6.0, 3.0]
+    """
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise TypeError("frame must be the non-empty DataFrame over_seeds returns")
+    columns = list(frame.columns) if columns is None else list(columns)
+    numeric = frame[columns].apply(pd.to_numeric, errors="coerce")
+    return pd.DataFrame({"mean": numeric.mean(), "min": numeric.min(), "max": numeric.max(),
+                         "seeds measured": numeric.notna().sum()})
+
+
+def mean_range(values, fmt: str = "{:.1f}", *, scale: float = 1.0, never: str = "never") -> str:
+    """``"mean (min a, max b)"`` of the values over the seeds, for the prose.
+
+    Missing values (``None``/NaN, "never") are named: ``never`` on every seed gives ``never``.
+
+    >>> mean_range([0.8, 0.9, 0.85], scale=100)
+    '85.0 (min 80.0, max 90.0)'
+    >>> mean_range([24, 24], "{:,.0f}")
+    '24 (on every seed)'
+    >>> mean_range([300, None, 500], "{:,.0f}")
+    '400 (min 300, max 500; never on 1 of 3 seeds)'
+    """
+    series = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce") * scale
+    missing = int(series.isna().sum())
+    if missing == len(series):
+        return never
+    measured = series.dropna()
+    if not missing and measured.min() == measured.max():
+        return f"{fmt.format(measured.iloc[0])} (on every seed)"
+    text = f"{fmt.format(measured.mean())} (min {fmt.format(measured.min())}, max {fmt.format(measured.max())}"
+    if missing:
+        text += f"; {never} on {missing} of {len(series)} seeds"
+    return text + ")"
+
+
+def on_how_many(condition) -> str:
+    """``"every one of the 5 seeds"`` or ``"3 of the 5 seeds"`` for a boolean per seed.
+
+    >>> on_how_many([True, True, False])
+    '2 of the 3 seeds'
+    >>> on_how_many(np.array([True, True]))
+    'every one of the 2 seeds'
+    """
+    flags = np.asarray(list(condition), dtype=bool)
+    if flags.size == 0:
+        raise ValueError("condition must hold one boolean per seed, got none")
+    if flags.all():
+        return f"every one of the {flags.size} seeds"
+    return f"{int(flags.sum())} of the {flags.size} seeds"
