@@ -95,7 +95,7 @@ class _Release:
         self._counts = [0, 0]  # labelled events scored for each
         self._only = [0, 0]  # shadow: events only the champion / only the challenger got wrong
         self._offset = 0
-        self.n_seen = 0
+        self.n_seen = self.n_predicted = 0
 
     # -- the deployment interface --------------------------------------------------------------------
     def fit_initial(self, X, y) -> None:
@@ -123,6 +123,8 @@ class _Release:
         return sorted(list(getattr(self.served, "log", [])) + self._decisions, key=lambda e: e.at)
 
     def predict_one(self, x: dict):
+        """The served deployment's prediction (while deciding, the shadow or canary routing's)."""
+        self.n_predicted += 1
         if not self.deciding:
             return self.served.predict_one(x)
         return self._predict_deciding(x)
@@ -158,7 +160,7 @@ class _Release:
             rule = f"p = {p_value:.3g} that the challenger is not better (alpha {self.alpha:g})"
         old = self.model_version
         self.decision = {"promoted": promoted, "at": self.n_seen, "champion_error": rate0, "challenger_error": rate1,
-                         "champion_events": n0, "challenger_events": n1, "p_value": p_value,
+                         "champion_events": n0, "challenger_events": n1, "p_value": p_value, "predicted": self.n_predicted,
                          "served_by_challenger": self.served_by_challenger}
         if promoted:
             self._offset = old + 1 - getattr(self.challenger, "model_version", 0)
