@@ -209,7 +209,7 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
 
     The lines are ``"batch"`` (a logistic regression retrained every ``retrain_every`` events on
     the last 1,000 rows), ``"online"`` (river, one update per event) and ``"out-of-core, then
-    online"`` (:func:`~deployment_modes.comparison.out_of_core_then_online`: a first training
+    online"`` (:func:`~deployment_modes.out_of_core.out_of_core_then_online`: a first training
     from disk by chunks, then updates in mini-batches of 10 events). An out-of-core deployment that stays static between
     retrains serves like batch: it shares its line (see :func:`line_of`). The runs are
     deterministic and cached: the same answers give back the same timelines.
@@ -235,9 +235,10 @@ def _simulate_modes(change, n_initial, n_stream, seed, retrain_every):
     from river import metrics
 
     from .batch import BatchDeployment
-    from .comparison import LeanLogisticRegression, out_of_core_then_online, simulate_deployed
+    from .lean import LeanLogisticRegression
     from .online import OnlineDeployment, sgd_model
-    from .timeline import compare
+    from .out_of_core import out_of_core_then_online
+    from .timeline import compare, simulate
 
     scenario = situation_scenario(change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed)
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), \
@@ -246,7 +247,7 @@ def _simulate_modes(change, n_initial, n_stream, seed, retrain_every):
             "batch": BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every, window=1000),
             "online": OnlineDeployment(sgd_model("classification", 0.05)),
         }, metrics.Accuracy())
-        runs["out-of-core, then online"] = simulate_deployed(
+        runs["out-of-core, then online"] = simulate(
             scenario, out_of_core_then_online(scenario, folder, seed=seed), metrics.Accuracy(),
-            label="out-of-core, then online")
+            name="out-of-core, then online", fit_initial=False)
     return runs

@@ -58,7 +58,8 @@ def deployments(task: str, *, retrain_every: int = 500, collect: int = 300) -> d
     from sklearn.neighbors import KNeighborsRegressor
 
     from .batch import BatchDeployment
-    from .comparison import AlarmThenCollect, LeanLogisticRegression
+    from .lean import LeanLogisticRegression
+    from .triggers import AlarmThenCollect
     from .online import OnlineDeployment, sgd_model
 
     if task == "classification":
@@ -107,7 +108,7 @@ def _sweep_seed(seed, delays, n_initial, n_stream, drift_at, retrain_every, coll
     rows = []
     for delay in delays:
         for mode, deployment in deployments("classification", retrain_every=retrain_every, collect=collect).items():
-            tl = simulate(scenario, deployment, metrics.Accuracy(), delay=delay, label=mode)
+            tl = simulate(scenario, deployment, metrics.Accuracy(), delay=delay, name=mode)
             rows.append({"seed": seed, "delay": delay, "mode": mode, "after_drift": tl.window_score(drift_at),
                          "score": tl.score, "retrains": len(tl.retrains), "label_delay": float(tl.label_delay.mean())})
     return rows
@@ -148,7 +149,7 @@ def _price_rows(name, delays, retrain_every) -> list[dict]:
     rows = []
     for delay in delays:
         for mode, deployment in deployments("regression", retrain_every=retrain_every).items():
-            tl = simulate(scenario, deployment, metrics.MAE(), delay=delay, label=mode)
+            tl = simulate(scenario, deployment, metrics.MAE(), delay=delay, name=mode)
             rows.append({"series": name, "delay": delay, "mode": mode, "mae": tl.score, "retrains": len(tl.retrains)})
     return rows
 

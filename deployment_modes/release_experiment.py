@@ -37,7 +37,7 @@ def candidate_and_stream(seed: int = 0, candidate: str = "good", *, n_initial: i
     (50, 1)
     """
     from .batch import BatchDeployment
-    from .comparison import LeanLogisticRegression
+    from .lean import LeanLogisticRegression
     from .scenarios import drifting_classification, poison_labels
 
     if candidate not in ("good", "poisoned"):
@@ -82,11 +82,11 @@ def release_run(seed: int = 0, candidate: str = "good", release: str = "shadow",
         raise ValueError(f"delay must be an int >= 0 (events), got {delay!r}")
     with threadpool_limits(1):
         champion, challenger, events = candidate_and_stream(seed, candidate, **sizes)
-        blind = simulate(events, _copy(challenger), metrics.Accuracy(), delay=delay, label="blind swap")
-        kept = simulate(events, _copy(champion), metrics.Accuracy(), delay=delay, label="champion kept")
+        blind = simulate(events, _copy(challenger), metrics.Accuracy(), delay=delay, name="blind swap")
+        kept = simulate(events, _copy(champion), metrics.Accuracy(), delay=delay, name="champion kept")
         wrapper = (ShadowRelease(champion, challenger, evidence=evidence) if release == "shadow" else
                    CanaryRelease(champion, challenger, evidence=evidence, fraction=fraction, seed=seed))
-        tl = simulate(events, wrapper, metrics.Accuracy(), delay=delay, label=f"{release} release")
+        tl = simulate(events, wrapper, metrics.Accuracy(), delay=delay, name=f"{release} release")
     if wrapper.decision is None:
         raise ValueError(f"the release gathered too few labels to decide: lower evidence (now {evidence}) "
                          f"or give a longer stream (n_release)")
