@@ -19,7 +19,7 @@ from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .memory import measure_peak
 from .online import OnlineDeployment, events_to_recover, sgd_model, sweep_learning_rate
-from .lean import LeanLogisticRegression, LeanSGDClassifier
+from .lean import LeanKNeighborsRegressor, LeanLogisticRegression, LeanSGDClassifier
 from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk, out_of_core_then_online
 from .release import CanaryRelease, ShadowRelease
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
@@ -40,7 +40,7 @@ def __getattr__(name: str):
 
 
 __all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader", "Deployment", "HashedText", "HitRate",
-           "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "OnlineDeployment", "OutOfCoreTrainer",
+           "LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "OnlineDeployment", "OutOfCoreTrainer",
            "Recommendation", "Scenario", "ShadowRelease", "Timeline", "TrendingRecommender", "compare", "comparison", "corpus",
            "cumulative_compute", "decision", "delay_experiment", "downtime", "events_to_recover", "events_until_recommended", "examples",
            "label_delay", "learn_chunk", "measure_peak", "memory", "new_title_share", "out_of_core_then_online", "plots",

@@ -44,16 +44,15 @@ def candidate_and_stream(seed: int = 0, candidate: str = "good", *, n_initial: i
         raise ValueError(f"candidate must be 'good' or 'poisoned', got {candidate!r}")
     train, n_release = positive_int(train, "train"), positive_int(n_release, "n_release")
     poisoned_share = check_fraction(poisoned_share, "poisoned_share")
-    scenario = drifting_classification(seed=seed, n_initial=n_initial, n_stream=drift_at + train + n_release,
-                                       drift_at=drift_at)
-    if candidate == "poisoned" and int(train * poisoned_share) > 0:
-        scenario = poison_labels(scenario, drift_at, int(train * poisoned_share), seed=seed)
-    champion = BatchDeployment(LeanLogisticRegression())
-    champion.fit_initial(*scenario.initial)
-    challenger = BatchDeployment(LeanLogisticRegression())
-    challenger.fit_initial(scenario.X.iloc[drift_at:drift_at + train], scenario.y[drift_at:drift_at + train])
     clean = drifting_classification(seed=seed, n_initial=n_initial, n_stream=drift_at + train + n_release,
                                     drift_at=drift_at)
+    scenario = clean
+    if candidate == "poisoned" and int(train * poisoned_share) > 0:
+        scenario = poison_labels(clean, drift_at, int(train * poisoned_share), seed=seed)
+    champion = BatchDeployment(LeanLogisticRegression())
+    champion.fit_initial(*clean.initial)
+    challenger = BatchDeployment(LeanLogisticRegression())
+    challenger.fit_initial(scenario.X.iloc[drift_at:drift_at + train], scenario.y[drift_at:drift_at + train])
     events = list(clean)[drift_at + train:]
     return champion, challenger, events
 
@@ -65,39 +64,54 @@ def release_run(seed: int = 0, candidate: str = "good", release: str = "shadow",
     Returns a dict: ``promoted``, ``decided_after`` (events served before the decision), ``exposed``
     (predictions users got from the candidate before the decision), the error rates the decision
     compared, and the accuracy users got until the decision (``release_accuracy``) against what a
-    blind swap (``blind_accuracy``) or keeping the champion (``champion_accuracy``) would have given them.
+    blind swap (``blind_accuracy``) or keeping the champion (``champion_accuracy``) would have given
+    them; ``after_release``: the accuracy from the decision on (``champion_after``: the champion's,
+    kept); ``log``: the decision's log entry.
 
     >>> r = release_run(0, "poisoned", "shadow", evidence=100, n_initial=200, drift_at=100, train=100, n_release=300)
     >>> r["promoted"], r["exposed"]
     (False, 0)
     """
+    return _runs(seed, candidate, [release], evidence=evidence, fraction=fraction, delay=delay, **sizes)[0]
+
+
+def _runs(seed, candidate, releases, *, evidence: int = 150, fraction: float = 0.25, delay: int = 50,
+          **sizes) -> list[dict]:
+    """:func:`release_run` for several releases of one candidate (the data and the baselines made once)."""
     from river import metrics
 
     from .release import CanaryRelease, ShadowRelease
     from .timeline import simulate
 
-    if release not in ("shadow", "canary"):
-        raise ValueError(f"release must be 'shadow' or 'canary', got {release!r}")
+    for release in releases:
+        if release not in ("shadow", "canary"):
+            raise ValueError(f"release must be 'shadow' or 'canary', got {release!r}")
     if isinstance(delay, bool) or not isinstance(delay, numbers.Integral) or delay < 0:
         raise ValueError(f"delay must be an int >= 0 (events), got {delay!r}")
+    rows = []
     with threadpool_limits(1):
         champion, challenger, events = candidate_and_stream(seed, candidate, **sizes)
         blind = simulate(events, _copy(challenger), metrics.Accuracy(), delay=delay, name="blind swap")
         kept = simulate(events, _copy(champion), metrics.Accuracy(), delay=delay, name="champion kept")
-        wrapper = (ShadowRelease(champion, challenger, evidence=evidence) if release == "shadow" else
-                   CanaryRelease(champion, challenger, evidence=evidence, fraction=fraction, seed=seed))
-        tl = simulate(events, wrapper, metrics.Accuracy(), delay=delay, name=f"{release} release")
-    if wrapper.decision is None:
-        raise ValueError(f"the release gathered too few labels to decide: lower evidence (now {evidence}) "
-                         f"or give a longer stream (n_release)")
-    until = wrapper.decision["predicted"]
-    return {"seed": seed, "candidate": candidate, "release": release, "promoted": wrapper.decision["promoted"],
-            "decided_after": until, "exposed": wrapper.decision["served_by_challenger"],
-            "champion_error": wrapper.decision["champion_error"],
-            "challenger_error": wrapper.decision["challenger_error"],
-            "release_accuracy": tl.window_score(0, until), "blind_accuracy": blind.window_score(0, until),
-            "champion_accuracy": kept.window_score(0, until), "after_release": tl.window_score(until),
-            "log": [e for e in tl.log if e.kind in ("promote", "reject")]}
+        for release in releases:
+            pair = _copy(champion), _copy(challenger)
+            wrapper = (ShadowRelease(*pair, evidence=evidence) if release == "shadow" else
+                       CanaryRelease(*pair, evidence=evidence, fraction=fraction, seed=seed))
+            tl = simulate(events, wrapper, metrics.Accuracy(), delay=delay, name=f"{release} release")
+            if wrapper.decision is None:
+                raise ValueError(f"the release gathered too few labels to decide: lower evidence (now {evidence}) "
+                                 f"or give a longer stream (n_release)")
+            until = wrapper.decision["predicted"]
+            rows.append({"seed": seed, "candidate": candidate, "release": release,
+                         "promoted": wrapper.decision["promoted"], "decided_after": until,
+                         "exposed": wrapper.decision["served_by_challenger"],
+                         "champion_error": wrapper.decision["champion_error"],
+                         "challenger_error": wrapper.decision["challenger_error"],
+                         "release_accuracy": tl.window_score(0, until), "blind_accuracy": blind.window_score(0, until),
+                         "champion_accuracy": kept.window_score(0, until), "after_release": tl.window_score(until),
+                         "champion_after": kept.window_score(until),
+                         "log": [e for e in tl.log if e.kind in ("promote", "reject")]})
+    return rows
 
 
 def _copy(deployment):
@@ -118,6 +132,5 @@ def release_table(seeds=(0, 1, 2, 3, 4), *, releases=("shadow", "canary"), candi
     seeds = list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in seeds):
         raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
-    rows = [release_run(seed, candidate, release, **kwargs) for seed in seeds for release in releases
-            for candidate in candidates]
+    rows = [row for seed in seeds for candidate in candidates for row in _runs(seed, candidate, list(releases), **kwargs)]
     return pd.DataFrame([{k: v for k, v in row.items() if k != "log"} for row in rows])

@@ -30,7 +30,7 @@ def test_a_poisoned_candidate_is_caught_in_shadow_before_any_user_sees_it(table)
 def test_a_good_candidate_is_promoted_by_shadow_and_canary(table):
     good = table[table.candidate == "good"]
     assert good.promoted.all()
-    assert (good.after_release > good.champion_accuracy).all()
+    assert (good.after_release > good.champion_after).all()
 
 
 def test_a_canary_catches_the_poisoned_candidate_but_some_users_see_it(table):
