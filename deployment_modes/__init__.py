@@ -12,19 +12,21 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (comparison, corpus, decision, delay_experiment, downtime, examples, label_delay, memory, release,
-               release_experiment, scenarios, triggers)
+from . import (comparison, corpus, decision, delay_experiment, downtime, examples, guardrails, incremental, label_delay,
+               memory, monitor, release, release_experiment, scenarios, triggers)
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
-from .memory import measure_peak
-from .online import OnlineDeployment, events_to_recover, sgd_model, sweep_learning_rate
+from .guardrails import Pause, Rollback, ValidationGate
 from .lean import LeanKNeighborsRegressor, LeanLogisticRegression, LeanSGDClassifier
+from .memory import measure_peak
+from .monitor import Monitor
+from .online import OnlineDeployment, sgd_model, sweep_learning_rate
 from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk, out_of_core_then_online
 from .release import CanaryRelease, ShadowRelease
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
-from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, simulate
+from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, events_to_recover, simulate
 from .triggers import AlarmThenCollect
 
 __version__ = "0.1.0"
@@ -40,9 +42,11 @@ def __getattr__(name: str):
 
 
 __all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader", "Deployment", "HashedText", "HitRate",
-           "LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "OnlineDeployment", "OutOfCoreTrainer",
-           "Recommendation", "Scenario", "ShadowRelease", "Timeline", "TrendingRecommender", "compare", "comparison", "corpus",
-           "cumulative_compute", "decision", "delay_experiment", "downtime", "events_to_recover", "events_until_recommended", "examples",
-           "label_delay", "learn_chunk", "measure_peak", "memory", "new_title_share", "out_of_core_then_online", "plots",
-           "read_chunks", "recommend", "release", "release_experiment", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
+           "LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "Monitor",
+           "OnlineDeployment", "OutOfCoreTrainer", "Pause", "Recommendation", "Rollback", "Scenario", "ShadowRelease",
+           "Timeline", "TrendingRecommender", "ValidationGate", "compare", "comparison", "corpus", "cumulative_compute",
+           "decision", "delay_experiment", "downtime", "events_to_recover", "events_until_recommended", "examples",
+           "guardrails", "incremental", "label_delay", "learn_chunk", "measure_peak", "memory", "monitor",
+           "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "release",
+           "release_experiment", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
            "sweep_retrain_interval", "triggers", "widgets"]

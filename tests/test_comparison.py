@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 import deployment_modes as dm
 from deployment_modes import comparison
-from deployment_modes.online import events_to_recover
+from deployment_modes import events_to_recover
 
 
 @pytest.fixture(scope="module")
