@@ -46,7 +46,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from .durable import Busy, DurableDeployment, StateError
+from .durable import Busy, DurableDeployment, LogWriteError, StateError
 
 __all__ = ["Probe", "ServerProcess", "create_app", "downtime", "is_loopback", "main", "naive_redeploy", "start"]
 
@@ -158,6 +158,10 @@ def create_app(state: DurableDeployment, *, token: str | None = None, max_body_b
             raise _BadRequest(422, str(error)) from None
         except Busy as error:
             raise _BadRequest(409, str(error)) from None
+        except LogWriteError as error:  # nothing was logged or learned: the client may retry
+            raise _BadRequest(507 if error.disk_full else 503, str(error)) from None
+        except StateError as error:
+            raise _BadRequest(503, str(error)) from None
 
     @app.post("/predict")
     async def predict(request: Request):
@@ -236,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         check_security(args.host, token)
         state = DurableDeployment(args.state_dir, args.mode, snapshot_every=args.snapshot_every)
-    except (ValueError, TypeError, StateError) as error:
+    except (ValueError, TypeError, StateError, OSError) as error:
         parser.exit(2, f"error: {error}\n")
     try:
         sock = _bind(args.host, args.port)

@@ -44,9 +44,7 @@ def same_model(a, b, probes) -> bool:
 
 def crash(state: DurableDeployment) -> None:
     """Drop a state without its closing snapshot, as a kill -9 would (in-process)."""
-    state._wal.close()
-    state._wal = None
-    state._lockfile.close()
+    state.close(snapshot=False)
 
 
 # -- in-process: the durable deployment ---------------------------------------------------------
