@@ -246,6 +246,7 @@ class DurableDeployment:
         self._segments: list[Path] = []     # the segments read or written: the only ones ever deleted
         self._lockfd = None
         self.snapshot_error, self._failed_at = None, -math.inf
+        self._retraining_upto, self._replaying = None, False
         self.started_at = time.time()
         try:
             self._lockfd = self._take_lock()
@@ -305,6 +306,7 @@ class DurableDeployment:
         for method in ("predict_one", "learn_one"):
             has_method(deployment, method, "deployment")
         self.deployment, self.schema, self.mode = deployment, schema, mode
+        self._classes = {c: c for c in schema.classes or ()}
         self.monitor, self.seq, self.n_seen, self.failed = _Monitor(schema.task), 0, 0, 0
         self.replayed = 0
         self._snapshot()
@@ -318,13 +320,17 @@ class DurableDeployment:
                              f"start with --mode {state['mode']} or another state dir")
         self.__dict__.update(state)
         self.last_snapshot = header
+        self._classes = {c: c for c in self.schema.classes or ()}
         records = [r for r in read_log(self.state_dir) if r["seq"] > self.seq]
         if records and records[0]["seq"] != self.seq + 1:
             raise StateError(f"the write-ahead log of {self.state_dir} misses records {self.seq + 1} to "
                              f"{records[0]['seq'] - 1} after the snapshot: refusing to start")
+        self._replaying = True
         for record in records:
             self._apply(record)
             self.seq = record["seq"]
+        self._replaying = False
+        self._forget()
         self.replayed, self._segments = len(records), found
         if found:
             self._snapshot()
@@ -394,6 +400,8 @@ class DurableDeployment:
                 except Exception as e:  # noqa: BLE001 (see _apply)
                     error = e
                 self.n_seen += 1
+            if not self._replaying:
+                self._forget()
             if error is not None:
                 raise error
         elif record["kind"] == "deploy":
@@ -403,6 +411,20 @@ class DurableDeployment:
                                         detail=f"fitted on the first {record['upto']} events")
         else:
             raise ValueError(f"unknown log record kind {record['kind']!r}")
+
+    def _forget(self) -> None:
+        """Batch mode with a window: drop the stored events no retrain needs any more.
+
+        Never while a retrain reads them (it logs which events it fitted on), nor during a
+        replay (a swap later in the log may need events before the window of now). Without a
+        window, a batch deployment keeps every event: ``stored_events`` in :meth:`metrics` shows it.
+        """
+        window = getattr(self.deployment, "window", None)
+        if window is None or not hasattr(self.deployment, "forget") or self._retraining_upto is not None:
+            return
+        with self._lock:
+            if self._retraining_upto is None and self.n_seen - self.deployment.forgotten >= 2 * window:
+                self.deployment.forget(self.n_seen)
 
     def _commit(self, record: dict, live=None) -> dict:
         """Log ``record`` durably, then apply it; group commit with the other waiting writers.
@@ -458,7 +480,10 @@ class DurableDeployment:
         x, _ = self.schema.event(x, label=False)
         with self._lock:
             y_pred, version = self.deployment.predict_one(x), self.deployment.model_version
-        return plain(y_pred), version
+        y_pred = plain(y_pred)
+        if self.schema.classes is not None:  # the class as the training labels spell it (river says True for 1)
+            y_pred = self._classes.get(y_pred, y_pred)
+        return y_pred, version
 
     def learn_many(self, events) -> dict:
         """Learn labelled events ``[(x, y), ...]``: all checked first, logged durably, then learned.
@@ -494,12 +519,13 @@ class DurableDeployment:
         if not self._deploying.acquire(blocking=False):
             raise Busy("a retrain is already running: wait for it to finish")
         try:
-            upto = self.n_seen
-            # a BatchDeployment only appends to its stored events, so the first `upto` stay as they are
+            with self._lock:  # from now on until the swap is logged, no stored event is forgotten
+                upto = self._retraining_upto = self.n_seen
             model, rows, seconds = self.deployment.fit_candidate(upto)
             result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
             return {**result, "fitted_on_events": upto, "rows": rows, "seconds": seconds}
         finally:
+            self._retraining_upto = None
             self._deploying.release()
 
     @property
@@ -514,7 +540,8 @@ class DurableDeployment:
     def metrics(self) -> dict:
         """What ``GET /metrics`` shows: events seen, model version, rolling metric, alarms, snapshot."""
         with self._lock:
-            rolling, alarms = self.monitor.rolling.get(), list(self.monitor.alarms)
+            scored = len(getattr(self.monitor.rolling, "window", ())) > 0
+            rolling, alarms = self.monitor.rolling.get() if scored else None, list(self.monitor.alarms)
             version, n_seen, seq = self.deployment.model_version, self.n_seen, self.seq
         snap = self.last_snapshot
         return {"mode": self.mode, "events_seen": n_seen, "model_version": version, "log_seq": seq,
@@ -524,6 +551,7 @@ class DurableDeployment:
                 "last_snapshot": {"seq": snap["seq"], "events_seen": snap["n_seen"], "bytes": snap["bytes"],
                                   "written_at": snap["written_at"]}, "snapshot_error": self.snapshot_error,
                 "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,
+                "stored_events": self.n_seen - getattr(self.deployment, "forgotten", 0) if self.mode == "batch" else None,
                 "uptime_seconds": time.time() - self.started_at}
 
     def close(self, snapshot: bool = True) -> None:

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 import deployment_modes as dm
 from deployment_modes import durable, serve
@@ -368,10 +369,103 @@ def test_the_server_answers_507_on_a_full_disk(tmp_path, events, monkeypatch):
     from starlette.testclient import TestClient
 
     state = DurableDeployment(tmp_path, "online")
-    with TestClient(serve.create_app(state)) as client:
+    with TestClient(serve.create_app(state), base_url="http://127.0.0.1:8000") as client:
         x, y = events[0]
         monkeypatch.setattr(os, "write", FullDisk(failures=1))
         r = client.post("/learn", json={"x": x, "y": y})
         monkeypatch.undo()
         assert r.status_code == 507 and "No space" in r.json()["detail"]
         assert client.post("/learn", json={"x": x, "y": y}).json()["n_seen"] == 1
+
+
+# -- batch mode's memory, snapshots and predictions ---------------------------------------------
+
+GATE = threading.Event()
+
+
+class GatedLogisticRegression(LogisticRegression):
+    """A logistic regression whose ``fit`` waits for ``GATE``: a retrain that takes as long as a test wants."""
+
+    def fit(self, X, y):
+        assert GATE.wait(60), "the gate was never opened"
+        return super().fit(X, y)
+
+
+def test_batch_mode_keeps_only_its_window_and_replays_a_swap_fitted_during_learning(tmp_path, events):
+    sc = dm.scenarios.drifting_classification(seed=0)
+    GATE.set()
+    durable.init_state(tmp_path, dm.BatchDeployment(GatedLogisticRegression(), window=500), *sc.initial, mode="batch")
+    state = DurableDeployment(tmp_path, snapshot_every=700)
+    state.learn_many(events[:1000])
+    GATE.clear()
+    swap = threading.Thread(target=state.redeploy)
+    swap.start()  # fits on the first 1,000 events while 2,000 more are learned (and snapshotted)
+    for i in range(1000, 3000, 50):
+        state.learn_many(events[i:i + 50])
+    GATE.set()
+    swap.join()
+    for i in range(3000, 4000, 50):
+        state.learn_many(events[i:i + 50])
+    stored, snapshot = state.metrics()["stored_events"], state.last_snapshot["bytes"]
+    assert state.model_version == 2 and stored <= 2 * 500 and state.n_seen == 4000
+    live = state.deployment
+    crash(state)
+    again = DurableDeployment(tmp_path)
+    assert again.n_seen == 4000 and again.model_version == 2 and same_model(again.deployment, live, events[:200])
+    assert again.metrics()["stored_events"] <= 2 * 500 and snapshot < 80_000  # 4,000 events kept would be more
+    again.close()
+
+
+class SlowToPickle:
+    """A toy deployment whose pickling waits until a prediction has been answered (or 10 s)."""
+
+    model_version = 1
+    waiting = False
+
+    def __init__(self):
+        self.pickling, self.predicted, self.answered_while_pickling = threading.Event(), threading.Event(), None
+
+    def predict_one(self, x):
+        return 0.0
+
+    def learn_one(self, x, y):
+        pass
+
+    def __getstate__(self):
+        if SlowToPickle.waiting:
+            self.pickling.set()
+            self.answered_while_pickling = self.predicted.wait(10)
+        return {"answered_while_pickling": self.answered_while_pickling}
+
+
+def test_a_snapshot_does_not_block_predictions(tmp_path):
+    toy = SlowToPickle()
+    state = DurableDeployment(tmp_path, "online", deployment=toy, schema=durable.Schema(("a",), "regression"),
+                              snapshot_every=1)
+
+    def predict():
+        toy.pickling.wait(10)
+        state.predict_one({"a": 1.0})
+        toy.predicted.set()
+
+    SlowToPickle.waiting = True
+    try:
+        reader = threading.Thread(target=predict)
+        reader.start()
+        state.learn_one({"a": 1.0}, 1.0)  # a snapshot is due: it pickles the toy
+        reader.join()
+    finally:
+        SlowToPickle.waiting = False
+    assert toy.answered_while_pickling is True
+    state.close()
+
+
+@pytest.mark.parametrize("mode", ["online", "batch"])
+def test_predictions_are_the_training_labels_and_no_metric_before_a_score(tmp_path, events, mode):
+    state = DurableDeployment(tmp_path, mode)
+    assert state.metrics()["rolling_metric"]["value"] is None
+    y_pred, _ = state.predict_one(events[0][0])
+    assert type(y_pred) is int and y_pred in (0, 1)
+    state.learn_one(*events[0])
+    assert isinstance(state.metrics()["rolling_metric"]["value"], float)
+    state.close()
