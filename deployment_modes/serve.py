@@ -55,7 +55,7 @@ from .durable import Busy, DurableDeployment, LogWriteError, StateError
 
 __all__ = ["Probe", "ServerProcess", "create_app", "downtime", "is_loopback", "main", "naive_redeploy", "start"]
 
-MAX_BODY_BYTES = 4 * 2**20
+MAX_BODY_BYTES = 2**20
 MAX_EVENT_BYTES = 64 * 2**10
 MAX_EVENTS = 10_000
 MAX_CONCURRENT = 8
