@@ -43,6 +43,7 @@ from ._checks import features as check_features
 from ._checks import has_method, plain, positive_int
 from . import storage
 from .batch import as_frame
+from .label_join import LabelJoin, LabelTooLate, ShadowCandidate, check_window
 from .monitor import Monitor
 from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, read_log
 
@@ -195,6 +196,10 @@ class DurableDeployment:
         A deployment trained offline and its :class:`Schema`, for an empty state dir.
     snapshot_every : int
         Events between snapshots.
+    label_window : float, optional
+        Join late labels to logged predictions (:mod:`deployment_modes.label_join`): each
+        :meth:`predict_logged` is logged with an id, and :meth:`label_many` joins labels to it
+        within ``label_window`` seconds. Without it, predictions are not logged.
 
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
@@ -210,8 +215,10 @@ class DurableDeployment:
     snapshot_retry_seconds = 1.0
 
     def __init__(self, state_dir, mode: str | None = None, *, deployment=None, schema: Schema | None = None,
-                 snapshot_every: int = 10_000):
+                 snapshot_every: int = 10_000, label_window: float | None = None):
         self.state_dir = Path(state_dir)
+        self._label_window = None if label_window is None else check_window(label_window)
+        self._shadow, self.last_deploy = None, None
         if mode is not None:
             _check_mode(mode)
         self.snapshot_every = positive_int(snapshot_every, "snapshot_every")
@@ -289,10 +296,13 @@ class DurableDeployment:
         self._classes = {c: c for c in schema.classes or ()}
         self.monitor, self.seq, self.n_seen, self.failed = Monitor(classification=schema.task == "classification"), 0, 0, 0
         self.replayed = 0
+        self.join = LabelJoin(self._label_window) if self._label_window else None
         self._snapshot()
 
     def _restore(self, mode, found: list[Path]) -> None:
         header, state = load_snapshot(self.state_dir)
+        if isinstance(state, dict):
+            state.setdefault("join", None)  # a state dir from before labels were joined
         if not isinstance(state, dict) or set(state) != set(self._state_keys):
             raise StateError(f"{self.state_dir / SNAPSHOT} does not hold a durable deployment's state")
         if mode is not None and state["mode"] != mode:
@@ -301,6 +311,10 @@ class DurableDeployment:
         self.__dict__.update(state)
         self.last_snapshot = header
         self._classes = {c: c for c in self.schema.classes or ()}
+        if self._label_window is not None:  # the window given now applies from now on
+            if self.join is None:
+                self.join = LabelJoin(self._label_window)
+            self.join.window = self._label_window
         records = [r for r in read_log(self.state_dir) if r["seq"] > self.seq]
         if records and records[0]["seq"] != self.seq + 1:
             raise StateError(f"the write-ahead log of {self.state_dir} misses records {self.seq + 1} to "
@@ -317,7 +331,7 @@ class DurableDeployment:
         else:
             self._new_segment()
 
-    _state_keys = ("deployment", "schema", "mode", "monitor", "seq", "n_seen", "failed")
+    _state_keys = ("deployment", "schema", "mode", "monitor", "seq", "n_seen", "failed", "join")
 
     def _state(self) -> dict:
         return {key: getattr(self, key) for key in self._state_keys}
@@ -374,16 +388,15 @@ class DurableDeployment:
             for values, y in record["events"]:
                 x = dict(zip(features, values))
                 try:
-                    with self._lock:
-                        self.monitor.update(y, self.deployment.predict_one(x), self.n_seen)
-                        self.deployment.learn_one(x, y)
+                    self._learn_event(x, values, y, self._PREDICT)
                 except Exception as e:  # noqa: BLE001 (see _apply)
                     error = e
-                self.n_seen += 1
             if not self._replaying:
                 self._forget()
             if error is not None:
                 raise error
+        elif record["kind"] in ("predict", "label", "expire"):
+            self._apply_join(record)
         elif record["kind"] == "deploy":
             model, rows, seconds = live or self.deployment.fit_candidate(record["upto"])
             with self._lock:
@@ -391,6 +404,41 @@ class DurableDeployment:
                                         detail=f"fitted on the first {record['upto']} events")
         else:
             raise ValueError(f"unknown log record kind {record['kind']!r}")
+
+    _PREDICT = object()  # _learn_event: the served model predicts the event now
+
+    def _learn_event(self, x: dict, values: list, y, served) -> None:
+        """Score the served prediction of one labelled event, show it to a shadow candidate, learn it."""
+        try:
+            with self._lock:
+                served = self.deployment.predict_one(x) if served is self._PREDICT else served
+                self.monitor.update(y, served, self.n_seen)
+                if self._shadow is not None and not self._replaying:
+                    self._shadow.score(values, y, served)
+                self.deployment.learn_one(x, y)
+        finally:
+            self.n_seen += 1
+
+    def _apply_join(self, record: dict) -> None:
+        """A prediction logged with its id, labels joined to logged predictions, or expired ones."""
+        if self.join is None:  # a log written with a label window, replayed without one
+            self.join = LabelJoin(self._label_window or 86_400.0)
+        if record["kind"] == "predict":
+            self.join.add(record["id"], record["values"], record["y_pred"], record["at"])
+        elif record["kind"] == "expire":
+            self.join.expire(record["ids"])
+        else:
+            error = None
+            for pid, y in record["labels"]:
+                values, served = self.join.take(pid, record["at"])
+                try:
+                    self._learn_event(dict(zip(self.schema.features, values)), values, y, served)
+                except Exception as e:  # noqa: BLE001 (see _apply)
+                    error = e
+            if not self._replaying:
+                self._forget()
+            if error is not None:
+                raise error
 
     def _forget(self) -> None:
         """Batch mode with a window: drop the stored events no retrain needs any more.
@@ -488,12 +536,73 @@ class DurableDeployment:
         """Learn one labelled event, durably (see :meth:`learn_many`)."""
         return self._commit({"kind": "learn", "events": [[self.schema.values(x), self.schema.label(y)]]})
 
-    def redeploy(self) -> dict:
+    def predict_logged(self, x) -> dict:
+        """A prediction with a ``prediction_id``, its features and prediction logged durably first.
+
+        Needs ``label_window``. Predictions older than the window are expired (logged) on the way.
+        Returns ``{"prediction_id", "y_pred", "model_version"}`` once the record is on disk.
+        """
+        if self.join is None:
+            raise StateError("predictions are logged with an id only when the server joins labels: "
+                             "start it with --label-window SECONDS")
+        now = time.time()
+        stale = self.join.stale(now)
+        if stale:
+            self._commit({"kind": "expire", "ids": stale})
+        values = self.schema.values(x)
+        y_pred, version = self.predict_one(x)
+        pid = self.join.new_id()
+        self._commit({"kind": "predict", "id": pid, "values": values, "y_pred": y_pred, "at": now})
+        return {"prediction_id": pid, "y_pred": y_pred, "model_version": version}
+
+    def label_many(self, labels) -> dict:
+        """Join labels ``[(prediction_id, y), ...]`` to their logged predictions, durably, and learn them.
+
+        All are checked first: an unknown id raises :class:`~deployment_modes.label_join.UnknownPrediction`,
+        an id labelled already :class:`~deployment_modes.label_join.AlreadyLabelled`, a label after the
+        window :class:`~deployment_modes.label_join.LabelTooLate` (its prediction is expired, and
+        counted); a bad label ValueError or TypeError. Then nothing is logged or learned.
+        """
+        if self.join is None:
+            raise StateError("this server does not join labels: start it with --label-window SECONDS")
+        if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__len__") or len(labels) == 0:
+            raise TypeError("labels must be a non-empty list of (prediction_id, y) pairs")
+        now, claimed, checked = time.time(), [], []
+        try:
+            for i, pair in enumerate(labels):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise TypeError(f"labels[{i}] must be a (prediction_id, y) pair, got {type(pair).__name__}")
+                pid, y = pair
+                y = self.schema.label(y, f"labels[{i}].")
+                try:
+                    self.join.claim(pid, now)
+                except LabelTooLate:
+                    if pid in self.join.pending:
+                        self._commit({"kind": "expire", "ids": [pid]})
+                    raise
+                claimed.append(pid)
+                checked.append([pid, y])
+            result = self._commit({"kind": "label", "labels": checked, "at": now})
+        except BaseException:
+            for pid in claimed:
+                self.join.release(pid)
+            raise
+        return {**result, "learned": len(checked)}
+
+    def redeploy(self, shadow: int | None = None, timeout: float = 3600.0) -> dict:
         """Batch mode: retrain on every event learned so far and swap the new model in atomically.
 
         The candidate is fitted while predictions and learning go on; the swap is one log record,
         so a restart replays it. Raises :class:`Busy` if a retrain is already running.
+
+        ``shadow=n``: hold the candidate in shadow until ``n`` labelled events (learned or joined)
+        have scored it beside the served model, and swap only if its error is not larger; the
+        result (and ``metrics()["last_deploy"]``) says ``swapped`` and why. After ``timeout``
+        seconds without enough labels the candidate is dropped. A shadow is not durable: a
+        restart drops it.
         """
+        if shadow is not None:
+            return self._redeploy_in_shadow(positive_int(shadow, "shadow"), timeout)
         if self.mode != "batch":
             raise Busy("a redeploy is for batch mode: an online deployment learns from every event")
         if not self._deploying.acquire(blocking=False):
@@ -505,6 +614,40 @@ class DurableDeployment:
             result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
             return {**result, "fitted_on_events": upto, "rows": rows, "seconds": seconds}
         finally:
+            self._retraining_upto = None
+            self._deploying.release()
+
+    def _redeploy_in_shadow(self, n: int, timeout: float) -> dict:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if self.mode != "batch":
+            raise Busy("a redeploy is for batch mode: an online deployment learns from every event")
+        if not self._deploying.acquire(blocking=False):
+            raise Busy("a retrain is already running: wait for it to finish")
+        try:
+            with self._lock:
+                upto = self._retraining_upto = self.n_seen
+            model, rows, seconds = self.deployment.fit_candidate(upto)
+            candidate = ShadowCandidate(model, rows, seconds, upto, n=n,
+                                        classification=self.schema.task == "classification")
+            self.last_deploy = {"state": "shadow", "shadow_events": n, "fitted_on_events": upto}
+            self._shadow = candidate
+            decided = candidate.done.wait(timeout)
+            self._shadow = None
+            if not decided:
+                swap, reason = False, f"only {candidate.count} of {n} labelled events came in {timeout:g} s"
+            else:
+                swap, reason = candidate.verdict()
+            result = {"model_version": self.deployment.model_version}
+            if swap:
+                result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
+            self.last_deploy = {"state": "swapped" if swap else "refused", "swapped": swap, "reason": reason,
+                                "shadow_events": candidate.count, "errors": {"served": candidate.errors[0],
+                                                                             "candidate": candidate.errors[1]},
+                                "fitted_on_events": upto}
+            return {**result, **self.last_deploy, "rows": rows, "seconds": seconds}
+        finally:
+            self._shadow = None
             self._retraining_upto = None
             self._deploying.release()
 
@@ -532,6 +675,9 @@ class DurableDeployment:
                                   "written_at": snap["written_at"]}, "snapshot_error": self.snapshot_error,
                 "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,
                 "stored_events": self.n_seen - getattr(self.deployment, "forgotten", 0) if self.mode == "batch" else None,
+                "labels": self.join.stats() if self.join is not None else None,
+                "shadow": None if self._shadow is None else {"scored": self._shadow.count, "of": self._shadow.n},
+                "last_deploy": self.last_deploy,
                 "uptime_seconds": time.time() - self.started_at}
 
     def close(self, snapshot: bool = True) -> None:

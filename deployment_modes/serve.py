@@ -10,15 +10,23 @@ puts another deployment there first. Endpoints (JSON in and out):
 - ``POST /learn`` ``{"x": {...}, "y": label}`` -> 200 once the event is in the write-ahead log on
   disk and in the model: ``{"learned", "n_seen", "seq", "model_version"}``
 - ``POST /learn_many`` ``{"events": [{"x": {...}, "y": label}, ...]}``: the same, for a batch
-- ``POST /deploy`` (batch mode): retrain on every stored event while predictions go on, then swap
+- ``POST /deploy`` (batch mode): retrain on every stored event while predictions go on, then swap;
+  with ``{"shadow": n}`` the candidate is first scored in shadow on ``n`` labelled events and swapped
+  only if it is not worse (the response says ``swapped`` and the ``reason``)
+- with ``--label-window SECONDS`` (late labels joined, :mod:`deployment_modes.label_join`):
+  ``POST /predict`` also returns a ``prediction_id`` once the event and its prediction are logged
+  durably; ``POST /label`` ``{"prediction_id", "y"}`` joins the label and learns, acknowledged once
+  on disk (404 unknown id, 409 labelled already, 410 after the window: the prediction expires);
+  ``POST /label_many`` ``{"labels": [...]}`` the same for many, all or nothing
 - ``GET /health``; ``GET /metrics``: events seen, model version, rolling metric, drift alarms,
-  last snapshot, request counts
+  last snapshot, request counts, pending and expired predictions, label delay p50 and p90, the
+  last deploy's decision
 
 Bad input (malformed JSON, wrong types, missing features, NaN or infinity, unknown fields, a body
 over its limit) gets a 4xx with a message that names the field, and changes nothing. A full disk
 gets 507 (nothing logged or learned: retry later). Security: the server binds to 127.0.0.1 unless
 told otherwise; with a token (``--token-file``, or the environment variable ``DM_SERVE_TOKEN``),
-``/learn``, ``/learn_many`` and ``/deploy`` need ``Authorization: Bearer TOKEN``, and so do
+``/learn``, ``/learn_many``, ``/label``, ``/label_many`` and ``/deploy`` need ``Authorization: Bearer TOKEN``, and so do
 ``/metrics`` and the API docs on a host that is not loopback; such a host is refused without a
 token. Bodies must be ``application/json``; on loopback the ``Host`` header must name a loopback
 address, and a request from another site's page (an ``Origin`` that is not the server's) is
@@ -52,6 +60,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from .durable import Busy, DurableDeployment, LogWriteError, StateError
+from .label_join import AlreadyLabelled, LabelTooLate, UnknownPrediction
 
 __all__ = ["Probe", "ServerProcess", "create_app", "downtime", "is_loopback", "main", "naive_redeploy", "start"]
 
@@ -193,7 +202,7 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
     >>> [route.path for route in create_app(state).routes][-6:]
-    ['/predict', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
+    ['/predict', '/label', '/label_many', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
     >>> state.close()
     """
     counts = collections.Counter()
@@ -257,6 +266,12 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
             raise _BadRequest(422, str(error)) from None
         except Busy as error:
             raise _BadRequest(409, str(error)) from None
+        except UnknownPrediction as error:
+            raise _BadRequest(404, str(error)) from None
+        except AlreadyLabelled as error:
+            raise _BadRequest(409, str(error)) from None
+        except LabelTooLate as error:
+            raise _BadRequest(410, str(error)) from None
         except LogWriteError as error:  # nothing was logged or learned: the client may retry
             raise _BadRequest(507 if error.disk_full else 503, str(error)) from None
         except StateError as error:
@@ -267,9 +282,43 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
         body = await read_json(request, max_event_bytes, {"x"})
         if not isinstance(body, dict) or "x" not in body:
             raise _BadRequest(422, 'the body must be a JSON object {"x": {feature: number}}; x is missing')
+        if state.join is not None:  # joining late labels: the prediction is logged with its id first
+            result = await call(state.predict_logged, body["x"])
+            count("predict")
+            return result
         y_pred, version = await call(state.predict_one, body["x"])
         count("predict")
         return {"y_pred": y_pred, "model_version": version}
+
+    def labels_of(items, where: str = "") -> list:
+        pairs = []
+        for i, item in enumerate(items):
+            at = f"{where}[{i}]." if where else ""
+            if not isinstance(item, dict) or set(item) != {"prediction_id", "y"}:
+                raise _BadRequest(422, f'{at or "the body "}must be a JSON object {{"prediction_id": ..., "y": ...}}'
+                                       f' with nothing else')
+            pairs.append((item["prediction_id"], item["y"]))
+        return pairs
+
+    @app.post("/label")
+    async def label(request: Request):
+        authorize(request)
+        pairs = labels_of([await read_json(request, max_event_bytes, {"prediction_id", "y"})])
+        result = await call(state.label_many, pairs)
+        count("label")
+        return result
+
+    @app.post("/label_many")
+    async def label_many(request: Request):
+        authorize(request)
+        body = await read_json(request, max_body_bytes, {"labels"})
+        if not isinstance(body, dict) or not isinstance(body.get("labels"), list):
+            raise _BadRequest(422, 'the body must be a JSON object {"labels": [{"prediction_id": ..., "y": ...}, ...]}')
+        if len(body["labels"]) > max_events:
+            raise _BadRequest(413, f"labels holds {len(body['labels'])} labels, more than the limit of {max_events}")
+        result = await call(state.label_many, labels_of(body["labels"], "labels"))
+        count("label_many")
+        return result
 
     @app.post("/learn")
     async def learn(request: Request):
@@ -296,7 +345,12 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
     @app.post("/deploy")
     async def deploy(request: Request):
         authorize(request)
-        result = await call(state.redeploy)
+        options = {}
+        if request.headers.get("content-length", "0") not in ("", "0"):  # {"shadow": n, "timeout": seconds}
+            options = await read_json(request, max_event_bytes, {"shadow", "timeout"})
+            if not isinstance(options, dict):
+                raise _BadRequest(422, 'the body must be a JSON object {"shadow": n, "timeout": seconds}')
+        result = await call(state.redeploy, options.get("shadow"), options.get("timeout", 3600.0))
         count("deploy")
         return result
 
@@ -356,11 +410,15 @@ def main(argv: list[str] | None = None) -> None:
                              f"prefer --token-file or {TOKEN_ENV})")
     parser.add_argument("--token-file", default=None, help="a file holding the bearer token (its first line)")
     parser.add_argument("--snapshot-every", type=int, default=10_000, help="events between snapshots (default 10000)")
+    parser.add_argument("--label-window", type=float, default=None,
+                        help="join late labels: /predict logs each prediction with an id, POST /label joins its "
+                             "label within this many seconds (default: off)")
     args = parser.parse_args(argv)
     try:
         token = _read_token(args.token, args.token_file)
         check_security(args.host, token)
-        state = DurableDeployment(args.state_dir, args.mode, snapshot_every=args.snapshot_every)
+        state = DurableDeployment(args.state_dir, args.mode, snapshot_every=args.snapshot_every,
+                                  label_window=args.label_window)
     except (ValueError, TypeError, StateError, OSError) as error:
         parser.exit(2, f"error: {error}\n")
     try:
@@ -427,7 +485,8 @@ class ServerProcess:
 
 
 def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: int = 0,
-          token: str | None = None, snapshot_every: int = 10_000, timeout: float = 60.0) -> ServerProcess:
+          token: str | None = None, snapshot_every: int = 10_000, label_window: float | None = None,
+          timeout: float = 60.0) -> ServerProcess:
     """Start a server on ``state_dir`` in a child process; return once ``/health`` answers.
 
     ``port=0`` picks a free port (see ``.url``). Use it as a context manager, or call ``.stop()``.
@@ -448,6 +507,8 @@ def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: 
                "--port", str(port), "--snapshot-every", str(snapshot_every)]
     if mode is not None:
         command += ["--mode", mode]
+    if label_window is not None:
+        command += ["--label-window", repr(float(label_window))]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     seen, deadline = [], time.monotonic() + timeout
