@@ -13,7 +13,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 """
 
 from . import (comparison, corpus, decision, delay_experiment, downtime, examples, guardrails, incremental, label_delay,
-               memory, monitor, release, release_experiment, scenarios, triggers)
+               label_join, memory, monitor, release, release_experiment, scenarios, triggers)
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
@@ -46,7 +46,7 @@ __all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader"
            "OnlineDeployment", "OutOfCoreTrainer", "Pause", "Recommendation", "Rollback", "Scenario", "ShadowRelease",
            "Timeline", "TrendingRecommender", "ValidationGate", "compare", "comparison", "corpus", "cumulative_compute",
            "decision", "delay_experiment", "downtime", "events_to_recover", "events_until_recommended", "examples",
-           "guardrails", "incremental", "label_delay", "learn_chunk", "measure_peak", "memory", "monitor",
+           "guardrails", "incremental", "label_delay", "label_join", "learn_chunk", "measure_peak", "memory", "monitor",
            "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "release",
            "release_experiment", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
            "sweep_retrain_interval", "triggers", "widgets"]

@@ -201,7 +201,7 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
 
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
-    >>> [route.path for route in create_app(state).routes][-6:]
+    >>> [route.path for route in create_app(state).routes][-8:]
     ['/predict', '/label', '/label_many', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
     >>> state.close()
     """
