@@ -213,6 +213,7 @@ class DurableDeployment:
     """
 
     snapshot_retry_seconds = 1.0
+    score_every = 256
 
     def __init__(self, state_dir, mode: str | None = None, *, deployment=None, schema: Schema | None = None,
                  snapshot_every: int = 10_000, label_window: float | None = None):
@@ -234,6 +235,7 @@ class DurableDeployment:
         self._lockfd = None
         self.snapshot_error, self._failed_at = None, -math.inf
         self._retraining_upto, self._replaying = None, False
+        self._unscored: list[tuple] = []  # batch mode: events learned, not yet scored by the monitor
         self.started_at = time.time()
         try:
             self._lockfd = self._take_lock()
@@ -339,10 +341,12 @@ class DurableDeployment:
     def _snapshot(self) -> None:
         """Write the snapshot, then start a fresh log segment and delete the ones it covers.
 
-        Called with the writer lock held (or before serving), so no event is being learned; a
+        Called with the writer lock held (or before serving), so no event is being learned (the
+        monitor's unscored events are scored first, so that the snapshot holds them); a
         prediction may run meanwhile, which is why a deployment's ``predict_one`` must not change
         it (replaying the log would not reproduce it either).
         """
+        self._score()
         self.last_snapshot = storage.write_snapshot(self.state_dir, self._state(), self.seq,
                                                     n_seen=self.n_seen, mode=self.mode)
         self._new_segment()
@@ -384,13 +388,15 @@ class DurableDeployment:
 
     def _apply_record(self, record: dict, live) -> None:
         if record["kind"] == "learn":
-            features, error = self.schema.features, None
+            features, error, static = self.schema.features, None, self._static_model()
             for values, y in record["events"]:
                 x = dict(zip(features, values))
                 try:
-                    self._learn_event(x, values, y, self._PREDICT)
+                    self._learn_event(x, values, y, self._PREDICT, static)
                 except Exception as e:  # noqa: BLE001 (see _apply)
                     error = e
+            if len(self._unscored) >= self.score_every:
+                self._score()
             if not self._replaying:
                 self._forget()
             if error is not None:
@@ -399,6 +405,7 @@ class DurableDeployment:
             self._apply_join(record)
         elif record["kind"] == "deploy":
             model, rows, seconds = live or self.deployment.fit_candidate(record["upto"])
+            self._score()  # the events before the swap are scored by the model that served them
             with self._lock:
                 self.deployment.swap_in(model, rows, seconds, kind="swap",
                                         detail=f"fitted on the first {record['upto']} events")
@@ -407,14 +414,25 @@ class DurableDeployment:
 
     _PREDICT = object()  # _learn_event: the served model predicts the event now
 
-    def _learn_event(self, x: dict, values: list, y, served) -> None:
-        """Score the served prediction of one labelled event, show it to a shadow candidate, learn it."""
+    def _learn_event(self, x: dict, values: list, y, served, static: bool = False) -> None:
+        """Score the served prediction of one labelled event, show it to a shadow candidate, learn it.
+
+        ``served`` is the prediction served for it (a joined label), or ``_PREDICT``: the served
+        model predicts it now, or later with others (``static``, see :meth:`_static_model`), unless
+        a shadow candidate needs the prediction now.
+        """
+        shadow = self._shadow if not self._replaying else None
+        if served is not self._PREDICT or shadow is not None:
+            self._score()  # the monitor sees the events in order
         try:
             with self._lock:
-                served = self.deployment.predict_one(x) if served is self._PREDICT else served
-                self.monitor.update(y, served, self.n_seen)
-                if self._shadow is not None and not self._replaying:
-                    self._shadow.score(values, y, served)
+                if served is self._PREDICT and static and shadow is None:  # scored later, many at once
+                    self._unscored.append((values, y, self.n_seen))
+                else:
+                    served = self.deployment.predict_one(x) if served is self._PREDICT else served
+                    self.monitor.update(y, served, self.n_seen)
+                    if shadow is not None:
+                        shadow.score(values, y, served)
                 self.deployment.learn_one(x, y)
         finally:
             self.n_seen += 1
@@ -439,6 +457,26 @@ class DurableDeployment:
                 self._forget()
             if error is not None:
                 raise error
+
+    def _static_model(self) -> bool:
+        """Whether learning leaves the served model as it is: a batch deployment without a schedule.
+
+        Its monitor then scores the events later, many with one ``predict_many`` call, instead of
+        one ``predict`` per event: the same model, so the same predictions and the same metric.
+        """
+        dep = self.deployment
+        return (self.mode == "batch" and callable(getattr(dep, "predict_many", None))
+                and all(getattr(dep, name, None) is None for name in ("retrain_every", "period", "trigger")))
+
+    def _score(self) -> None:
+        """Update the monitor with the events learned but not yet scored, in order."""
+        with self._lock:
+            if not self._unscored:
+                return
+            unscored, self._unscored = self._unscored, []
+            predictions = self.deployment.predict_many([values for values, _, _ in unscored])
+            for (_, y, at), y_pred in zip(unscored, predictions):
+                self.monitor.update(y, y_pred, at)
 
     def _forget(self) -> None:
         """Batch mode with a window: drop the stored events no retrain needs any more.
@@ -662,6 +700,7 @@ class DurableDeployment:
 
     def metrics(self) -> dict:
         """What ``GET /metrics`` shows: events seen, model version, rolling metric, alarms, snapshot."""
+        self._score()
         with self._lock:
             scored = self.monitor.last_error is not None  # nothing scored yet: no rolling value
             rolling, alarms = self.monitor.rolling.get() if scored else None, list(self.monitor.alarms)

@@ -469,3 +469,26 @@ def test_predictions_are_the_training_labels_and_no_metric_before_a_score(tmp_pa
     state.learn_one(*events[0])
     assert isinstance(state.metrics()["rolling_metric"]["value"], float)
     state.close()
+
+
+class OneAtATime(dm.BatchDeployment):
+    """A batch deployment that the monitor must score one ``predict`` per event (no predict_many)."""
+
+    predict_many = None
+
+
+def test_batch_monitor_scores_many_events_at_once_with_the_same_result(tmp_path, events):
+    sc = dm.scenarios.drifting_classification(seed=0)
+    metrics = []
+    for name, kind in (("many", dm.BatchDeployment), ("one", OneAtATime)):
+        durable.init_state(tmp_path / name, kind(LogisticRegression(), window=1000), *sc.initial, mode="batch")
+        state = DurableDeployment(tmp_path / name)
+        for i in range(0, 4000, 100):
+            state.learn_many(events[i:i + 100])
+            if i == 2500:
+                state.redeploy()
+        metrics.append((state.metrics(), state.monitor.alarms))
+        state.close()
+    (many, many_alarms), (one, one_alarms) = metrics
+    assert many["rolling_metric"] == one["rolling_metric"] and many_alarms == one_alarms and many_alarms
+    assert many["model_version"] == 2
