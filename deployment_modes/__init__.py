@@ -12,9 +12,10 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (comparison, corpus, decision, delay_experiment, downtime, examples, guardrails, incremental, label_delay,
-               label_join, memory, monitor, release, release_experiment, scenarios, triggers)
+from . import (chunk_learning, comparison, corpus, decision, delay_experiment, downtime, examples, guardrails,
+               incremental, label_delay, label_join, memory, monitor, release, release_experiment, scenarios, triggers)
 from .batch import BatchDeployment, sweep_retrain_interval
+from .chunk_learning import learn_chunk
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .guardrails import Pause, Rollback, ValidationGate
@@ -22,7 +23,7 @@ from .lean import LeanKNeighborsRegressor, LeanLogisticRegression, LeanSGDClassi
 from .memory import measure_peak
 from .monitor import Monitor
 from .online import OnlineDeployment, sgd_model, sweep_learning_rate
-from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk, out_of_core_then_online
+from .out_of_core import HashedText, OutOfCoreTrainer, out_of_core_then_online
 from .release import CanaryRelease, ShadowRelease
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
@@ -44,9 +45,10 @@ def __getattr__(name: str):
 __all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader", "Deployment", "HashedText", "HitRate",
            "LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "Monitor",
            "OnlineDeployment", "OutOfCoreTrainer", "Pause", "Recommendation", "Rollback", "Scenario", "ShadowRelease",
-           "Timeline", "TrendingRecommender", "ValidationGate", "compare", "comparison", "corpus", "cumulative_compute",
-           "decision", "delay_experiment", "downtime", "events_to_recover", "events_until_recommended", "examples",
-           "guardrails", "incremental", "label_delay", "label_join", "learn_chunk", "measure_peak", "memory", "monitor",
-           "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "release",
-           "release_experiment", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
+           "Timeline", "TrendingRecommender", "ValidationGate", "chunk_learning", "compare", "comparison", "corpus",
+           "cumulative_compute", "decision", "delay_experiment", "downtime", "events_to_recover",
+           "events_until_recommended", "examples", "guardrails", "incremental", "label_delay", "label_join",
+           "learn_chunk", "measure_peak", "memory", "monitor", "new_title_share", "out_of_core_then_online", "plots",
+           "read_chunks", "recommend", "release", "release_experiment", "scenarios", "sgd_model", "simulate",
+           "sweep_learning_rate",
            "sweep_retrain_interval", "triggers", "widgets"]

@@ -247,6 +247,29 @@ class BatchDeployment:
                                  detail=detail or f"version {self.model_version}"))
 
     @property
+    def moving_parts(self) -> dict:
+        """What this deployment runs in production, and when each part acts: ``{part: when}``.
+
+        >>> from sklearn.linear_model import Ridge
+        >>> BatchDeployment(Ridge(), retrain_every=500).moving_parts
+        {'store of labelled events': 'every event', 'retraining job, from scratch': 'every 500 events', 'test and redeploy (model swap)': 'every retrain'}
+        """
+        schedule = []
+        if self.retrain_every is not None:
+            schedule.append(f"every {self.retrain_every} events")
+        if self.period is not None:
+            schedule.append(f"every {self.period:g} of {self.time_feature}")
+        if self.trigger is not None:
+            schedule.append("after a drift alarm")
+        parts = {"store of labelled events": "every event"}
+        if schedule:
+            parts["retraining job, from scratch"] = " or ".join(schedule)
+            parts["test and redeploy (model swap)"] = "every retrain"
+        if self.trigger is not None:
+            parts["drift trigger on the served model's errors"] = "every event"
+        return parts
+
+    @property
     def stored_rows(self) -> int:
         """How many rows the deployment keeps for its next retrain."""
         return len(self._y0) + len(self._labels) if self.model is not None else 0

@@ -43,7 +43,31 @@ MOVING_PARTS = {
 
 @dataclass
 class Comparison:
-    """The runs of :func:`run_comparison` and what they measure. Build it with :func:`run_comparison`."""
+    """The runs of :func:`run_comparison` and what they measure. Build it with :func:`run_comparison`.
+
+    Parameters
+    ----------
+    scenario
+        The drifting stream every line ran on.
+    runs
+        ``{line: Timeline}`` on the stream.
+    poisoned
+        ``{line: Timeline}`` on the stream with wrong labels.
+    poison
+        The poisoned range ``(start, stop)``.
+    memory
+        Memory held per line, and its growth with the data.
+    downtime
+        :func:`~deployment_modes.downtime.measure_downtime`'s result, or ``None``.
+    pending
+        Rows not measured in this run.
+
+    Examples
+    --------
+    >>> c = run_comparison(n_initial=300, n_stream=1200, drift_at=800, retrain_every=300, poison_start=100,
+    ...                    poison_length=100, chunk_rows=100)  # doctest: +SKIP
+    >>> c.measures().loc["retrains"]  # doctest: +SKIP
+    """
 
     scenario: object
     runs: dict
@@ -238,6 +262,30 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     ``downtime`` is :func:`~deployment_modes.downtime.measure_downtime`'s result for the downtime row (it runs real servers,
     too slow for every build: ``benchmarks/comparison.py`` measures it); ``None`` marks the row pending.
 
+    Parameters
+    ----------
+    seed
+        Seed of the stream, the poisoning and the models.
+    n_initial, n_stream, drift_at
+        Sizes of the initial data and the stream; the drift's position.
+    retrain_every
+        Events between two periodic batch retrains.
+    collect
+        Fresh labels the drift-triggered batch waits for after an alarm (and its window).
+    poison_start, poison_length
+        The burst of wrong labels.
+    chunk_rows
+        Rows per chunk of the out-of-core training.
+    online_batch
+        Events per mini-batch of the out-of-core line once online.
+    downtime
+        :func:`~deployment_modes.downtime.measure_downtime`'s result, or ``None``.
+    directory
+        Folder for the out-of-core files (default: a temporary one).
+
+    Examples
+    --------
+
     >>> c = run_comparison(n_initial=300, n_stream=1200, drift_at=800, retrain_every=300, poison_start=100,
     ...                    poison_length=100, chunk_rows=100)
     >>> c.table().shape
@@ -311,6 +359,17 @@ def value_of_freshness(scenario, intervals=(250, 500, 1000, 2000), *, window: in
     :func:`~deployment_modes.sweep_retrain_interval` with :class:`LeanLogisticRegression` on the
     last ``window`` rows (``None``: all the data), one row per interval.
 
+    Parameters
+    ----------
+    scenario
+        A classification scenario with a drift.
+    intervals
+        Retrain intervals (events).
+    window
+        Fit on the last ``window`` rows (``None``: all the data).
+
+    Examples
+    --------
     >>> import deployment_modes as dm
     >>> sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=600, drift_at=300)
     >>> value_of_freshness(sc, [200, 400], window=300)["retrains"].tolist()

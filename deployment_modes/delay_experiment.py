@@ -52,6 +52,17 @@ def deployments(task: str, *, retrain_every: int = 500, collect: int = 300) -> d
     and retrains on those. Regression (prices): 10 nearest neighbours, online among the last 100
     labelled days, batch among all, refitted every ``retrain_every`` labels.
 
+    Parameters
+    ----------
+    task
+        ``"classification"`` or ``"regression"``.
+    retrain_every
+        Labels between two batch retrains.
+    collect
+        Labels the drift-triggered batch waits for after an alarm, and retrains on.
+
+    Examples
+    --------
     >>> sorted(deployments("classification"))
     ['batch', 'batch, drift-triggered', 'online']
     """
@@ -85,6 +96,19 @@ def delay_sweep(delays=(0, 100, 300, 1000), seeds=(0, 1, 2, 3, 4), *, n_initial:
     One row per (seed, delay, mode): ``after_drift`` (accuracy of the predictions made from the
     drift on), ``score`` (over the whole stream), ``retrains`` and ``label_delay`` (the mean, events).
 
+    Parameters
+    ----------
+    delays
+        Label delays to sweep, in events.
+    seeds
+        Seeds of the stream.
+    n_initial, n_stream, drift_at
+        Sizes of the stream and the position of the concept change.
+    retrain_every, collect
+        As in :func:`deployments`.
+
+    Examples
+    --------
     >>> t = delay_sweep([0, 300], [0], n_initial=200, n_stream=900, drift_at=300, retrain_every=200, collect=100)
     >>> t.shape, sorted(t["mode"].unique()) == sorted(MODES)
     ((6, 7), True)
@@ -122,6 +146,17 @@ def price_delay_sweep(delays=(0, 20, 60), names=("apple",), *,
     one row per (series, delay, mode) with ``mae`` over the stream and ``relative`` (the MAE
     divided by the one of the same mode with immediate labels, when delay 0 is swept).
 
+    Parameters
+    ----------
+    delays
+        Label delays to sweep, in trading days.
+    names
+        Price series (``"apple"``, ``"bitcoin"``, ``"brent"``).
+    retrain_every
+        Labels between two batch refits.
+
+    Examples
+    --------
     >>> t = price_delay_sweep([0, 20], ["apple"])
     >>> t.shape
     (4, 6)
@@ -163,6 +198,15 @@ def _check_table(table, columns) -> pd.DataFrame:
 def summarize(table: pd.DataFrame, column: str = "after_drift") -> pd.DataFrame:
     """Mean, min and max of ``column`` over the seeds: one row per delay, a column group per mode.
 
+    Parameters
+    ----------
+    table
+        What :func:`delay_sweep` returns.
+    column
+        The score to summarise.
+
+    Examples
+    --------
     >>> t = pd.DataFrame({"seed": [0, 1], "delay": [0, 0], "mode": ["online"] * 2, "after_drift": [0.8, 0.9]})
     >>> summarize(t).round(2).values.tolist()
     [[0.85, 0.8, 0.9]]
@@ -174,6 +218,13 @@ def summarize(table: pd.DataFrame, column: str = "after_drift") -> pd.DataFrame:
 def online_advantage(table: pd.DataFrame) -> pd.DataFrame:
     """Per seed and delay: online's accuracy after the drift minus the best batch mode's.
 
+    Parameters
+    ----------
+    table
+        What :func:`delay_sweep` returns.
+
+    Examples
+    --------
     >>> t = pd.DataFrame({"seed": [0, 0], "delay": [0, 0], "mode": ["online", "batch"], "after_drift": [0.9, 0.7]})
     >>> round(float(online_advantage(t).iloc[0, 0]), 2)
     0.2
@@ -190,6 +241,13 @@ def lead_table(table: pd.DataFrame) -> pd.DataFrame:
     """Per delay: online's lead over the best batch mode after the drift (mean, min, max over seeds)
     and on how many seeds online is ahead (``seeds_ahead``) of ``seeds``.
 
+    Parameters
+    ----------
+    table
+        What :func:`delay_sweep` returns.
+
+    Examples
+    --------
     >>> t = pd.DataFrame({"seed": [0, 0, 1, 1], "delay": [0] * 4, "mode": ["online", "batch"] * 2,
     ...                   "after_drift": [0.9, 0.7, 0.8, 0.86]})
     >>> lead_table(t).round(2).values.tolist()
@@ -207,6 +265,13 @@ def advantage_vanishes(table: pd.DataFrame) -> dict:
     is no better than the best batch mode on every seed; ``d2`` the smallest from which that holds on
     at least one seed. ``None`` where online keeps its lead at every swept delay.
 
+    Parameters
+    ----------
+    table
+        What :func:`delay_sweep` returns.
+
+    Examples
+    --------
     >>> t = pd.DataFrame({"seed": [0, 0, 0, 0], "delay": [0, 0, 500, 500], "mode": ["online", "batch"] * 2,
     ...                   "after_drift": [0.9, 0.7, 0.7, 0.75]})
     >>> advantage_vanishes(t)
@@ -232,6 +297,15 @@ def optimism(table: pd.DataFrame, column: str = "after_drift") -> pd.DataFrame:
     Per seed, mode and delay: ``column`` at delay 0 minus ``column`` at that delay (positive:
     plain progressive validation is optimistic by that much). Needs delay 0 in the sweep.
 
+    Parameters
+    ----------
+    table
+        What :func:`delay_sweep` returns.
+    column
+        The score compared.
+
+    Examples
+    --------
     >>> t = pd.DataFrame({"seed": [0, 0], "delay": [0, 100], "mode": ["online"] * 2, "after_drift": [0.9, 0.8]})
     >>> optimism(t).round(2)["optimism"].tolist()
     [0.0, 0.1]

@@ -111,6 +111,15 @@ class Guardrail:
         """The monitor's rolling metric."""
         return self.core.rolling
 
+    @property
+    def moving_parts(self) -> dict:
+        """The wrapped deployment's moving parts, then this guardrail's: ``{part: when}``."""
+        return {**self.deployment.moving_parts, **self.parts()}
+
+    def parts(self) -> dict:
+        """This guardrail's own moving parts: ``{part: when}``."""
+        return {}
+
     # -- the steps of an event, passed on by default ----------------------------------------------
     def reset(self) -> None:
         """Forget the guardrail's state (after a first training)."""
@@ -168,6 +177,10 @@ class Rollback(Guardrail):
         super().__init__(deployment)
         self.checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
         self.reset()
+
+    def parts(self) -> dict:
+        return {"checkpoints of the model": f"every {self.checkpoint_every} events",
+                "rollback to a checkpoint": "on an alarm"}
 
     def reset(self) -> None:
         """Forget the checkpoints."""
@@ -230,6 +243,9 @@ class Pause(Guardrail):
             raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
         self.tolerance = float(tolerance)
         self.reset()
+
+    def parts(self) -> dict:
+        return {"pause of learning, and its resume": "on an alarm"}
 
     def reset(self) -> None:
         """Not paused; no error level remembered."""
@@ -305,6 +321,10 @@ class ValidationGate(Guardrail):
         super().__init__(deployment)
         self.every = positive_int(every, "every")
         self.reset()
+
+    def parts(self) -> dict:
+        return {"candidate model, scored beside the served one": "every event",
+                "validation and swap of the candidate": f"every {self.every} events"}
 
     def reset(self) -> None:
         """A fresh candidate, copied from the served model."""

@@ -72,6 +72,13 @@ def _delay_function(delay, timed: bool) -> Callable:
 def check_timing(moment=None, delay=None) -> tuple[Callable | None, Callable]:
     """Check ``moment`` and ``delay`` (see :func:`arrival_order`); return them as functions.
 
+    Parameters
+    ----------
+    moment, delay
+        As in :func:`arrival_order`.
+
+    Examples
+    --------
     >>> moment, delay = check_timing(None, 3)
     >>> moment, delay({"a": 1}, 0)
     (None, 3)
@@ -99,6 +106,8 @@ def arrival_order(stream: Iterable, *, moment=None, delay=None) -> Iterator[tupl
         ``moment`` is None), a number or ``timedelta`` added to the moment, the name of a
         feature holding it, or a callable ``delay(x, y)``.
 
+    Examples
+    --------
     >>> events = [({"t": t}, t * 10) for t in (0, 1, 2, 3)]
     >>> [(i, y) for i, x, y in arrival_order(events, delay=2)]
     [(0, None), (1, None), (0, 0), (2, None), (1, 10), (3, None), (2, 20), (3, 30)]

@@ -32,15 +32,48 @@ __all__ = ["AlreadyLabelled", "LabelJoin", "LabelTooLate", "ShadowCandidate", "U
 
 
 class UnknownPrediction(LookupError):
-    """No prediction was served with this id (HTTP 404)."""
+    """No prediction was served with this id (HTTP 404).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The message, as for any exception.
+
+    Examples
+    --------
+    >>> str(UnknownPrediction("no prediction has the id 'x'"))
+    "no prediction has the id 'x'"
+    """
 
 
 class AlreadyLabelled(RuntimeError):
-    """This prediction has a label already (HTTP 409)."""
+    """This prediction has a label already (HTTP 409).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The message, as for any exception.
+
+    Examples
+    --------
+    >>> isinstance(AlreadyLabelled("twice"), RuntimeError)
+    True
+    """
 
 
 class LabelTooLate(RuntimeError):
-    """The label came after the wait window; the prediction is expired (HTTP 410)."""
+    """The label came after the wait window; the prediction is expired (HTTP 410).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The message, as for any exception.
+
+    Examples
+    --------
+    >>> isinstance(LabelTooLate("late"), RuntimeError)
+    True
+    """
 
 
 class LabelJoin:
@@ -48,9 +81,9 @@ class LabelJoin:
 
     Parameters
     ----------
-    window : float
+    window
         Seconds a prediction waits for its label; a later label is refused and the prediction expires.
-    remember : int
+    remember
         How many labelled or expired ids are remembered (to answer 409 or 410; older ones get 404).
 
     Examples
@@ -173,9 +206,9 @@ class ShadowCandidate:
     ----------
     model, rows, seconds, upto
         The fitted candidate, as ``BatchDeployment.fit_candidate`` returns it, and the events it saw.
-    n : int
+    n
         Labelled events to score both on before deciding.
-    classification : bool
+    classification
         0/1 errors (else absolute errors).
 
     Examples

@@ -64,6 +64,13 @@ class LeanKNeighborsRegressor(KNeighborsRegressor):
     of the ``n_neighbors`` nearest training rows, as scikit-learn's (up to ties in distance), at a
     fraction of the cost of a one-row call. The late-labels chapter's price experiment serves it.
 
+    Parameters
+    ----------
+    **params
+        Those of scikit-learn's ``KNeighborsRegressor``.
+
+    Examples
+    --------
     >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0.0, 1.0, 2.0, 3.0])
     >>> lean = LeanKNeighborsRegressor(n_neighbors=2).fit(X, y)
     >>> lean.predict([[0.2], [2.9]]).tolist() == KNeighborsRegressor(n_neighbors=2).fit(X, y).predict([[0.2], [2.9]]).tolist()

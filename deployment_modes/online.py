@@ -123,6 +123,18 @@ class OnlineDeployment:
         """The ``metric`` over the last ``window`` monitored events (computed when asked)."""
         return self.monitor.rolling if self.monitor is not None else self.metric.clone()
 
+    @property
+    def moving_parts(self) -> dict:
+        """What this deployment runs in production, and when each part acts: ``{part: when}``.
+
+        The evidence for "complex to implement" counts these (wrappers add theirs), not lines of source.
+        """
+        when = "every event" if self.batch_size is None else f"every {self.batch_size} events"
+        parts = {"model updated in place on the server": when}
+        if self.monitor is not None:
+            parts["monitoring: rolling metric and drift detector on the errors"] = "every event"
+        return parts
+
     # -- input checks: raise before anything changes -------------------------------------------
     def _check_y(self, y, name: str = "y"):
         y = plain(y)

@@ -37,8 +37,15 @@ __all__ = ["CanaryRelease", "ShadowRelease", "sign_test", "two_proportion_test"]
 def sign_test(wins: int, losses: int) -> float:
     """One-sided exact p-value that the challenger is not better: P(X >= wins), X ~ Bin(wins + losses, 1/2).
 
-    ``wins``: events only the champion got wrong; ``losses``: events only the challenger got wrong.
+    Parameters
+    ----------
+    wins
+        Events only the champion got wrong.
+    losses
+        Events only the challenger got wrong.
 
+    Examples
+    --------
     >>> round(sign_test(15, 5), 4)
     0.0207
     """
@@ -51,6 +58,15 @@ def sign_test(wins: int, losses: int) -> float:
 def two_proportion_test(errors_a: int, n_a: int, errors_b: int, n_b: int) -> float:
     """One-sided p-value that B's error rate is not lower than A's (pooled two-proportion z-test).
 
+    Parameters
+    ----------
+    errors_a, n_a
+        Errors and events of A (the champion).
+    errors_b, n_b
+        Errors and events of B (the challenger).
+
+    Examples
+    --------
     >>> round(two_proportion_test(30, 100, 15, 100), 4)
     0.0055
     """
@@ -229,10 +245,22 @@ class ShadowRelease(_Release):
 class CanaryRelease(_Release):
     """A seeded ``fraction`` of the events is served by the challenger, the rest by the champion.
 
-    Parameters as :class:`ShadowRelease`, and ``fraction`` (of events routed to the challenger) and
-    ``seed`` (of the routing). ``evidence`` counts the challenger's labelled events; the champion is
-    scored on the labels of its own slice meanwhile. With ``alpha``, a two-proportion z-test.
+    ``evidence`` counts the challenger's labelled events; the champion is scored on the labels of
+    its own slice meanwhile. With ``alpha``, a two-proportion z-test.
 
+    Parameters
+    ----------
+    champion, challenger
+        As in :class:`ShadowRelease`.
+    fraction
+        Share of the events routed to the challenger, strictly between 0 and 1.
+    seed
+        Seed of the routing.
+    **kwargs
+        ``evidence``, ``margin``, ``alpha`` and ``task``, as in :class:`ShadowRelease`.
+
+    Examples
+    --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> from deployment_modes import BatchDeployment
     >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]

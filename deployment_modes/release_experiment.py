@@ -32,6 +32,23 @@ def candidate_and_stream(seed: int = 0, candidate: str = "good", *, n_initial: i
     ``(champion, challenger, events)``: two trained :class:`~deployment_modes.BatchDeployment` and
     the list of ``(x, y)`` that follow (``n_release`` of them).
 
+    Parameters
+    ----------
+    seed
+        Seed of the drifting stream (and of the poisoning).
+    candidate
+        ``"good"`` or ``"poisoned"``.
+    n_initial, drift_at
+        The champion's training data, and where the concept changes.
+    train
+        Labelled events after the change the candidate is fitted on.
+    n_release
+        Events the release then serves.
+    poisoned_share
+        Share of the candidate's labels inverted (``"poisoned"`` only).
+
+    Examples
+    --------
     >>> champion, challenger, events = candidate_and_stream(0, "poisoned", n_initial=200, drift_at=100, train=100, n_release=50)
     >>> len(events), challenger.model_version
     (50, 1)
@@ -68,6 +85,23 @@ def release_run(seed: int = 0, candidate: str = "good", release: str = "shadow",
     them; ``after_release``: the accuracy from the decision on (``champion_after``: the champion's,
     kept); ``log``: the decision's log entry.
 
+    Parameters
+    ----------
+    seed, candidate
+        As in :func:`candidate_and_stream`.
+    release
+        ``"shadow"`` or ``"canary"``.
+    evidence
+        Labelled events before the decision (see :class:`~deployment_modes.ShadowRelease`).
+    fraction
+        The canary's share of the events.
+    delay
+        Label delay, in events.
+    **sizes
+        Sizes passed to :func:`candidate_and_stream`.
+
+    Examples
+    --------
     >>> r = release_run(0, "poisoned", "shadow", evidence=100, n_initial=200, drift_at=100, train=100, n_release=300)
     >>> r["promoted"], r["exposed"]
     (False, 0)
@@ -124,6 +158,19 @@ def release_table(seeds=(0, 1, 2, 3, 4), *, releases=("shadow", "canary"), candi
                   **kwargs) -> pd.DataFrame:
     """:func:`release_run` for every seed, release and candidate: one row each (the log left out).
 
+    Parameters
+    ----------
+    seeds
+        Seeds of the runs.
+    releases
+        Releases to run (``"shadow"``, ``"canary"``).
+    candidates
+        Candidates to release (``"poisoned"``, ``"good"``).
+    **kwargs
+        Passed to :func:`release_run`.
+
+    Examples
+    --------
     >>> t = release_table([0], releases=["shadow"], candidates=["good"], evidence=100, n_initial=200,
     ...                   drift_at=100, train=100, n_release=300)
     >>> t[["candidate", "promoted"]].values.tolist()

@@ -111,6 +111,9 @@ class Timeline:
         Positions where the scenario's concept changes.
     predict_seconds, learn_seconds
         Time spent predicting and learning over the stream.
+    label_at
+        Per event, the position of the last event predicted before its label came back (see
+        :attr:`label_delay`); ``None``: at once.
 
     Examples
     --------

@@ -12,23 +12,10 @@ from river import datasets, evaluate, linear_model, metrics, naive_bayes, neighb
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
 from sklearn.naive_bayes import MultinomialNB
-from sklearn.neighbors import KNeighborsRegressor
 
 import deployment_modes as dm
+from conftest import guarded
 from deployment_modes import events_to_recover, sgd_model, sweep_learning_rate
-
-
-def guarded(model, *, checkpoint_every=None, max_pause=None, gate=None):
-    """An online deployment with the guardrails asked for (monitored if any), composed as the chapter does."""
-    monitored = any(v is not None for v in (checkpoint_every, max_pause, gate))
-    dep = dm.OnlineDeployment(model, monitor=monitored)
-    if checkpoint_every is not None:
-        dep = dm.Rollback(dep, checkpoint_every=checkpoint_every)
-    if max_pause is not None:
-        dep = dm.Pause(dep, max_pause=max_pause)
-    if gate is not None:
-        dep = dm.ValidationGate(dep, every=gate)
-    return dep
 
 
 def take(dataset, n):
@@ -163,12 +150,6 @@ def test_mini_batches_update_once_per_batch_with_learn_many():
 
 # -- guardrails ----------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def poisoned():
-    clean = dm.scenarios.drifting_classification(seed=0)
-    return clean, dm.scenarios.poison_labels(clean, start=800, length=300)
-
-
 def replay(scenario, dep, on_event=None):
     dep.fit_initial(*scenario.initial)
     for x, y in scenario:
@@ -181,8 +162,8 @@ def replay(scenario, dep, on_event=None):
     return dep
 
 
-def test_rollback_restores_the_checkpoint_exactly(poisoned):
-    _, sc = poisoned
+def test_rollback_restores_the_checkpoint_exactly(poisoned_stream):
+    _, sc = poisoned_stream
     seen = {"rollbacks": 0}
 
     def check(when, dep):
@@ -197,8 +178,8 @@ def test_rollback_restores_the_checkpoint_exactly(poisoned):
     assert seen["rollbacks"] >= 1
 
 
-def test_a_paused_model_does_not_change(poisoned):
-    _, sc = poisoned
+def test_a_paused_model_does_not_change(poisoned_stream):
+    _, sc = poisoned_stream
     seen = {"paused_events": 0}
 
     def check(when, dep):
@@ -214,8 +195,8 @@ def test_a_paused_model_does_not_change(poisoned):
     assert kinds.index("alarm") <= kinds.index("pause") < kinds.index("resume")
 
 
-def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned):
-    _, sc = poisoned
+def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned_stream):
+    _, sc = poisoned_stream
     seen = {"swaps": 0, "rejects": 0}
 
     def check(when, dep):
@@ -237,110 +218,12 @@ def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned):
     assert seen["swaps"] > 0 and seen["rejects"] > 0
 
 
-def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned):
-    _, sc = poisoned
+def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned_stream):
+    _, sc = poisoned_stream
     dep = dm.OnlineDeployment(sgd_model("classification", 0.1))
     assert dep.monitor is None and isinstance(dep, dm.OnlineDeployment)
     replay(sc, dep)
     assert [e.kind for e in dep.log] == ["train"] and dep.model_version == len(sc) + 1
-
-
-# -- the chapter's claims, on the chapter's scenarios and seeds ----------------------------------
-
-@pytest.fixture(scope="module")
-def chapter_runs():
-    stream = dm.scenarios.drifting_classification(seed=0)
-    return stream, dm.compare(stream, {
-        "batch, static": dm.BatchDeployment(LogisticRegression()),
-        "batch, retrain every 500": dm.BatchDeployment(LogisticRegression(), retrain_every=500, window=1000),
-        "online": dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True),
-    }, metric=metrics.Accuracy())
-
-
-def test_chapter_online_recovers_faster_than_batch_after_the_drift(chapter_runs):
-    stream, runs = chapter_runs
-    online, batch, static = runs["online"], runs["batch, retrain every 500"], runs["batch, static"]
-    assert events_to_recover(online) < events_to_recover(batch)
-    assert events_to_recover(static) is None
-    drift = stream.drift_at[0]
-    assert online.window_score(drift) > batch.window_score(drift) > static.window_score(drift)
-    assert online.model_version.max() == len(stream) + 1 and batch.model_version.max() == 9
-
-
-def test_chapter_stock_prices_online_beats_static_and_naive_beats_both():
-    apple = dm.scenarios.stock_prices("apple", lags=5, n_initial=450)
-    runs = dm.compare(apple, {
-        "static": dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
-        "online": dm.OnlineDeployment(neighbors.KNNRegressor(n_neighbors=10,
-                                                             engine=neighbors.LazySearch(window_size=100))),
-    }, metric=metrics.MAE())
-    naive = np.mean(np.abs(apple.X["lag_1"].to_numpy() - apple.y))
-    assert naive < runs["online"].score < runs["static"].score / 3
-    assert apple.y.max() > 3 * apple.y_initial.max()
-
-
-def test_chapter_online_recommender_reaches_new_titles_sooner_without_retrain():
-    movies = dm.scenarios.movie_catalogue(seed=0)
-    weekly = dm.simulate(movies, dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day"),
-                         dm.HitRate())
-    dep = dm.OnlineDeployment(dm.TrendingRecommender(k=10).fit(*movies.initial))
-    online = dm.simulate(movies, dep, dm.HitRate(), fit_initial=False)
-    d_online = dm.events_until_recommended(online.y_pred, movies)["events"]
-    d_weekly = dm.events_until_recommended(weekly.y_pred, movies)["events"]
-    assert d_online.median() < d_weekly.median() and d_online.count() > d_weekly.count()
-    assert online.score > weekly.score
-    assert not [e for e in dep.log if e.kind in ("train", "retrain")]
-
-
-def test_chapter_poisoned_stream_and_guardrails(poisoned):
-    clean, sc = poisoned
-
-    def run(**options):
-        return dm.simulate(sc, guarded(sgd_model("classification", 0.1), **options), metrics.Accuracy())
-
-    def acc(tl, a, b):
-        return tl.window_score(a, b, y_true=clean.y)
-
-    plain, pause, both, gate = run(), run(max_pause=500), run(checkpoint_every=200, max_pause=500), run(gate=100)
-    clean_run = dm.simulate(clean, dm.OnlineDeployment(sgd_model("classification", 0.1)), metrics.Accuracy())
-    assert acc(plain, 800, 1100) < 0.5 < 0.85 < acc(pause, 800, 1100) < acc(both, 800, 1100)
-    assert acc(both, 1100, 1400) > acc(plain, 1100, 1400) + 0.1
-    assert acc(gate, 800, 1100) < 0.5  # the gate alone does not stop consistent bad labels
-    assert acc(both, 800, 1100) >= acc(clean_run, 800, 1100) - 0.02
-    first_alarm = next(e.at for e in both.log if e.kind == "alarm")
-    assert 800 < first_alarm < 900
-    for tl in (plain, pause, both):  # the real drift is absorbed without an alarm: same score after it
-        assert not [e for e in tl.log if e.kind != "train" and e.at >= clean.drift_at[0]]
-        assert acc(tl, 2000, 4000) == acc(plain, 2000, 4000)
-
-
-def test_chapter_long_attack_exercise():
-    clean = dm.scenarios.drifting_classification(seed=0)
-    sc = dm.scenarios.poison_labels(clean, start=800, length=800)
-
-    def acc(options):
-        tl = dm.simulate(sc, guarded(sgd_model("classification", 0.1), **options), metrics.Accuracy())
-        return np.mean(np.array(tl.y_pred[800:1600]) == clean.y[800:1600])
-
-    assert acc({}) < acc({"max_pause": 500}) < acc({"max_pause": 1000})
-
-
-def test_chapter_learning_rate_trade_off():
-    sweep = sweep_learning_rate(dm.scenarios.drifting_classification(seed=0), [0.003, 0.1, 1.0])
-    slow, mid, fast = sweep.to_dict("records")
-    assert slow["score_before_drift"] > fast["score_before_drift"] + 0.05
-    assert mid["events_to_recover"] < fast["events_to_recover"] < slow["events_to_recover"]
-
-
-def test_chapter_mini_batch_exercise():
-    stream = dm.scenarios.drifting_classification(seed=0)
-
-    def recover(lr, size):
-        tl = dm.simulate(stream, dm.OnlineDeployment(sgd_model("classification", lr), batch_size=size),
-                         metrics.Accuracy())
-        return events_to_recover(tl)
-
-    assert recover(0.1, 50) is None and recover(0.1, None) < recover(1.0, None) < recover(1.0, 50)
 
 
 # -- data is bundled: no network ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The comparison chapter's table and claims, asserted on its runs (same scenario, same seed)."""
+"""The claims of the Comparison chapter (book/comparison.ipynb): its table and findings, on its runs (same scenario, same seed)."""
 
 import numpy as np
 import pandas as pd
