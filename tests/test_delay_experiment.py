@@ -1,49 +1,14 @@
-"""The Late labels chapter's claims about label delay, asserted on its seeds and sizes."""
+"""The delay experiment's functions (the chapter's claims are in test_late_labels_claims.py)."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from deployment_modes import delay_experiment as de
 
-SEEDS = [0, 1, 2, 3, 4]  # the chapter's seeds, at delay_sweep's default sizes (the chapter's)
 
 
-@pytest.fixture(scope="module")
-def sweep():
-    return de.delay_sweep(seeds=SEEDS)
 
 
-def test_online_leads_after_the_drift_on_every_seed_until_the_delay_nears_the_horizon(sweep):
-    lead = de.lead_table(sweep)
-    delays = list(lead.index)
-    assert delays == [0, 100, 300, 1000]
-    for d in (0, 100, 300):
-        assert lead.loc[d, "seeds_ahead"] == len(SEEDS), d
-    assert np.all(np.diff(lead["mean"].to_numpy()) < 0)  # the lead shrinks as labels come later
-    assert lead.loc[1000, "seeds_ahead"] < len(SEEDS)  # by 1000 events (the stretch measured) it is lost
-    assert de.advantage_vanishes(sweep)["any_seed"] == 1000
-
-
-def test_immediate_label_evaluation_is_optimistic_under_delay(sweep):
-    opt = de.optimism(sweep)
-    late = opt[opt.delay > 0]
-    for mode in ("online", "batch"):
-        assert (late[late["mode"] == mode].optimism > 0).all(), mode
-    mean = opt[opt["mode"] == "online"].groupby("delay").optimism.mean()
-    assert np.all(np.diff(mean.to_numpy()) > 0)
-    by_mode = opt[opt.delay == 1000].groupby("mode").optimism.mean()
-    assert by_mode["online"] == by_mode.max()  # the mode that learns fastest is flattered most
-
-
-def test_on_prices_online_loses_its_edge_within_days_of_delay():
-    prices = de.price_delay_sweep()  # the chapter's call: Apple, delays 0, 20 and 60 trading days
-    mae = prices.set_index(["delay", "mode"])["mae"]
-    assert mae[(0, "online")] < mae[(0, "batch")]
-    assert mae[(20, "online")] > mae[(20, "batch")]
-    rel = prices.set_index(["delay", "mode"])["relative"]
-    for d in (20, 60):
-        assert rel[(d, "online")] > rel[(d, "batch")]
 
 
 def test_bad_arguments():

@@ -1,4 +1,6 @@
-"""Shadow and canary releases: the decision rests on labelled evidence, is logged, and is all the users see."""
+"""Shadow and canary releases: the decision rests on labelled evidence, is logged, and is all the users see.
+
+The chapter's claims are in test_late_labels_claims.py."""
 
 import math
 
@@ -9,36 +11,12 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import deployment_modes as dm
 from deployment_modes.release import sign_test, two_proportion_test
-from deployment_modes.release_experiment import candidate_and_stream, release_run, release_table
-
-SEEDS = [0, 1, 2, 3, 4]  # the chapter's seeds
+from deployment_modes.release_experiment import candidate_and_stream, release_run
 
 
-@pytest.fixture(scope="module")
-def table():
-    return release_table(SEEDS)  # the chapter's call, at its default sizes
 
 
-def test_a_poisoned_candidate_is_caught_in_shadow_before_any_user_sees_it(table):
-    shadow = table[(table.release == "shadow") & (table.candidate == "poisoned")]
-    assert len(shadow) == len(SEEDS)
-    assert not shadow.promoted.any() and (shadow.exposed == 0).all()
-    assert (shadow.release_accuracy == shadow.champion_accuracy).all()  # users got the champion, untouched
-    assert (shadow.blind_accuracy < shadow.release_accuracy).all()  # a blind swap would have hurt them
 
-
-def test_a_good_candidate_is_promoted_by_shadow_and_canary(table):
-    good = table[table.candidate == "good"]
-    assert good.promoted.all()
-    assert (good.after_release > good.champion_after).all()
-
-
-def test_a_canary_catches_the_poisoned_candidate_but_some_users_see_it(table):
-    canary = table[(table.release == "canary") & (table.candidate == "poisoned")]
-    assert not canary.promoted.any()
-    assert (canary.exposed > 0).all() and (canary.exposed < canary.decided_after).all()
-    assert (canary.release_accuracy < canary.champion_accuracy).all()  # the canary slice paid for the evidence
-    assert (canary.release_accuracy > canary.blind_accuracy).all()
 
 
 def test_shadow_scores_each_prediction_against_its_own_late_label():
