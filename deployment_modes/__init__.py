@@ -12,8 +12,9 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (chunk_learning, comparison, corpus, decision, detectors, downtime, drift_kinds, examples, experiments,
-               guardrails, incremental, memory, monitor, retraining, scenarios, seeds, triggers)
+from . import (chunk_learning, comparison, corpus, decision, delay_experiment, detectors, downtime, drift_kinds,
+               examples, experiments, guardrails, incremental, label_delay, label_join, memory, monitor, release,
+               release_experiment, retraining, scenarios, seeds, triggers)
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunk_learning import learn_chunk
@@ -21,11 +22,12 @@ from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .drift_kinds import ModelPool
 from .guardrails import Pause, Rollback, ValidationGate
-from .lean import LeanLogisticRegression, LeanSGDClassifier
+from .lean import LeanKNeighborsRegressor, LeanLogisticRegression, LeanSGDClassifier
 from .memory import measure_peak
 from .monitor import Monitor
 from .online import OnlineDeployment, sgd_model, sweep_learning_rate
 from .out_of_core import HashedText, OutOfCoreTrainer, out_of_core_then_online
+from .release import CanaryRelease, ShadowRelease
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
 from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, events_to_recover, simulate
@@ -43,13 +45,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AlarmThenCollect", "BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate",
-           "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "ModelPool", "Monitor",
-           "NaiveBaseline", "OnlineDeployment", "OutOfCoreTrainer", "Pause", "PerformanceTrigger",
-           "Recommendation", "Rollback", "Scenario", "Timeline", "TrendingRecommender", "ValidationGate",
-           "chunk_learning", "compare", "comparison", "corpus", "cumulative_compute", "decision",
-           "detectors", "downtime", "drift_kinds", "events_to_recover", "events_until_recommended",
-           "examples", "experiments", "guardrails", "incremental", "learn_chunk", "measure_peak", "memory",
-           "monitor", "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend",
-           "retraining", "scenarios", "seeds", "sgd_model", "simulate", "sweep_learning_rate",
-           "sweep_retrain_interval", "triggers", "widgets"]
+__all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader", "Deployment", "HashedText",
+           "HitRate", "LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry",
+           "ModelPool", "Monitor", "NaiveBaseline", "OnlineDeployment", "OutOfCoreTrainer", "Pause",
+           "PerformanceTrigger", "Recommendation", "Rollback", "Scenario", "ShadowRelease", "Timeline",
+           "TrendingRecommender", "ValidationGate", "chunk_learning", "compare", "comparison", "corpus",
+           "cumulative_compute", "decision", "delay_experiment", "detectors", "downtime", "drift_kinds",
+           "events_to_recover", "events_until_recommended", "examples", "experiments", "guardrails",
+           "incremental", "label_delay", "label_join", "learn_chunk", "measure_peak", "memory", "monitor",
+           "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "release",
+           "release_experiment", "retraining", "scenarios", "seeds", "sgd_model", "simulate",
+           "sweep_learning_rate", "sweep_retrain_interval", "triggers", "widgets"]

@@ -8,7 +8,9 @@ The model server (:mod:`deployment_modes.serve`) keeps its state in one folder, 
   checksum fails is refused, and snapshots are only ever read from the state dir.
 - ``wal-<seq>.log``: the write-ahead log, one line per record (a learned event, or a batch
   model swapped in) after the snapshot, each with a CRC32. A record is acknowledged only once
-  its line is flushed to disk (``fsync``).
+  its line is flushed to disk (``fsync``); a write that fails (a full disk) is cut off again and
+  answered with :class:`LogWriteError`, and nothing of it is learned. The files and how they are
+  read (a torn tail against corruption) are :mod:`deployment_modes.storage`.
 
 Opening a state dir loads the snapshot and replays the log after it, so after a crash at any
 moment (even ``kill -9``) every acknowledged event is learned again, and the model equals the
@@ -25,16 +27,13 @@ Defined in the Learning on a server chapter (``book/server.ipynb``).
 
 from __future__ import annotations
 
+import errno
 import fcntl
-import hashlib
-import json
 import math
 import numbers
 import os
-import pickle
 import threading
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,18 +41,16 @@ import numpy as np
 
 from ._checks import features as check_features
 from ._checks import has_method, plain, positive_int
+from . import storage
 from .batch import as_frame
+from .label_join import LabelJoin, LabelTooLate, ShadowCandidate, check_window
 from .monitor import Monitor
+from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, read_log
 
-__all__ = ["Busy", "DurableDeployment", "Schema", "StateError", "default_deployment", "init_state"]
+__all__ = ["Busy", "DurableDeployment", "LogWriteError", "Schema", "StateError", "default_deployment", "init_state",
+           "load_snapshot", "read_log"]
 
-SNAPSHOT = "snapshot.pkl"
-MAGIC = b"deployment_modes snapshot 1\n"
 MODES = ("online", "batch")
-
-
-class StateError(RuntimeError):
-    """The state dir cannot be used: corrupt, in use by another server, or of another mode."""
 
 
 class Busy(RuntimeError):
@@ -164,70 +161,9 @@ def _check_mode(mode) -> str:
     return mode
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
-
-
-def _encode(record: dict) -> bytes:
-    body = _ENCODER.encode(record).encode()
-    return b"%08x %s\n" % (zlib.crc32(body), body)
-
-
-def _decode(line: bytes) -> dict | None:
-    """A record from one log line, or None if the line is torn or corrupt."""
-    if not line.endswith(b"\n") or len(line) < 10:
-        return None
-    crc, body = line[:8], line[9:-1]
-    try:
-        if int(crc, 16) != zlib.crc32(body):
-            return None
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def read_log(state_dir) -> list[dict]:
-    """Every intact record of the write-ahead log, in order.
-
-    A torn or corrupt tail of the last segment (a crash during a write: never acknowledged) is
-    dropped; a bad line anywhere else is corruption and raises :class:`StateError`.
-    """
-    segments = sorted(Path(state_dir).glob("wal-*.log"))
-    records = []
-    for i, path in enumerate(segments):
-        lines = path.read_bytes().splitlines(keepends=True)
-        decoded = [_decode(line) for line in lines]
-        bad = [j for j, r in enumerate(decoded) if r is None]
-        if bad and (i < len(segments) - 1 or any(r is not None for r in decoded[bad[0]:])):
-            raise StateError(f"{path.name} line {bad[0] + 1} is corrupt: the write-ahead log cannot be replayed")
-        records.extend(decoded[:bad[0]] if bad else decoded)
-    for previous, record in zip(records, records[1:]):
-        if record["seq"] != previous["seq"] + 1:
-            raise StateError(f"the write-ahead log skips from record {previous['seq']} to {record['seq']}")
-    return records
-
-
-def load_snapshot(state_dir) -> tuple[dict, dict]:
-    """``(header, state)`` of the state dir's snapshot, after checking its SHA-256 checksum."""
-    path = Path(state_dir) / SNAPSHOT
-    data = path.read_bytes()
-    end = data.find(b"\n", len(MAGIC))
-    if not data.startswith(MAGIC) or end < 0:
-        raise StateError(f"{path} is not a deployment_modes snapshot")
-    header, payload = json.loads(data[len(MAGIC):end]), data[end + 1:]
-    if len(payload) != header.get("bytes") or hashlib.sha256(payload).hexdigest() != header.get("sha256"):
-        raise StateError(f"{path} fails its checksum: refusing to load it")
-    return header, pickle.loads(payload)
-
-
 class _Pending:
+    """One request waiting for the log: its record and, once ``done``, its own result or error."""
+
     def __init__(self, record, live=None):
         self.record, self.live = record, live
         self.result = self.error = None
@@ -240,8 +176,30 @@ class DurableDeployment:
     Opening a state dir that holds a snapshot restores it and replays the log after it. An empty
     state dir starts from ``deployment`` (already trained offline, with its ``schema``) or else
     from :func:`default_deployment`, and writes that first snapshot at once. A snapshot is written
-    every ``snapshot_every`` events and on :meth:`close`; the log before it is then deleted. One
-    process at a time may open a state dir (a lock file says so).
+    every ``snapshot_every`` events and on :meth:`close`; the log segments it covers are then
+    deleted. One process at a time may open a state dir (a lock file says so).
+
+    A state dir that cannot be trusted is refused with :class:`StateError` naming the file: log
+    segments without a snapshot, a corrupt log line, a snapshot that fails its checksum, a state
+    dir that cannot be written. An event is acknowledged only once it is on disk: when the log
+    cannot be written (a full disk), the call raises :class:`LogWriteError` and nothing of it is
+    logged or learned. A failed snapshot does not fail the events that triggered it (they are
+    logged): it is retried later, and ``metrics()["snapshot_error"]`` says why it failed.
+
+    Parameters
+    ----------
+    state_dir : str or Path
+        The folder of the snapshot and the log (created if missing).
+    mode : {"online", "batch"}, optional
+        For an empty state dir (default online); else it must match the state dir's.
+    deployment, schema : optional
+        A deployment trained offline and its :class:`Schema`, for an empty state dir.
+    snapshot_every : int
+        Events between snapshots.
+    label_window : float, optional
+        Join late labels to logged predictions (:mod:`deployment_modes.label_join`): each
+        :meth:`predict_logged` is logged with an id, and :meth:`label_many` joins labels to it
+        within ``label_window`` seconds. Without it, predictions are not logged.
 
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
@@ -254,102 +212,166 @@ class DurableDeployment:
     >>> state.close()
     """
 
+    snapshot_retry_seconds = 1.0
+    score_every = 256
+
     def __init__(self, state_dir, mode: str | None = None, *, deployment=None, schema: Schema | None = None,
-                 snapshot_every: int = 10_000):
+                 snapshot_every: int = 10_000, label_window: float | None = None):
         self.state_dir = Path(state_dir)
-        if self.state_dir.exists() and not self.state_dir.is_dir():
-            raise ValueError(f"state_dir must be a folder, got the file {self.state_dir}")
+        self._label_window = None if label_window is None else check_window(label_window)
+        self._shadow, self.last_deploy = None, None
         if mode is not None:
             _check_mode(mode)
         self.snapshot_every = positive_int(snapshot_every, "snapshot_every")
         if (deployment is None) != (schema is None):
             raise ValueError("deployment and schema must be given together (see init_state)")
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._lockfile = open(self.state_dir / "lock", "w")
-        try:
-            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lockfile.close()
-            raise StateError(f"another server is using the state dir {self.state_dir}") from None
         self._lock = threading.Lock()       # the model: one prediction or one event's learning at a time
-        self._writer = threading.Lock()     # the log: one writer at a time
+        self._writer = threading.Lock()     # the log and the snapshots: one writer at a time
         self._queue_lock = threading.Lock()
         self._deploying = threading.Lock()  # one batch retrain at a time
         self._queue: list[_Pending] = []
-        self._wal = None
+        self._wal: LogWriter | None = None
+        self._segments: list[Path] = []     # the segments read or written: the only ones ever deleted
+        self._lockfd = None
+        self.snapshot_error, self._failed_at = None, -math.inf
+        self._retraining_upto, self._replaying = None, False
+        self._unscored: list[tuple] = []  # batch mode: events learned, not yet scored by the monitor
         self.started_at = time.time()
         try:
+            self._lockfd = self._take_lock()
             self._open(mode, deployment, schema)
+        except OSError as error:
+            self._release()
+            raise StateError(f"cannot use the state dir {self.state_dir}: {error}") from None
         except BaseException:
-            self._lockfile.close()
+            self._release()
             raise
 
     # -- opening, snapshots, the log ---------------------------------------------------------
+    def _take_lock(self) -> int:
+        if self.state_dir.exists() and not self.state_dir.is_dir():
+            raise StateError(f"state_dir must be a folder, got the file {self.state_dir}")
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = self.state_dir / "lock"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise StateError(f"{path} is a symbolic link: refusing to follow it (remove it)") from None
+            raise
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StateError(f"another server is using the state dir {self.state_dir}") from None
+        return fd
+
+    def _release(self) -> None:
+        if self._wal is not None:
+            self._wal.close()
+            self._wal = None
+        if self._lockfd is not None:
+            os.close(self._lockfd)
+            self._lockfd = None
+
     def _open(self, mode, deployment, schema) -> None:
-        (self.state_dir / ".snapshot.tmp").unlink(missing_ok=True)
+        (self.state_dir / storage.TMP).unlink(missing_ok=True)
+        found = storage.segments(self.state_dir)
         if (self.state_dir / SNAPSHOT).exists():
             if deployment is not None:
                 raise StateError(f"the state dir {self.state_dir} already holds a deployment")
-            header, state = load_snapshot(self.state_dir)
-            if mode is not None and state["mode"] != mode:
-                raise StateError(f"the state dir holds a {state['mode']} deployment, not {mode}: "
-                                 f"start with --mode {state['mode']} or another state dir")
-            self.__dict__.update(state)
-            self.last_snapshot = header
-            replayed = 0
-            for record in read_log(self.state_dir):
-                if record["seq"] > self.seq:
-                    self._apply(record)
-                    self.seq = record["seq"]
-                    replayed += 1
-            self.replayed = replayed
-            if replayed or any(self.state_dir.glob("wal-*.log")):
-                self._snapshot()
-            else:
-                self._new_segment()
-        else:
-            mode = mode or "online"
-            if deployment is None:
-                deployment, schema = default_deployment(mode)
-            if mode == "batch":
-                for method in ("fit_candidate", "swap_in"):
-                    has_method(deployment, method, "deployment (batch mode)")
-            for method in ("predict_one", "learn_one"):
-                has_method(deployment, method, "deployment")
-            self.deployment, self.schema, self.mode = deployment, schema, mode
-            self.monitor, self.seq, self.n_seen, self.failed = Monitor(classification=schema.task == "classification"), 0, 0, 0
-            self.replayed = 0
+            self._restore(mode, found)
+            return
+        if found:
+            raise StateError(f"{self.state_dir} holds write-ahead log segments ({', '.join(p.name for p in found)}) "
+                             f"but no {SNAPSHOT}: their events cannot be replayed without it. Restore the "
+                             f"snapshot, or move the wal-*.log files away to start afresh")
+        mode = mode or "online"
+        if deployment is None:
+            deployment, schema = default_deployment(mode)
+        if mode == "batch":
+            for method in ("fit_candidate", "swap_in"):
+                has_method(deployment, method, "deployment (batch mode)")
+        for method in ("predict_one", "learn_one"):
+            has_method(deployment, method, "deployment")
+        self.deployment, self.schema, self.mode = deployment, schema, mode
+        self._classes = {c: c for c in schema.classes or ()}
+        self.monitor, self.seq, self.n_seen, self.failed = Monitor(classification=schema.task == "classification"), 0, 0, 0
+        self.replayed = 0
+        self.join = LabelJoin(self._label_window) if self._label_window else None
+        self._snapshot()
+
+    def _restore(self, mode, found: list[Path]) -> None:
+        header, state = load_snapshot(self.state_dir)
+        if isinstance(state, dict):
+            state.setdefault("join", None)  # a state dir from before labels were joined
+        if not isinstance(state, dict) or set(state) != set(self._state_keys):
+            raise StateError(f"{self.state_dir / SNAPSHOT} does not hold a durable deployment's state")
+        if mode is not None and state["mode"] != mode:
+            raise StateError(f"the state dir holds a {state['mode']} deployment, not {mode}: "
+                             f"start with --mode {state['mode']} or another state dir")
+        self.__dict__.update(state)
+        self.last_snapshot = header
+        self._classes = {c: c for c in self.schema.classes or ()}
+        if self._label_window is not None:  # the window given now applies from now on
+            if self.join is None:
+                self.join = LabelJoin(self._label_window)
+            self.join.window = self._label_window
+        records = [r for r in read_log(self.state_dir) if r["seq"] > self.seq]
+        if records and records[0]["seq"] != self.seq + 1:
+            raise StateError(f"the write-ahead log of {self.state_dir} misses records {self.seq + 1} to "
+                             f"{records[0]['seq'] - 1} after the snapshot: refusing to start")
+        self._replaying = True
+        for record in records:
+            self._apply(record)
+            self.seq = record["seq"]
+        self._replaying = False
+        self._forget()
+        self.replayed, self._segments = len(records), found
+        if found:
             self._snapshot()
+        else:
+            self._new_segment()
+
+    _state_keys = ("deployment", "schema", "mode", "monitor", "seq", "n_seen", "failed", "join")
 
     def _state(self) -> dict:
-        return {"deployment": self.deployment, "schema": self.schema, "mode": self.mode,
-                "monitor": self.monitor, "seq": self.seq, "n_seen": self.n_seen, "failed": self.failed}
+        return {key: getattr(self, key) for key in self._state_keys}
 
     def _snapshot(self) -> None:
-        """Write the snapshot (temporary file, fsync, rename), then start a fresh log segment."""
-        with self._lock:  # a consistent copy, even of a deployment whose predict_one remembers things
-            payload = pickle.dumps(self._state(), protocol=pickle.HIGHEST_PROTOCOL)
-        header = {"seq": self.seq, "n_seen": self.n_seen, "mode": self.mode, "bytes": len(payload),
-                  "sha256": hashlib.sha256(payload).hexdigest(), "written_at": time.time()}
-        tmp = self.state_dir / ".snapshot.tmp"
-        with open(tmp, "wb") as f:
-            f.write(MAGIC + json.dumps(header).encode() + b"\n" + payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.state_dir / SNAPSHOT)
-        _fsync_dir(self.state_dir)
-        self.last_snapshot = header
+        """Write the snapshot, then start a fresh log segment and delete the ones it covers.
+
+        Called with the writer lock held (or before serving), so no event is being learned (the
+        monitor's unscored events are scored first, so that the snapshot holds them); a
+        prediction may run meanwhile, which is why a deployment's ``predict_one`` must not change
+        it (replaying the log would not reproduce it either).
+        """
+        self._score()
+        self.last_snapshot = storage.write_snapshot(self.state_dir, self._state(), self.seq,
+                                                    n_seen=self.n_seen, mode=self.mode)
         self._new_segment()
 
     def _new_segment(self) -> None:
-        old = sorted(self.state_dir.glob("wal-*.log"))
+        new = LogWriter(self.state_dir, self.seq + 1)
         if self._wal is not None:
             self._wal.close()
-        self._wal = open(self.state_dir / f"wal-{self.seq + 1:012d}.log", "ab")
-        for path in old:  # every record in them is in the snapshot now
-            if path.name != Path(self._wal.name).name:
-                path.unlink()
-        _fsync_dir(self.state_dir)
+        self._wal = new
+        for path in self._segments:  # every record in them is in the snapshot now
+            if path != new.path:
+                path.unlink(missing_ok=True)
+        self._segments = [new.path]
+
+    def _snapshot_if_due(self) -> None:
+        """A snapshot every ``snapshot_every`` events; one that fails is retried later, never raised."""
+        if (self.n_seen - self.last_snapshot["n_seen"] < self.snapshot_every
+                or time.monotonic() - self._failed_at < self.snapshot_retry_seconds):
+            return
+        try:
+            self._snapshot()
+            self.snapshot_error = None
+        except Exception as error:  # noqa: BLE001 (the events are logged: a snapshot is only a shortcut)
+            self.snapshot_error = f"{type(error).__name__}: {error}"
+            self._failed_at = time.monotonic()
 
     def _apply(self, record: dict, live=None) -> Exception | None:
         """Apply one log record (``live``: the swap prepared by :meth:`redeploy`); return its error if any.
@@ -366,28 +388,116 @@ class DurableDeployment:
 
     def _apply_record(self, record: dict, live) -> None:
         if record["kind"] == "learn":
-            features, error = self.schema.features, None
+            features, error, static = self.schema.features, None, self._static_model()
             for values, y in record["events"]:
                 x = dict(zip(features, values))
                 try:
-                    with self._lock:
-                        self.monitor.update(y, self.deployment.predict_one(x), self.n_seen)
-                        self.deployment.learn_one(x, y)
+                    self._learn_event(x, values, y, self._PREDICT, static)
                 except Exception as e:  # noqa: BLE001 (see _apply)
                     error = e
-                self.n_seen += 1
+            if len(self._unscored) >= self.score_every:
+                self._score()
+            if not self._replaying:
+                self._forget()
             if error is not None:
                 raise error
+        elif record["kind"] in ("predict", "label", "expire"):
+            self._apply_join(record)
         elif record["kind"] == "deploy":
             model, rows, seconds = live or self.deployment.fit_candidate(record["upto"])
+            self._score()  # the events before the swap are scored by the model that served them
             with self._lock:
                 self.deployment.swap_in(model, rows, seconds, kind="swap",
                                         detail=f"fitted on the first {record['upto']} events")
         else:
             raise ValueError(f"unknown log record kind {record['kind']!r}")
 
+    _PREDICT = object()  # _learn_event: the served model predicts the event now
+
+    def _learn_event(self, x: dict, values: list, y, served, static: bool = False) -> None:
+        """Score the served prediction of one labelled event, show it to a shadow candidate, learn it.
+
+        ``served`` is the prediction served for it (a joined label), or ``_PREDICT``: the served
+        model predicts it now, or later with others (``static``, see :meth:`_static_model`), unless
+        a shadow candidate needs the prediction now.
+        """
+        shadow = self._shadow if not self._replaying else None
+        if served is not self._PREDICT or shadow is not None:
+            self._score()  # the monitor sees the events in order
+        try:
+            with self._lock:
+                if served is self._PREDICT and static and shadow is None:  # scored later, many at once
+                    self._unscored.append((values, y, self.n_seen))
+                else:
+                    served = self.deployment.predict_one(x) if served is self._PREDICT else served
+                    self.monitor.update(y, served, self.n_seen)
+                    if shadow is not None:
+                        shadow.score(values, y, served)
+                self.deployment.learn_one(x, y)
+        finally:
+            self.n_seen += 1
+
+    def _apply_join(self, record: dict) -> None:
+        """A prediction logged with its id, labels joined to logged predictions, or expired ones."""
+        if self.join is None:  # a log written with a label window, replayed without one
+            self.join = LabelJoin(self._label_window or 86_400.0)
+        if record["kind"] == "predict":
+            self.join.add(record["id"], record["values"], record["y_pred"], record["at"])
+        elif record["kind"] == "expire":
+            self.join.expire(record["ids"])
+        else:
+            error = None
+            for pid, y in record["labels"]:
+                values, served = self.join.take(pid, record["at"])
+                try:
+                    self._learn_event(dict(zip(self.schema.features, values)), values, y, served)
+                except Exception as e:  # noqa: BLE001 (see _apply)
+                    error = e
+            if not self._replaying:
+                self._forget()
+            if error is not None:
+                raise error
+
+    def _static_model(self) -> bool:
+        """Whether learning leaves the served model as it is: a batch deployment without a schedule.
+
+        Its monitor then scores the events later, many with one ``predict_many`` call, instead of
+        one ``predict`` per event: the same model, so the same predictions and the same metric.
+        """
+        dep = self.deployment
+        return (self.mode == "batch" and callable(getattr(dep, "predict_many", None))
+                and all(getattr(dep, name, None) is None for name in ("retrain_every", "period", "trigger")))
+
+    def _score(self) -> None:
+        """Update the monitor with the events learned but not yet scored, in order."""
+        with self._lock:
+            if not self._unscored:
+                return
+            unscored, self._unscored = self._unscored, []
+            predictions = self.deployment.predict_many([values for values, _, _ in unscored])
+            for (_, y, at), y_pred in zip(unscored, predictions):
+                self.monitor.update(y, y_pred, at)
+
+    def _forget(self) -> None:
+        """Batch mode with a window: drop the stored events no retrain needs any more.
+
+        Never while a retrain reads them (it logs which events it fitted on), nor during a
+        replay (a swap later in the log may need events before the window of now). Without a
+        window, a batch deployment keeps every event: ``stored_events`` in :meth:`metrics` shows it.
+        """
+        window = getattr(self.deployment, "window", None)
+        if window is None or not hasattr(self.deployment, "forget") or self._retraining_upto is not None:
+            return
+        with self._lock:
+            if self._retraining_upto is None and self.n_seen - self.deployment.forgotten >= 2 * window:
+                self.deployment.forget(self.n_seen)
+
     def _commit(self, record: dict, live=None) -> dict:
-        """Log ``record`` durably, then apply it; group commit with the other waiting writers."""
+        """Log ``record`` durably, then apply it; group commit with the other waiting writers.
+
+        Every request of a group gets its own outcome: its result once its record is on disk and
+        applied, or the error that kept it out of the log. None is left without one.
+        """
         pending = _Pending(record, live)
         with self._queue_lock:
             self._queue.append(pending)
@@ -395,29 +505,29 @@ class DurableDeployment:
             if not pending.done:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
-                self._write(batch)
+                try:
+                    self._write(batch)
+                finally:
+                    for p in batch:
+                        if not p.done:
+                            p.error = p.error or StateError("the write stopped before this record was logged")
+                            p.done = True
         if pending.error is not None:
             raise pending.error
         return pending.result
 
     def _write(self, batch: list[_Pending]) -> None:
         if self._wal is None:
-            error = StateError("the deployment is closed")
-            for p in batch:
-                p.error, p.done = error, True
-            return
-        start_seq, start_pos, lines = self.seq, self._wal.tell(), []
+            raise StateError("the deployment is closed")
+        seq = self.seq
         for p in batch:
-            start_seq += 1
-            p.record["seq"] = start_seq
-            lines.append(_encode(p.record))
+            seq += 1
+            p.record["seq"] = seq
         try:
-            self._wal.write(b"".join(lines))
-            self._wal.flush()
-            os.fsync(self._wal.fileno())
-        except OSError as error:  # nothing is acknowledged: undo the partial write
-            self._wal.truncate(start_pos)
+            self._wal.append(b"".join(encode(p.record) for p in batch))
+        except LogWriteError as error:  # nothing of the batch is in the log: nothing is applied
             for p in batch:
+                p.record.pop("seq")
                 p.error, p.done = error, True
             return
         for p in batch:
@@ -428,8 +538,7 @@ class DurableDeployment:
             p.result = {"learned": len(p.record.get("events", ())), "n_seen": self.n_seen,
                         "seq": self.seq, "model_version": self.deployment.model_version}
             p.done = True
-        if self.n_seen - self.last_snapshot["n_seen"] >= self.snapshot_every:
-            self._snapshot()
+        self._snapshot_if_due()
 
     # -- the public side -----------------------------------------------------------------------
     def predict_one(self, x) -> tuple[object, int]:
@@ -437,7 +546,10 @@ class DurableDeployment:
         x, _ = self.schema.event(x, label=False)
         with self._lock:
             y_pred, version = self.deployment.predict_one(x), self.deployment.model_version
-        return plain(y_pred), version
+        y_pred = plain(y_pred)
+        if self.schema.classes is not None:  # the class as the training labels spell it (river says True for 1)
+            y_pred = self._classes.get(y_pred, y_pred)
+        return y_pred, version
 
     def learn_many(self, events) -> dict:
         """Learn labelled events ``[(x, y), ...]``: all checked first, logged durably, then learned.
@@ -462,23 +574,119 @@ class DurableDeployment:
         """Learn one labelled event, durably (see :meth:`learn_many`)."""
         return self._commit({"kind": "learn", "events": [[self.schema.values(x), self.schema.label(y)]]})
 
-    def redeploy(self) -> dict:
+    def predict_logged(self, x) -> dict:
+        """A prediction with a ``prediction_id``, its features and prediction logged durably first.
+
+        Needs ``label_window``. Predictions older than the window are expired (logged) on the way.
+        Returns ``{"prediction_id", "y_pred", "model_version"}`` once the record is on disk.
+        """
+        if self.join is None:
+            raise StateError("predictions are logged with an id only when the server joins labels: "
+                             "start it with --label-window SECONDS")
+        now = time.time()
+        stale = self.join.stale(now)
+        if stale:
+            self._commit({"kind": "expire", "ids": stale})
+        values = self.schema.values(x)
+        y_pred, version = self.predict_one(x)
+        pid = self.join.new_id()
+        self._commit({"kind": "predict", "id": pid, "values": values, "y_pred": y_pred, "at": now})
+        return {"prediction_id": pid, "y_pred": y_pred, "model_version": version}
+
+    def label_many(self, labels) -> dict:
+        """Join labels ``[(prediction_id, y), ...]`` to their logged predictions, durably, and learn them.
+
+        All are checked first: an unknown id raises :class:`~deployment_modes.label_join.UnknownPrediction`,
+        an id labelled already :class:`~deployment_modes.label_join.AlreadyLabelled`, a label after the
+        window :class:`~deployment_modes.label_join.LabelTooLate` (its prediction is expired, and
+        counted); a bad label ValueError or TypeError. Then nothing is logged or learned.
+        """
+        if self.join is None:
+            raise StateError("this server does not join labels: start it with --label-window SECONDS")
+        if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__len__") or len(labels) == 0:
+            raise TypeError("labels must be a non-empty list of (prediction_id, y) pairs")
+        now, claimed, checked = time.time(), [], []
+        try:
+            for i, pair in enumerate(labels):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise TypeError(f"labels[{i}] must be a (prediction_id, y) pair, got {type(pair).__name__}")
+                pid, y = pair
+                y = self.schema.label(y, f"labels[{i}].")
+                try:
+                    self.join.claim(pid, now)
+                except LabelTooLate:
+                    if pid in self.join.pending:
+                        self._commit({"kind": "expire", "ids": [pid]})
+                    raise
+                claimed.append(pid)
+                checked.append([pid, y])
+            result = self._commit({"kind": "label", "labels": checked, "at": now})
+        except BaseException:
+            for pid in claimed:
+                self.join.release(pid)
+            raise
+        return {**result, "learned": len(checked)}
+
+    def redeploy(self, shadow: int | None = None, timeout: float = 3600.0) -> dict:
         """Batch mode: retrain on every event learned so far and swap the new model in atomically.
 
         The candidate is fitted while predictions and learning go on; the swap is one log record,
         so a restart replays it. Raises :class:`Busy` if a retrain is already running.
+
+        ``shadow=n``: hold the candidate in shadow until ``n`` labelled events (learned or joined)
+        have scored it beside the served model, and swap only if its error is not larger; the
+        result (and ``metrics()["last_deploy"]``) says ``swapped`` and why. After ``timeout``
+        seconds without enough labels the candidate is dropped. A shadow is not durable: a
+        restart drops it.
         """
+        if shadow is not None:
+            return self._redeploy_in_shadow(positive_int(shadow, "shadow"), timeout)
         if self.mode != "batch":
             raise Busy("a redeploy is for batch mode: an online deployment learns from every event")
         if not self._deploying.acquire(blocking=False):
             raise Busy("a retrain is already running: wait for it to finish")
         try:
-            upto = self.n_seen
-            # a BatchDeployment only appends to its stored events, so the first `upto` stay as they are
+            with self._lock:  # from now on until the swap is logged, no stored event is forgotten
+                upto = self._retraining_upto = self.n_seen
             model, rows, seconds = self.deployment.fit_candidate(upto)
             result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
             return {**result, "fitted_on_events": upto, "rows": rows, "seconds": seconds}
         finally:
+            self._retraining_upto = None
+            self._deploying.release()
+
+    def _redeploy_in_shadow(self, n: int, timeout: float) -> dict:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if self.mode != "batch":
+            raise Busy("a redeploy is for batch mode: an online deployment learns from every event")
+        if not self._deploying.acquire(blocking=False):
+            raise Busy("a retrain is already running: wait for it to finish")
+        try:
+            with self._lock:
+                upto = self._retraining_upto = self.n_seen
+            model, rows, seconds = self.deployment.fit_candidate(upto)
+            candidate = ShadowCandidate(model, rows, seconds, upto, n=n,
+                                        classification=self.schema.task == "classification")
+            self.last_deploy = {"state": "shadow", "shadow_events": n, "fitted_on_events": upto}
+            self._shadow = candidate
+            decided = candidate.done.wait(timeout)
+            self._shadow = None
+            if not decided:
+                swap, reason = False, f"only {candidate.count} of {n} labelled events came in {timeout:g} s"
+            else:
+                swap, reason = candidate.verdict()
+            result = {"model_version": self.deployment.model_version}
+            if swap:
+                result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
+            self.last_deploy = {"state": "swapped" if swap else "refused", "swapped": swap, "reason": reason,
+                                "shadow_events": candidate.count, "errors": {"served": candidate.errors[0],
+                                                                             "candidate": candidate.errors[1]},
+                                "fitted_on_events": upto}
+            return {**result, **self.last_deploy, "rows": rows, "seconds": seconds}
+        finally:
+            self._shadow = None
+            self._retraining_upto = None
             self._deploying.release()
 
     @property
@@ -492,8 +700,10 @@ class DurableDeployment:
 
     def metrics(self) -> dict:
         """What ``GET /metrics`` shows: events seen, model version, rolling metric, alarms, snapshot."""
+        self._score()
         with self._lock:
-            rolling, alarms = self.monitor.rolling.get(), list(self.monitor.alarms)
+            scored = self.monitor.last_error is not None  # nothing scored yet: no rolling value
+            rolling, alarms = self.monitor.rolling.get() if scored else None, list(self.monitor.alarms)
             version, n_seen, seq = self.deployment.model_version, self.n_seen, self.seq
         snap = self.last_snapshot
         return {"mode": self.mode, "events_seen": n_seen, "model_version": version, "log_seq": seq,
@@ -501,8 +711,12 @@ class DurableDeployment:
                                    "window": self.monitor.window, "value": rolling},
                 "drift_alarms": len(alarms), "last_alarm_at": alarms[-1].at if alarms else None,
                 "last_snapshot": {"seq": snap["seq"], "events_seen": snap["n_seen"], "bytes": snap["bytes"],
-                                  "written_at": snap["written_at"]},
+                                  "written_at": snap["written_at"]}, "snapshot_error": self.snapshot_error,
                 "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,
+                "stored_events": self.n_seen - getattr(self.deployment, "forgotten", 0) if self.mode == "batch" else None,
+                "labels": self.join.stats() if self.join is not None else None,
+                "shadow": None if self._shadow is None else {"scored": self._shadow.count, "of": self._shadow.n},
+                "last_deploy": self.last_deploy,
                 "uptime_seconds": time.time() - self.started_at}
 
     def close(self, snapshot: bool = True) -> None:
@@ -510,11 +724,11 @@ class DurableDeployment:
         with self._writer:
             if self._wal is None:
                 return
-            if snapshot:
-                self._snapshot()
-            self._wal.close()
-            self._wal = None
-            self._lockfile.close()
+            try:
+                if snapshot:
+                    self._snapshot()
+            finally:
+                self._release()
 
     def __enter__(self):
         return self

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.neighbors import KNeighborsRegressor
 
-__all__ = ["LeanLogisticRegression", "LeanSGDClassifier"]
+__all__ = ["LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier"]
 
 
 class _LeanPredict:
@@ -54,3 +55,38 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
     >>> LeanSGDClassifier(random_state=0).fit(X, y).predict(np.array([[0.0], [3.0]]))
     array([0, 1])
     """
+
+
+class LeanKNeighborsRegressor(KNeighborsRegressor):
+    """scikit-learn's ``KNeighborsRegressor`` whose ``predict`` is a brute-force numpy search.
+
+    For uniform weights and Euclidean distance (the defaults) the prediction is the mean target
+    of the ``n_neighbors`` nearest training rows, as scikit-learn's (up to ties in distance), at a
+    fraction of the cost of a one-row call. The late-labels chapter's price experiment serves it.
+
+    Parameters
+    ----------
+    **params
+        Those of scikit-learn's ``KNeighborsRegressor``.
+
+    Examples
+    --------
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0.0, 1.0, 2.0, 3.0])
+    >>> lean = LeanKNeighborsRegressor(n_neighbors=2).fit(X, y)
+    >>> lean.predict([[0.2], [2.9]]).tolist() == KNeighborsRegressor(n_neighbors=2).fit(X, y).predict([[0.2], [2.9]]).tolist()
+    True
+    """
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self._rows, self._targets = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        return self
+
+    def predict(self, X):
+        if self.weights != "uniform" or self.metric != "minkowski" or self.p != 2 or self._targets.ndim != 1:
+            return super().predict(X)
+        X = np.asarray(X, dtype=float)
+        distances = ((X[:, None, :] - self._rows[None, :, :]) ** 2).sum(axis=2)
+        k = self.n_neighbors
+        nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]
+        return self._targets[nearest].mean(axis=1)

@@ -1,7 +1,7 @@
 """A model server that learns while it serves: FastAPI over a :class:`~deployment_modes.durable.DurableDeployment`.
 
 Run it with ``python -m deployment_modes.serve --state-dir DIR [--host 127.0.0.1] [--port 8000]
-[--mode online|batch] [--token TOKEN]``, or from Python with :func:`start` (a child process that
+[--mode online|batch] [--token-file FILE]``, or from Python with :func:`start` (a child process that
 :meth:`ServerProcess.stop` ends cleanly). An empty state dir starts from
 :func:`~deployment_modes.durable.default_deployment`; :func:`~deployment_modes.durable.init_state`
 puts another deployment there first. Endpoints (JSON in and out):
@@ -10,15 +10,27 @@ puts another deployment there first. Endpoints (JSON in and out):
 - ``POST /learn`` ``{"x": {...}, "y": label}`` -> 200 once the event is in the write-ahead log on
   disk and in the model: ``{"learned", "n_seen", "seq", "model_version"}``
 - ``POST /learn_many`` ``{"events": [{"x": {...}, "y": label}, ...]}``: the same, for a batch
-- ``POST /deploy`` (batch mode): retrain on every stored event while predictions go on, then swap
+- ``POST /deploy`` (batch mode): retrain on every stored event while predictions go on, then swap;
+  with ``{"shadow": n}`` the candidate is first scored in shadow on ``n`` labelled events and swapped
+  only if it is not worse (the response says ``swapped`` and the ``reason``)
+- with ``--label-window SECONDS`` (late labels joined, :mod:`deployment_modes.label_join`):
+  ``POST /predict`` also returns a ``prediction_id`` once the event and its prediction are logged
+  durably; ``POST /label`` ``{"prediction_id", "y"}`` joins the label and learns, acknowledged once
+  on disk (404 unknown id, 409 labelled already, 410 after the window: the prediction expires);
+  ``POST /label_many`` ``{"labels": [...]}`` the same for many, all or nothing
 - ``GET /health``; ``GET /metrics``: events seen, model version, rolling metric, drift alarms,
-  last snapshot, request counts
+  last snapshot, request counts, pending and expired predictions, label delay p50 and p90, the
+  last deploy's decision
 
-Bad input (malformed JSON, wrong types, missing features, NaN or infinity, a body over
-``max_body_bytes``) gets a 4xx with a message that names the field, and changes nothing.
-Security: the server binds to 127.0.0.1 unless told otherwise; with a token, ``/learn``,
-``/learn_many`` and ``/deploy`` need ``Authorization: Bearer TOKEN``; a host that is not a
-loopback address is refused without a token.
+Bad input (malformed JSON, wrong types, missing features, NaN or infinity, unknown fields, a body
+over its limit) gets a 4xx with a message that names the field, and changes nothing. A full disk
+gets 507 (nothing logged or learned: retry later). Security: the server binds to 127.0.0.1 unless
+told otherwise; with a token (``--token-file``, or the environment variable ``DM_SERVE_TOKEN``),
+``/learn``, ``/learn_many``, ``/label``, ``/label_many`` and ``/deploy`` need ``Authorization: Bearer TOKEN``, and so do
+``/metrics`` and the API docs on a host that is not loopback; such a host is refused without a
+token. Bodies must be ``application/json``; on loopback the ``Host`` header must name a loopback
+address, and a request from another site's page (an ``Origin`` that is not the server's) is
+refused, so that a web page cannot make a browser teach the model (CSRF, DNS rebinding).
 
 Defined in the Learning on a server chapter (``book/server.ipynb``).
 """
@@ -26,6 +38,7 @@ Defined in the Learning on a server chapter (``book/server.ipynb``).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import atexit
 import collections
 import hmac
@@ -46,13 +59,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from .durable import Busy, DurableDeployment, StateError
+from .durable import Busy, DurableDeployment, LogWriteError, StateError
+from .label_join import AlreadyLabelled, LabelTooLate, UnknownPrediction
 
 __all__ = ["Probe", "ServerProcess", "create_app", "downtime", "is_loopback", "main", "naive_redeploy", "start"]
 
-MAX_BODY_BYTES = 4 * 2**20
+MAX_BODY_BYTES = 2**20
+MAX_EVENT_BYTES = 64 * 2**10
 MAX_EVENTS = 10_000
+MAX_CONCURRENT = 8
+PARSE_INLINE_BYTES = 16 * 2**10
 TOKEN_ENV = "DM_SERVE_TOKEN"
+LIMIT_CONNECTIONS = 200
 
 
 def is_loopback(host: str) -> bool:
@@ -70,9 +88,10 @@ def is_loopback(host: str) -> bool:
 
 
 def check_security(host: str, token: str | None) -> None:
-    """Refuse a server reachable from other machines without a token, or with an empty one."""
-    if token is not None and (not isinstance(token, str) or len(token) < 8):
-        raise ValueError("token must be a string of at least 8 characters")
+    """Refuse a server reachable from other machines without a token, or with a blank or short one."""
+    if token is not None and (not isinstance(token, str) or len(token) < 8 or not token.isprintable()
+                              or any(c.isspace() for c in token) or not token.isascii()):
+        raise ValueError("token must be a string of at least 8 printable ASCII characters, without spaces")
     if token is None and not is_loopback(host):
         raise ValueError(f"a token is required when host is not a loopback address, got host {host!r}: "
                          f"pass --token (or set {TOKEN_ENV}), or bind to 127.0.0.1")
@@ -82,6 +101,68 @@ class _BadRequest(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
+
+
+def _host_name(value: str) -> str:
+    """The name part of a Host header or of an origin's authority: ``[::1]:80`` -> ``::1``."""
+    if value.startswith("["):
+        return value[1:].partition("]")[0].lower()
+    return value.rpartition(":")[0].lower() if value.count(":") == 1 else value.lower()
+
+
+class _Guard:
+    """ASGI middleware in front of every route: what a browser could be tricked into sending is refused.
+
+    - bound to a loopback address, the ``Host`` header must name a loopback address (a DNS
+      rebinding attack reaches the server under the attacker's domain name);
+    - a request with an ``Origin`` header from another origin than the server's is refused (a
+      page of another site posting to the server);
+    - with a token, on an address that is not loopback, ``/metrics``, ``/docs`` and
+      ``/openapi.json`` need it too;
+    - at most ``max_concurrent`` requests that send a body are read and handled at once; the
+      others wait (their bodies are not read meanwhile).
+    """
+
+    LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
+    GUARDED_READS = {"/metrics", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"}
+
+    def __init__(self, app, *, host: str, token: str | None, max_concurrent: int):
+        self.app, self.token = app, token
+        self.names = self.LOOPBACK_NAMES | {host.lower()} if is_loopback(host) else None
+        self.guard_reads = token is not None and not is_loopback(host)
+        self.slots = max_concurrent
+        self._semaphore = None
+
+    def problem(self, scope) -> tuple[int, str] | None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        if self.names is not None and _host_name(host) not in self.names:
+            return 421, f"the Host header {host!r} does not name this server (a loopback address)"
+        origin = headers.get("origin")
+        if origin is not None and origin.partition("://")[2] != host:
+            return 403, f"requests from the origin {origin!r} are refused (not this server's origin)"
+        if self.guard_reads and scope["path"] in self.GUARDED_READS and not _token_ok(headers, self.token):
+            return 401, "this endpoint needs the header Authorization: Bearer <token>"
+        return None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        problem = self.problem(scope)
+        if problem is not None:
+            headers = {"WWW-Authenticate": "Bearer"} if problem[0] == 401 else None
+            return await JSONResponse({"detail": problem[1]}, problem[0], headers=headers)(scope, receive, send)
+        if scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.slots)
+        async with self._semaphore:
+            await self.app(scope, receive, send)
+
+
+def _token_ok(headers: dict, token: str) -> bool:
+    scheme, _, given = headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _event(body, where: str = ""):
@@ -96,14 +177,32 @@ def _event(body, where: str = ""):
     return body["x"], body["y"]
 
 
-def create_app(state: DurableDeployment, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
-               max_events: int = MAX_EVENTS):
+def create_app(state: DurableDeployment, *, token: str | None = None, host: str = "127.0.0.1",
+               max_body_bytes: int = MAX_BODY_BYTES, max_event_bytes: int = MAX_EVENT_BYTES,
+               max_events: int = MAX_EVENTS, max_concurrent: int = MAX_CONCURRENT):
     """The FastAPI application serving ``state``; it closes ``state`` (last snapshot) on shutdown.
+
+    Parameters
+    ----------
+    state : DurableDeployment
+        The deployment served.
+    token : str, optional
+        The bearer token that learning and deploying need (and, on a host that is not loopback,
+        ``/metrics`` and the API docs).
+    host : str
+        The address the server is bound to: on a loopback address, requests must name it in ``Host``.
+    max_body_bytes, max_event_bytes : int
+        The largest body of ``/learn_many``, and of ``/predict`` and ``/learn`` (413 beyond, and
+        the connection is closed).
+    max_events : int
+        The most events one ``/learn_many`` may hold.
+    max_concurrent : int
+        How many requests with a body are read and handled at once; the others wait.
 
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
-    >>> [route.path for route in create_app(state).routes][-6:]
-    ['/predict', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
+    >>> [route.path for route in create_app(state).routes][-8:]
+    ['/predict', '/label', '/label_many', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
     >>> state.close()
     """
     counts = collections.Counter()
@@ -120,11 +219,14 @@ def create_app(state: DurableDeployment, *, token: str | None = None, max_body_b
 
     app = FastAPI(title="deployment_modes model server", lifespan=lifespan,
                   description="A model that learns while it serves (see book/server.ipynb).")
+    app.add_middleware(_Guard, host=host, token=token, max_concurrent=max_concurrent)
 
     @app.exception_handler(_BadRequest)
     async def bad_request(request, error: _BadRequest):
         count("rejected")
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        if error.status == 413:  # the rest of the body is not read: the connection cannot go on
+            headers = {"Connection": "close"}
         return JSONResponse({"detail": error.message}, status_code=error.status, headers=headers)
 
     def authorize(request: Request) -> None:
@@ -134,22 +236,28 @@ def create_app(state: DurableDeployment, *, token: str | None = None, max_body_b
         scheme, _, given = header.partition(" ")
         if scheme.lower() != "bearer" or not given:
             raise _BadRequest(401, "this endpoint needs the header Authorization: Bearer <token>")
-        if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        if not _token_ok(request.headers, token):
             raise _BadRequest(401, "the bearer token is wrong")
 
-    async def read_json(request: Request):
+    async def read_json(request: Request, limit: int, fields: set):
+        kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if kind != "application/json":  # a form or text/plain post from another site is refused
+            raise _BadRequest(415, f"the body must be sent as Content-Type: application/json, got {kind or 'none'!r}")
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-            raise _BadRequest(413, f"the body is {declared} bytes, more than the limit of {max_body_bytes}")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _BadRequest(413, f"the body is {declared} bytes, more than the limit of {limit}")
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
-            if len(body) > max_body_bytes:
-                raise _BadRequest(413, f"the body is more than the limit of {max_body_bytes} bytes")
-        try:
-            return json.loads(body)
+            if len(body) > limit:
+                raise _BadRequest(413, f"the body is more than the limit of {limit} bytes")
+        try:  # a large body is parsed in a worker thread, so the event loop goes on serving others
+            parsed = json.loads(body) if len(body) <= PARSE_INLINE_BYTES else await run_in_threadpool(json.loads, body)
         except (ValueError, RecursionError) as error:
             raise _BadRequest(400, f"the body is not valid JSON: {error}") from None
+        if isinstance(parsed, dict) and not set(parsed) <= fields:
+            raise _BadRequest(422, f"the body has unknown fields {sorted(set(parsed) - fields)}")
+        return parsed
 
     async def call(function, *args):
         try:
@@ -158,20 +266,64 @@ def create_app(state: DurableDeployment, *, token: str | None = None, max_body_b
             raise _BadRequest(422, str(error)) from None
         except Busy as error:
             raise _BadRequest(409, str(error)) from None
+        except UnknownPrediction as error:
+            raise _BadRequest(404, str(error)) from None
+        except AlreadyLabelled as error:
+            raise _BadRequest(409, str(error)) from None
+        except LabelTooLate as error:
+            raise _BadRequest(410, str(error)) from None
+        except LogWriteError as error:  # nothing was logged or learned: the client may retry
+            raise _BadRequest(507 if error.disk_full else 503, str(error)) from None
+        except StateError as error:
+            raise _BadRequest(503, str(error)) from None
 
     @app.post("/predict")
     async def predict(request: Request):
-        body = await read_json(request)
+        body = await read_json(request, max_event_bytes, {"x"})
         if not isinstance(body, dict) or "x" not in body:
             raise _BadRequest(422, 'the body must be a JSON object {"x": {feature: number}}; x is missing')
+        if state.join is not None:  # joining late labels: the prediction is logged with its id first
+            result = await call(state.predict_logged, body["x"])
+            count("predict")
+            return result
         y_pred, version = await call(state.predict_one, body["x"])
         count("predict")
         return {"y_pred": y_pred, "model_version": version}
 
+    def labels_of(items, where: str = "") -> list:
+        pairs = []
+        for i, item in enumerate(items):
+            at = f"{where}[{i}]." if where else ""
+            if not isinstance(item, dict) or set(item) != {"prediction_id", "y"}:
+                raise _BadRequest(422, f'{at or "the body "}must be a JSON object {{"prediction_id": ..., "y": ...}}'
+                                       f' with nothing else')
+            pairs.append((item["prediction_id"], item["y"]))
+        return pairs
+
+    @app.post("/label")
+    async def label(request: Request):
+        authorize(request)
+        pairs = labels_of([await read_json(request, max_event_bytes, {"prediction_id", "y"})])
+        result = await call(state.label_many, pairs)
+        count("label")
+        return result
+
+    @app.post("/label_many")
+    async def label_many(request: Request):
+        authorize(request)
+        body = await read_json(request, max_body_bytes, {"labels"})
+        if not isinstance(body, dict) or not isinstance(body.get("labels"), list):
+            raise _BadRequest(422, 'the body must be a JSON object {"labels": [{"prediction_id": ..., "y": ...}, ...]}')
+        if len(body["labels"]) > max_events:
+            raise _BadRequest(413, f"labels holds {len(body['labels'])} labels, more than the limit of {max_events}")
+        result = await call(state.label_many, labels_of(body["labels"], "labels"))
+        count("label_many")
+        return result
+
     @app.post("/learn")
     async def learn(request: Request):
         authorize(request)
-        x, y = _event(await read_json(request))
+        x, y = _event(await read_json(request, max_event_bytes, {"x", "y"}))
         result = await call(state.learn_one, x, y)
         count("learn")
         return result
@@ -179,7 +331,7 @@ def create_app(state: DurableDeployment, *, token: str | None = None, max_body_b
     @app.post("/learn_many")
     async def learn_many(request: Request):
         authorize(request)
-        body = await read_json(request)
+        body = await read_json(request, max_body_bytes, {"events"})
         if not isinstance(body, dict) or not isinstance(body.get("events"), list):
             raise _BadRequest(422, 'the body must be a JSON object {"events": [{"x": {...}, "y": ...}, ...]}')
         events = body["events"]
@@ -193,7 +345,12 @@ def create_app(state: DurableDeployment, *, token: str | None = None, max_body_b
     @app.post("/deploy")
     async def deploy(request: Request):
         authorize(request)
-        result = await call(state.redeploy)
+        options = {}
+        if request.headers.get("content-length", "0") not in ("", "0"):  # {"shadow": n, "timeout": seconds}
+            options = await read_json(request, max_event_bytes, {"shadow", "timeout"})
+            if not isinstance(options, dict):
+                raise _BadRequest(422, 'the body must be a JSON object {"shadow": n, "timeout": seconds}')
+        result = await call(state.redeploy, options.get("shadow"), options.get("timeout", 3600.0))
         count("deploy")
         return result
 
@@ -219,6 +376,25 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _read_token(given: str | None, path: str | None) -> str | None:
+    """The token from ``--token``, ``--token-file`` or the environment (one of them); blank is refused."""
+    sources = [name for name, value in (("--token", given), ("--token-file", path),
+                                        (TOKEN_ENV, os.environ.get(TOKEN_ENV))) if value is not None]
+    if len(sources) > 1:
+        raise ValueError(f"give the token one way, got {' and '.join(sources)}")
+    if path is not None:
+        try:
+            lines = Path(path).read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"cannot read the token file {path}: {error}") from None
+        given = lines[0] if lines else ""
+    elif given is None:
+        given = os.environ.get(TOKEN_ENV)
+    if given is not None and not given.strip():
+        raise ValueError(f"the token from {sources[0]} is blank: give a token of at least 8 characters")
+    return given
+
+
 def main(argv: list[str] | None = None) -> None:
     """The command line: ``python -m deployment_modes.serve --state-dir DIR ...``."""
     import uvicorn
@@ -229,14 +405,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (0: any free port; default 8000)")
     parser.add_argument("--mode", choices=["online", "batch"], default=None,
                         help="for an empty state dir (default online); else it must match the state dir")
-    parser.add_argument("--token", default=None, help=f"bearer token for learning and deploying (or set {TOKEN_ENV})")
+    parser.add_argument("--token", default=None,
+                        help=f"bearer token for learning and deploying (other users can read a command line: "
+                             f"prefer --token-file or {TOKEN_ENV})")
+    parser.add_argument("--token-file", default=None, help="a file holding the bearer token (its first line)")
     parser.add_argument("--snapshot-every", type=int, default=10_000, help="events between snapshots (default 10000)")
+    parser.add_argument("--label-window", type=float, default=None,
+                        help="join late labels: /predict logs each prediction with an id, POST /label joins its "
+                             "label within this many seconds (default: off)")
     args = parser.parse_args(argv)
-    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     try:
+        token = _read_token(args.token, args.token_file)
         check_security(args.host, token)
-        state = DurableDeployment(args.state_dir, args.mode, snapshot_every=args.snapshot_every)
-    except (ValueError, TypeError, StateError) as error:
+        state = DurableDeployment(args.state_dir, args.mode, snapshot_every=args.snapshot_every,
+                                  label_window=args.label_window)
+    except (ValueError, TypeError, StateError, OSError) as error:
         parser.exit(2, f"error: {error}\n")
     try:
         sock = _bind(args.host, args.port)
@@ -247,8 +430,8 @@ def main(argv: list[str] | None = None) -> None:
     url = f"http://[{args.host}]:{port}" if ":" in args.host else f"http://{args.host}:{port}"
     print(f"serving the {state.mode} deployment on {url} (state in {args.state_dir}, "
           f"{state.n_seen} events, {state.replayed} replayed)", flush=True)
-    config = uvicorn.Config(create_app(state, token=token), log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=5)
+    config = uvicorn.Config(create_app(state, token=token, host=args.host), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=5, limit_concurrency=LIMIT_CONNECTIONS)
     # uvicorn re-raises the SIGTERM it handled once it has shut down: make that a clean exit
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.Server(config).run(sockets=[sock])
@@ -302,7 +485,8 @@ class ServerProcess:
 
 
 def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: int = 0,
-          token: str | None = None, snapshot_every: int = 10_000, timeout: float = 60.0) -> ServerProcess:
+          token: str | None = None, snapshot_every: int = 10_000, label_window: float | None = None,
+          timeout: float = 60.0) -> ServerProcess:
     """Start a server on ``state_dir`` in a child process; return once ``/health`` answers.
 
     ``port=0`` picks a free port (see ``.url``). Use it as a context manager, or call ``.stop()``.
@@ -323,6 +507,8 @@ def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: 
                "--port", str(port), "--snapshot-every", str(snapshot_every)]
     if mode is not None:
         command += ["--mode", mode]
+    if label_window is not None:
+        command += ["--label-window", repr(float(label_window))]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     seen, deadline = [], time.monotonic() + timeout

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import has_method, positive_int
+from .label_delay import arrival_order, check_timing
 from .monitor import rolling_metric
 from .scenarios import Scenario
 
@@ -110,6 +111,9 @@ class Timeline:
         Positions where the scenario's concept changes.
     predict_seconds, learn_seconds
         Time spent predicting and learning over the stream.
+    label_at
+        Per event, the position of the last event predicted before its label came back (see
+        :attr:`label_delay`); ``None``: at once.
 
     Examples
     --------
@@ -133,6 +137,14 @@ class Timeline:
     drift_at: tuple = ()
     predict_seconds: float = 0.0
     learn_seconds: float = 0.0
+    label_at: np.ndarray | None = None
+
+    @property
+    def label_delay(self) -> np.ndarray:
+        """Per event, how many later events were predicted before its label came back (0: at once)."""
+        n = len(self)
+        label_at = np.arange(n) if self.label_at is None else self.label_at
+        return label_at - np.arange(n)
 
     @property
     def score(self) -> float:
@@ -143,9 +155,10 @@ class Timeline:
         return len(self.y_true)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per event: time, y_true, y_pred, model_version and the rolling metric."""
+        """One row per event: time, y_true, y_pred, model_version, the rolling metric, label_delay."""
         return pd.DataFrame({"time": self.times, "y_true": self.y_true, "y_pred": self.y_pred,
-                             "model_version": self.model_version, "rolling": self.rolling})
+                             "model_version": self.model_version, "rolling": self.rolling,
+                             "label_delay": self.label_delay})
 
     def entries(self, kind: str | None = None) -> pd.DataFrame:
         """The deployment's log as a table, optionally only the entries of one ``kind``."""
@@ -179,7 +192,7 @@ def _check_metric(metric) -> None:
             raise TypeError(f"metric must be a river metric (with update/get/clone), got {type(metric).__name__}")
 
 
-def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 200,
+def simulate(source: Scenario | Iterable, deployment, metric, *, moment=None, delay=None, window: int = 200,
              name: str | None = None, fit_initial: bool = True) -> Timeline:
     """Walk ``source`` test-then-train through ``deployment`` and return its :class:`Timeline`.
 
@@ -198,6 +211,14 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
         A :class:`Deployment`.
     metric
         A river metric.
+    moment
+        When an event happens: ``None`` (its position), a feature name or a callable ``moment(x)``.
+    delay
+        When its label comes back (see :func:`~deployment_modes.label_delay.arrival_order`):
+        ``None`` (at once), an int of events, a number or ``timedelta`` added to the moment, or a
+        callable ``delay(x, y)``. Each event is predicted when it arrives; the deployment learns it,
+        and the metric scores it, when its label arrives, in arrival order, as river's
+        ``evaluate.progressive_val_score`` does. ``Timeline.label_at`` says when each label came back.
     window
         Events the rolling metric covers.
     name
@@ -214,11 +235,15 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
     >>> tl = simulate(sc, BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
     >>> len(tl), int(tl.model_version[-1])
     (300, 4)
+    >>> late = simulate(sc, BatchDeployment(Ridge(), retrain_every=100), metrics.MAE(), delay=150)
+    >>> int(tl.model_version[150]), int(late.model_version[150]), int(late.label_delay.max())
+    (2, 1, 149)
     """
     for method in ("fit_initial", "predict_one", "learn_one"):
         has_method(deployment, method, "deployment")
     _check_metric(metric)
     window = positive_int(window, "window")
+    check_timing(moment, delay)
     metric, rolling = metric.clone(), rolling_metric(metric, window)
     if not isinstance(fit_initial, bool):
         raise TypeError(f"fit_initial must be True or False, got {fit_initial!r}")
@@ -234,32 +259,58 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
         raise TypeError(f"source must be a Scenario or an iterable of (x, y), got {type(source).__name__}")
     use_proba = getattr(metric, "requires_labels", True) is False
     predict = deployment.predict_proba_one if use_proba else deployment.predict_one
-    y_true, y_pred, versions, rolled = [], [], [], []
-    predict_seconds = learn_seconds = 0.0
-    scored = 0
-    for x, y in source:
-        start = time.perf_counter()
-        p = predict(x)
-        middle = time.perf_counter()
-        deployment.learn_one(x, y)
-        learn_seconds += time.perf_counter() - middle
-        predict_seconds += middle - start
-        if p is not None and p != {}:
-            metric.update(y, p)
-            rolling.update(y, p)
-            scored += 1
-            if use_proba:
-                p = max(p, key=p.get)
-        y_true.append(y)
-        y_pred.append(p)
-        versions.append(getattr(deployment, "model_version", 0))
-        rolled.append(rolling.get() if scored else np.nan)  # nothing scored yet: no value to plot
-    if not y_true:
+    run = _Run(deployment, predict, metric, rolling)
+    for i, x, y in arrival_order(source, moment=moment, delay=delay):
+        if y is None:
+            run.predict(i, x)
+        else:
+            run.learn(i, x, y)
+    if not run.y_pred:
         raise ValueError("source is empty: the stream must have at least one event")
-    n = len(y_true)
-    return Timeline(name or type(deployment).__name__, y_true, y_pred, np.array(versions),
-                    np.array(rolled, dtype=float), np.arange(n, dtype=float) if times is None else np.asarray(times),
-                    metric, list(getattr(deployment, "log", [])), tuple(drift_at), predict_seconds, learn_seconds)
+    run.close_step()
+    n = len(run.y_pred)
+    y_pred = [max(p, key=p.get) if use_proba and p else p for p in run.y_pred]
+    return Timeline(name or type(deployment).__name__, run.y_true, y_pred, np.array(run.versions),
+                    np.array(run.rolled, dtype=float), np.arange(n, dtype=float) if times is None else np.asarray(times),
+                    metric, list(getattr(deployment, "log", [])), tuple(drift_at), run.seconds[0], run.seconds[1],
+                    np.array(run.label_at, dtype=int))
+
+
+class _Run:
+    """The state of one :func:`simulate` walk: predictions waiting for their labels, and the records."""
+
+    def __init__(self, deployment, predict, metric, rolling):
+        self.deployment, self._predict, self.metric, self.rolling = deployment, predict, metric, rolling
+        self.y_true, self.y_pred, self.label_at, self.versions, self.rolled = [], [], [], [], []
+        self.seconds = [0.0, 0.0]  # predict, learn
+        self.scored = 0
+
+    def close_step(self) -> None:
+        """Record the state after the last prediction and the labels that came back after it."""
+        self.versions.append(getattr(self.deployment, "model_version", 0))
+        self.rolled.append(self.rolling.get() if self.scored else np.nan)  # nothing scored yet: no value
+
+    def predict(self, i: int, x) -> None:
+        if i:
+            self.close_step()
+        start = time.perf_counter()
+        p = self._predict(x)
+        self.seconds[0] += time.perf_counter() - start
+        self.y_pred.append(p)
+        self.y_true.append(None)
+        self.label_at.append(-1)
+
+    def learn(self, i: int, x, y) -> None:
+        start = time.perf_counter()
+        self.deployment.learn_one(x, y)
+        self.seconds[1] += time.perf_counter() - start
+        p = self.y_pred[i]
+        if p is not None and p != {}:
+            self.metric.update(y, p)
+            self.rolling.update(y, p)
+            self.scored += 1
+        self.y_true[i] = y
+        self.label_at[i] = len(self.y_pred) - 1
 
 
 def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str, Timeline]:

@@ -49,18 +49,24 @@ def test_chapter_claim_deploy_then_continue_online_on_a_drifted_stream(tmp_path,
 
 @pytest.mark.slow
 def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
-    """Measured in fresh processes: 10x the rows, same peak for out-of-core; loading everything grows."""
+    """Measured in fresh processes: 10x the rows, the same allocations out-of-core; loading everything grows.
+
+    What is compared is what the program allocates at its peak (Python and numpy, traced, plus
+    Arrow's pool), not the process's peak RSS: that also counts the allocators' pools (glibc
+    arenas, one per thread allocating at once), which moved by up to 54 MB between runs of the
+    same work on a busy machine and made this test flaky.
+    """
     files = [str(p) for p in dm.corpus.write_numeric(tmp_path, n_rows=300_000, n_files=20, seed=0)]
     common = dict(classes=[0, 1], target="y", text=None, chunk_rows=10_000)
     runs = [dict(path=files[:k], in_memory=m, **common) for k in (2, 20) for m in (False, True)]
     small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs,
-                                                     warmup=dict(path=files[:1], **common))
+                                                     warmup=dict(path=files[:1], **common), allocations=True)
     assert big["result"]["rows"] == 10 * small["result"]["rows"]
-    # a process's peak RSS wobbles by tens of MB from run to run (allocator pools; seen: 234 to 269 MB
-    # for the same run): flat means a small fraction of what loading everything grows by on the same 10x
-    assert big["peak_mb"] - small["peak_mb"] < 0.25 * (big_all["peak_mb"] - small_all["peak_mb"])
-    assert big["peak_mb"] <= 1.25 * small["peak_mb"]
-    assert big_all["growth_mb"] > 3 * big["growth_mb"] and big_all["peak_mb"] > 1.3 * small_all["peak_mb"]
+    # seen: 12.0 and 12.1 MB out-of-core; 20 and 198 MB loading everything
+    assert big["allocated_peak_mb"] <= 1.1 * small["allocated_peak_mb"] + 1
+    assert big_all["allocated_peak_mb"] > 5 * small_all["allocated_peak_mb"]
+    assert big_all["allocated_peak_mb"] > 10 * big["allocated_peak_mb"]
+    assert big_all["peak_mb"] > big["peak_mb"] + 100  # and the process's peak RSS shows it too (seen: +198 MB)
 
 
 @pytest.mark.slow
@@ -68,6 +74,9 @@ def test_chapter_claim_text_memory_flat_for_out_of_core_and_growing_when_loading
     files = [str(f) for f in corpus.files]
     runs = [{"path": files[:k], "classes": list(corpus.topics), "in_memory": m} for k in (2, 8) for m in (False, True)]
     warmup = {"path": files[:1], "classes": list(corpus.topics), "chunk_rows": 500}
-    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup)
-    assert big["peak_mb"] <= 1.25 * small["peak_mb"]  # peaks wobble by tens of MB: see the numeric test
-    assert big_all["growth_mb"] > small_all["growth_mb"] + 10  # loading everything grows with the files
+    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup,
+                                                     allocations=True)
+    # allocations, not peak RSS: see the numeric test
+    assert big["allocated_peak_mb"] <= 1.1 * small["allocated_peak_mb"] + 1
+    assert big_all["allocated_peak_mb"] > 2 * small_all["allocated_peak_mb"]  # loading everything grows with the files
+    assert big_all["allocated_peak_mb"] > 2 * big["allocated_peak_mb"]

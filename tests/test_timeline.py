@@ -36,7 +36,7 @@ def test_timeline_frame_and_rolling_metric():
     sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=500, drift_at=250)
     tl = dm.simulate(sc, dm.BatchDeployment(LogisticRegression(), retrain_every=100), metrics.Accuracy(), window=50)
     frame = tl.to_frame()
-    assert list(frame.columns) == ["time", "y_true", "y_pred", "model_version", "rolling"]
+    assert list(frame.columns) == ["time", "y_true", "y_pred", "model_version", "rolling", "label_delay"]
     assert len(frame) == 500
     last50 = (frame.y_true.iloc[-50:] == frame.y_pred.iloc[-50:]).mean()
     assert tl.rolling[-1] == pytest.approx(last50)
