@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import zipfile
@@ -155,6 +156,7 @@ def main(argv=None) -> int:
         p.add_argument("--masters", default=str(MASTERS), help="the folder of master notebooks (default: assignments/)")
         p.add_argument("-j", "--jobs", type=int, default=1, help="assignments or submissions at once")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a kill stops like Ctrl-C: no half-written row
     try:
         if args.command == "assign":
             for name, folder in generate(args.names, run_tests=not args.no_run_tests, jobs=args.jobs,
