@@ -171,7 +171,8 @@ def lab(args: list[str]) -> None:
         run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "-c", ROOT / "constraints.txt", "-e", f"{ROOT}[lab]")
     print("in JupyterLab, Run > Run All Cells: the prose's numbers appear as its Markdown cells run", flush=True)
-    run(BIN / "jupyter", "lab", ROOT / "book", *args)
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # a container's root
+    run(BIN / "jupyter", "lab", ROOT / "book", *as_root, *args)
 
 
 def prose(args: list[str]) -> None:
