@@ -24,13 +24,15 @@ def glue(name: str, value, display: bool = False) -> None:
 
     Parameters
     ----------
-    name : str
+    name
         The key the prose quotes, a Python identifier (``{eval}`glued["name"]```).
-    value : object
+    value
         What the prose shows, usually text formatted by the chapter (``f"{x:.1f}"``).
-    display : bool
+    display
         Also show the value as the cell's output (myst-nb's ``display``).
 
+    Examples
+    --------
     >>> glue("mae", f"{12.345:.1f}")
     >>> glued["mae"]
     '12.3'
