@@ -5,8 +5,10 @@
     python3 dev.py test [pytest options]         run every test: package, doctests, notebooks
     python3 dev.py serve [--port 8000]           serve _build/html on http://127.0.0.1:8000
     python3 dev.py student-book [options]        build the book without solutions into _build/student/_build/html
-    python3 dev.py assign                        generate every assignment's student notebook and autograder
-    python3 dev.py grade SUBMISSIONS [-o CSV]    grade a folder of submitted notebooks offline, into a CSV
+    python3 dev.py assign [--masters DIR]        generate every assignment's student notebook and autograder
+    python3 dev.py grade SUBMISSIONS [-o CSV]    grade a class's submitted notebooks offline, into a CSV (resumes)
+    python3 dev.py lab [jupyter lab options]     install JupyterLab and jupyterlab-myst once, open book/ in it
+    python3 dev.py prose [--check]               write the notebooks' prose numbers as {eval}`glued["KEY"]`
 
 The first call creates .venv and installs the pinned set (constraints.txt); later calls find
 the stamp .venv/.installed matching the install files and install nothing (no network).
@@ -144,32 +146,11 @@ def serve(args: list[str]) -> None:
 
 
 STUDENT = ROOT / "_build" / "student"
-# The student build: _config.yml with sphinx-exercise's hide_solutions on, plus the extension that
-# makes it hide gated solutions too, sharing the main build's execution cache.
-STUDENT_CONFIG = """
-import os, sys, yaml
-root, out = sys.argv[1], sys.argv[2]
-config = yaml.safe_load(open(f"{root}/_config.yml"))
-config["title"] = config["title"] + " (student edition)"
-config.setdefault("execute", {})["cache"] = f"{root}/_build/.jupyter_cache"
-sphinx = config.setdefault("sphinx", {})
-sphinx["recursive_update"] = True  # add to the theme's options, not replace them
-extensions = sphinx.setdefault("local_extensions", {})
-for name, path in extensions.items():  # this config lives in _build/student: paths from the root
-    extensions[name] = os.path.join(root, path)
-extensions["hide_gated_solutions"] = f"{root}/book/_ext"
-config["launch_buttons"] = {"binderhub_url": "", "colab_url": ""}  # they open the sources, solutions and all
-options = sphinx.setdefault("config", {})
-options["hide_solutions"] = True
-options["html_copy_source"] = False  # the .ipynb sources carry the solutions
-options.setdefault("html_theme_options", {})["use_download_button"] = False
-yaml.safe_dump(config, open(out, "w"), sort_keys=False)
-"""
 
 
 def student_book(args: list[str]) -> None:
     STUDENT.mkdir(parents=True, exist_ok=True)
-    run(BIN / "python", "-c", STUDENT_CONFIG, ROOT, STUDENT / "_config.yml")
+    run(BIN / "python", ROOT / "book" / "_ext" / "student_config.py", ROOT, STUDENT / "_config.yml")
     run(BIN / "jupyter-book", "build", ".", "--config", STUDENT / "_config.yml", "--path-output", STUDENT, *args)
     print(f"the student book (no solutions) is in {STUDENT / '_build' / 'html'}")
 
@@ -182,8 +163,24 @@ def grade(args: list[str]) -> None:
     run(BIN / "python", ROOT / "assignments" / "otter_tasks.py", "grade", *args)
 
 
+def lab(args: list[str]) -> None:
+    """JupyterLab on book/, with jupyterlab-myst: the chapters' MyST (exercises, {eval} numbers) rendered."""
+    probe = subprocess.call([BIN / "python", "-c", "import jupyterlab, jupyterlab_myst"], stderr=subprocess.DEVNULL)
+    if probe:
+        print("installing JupyterLab and jupyterlab-myst into .venv (once)", flush=True)
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "-c", ROOT / "constraints.txt", "-e", f"{ROOT}[lab]")
+    print("in JupyterLab, Run > Run All Cells: the prose's numbers appear as its Markdown cells run", flush=True)
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # a container's root
+    run(BIN / "jupyter", "lab", ROOT / "book", *as_root, *args)
+
+
+def prose(args: list[str]) -> None:
+    run(BIN / "python", ROOT / "book" / "_ext" / "prose_numbers.py", *args)
+
+
 COMMANDS = {"book": book, "test": test, "serve": serve, "student-book": student_book, "assign": assign,
-            "grade": grade}
+            "grade": grade, "lab": lab, "prose": prose}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

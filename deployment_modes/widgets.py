@@ -163,6 +163,7 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
             rec = decision.recommend(**values)
         except ValueError as error:
             advice.value = f"<b>Contradictory answers:</b> {html.escape(str(error))}"
+            out.outputs = ()  # the plot of the last consistent answers would answer another question
             return
         advice.value = rec._repr_html_()
         runs = decision.simulate_modes(values["change"], data_gb=values["data_gb"], memory_gb=values["memory_gb"],

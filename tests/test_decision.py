@@ -138,8 +138,10 @@ def test_form_default_state_and_updates():
     boxes["real-time adaptation needed"].value = False
     boxes["stability over adaptability"].value = True
     assert "Recommended: batch" in advice.value
+    out.outputs = ({"output_type": "stream", "name": "stdout", "text": "the last plot"},)  # as in a kernel
     boxes["real-time adaptation needed"].value = True           # now contradictory: said, not raised
     assert "Contradictory" in advice.value and "prefer_stability" in advice.value
+    assert out.outputs == (), "the plot of the previous answers is cleared"
 
 
 def test_form_refuses_a_bad_first_state():

@@ -59,9 +59,16 @@ def _configure(app, config) -> None:
     branch = (config.html_theme_options or {}).get("repository_branch", "main")
     subs = dict(config.myst_substitutions or {})
     subs.setdefault("repository_url", url)
-    # [book] brings myst-nb, whose glue the chapters call; a fenced block, so the line is copied whole
-    subs.setdefault("pip_install_repository", f'```\n%pip install "deployment-modes[book] @ git+{url}@{branch}"\n```')
+    # what every chapter imports: the server chapter's [serve] (FastAPI, uvicorn, httpx), the out-of-core
+    # chapter's [dask]; the prose's numbers need no myst-nb there (deployment_modes.prose). A fenced block,
+    # so the line is copied whole.
+    subs.setdefault("pip_install_repository", f'```\n{pip_install_line(url, branch)}\n```')
     config.myst_substitutions = subs
+
+
+def pip_install_line(url: str, branch: str) -> str:
+    """The notebook line that installs, on Colab or Binder, what every chapter needs from the repository."""
+    return f'%pip install "deployment-modes[serve,dask] @ git+{url.rstrip("/")}@{branch}"'
 
 
 def _exists(dotted: str) -> bool:
