@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 
 from .timeline import Timeline
 
-__all__ = ["plot_timeline"]
+__all__ = ["plot_corpus", "plot_spread", "plot_timeline"]
 
 MARKS = {"retrain": "|", "alarm": "v", "rollback": "x", "pause": "s", "resume": "^", "swap": "D"}
 
@@ -66,3 +66,68 @@ def _mark_log(ax, tl, color, row: int) -> None:
         if at:
             ax.plot(at, [0.03 + 0.045 * row] * len(at), marker, color=color, ms=8, mew=1.6,
                     transform=ax.get_xaxis_transform(), clip_on=False)
+
+
+def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: int = 2_000):
+    """Picture a text corpus on disk: word frequency against rank, and the topics in each file.
+
+    Two panels, stacked: the Zipfian vocabulary (how often the ``max_words`` most frequent words
+    of the first file occur, log-log) and, per file, how many documents of each topic it holds. Reads the files
+    one at a time. Returns the figure.
+
+    >>> import tempfile
+    >>> from deployment_modes.corpus import write_corpus
+    >>> c = write_corpus(tempfile.mkdtemp(), n_docs=200, n_files=2, n_test=10)
+    >>> len(plot_corpus(c.files).axes)
+    2
+    """
+    from collections import Counter
+
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+    import pyarrow.csv as pcsv
+
+    if not files:
+        raise ValueError("files must list at least one corpus file")
+    counts, per_file = Counter(), {}
+    for i, path in enumerate(files):
+        frame = (pq.read_table(path) if str(path).endswith(".parquet") else pcsv.read_csv(path)).to_pandas()
+        if i == 0:  # the word counts of the first file are enough to see the law
+            counts.update(word for doc in frame[text] for word in doc.split())
+        per_file[getattr(path, "stem", str(path))] = frame[target].value_counts()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6.4))
+    freq = np.array(sorted(counts.values(), reverse=True)[:max_words])
+    top.loglog(np.arange(1, len(freq) + 1), freq, ".", ms=3)
+    top.set(xlabel="word rank (1 = most frequent)", ylabel="occurrences",
+            title="Words of the first file: a few are very common (Zipf)")
+    top.grid(alpha=0.3)
+    table = pd.DataFrame(per_file).fillna(0).T
+    left = np.zeros(len(table))
+    for topic in table.columns:
+        bottom.barh(table.index, table[topic], left=left, label=topic)
+        left += table[topic].to_numpy()
+    bottom.invert_yaxis()
+    bottom.set(xlabel="documents", title="Topics in each file on disk")
+    bottom.legend(ncols=min(len(table.columns), 3), loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    fig.tight_layout()
+    return fig
+
+
+def plot_spread(ax, x, values, *, label: str, marker: str = "o-"):
+    """Draw the mean of ``values`` (one row per x, one column per seed) with its min-max band.
+
+    >>> import numpy as np
+    >>> fig, ax = plt.subplots()
+    >>> line = plot_spread(ax, [1, 2], np.array([[0.5, 0.7], [0.8, 0.9]]), label="a")
+    >>> line.get_label()
+    'a (mean, min-max band)'
+    """
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or len(values) != len(x):
+        raise ValueError("values must have one row per x and one column per seed")
+    (line,) = ax.plot(x, values.mean(axis=1), marker, label=f"{label} (mean, min-max band)")
+    ax.fill_between(x, values.min(axis=1), values.max(axis=1), color=line.get_color(), alpha=0.2, lw=0)
+    return line
