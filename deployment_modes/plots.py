@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 
 from .timeline import Timeline
 
-__all__ = ["plot_corpus", "plot_spread", "plot_timeline"]
+__all__ = ["plot_corpus", "plot_online_server", "plot_redeploys", "plot_spread", "plot_timeline"]
 
 MARKS = {"retrain": "|", "alarm": "v", "rollback": "x", "pause": "s", "resume": "^", "swap": "D"}
 
@@ -131,3 +131,75 @@ def plot_spread(ax, x, values, *, label: str, marker: str = "o-"):
     (line,) = ax.plot(x, values.mean(axis=1), marker, label=f"{label} (mean, min-max band)")
     ax.fill_between(x, values.min(axis=1), values.max(axis=1), color=line.get_color(), alpha=0.2, lw=0)
     return line
+
+
+def plot_online_server(progress, answers, probe_y, *, drift_events: int):
+    """The Learning on a server chapter's first figure: the server's rolling accuracy, and the probe's answers.
+
+    ``progress`` has the columns ``seconds``, ``events_seen`` and ``accuracy`` (read from
+    ``/metrics``); ``answers`` is a :class:`~deployment_modes.serve.Probe` table whose right
+    answer is ``probe_y``; ``drift_events`` is the stream position of the drift. Two panels,
+    stacked, sharing the time axis. Returns the figure.
+
+    >>> import pandas as pd
+    >>> progress = pd.DataFrame({"seconds": [0.0, 1.0], "events_seen": [0, 10], "accuracy": [0.9, 0.8]})
+    >>> answers = pd.DataFrame({"sent": [0.1, 0.9], "latency_ms": [1.0, 2.0], "y_pred": [0, 1], "ok": [True, True]})
+    >>> len(plot_online_server(progress, answers, 1, drift_events=5).axes)
+    2
+    """
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.6), sharex=True)
+    top.plot(progress["seconds"], 100 * progress["accuracy"], color="tab:blue")
+    reached = progress.loc[progress["events_seen"] >= drift_events, "seconds"]
+    if len(reached):
+        for ax in (top, bottom):
+            ax.axvline(reached.iloc[0], color="tab:red", ls="--", lw=1)
+        top.annotate("the stream\nreaches the drift", (reached.iloc[0], 0.05), xycoords=("data", "axes fraction"),
+                     xytext=(5, 0), textcoords="offset points", color="tab:red")
+    top.set(ylabel="server's rolling accuracy\n(last 200 events, %)",
+            title="One server learns the stream\nwhile a client asks every 5 ms")
+    top.grid(alpha=0.3)
+    right = answers["y_pred"] == probe_y
+    ok = answers["ok"]
+    bottom.scatter(answers.loc[ok & right, "sent"], answers.loc[ok & right, "latency_ms"], s=8, color="tab:green",
+                   label="right answer")
+    bottom.scatter(answers.loc[ok & ~right, "sent"], answers.loc[ok & ~right, "latency_ms"], s=8,
+                   color="tab:orange", label="wrong answer")
+    bottom.set(yscale="log", xlabel="seconds since the stream started", ylabel="prediction latency (ms)")
+    bottom.legend(loc="upper left")
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_redeploys(runs: dict):
+    """Probe tables during redeploys: latency of answered requests, and the failed ones on a row of their own.
+
+    ``runs`` maps a title to ``(table, (start, end))``: a :class:`~deployment_modes.serve.Probe`
+    table and the redeploy's span in the table's seconds. Each run gets a latency panel (the
+    span shaded) and, under it, a strip that marks each request that got no answer. Returns the
+    figure.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"sent": [0.0, 0.1, 0.2], "latency_ms": [1.0, 0.0, 1.0], "ok": [True, False, True]})
+    >>> len(plot_redeploys({"naive": (t, (0.05, 0.15))}).axes)
+    2
+    """
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError("runs must be a non-empty dict of title -> (probe table, (start, end))")
+    fig, axes = plt.subplots(2 * len(runs), 1, figsize=(7, 3.3 * len(runs)), sharex=True,
+                             gridspec_kw={"height_ratios": [3, 1] * len(runs)})
+    for k, (title, (table, span)) in enumerate(runs.items()):
+        latency, failed = axes[2 * k], axes[2 * k + 1]
+        ok = table["ok"]
+        for ax in (latency, failed):
+            ax.axvspan(*span, color="tab:gray", alpha=0.25, lw=0)
+        latency.scatter(table.loc[ok, "sent"], table.loc[ok, "latency_ms"], s=6, color="tab:blue")
+        latency.set(yscale="log", ylabel="latency of\nanswers (ms)", title=title)
+        latency.grid(alpha=0.3)
+        failed.plot(table.loc[~ok, "sent"], [0] * int((~ok).sum()), "|", color="tab:red", ms=14)
+        failed.set(yticks=[], ylim=(-1, 1), ylabel="no\nanswer")
+        failed.annotate(f"{int((~ok).sum())} failed requests" if (~ok).any() else "no failed request",
+                        (0.01, 0.6), xycoords="axes fraction", color="tab:red")
+    axes[-1].set_xlabel("seconds since the probe started (grey: redeploy in progress)")
+    fig.tight_layout()
+    return fig
