@@ -12,16 +12,18 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import comparison, corpus, decision, memory, scenarios
+from . import comparison, corpus, decision, downtime, examples, memory, scenarios, triggers
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .memory import measure_peak
 from .online import OnlineDeployment, events_to_recover, sgd_model, sweep_learning_rate
-from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk
+from .lean import LeanLogisticRegression, LeanSGDClassifier
+from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk, out_of_core_then_online
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
-from .timeline import Deployment, LogEntry, Timeline, compare, simulate
+from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, simulate
+from .triggers import AlarmThenCollect
 
 __version__ = "0.1.0"
 
@@ -35,8 +37,10 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "OnlineDeployment",
-           "OutOfCoreTrainer", "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison",
-           "corpus", "decision", "events_to_recover", "events_until_recommended", "learn_chunk", "measure_peak",
-           "memory", "new_title_share", "plots", "read_chunks", "recommend", "scenarios", "sgd_model", "simulate",
-           "sweep_learning_rate", "sweep_retrain_interval", "widgets"]
+__all__ = ["AlarmThenCollect", "BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate",
+           "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "OnlineDeployment", "OutOfCoreTrainer",
+           "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison", "corpus",
+           "cumulative_compute", "decision", "downtime", "events_to_recover", "events_until_recommended", "examples",
+           "learn_chunk", "measure_peak", "memory", "new_title_share", "out_of_core_then_online", "plots",
+           "read_chunks", "recommend", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
+           "sweep_retrain_interval", "triggers", "widgets"]

@@ -15,6 +15,7 @@ from sklearn.base import clone
 
 from ._checks import features, has_method, plain, positive_int
 from .timeline import LogEntry
+from .triggers import EveryEvents, EveryPeriod
 
 __all__ = ["BatchDeployment", "as_frame", "check_label", "sweep_retrain_interval"]
 
@@ -77,8 +78,8 @@ class BatchDeployment:
         self.window = positive_int(window, "window", allow_none=True)
         if (period is None) != (time_feature is None):
             raise ValueError("period and time_feature must be given together")
-        if period is not None and not (isinstance(period, numbers.Real) and period > 0):
-            raise ValueError(f"period must be a positive number, got {period!r}")
+        if period is not None:
+            EveryPeriod(period, time_feature)  # checks both now
         if trigger is not None:
             has_method(trigger, "update", "trigger")
         self.period, self.time_feature, self.trigger = period, time_feature, trigger
@@ -98,7 +99,9 @@ class BatchDeployment:
         self._numeric = np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
         self._rows, self._labels = [], []
         self.model, self.model_version, self.log, self.n_seen = None, 0, [], 0
-        self._next_boundary = None
+        self._schedules = [EveryEvents(self.retrain_every)] if self.retrain_every else []
+        if self.period is not None:
+            self._schedules.append(EveryPeriod(self.period, self.time_feature))
         self.swap_in(*self.fit_candidate(), kind="train")
 
     def _require_model(self):
@@ -127,15 +130,8 @@ class BatchDeployment:
 
     def _due(self, x, y) -> bool:
         due = False
-        if self.retrain_every is not None:
-            due = (self.n_seen + 1) % self.retrain_every == 0
-        if self.period is not None:
-            boundary = (x[self.time_feature] // self.period) * self.period
-            if self._next_boundary is None:
-                self._next_boundary = boundary + self.period
-            elif x[self.time_feature] >= self._next_boundary:
-                self._next_boundary = boundary + self.period
-                due = True
+        for schedule in self._schedules:  # each schedule sees every event (a period tracks its boundary)
+            due = schedule.due(self.n_seen, x) or due
         if self.trigger is not None:
             p = self.predict_one(x)
             error = abs(y - p) if self._numeric else float(p != y)

@@ -266,7 +266,7 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
 
     The lines are ``"batch"`` (a logistic regression retrained every ``retrain_every`` labels on
     the last 1,000 rows), ``"online"`` (river, one update per label) and ``"out-of-core, then
-    online"`` (:func:`~deployment_modes.comparison.out_of_core_then_online`: a first training
+    online"`` (:func:`~deployment_modes.out_of_core.out_of_core_then_online`: a first training
     from disk by chunks, then updates in mini-batches of 10 events). Each label reaches its line
     :data:`DELAY_EVENTS` ``[label_delay]`` events after its event (:class:`DelayedLabels`). An
     out-of-core deployment that stays static between retrains serves like batch: it shares its
@@ -295,8 +295,9 @@ def _simulate_modes(change, n_initial, delay, n_stream, seed, retrain_every):
     from river import metrics
 
     from .batch import BatchDeployment
-    from .comparison import LeanLogisticRegression, out_of_core_then_online
+    from .lean import LeanLogisticRegression
     from .online import OnlineDeployment, sgd_model
+    from .out_of_core import out_of_core_then_online
     from .timeline import compare, simulate
 
     scenario = situation_scenario(change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed)
@@ -308,9 +309,8 @@ def _simulate_modes(change, n_initial, delay, n_stream, seed, retrain_every):
             "online": DelayedLabels(OnlineDeployment(sgd_model("classification", 0.05)), delay),
         }, metrics.Accuracy())
         deployed = DelayedLabels(out_of_core_then_online(scenario, folder, seed=seed), delay)
-        deployed.fit_initial = lambda X, y: None  # trained already, from disk
         runs["out-of-core, then online"] = simulate(scenario, deployed, metrics.Accuracy(),
-                                                    label="out-of-core, then online")
+                                                    name="out-of-core, then online", fit_initial=False)
     return runs
 
 

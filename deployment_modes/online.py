@@ -149,7 +149,7 @@ class OnlineDeployment:
       (the last two); on an upward alarm the served model is restored from the older one, taken
       ``k`` to ``2k`` events before the alarm, before the bad events began if the detector is quick
       (``"rollback"``); the event that raised the alarm is not learned.
-    - ``pause=m``: on an upward alarm learning stops (``"pause"``); the model keeps serving and being
+    - ``max_pause=m``: on an upward alarm learning stops (``"pause"``); the model keeps serving and being
       scored, and learning resumes (``"resume"``) when the error of the last ``window // 4`` events is
       back within ``tolerance`` (relative) of its level before the alarm, or after ``m`` events.
     - ``gate=g``: a candidate copy learns every event while the served model stays as it is; every
@@ -167,7 +167,7 @@ class OnlineDeployment:
 
     def __init__(self, model, *, classes=None, transform=None, batch_size: int | None = None,
                  monitor: bool = False, metric=None, window: int = 200, detector=None,
-                 checkpoint_every: int | None = None, pause: int | None = None, gate: int | None = None,
+                 checkpoint_every: int | None = None, max_pause: int | None = None, gate: int | None = None,
                  tolerance: float = 0.25):
         if model is None:
             raise TypeError("model must be a river model or a scikit-learn estimator with partial_fit, got None")
@@ -176,14 +176,14 @@ class OnlineDeployment:
         self.batch_size = positive_int(batch_size, "batch_size", allow_none=True)
         self.window = positive_int(window, "window")
         self.checkpoint_every = positive_int(checkpoint_every, "checkpoint_every", allow_none=True)
-        self.pause = positive_int(pause, "pause", allow_none=True)
+        self.max_pause = positive_int(max_pause, "max_pause", allow_none=True)
         self.gate = positive_int(gate, "gate", allow_none=True)
         if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not tolerance >= 0:
             raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
         self.tolerance = float(tolerance)
         if not isinstance(monitor, bool):
             raise TypeError(f"monitor must be True or False, got {monitor!r}")
-        self.monitor = monitor or any(v is not None for v in (checkpoint_every, pause, gate))
+        self.monitor = monitor or any(v is not None for v in (checkpoint_every, max_pause, gate))
         if metric is None:
             from river import metrics
 
@@ -350,7 +350,7 @@ class OnlineDeployment:
         y = self._check_y(y)
         self._remember(x, y)
         self.n_seen += 1
-        if self.monitor and self._watch(x, y, last[1] if same else self._model.predict_one(x)):
+        if self.monitor and self._score_served(x, y, last[1] if same else self._model.predict_one(x)):
             return  # a rollback: the event that raised the alarm is not learned
         if self.paused:
             return
@@ -371,7 +371,7 @@ class OnlineDeployment:
             if self.checkpoint_every:
                 self._checkpoints.append((self.model_version, copy.deepcopy(self._model)))
         if self.gate and self._gate_n >= self.gate:
-            self._decide()
+            self._swap_or_reject_candidate()
 
     # -- monitoring and guardrails ----------------------------------------------------------------
     def _error(self, y, p) -> float:
@@ -385,7 +385,7 @@ class OnlineDeployment:
         errors = list(self._errors)[-last:]
         return sum(errors) / len(errors) if errors else 0.0
 
-    def _watch(self, x, y, p) -> bool:
+    def _score_served(self, x, y, p) -> bool:
         """Score the served model's prediction; return whether it rolled back."""
         if p is None:
             return False
@@ -430,7 +430,7 @@ class OnlineDeployment:
             self._detector = self.detector.clone()
             self.model_version += 1
             self.log.append(LogEntry(self.n_seen, "rollback", detail=f"to the checkpoint of version {version}"))
-        if self.pause:
+        if self.max_pause:
             self.paused_since, self._baseline = self.n_seen, baseline
             self._buffer = []
             self.log.append(LogEntry(self.n_seen, "pause", detail=f"error level before the alarm {baseline:.4g}"))
@@ -440,13 +440,13 @@ class OnlineDeployment:
         recent = max(self.window // 4, 1)
         waited = self.n_seen - self.paused_since
         back = waited >= recent and self._error_level(recent) <= self._baseline * (1 + self.tolerance) + 1e-12
-        if back or waited >= self.pause:
+        if back or waited >= self.max_pause:
             self.paused_since = None
             self._detector = self.detector.clone()
             reason = "error back to its level" if back else f"paused for {waited} events"
             self.log.append(LogEntry(self.n_seen, "resume", detail=reason))
 
-    def _decide(self) -> None:
+    def _swap_or_reject_candidate(self) -> None:
         served, candidate = self._gate_errors
         if candidate <= served:
             self._model, self._candidate = self._candidate, copy.deepcopy(self._candidate)

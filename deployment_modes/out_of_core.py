@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from ._checks import positive_int
 from .memory import peak_rss, rss
 
-__all__ = ["HashedText", "OutOfCoreTrainer", "learn_chunk", "score_model", "train_on_disk"]
+__all__ = ["HashedText", "OutOfCoreTrainer", "learn_chunk", "out_of_core_then_online", "score_model", "train_on_disk"]
 
 
 class HashedText(TransformerMixin, BaseEstimator):
@@ -320,3 +320,66 @@ def train_on_disk(path, classes: list, target: str = "topic", *, text: str | Non
         X, y = next(iter(read_chunks(test, target, chunk_rows=10_000_000, columns=reader.columns)))
         result["accuracy"] = score_model(model, X, y, transform)
     return result
+
+
+class _Standardize:
+    """Standardize events (a list of dicts) or chunks (an array) with fixed means and spreads."""
+
+    def __init__(self, columns, mean, scale):
+        self.columns, self.mean, self.scale = columns, np.asarray(mean), np.asarray(scale)
+
+    def __call__(self, X):
+        if isinstance(X, list):
+            X = [[x[c] for c in self.columns] for x in X]
+        return (np.asarray(X, dtype=float) - self.mean) / self.scale
+
+
+def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch_size: int = 10, seed: int = 0,
+                            memory: bool = False):
+    """Out-of-core, then online: write ``scenario.initial`` to ``directory`` as CSV, train on it by chunks, deploy.
+
+    The first training reads the file twice, ``chunk_rows`` rows at a time: once for the features'
+    means and spreads (``StandardScaler.partial_fit``), once to learn (scikit-learn's SGD,
+    ``partial_fit`` per chunk, on standardized features); the returned :class:`~deployment_modes.OnlineDeployment` continues from that model in
+    mini-batches of ``batch_size`` events: replay the stream with ``simulate(..., fit_initial=False)``. With
+    ``memory=True`` the initial data plus the stream is trained on too, and the largest chunk in
+    memory (MB) for both sizes is returned as well: ``(deployment, (mb_initial, mb_all))``.
+
+    >>> import tempfile, deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=300, n_stream=200, drift_at=100)
+    >>> dep = out_of_core_then_online(sc, tempfile.mkdtemp(), chunk_rows=100)
+    >>> dep.model_version, dep.log[0].detail
+    (1, 'out-of-core, 3 chunks')
+    """
+    from pathlib import Path
+
+    from sklearn.preprocessing import StandardScaler
+
+    from .chunks import read_chunks
+    from .lean import LeanSGDClassifier
+
+    chunk_rows, batch_size = positive_int(chunk_rows, "chunk_rows"), positive_int(batch_size, "batch_size")
+    X0, y0 = scenario.initial
+    classes = sorted(set(np.unique(y0).tolist()) | set(np.unique(scenario.y).tolist()))
+
+    def train(frame, name):
+        path = Path(directory) / name
+        frame.to_csv(path, index=False)
+
+        def chunks():  # the events reach the deployed model as plain values: train on plain arrays too
+            return ((X.to_numpy(dtype=float), y) for X, y in read_chunks(path, "y", chunk_rows=chunk_rows))
+
+        scaler = StandardScaler()
+        for X, _ in chunks():  # a first pass for the features' means and spreads, a second to learn
+            scaler.partial_fit(X)
+        # the online line's learner: logistic loss, plain SGD at learning rate 0.05
+        model = LeanSGDClassifier(loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed)
+        transform = _Standardize(list(X0.columns), scaler.mean_, scaler.scale_)
+        return OutOfCoreTrainer(model, classes=classes, transform=transform).fit(chunks())
+
+    trainer = train(X0.assign(y=y0), "initial.csv")
+    deployment = trainer.to_online(batch_size=batch_size)
+    if not memory:
+        return deployment
+    bigger = train(pd.concat([X0.assign(y=y0), scenario.X.assign(y=scenario.y)]), "initial_and_stream.csv")
+    return deployment, (float(trainer.history["chunk_mb"].max()), float(bigger.history["chunk_mb"].max()))

@@ -22,7 +22,7 @@ from river import utils
 from ._checks import has_method, positive_int
 from .scenarios import Scenario
 
-__all__ = ["Deployment", "LogEntry", "Timeline", "simulate", "compare"]
+__all__ = ["Deployment", "LogEntry", "Timeline", "compare", "cumulative_compute", "simulate"]
 
 
 @runtime_checkable
@@ -75,7 +75,7 @@ class Timeline:
     (100, 3, [50, 100])
     """
 
-    label: str
+    name: str
     y_true: list
     y_pred: list
     model_version: np.ndarray
@@ -142,13 +142,15 @@ def _check_metric(metric) -> None:
 
 
 def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 200,
-             label: str | None = None) -> Timeline:
+             name: str | None = None, fit_initial: bool = True) -> Timeline:
     """Walk ``source`` test-then-train through ``deployment`` and return its :class:`Timeline`.
 
     If ``source`` is a :class:`~deployment_modes.scenarios.Scenario`, the deployment is first
-    trained offline on ``source.initial``; any other iterable of ``(x, y)`` pairs is streamed
-    to a deployment as it is. ``metric`` is a river metric (it is cloned, never changed);
-    ``window`` is the size of the rolling metric.
+    trained offline on ``source.initial`` (unless ``fit_initial=False``: a deployment trained
+    already, for instance out-of-core, then meets the scenario's stream, times and drifts as
+    they are); any other iterable of ``(x, y)`` pairs is streamed to the deployment as it is.
+    ``metric`` is a river metric (it is cloned, never changed); ``window`` is the size of the
+    rolling metric; ``name`` names the run (default: the deployment's class).
 
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
@@ -163,8 +165,13 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
     _check_metric(metric)
     window = positive_int(window, "window")
     metric, rolling = metric.clone(), _rolling(metric, window)
+    if not isinstance(fit_initial, bool):
+        raise TypeError(f"fit_initial must be True or False, got {fit_initial!r}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str naming the run, got {type(name).__name__}")
     if isinstance(source, Scenario):
-        deployment.fit_initial(*source.initial)
+        if fit_initial:
+            deployment.fit_initial(*source.initial)
         times, drift_at = source.times, source.drift_at
     elif isinstance(source, Iterable):
         times, drift_at = None, ()
@@ -195,7 +202,7 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
     if not y_true:
         raise ValueError("source is empty: the stream must have at least one event")
     n = len(y_true)
-    return Timeline(label or type(deployment).__name__, y_true, y_pred, np.array(versions),
+    return Timeline(name or type(deployment).__name__, y_true, y_pred, np.array(versions),
                     np.array(rolled, dtype=float), np.arange(n, dtype=float) if times is None else np.asarray(times),
                     metric, list(getattr(deployment, "log", [])), tuple(drift_at), predict_seconds, learn_seconds)
 
@@ -209,9 +216,51 @@ def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str
     >>> sc = dm.scenarios.house_prices(n_initial=50, n_stream=100)
     >>> runs = compare(sc, {"static": dm.BatchDeployment(Ridge()),
     ...                     "retrained": dm.BatchDeployment(Ridge(), retrain_every=50)}, metrics.MAE())
-    >>> {name: tl.label for name, tl in runs.items()}
+    >>> {name: tl.name for name, tl in runs.items()}
     {'static': 'static', 'retrained': 'retrained'}
     """
     if not isinstance(deployments, dict) or not deployments:
         raise TypeError("deployments must be a non-empty dict of name -> deployment")
-    return {name: simulate(scenario, dep, metric, label=name, **kwargs) for name, dep in deployments.items()}
+    return {name: simulate(scenario, dep, metric, name=name, **kwargs) for name, dep in deployments.items()}
+
+
+def cumulative_compute(timeline: Timeline) -> np.ndarray:
+    """Rows processed by training up to each event: every (re)fit's rows, plus each in-place update's.
+
+    The one measure of training compute the chapters glue. A batch retrain from scratch counts
+    all the rows it fits. An online update counts the events it learned: one per event, or a
+    mini-batch's worth when it learns in mini-batches (an in-place version change covers the
+    events since the previous one). The first, offline training counts at the first event.
+
+    Parameters
+    ----------
+    timeline
+        A run of :func:`simulate`.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> sc = dm.scenarios.house_prices(n_initial=100, n_stream=300)
+    >>> tl = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
+    >>> cumulative_compute(tl)[[0, 99, -1]]  # 100 initial rows; a refit on 200 at event 100; ...
+    array([ 100,  300, 1000])
+    """
+    if not isinstance(timeline, Timeline):
+        raise TypeError(f"timeline must be a Timeline (from dm.simulate), got {type(timeline).__name__}")
+    n = len(timeline)
+    rows = np.zeros(n, dtype=np.int64)
+    refit = np.zeros(n, dtype=bool)
+    for entry in timeline.log:
+        if entry.kind in ("train", "retrain"):
+            at = min(max(entry.at, 1), n) - 1
+            rows[at] += entry.rows
+            refit[at] |= entry.kind == "retrain"
+    version = np.asarray(timeline.model_version, dtype=np.int64)
+    before = np.concatenate([[1], version[:-1]])
+    last = -1
+    for i in np.flatnonzero((version > before) & ~refit):
+        rows[i] += i - last
+        last = i
+    return np.cumsum(rows)

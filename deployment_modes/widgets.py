@@ -36,7 +36,7 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     """
     if not intervals:
         raise ValueError("intervals must hold at least one retrain interval")
-    static = simulate(scenario, BatchDeployment(estimator), metric, label="static")
+    static = simulate(scenario, BatchDeployment(estimator), metric, name="static")
     slider = widgets.SelectionSlider(options=list(intervals), value=intervals[len(intervals) // 2],
                                      description="retrain every", style={"description_width": "initial"})
     out = widgets.Output()
@@ -44,11 +44,11 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     def draw(change=None):
         k = slider.value
         tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric,
-                      label=f"retrain every {k} events")
+                      name=f"retrain every {k} events")
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({"static": static, tl.label: tl}, ax=ax)
+            plot_timeline({"static": static, tl.name: tl}, ax=ax)
             ax.set_title(f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})")
             plt.show()  # inside a notebook the inline backend draws it into the Output
             plt.close(fig)
@@ -161,7 +161,7 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
     def run(lr):
         if lr not in runs:
             runs[lr] = simulate(scenario, OnlineDeployment(sgd_model(scenario.task, lr)), metric,
-                                label=f"learning rate {lr:g}")
+                                name=f"learning rate {lr:g}")
         return runs[lr]
 
     slider = widgets.SelectionSlider(options=rates, value=value if value in rates else rates[len(rates) // 2],
@@ -173,7 +173,7 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({slow.label: slow, tl.label: tl} if tl is not slow else {tl.label: tl}, ax=ax)
+            plot_timeline({slow.name: slow, tl.name: tl} if tl is not slow else {tl.name: tl}, ax=ax)
             if scenario.drift_at:
                 recover = events_to_recover(tl)
                 ax.set_title(f"learning rate {slider.value:g}: "

@@ -114,7 +114,7 @@ def test_fit_initial_trains_version_one_from_a_fresh_copy():
 def test_same_events_give_an_equal_model_and_pickle_resumes_exactly():
     sc = dm.scenarios.poison_labels(dm.scenarios.drifting_classification(seed=0, n_initial=300, n_stream=1500,
                                                                          drift_at=1000), 400, 200)
-    options = dict(checkpoint_every=100, pause=300, gate=50)
+    options = dict(checkpoint_every=100, max_pause=300, gate=50)
     a, b = dm.OnlineDeployment(sgd_model("classification", 0.1), **options), None
     a.fit_initial(*sc.initial)
     events = list(sc)
@@ -195,7 +195,7 @@ def test_a_paused_model_does_not_change(poisoned):
             assert dumps(dep.model) == seen["model"] and dep.model_version == seen["version"]
             seen["paused_events"] += 1
 
-    dep = replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), pause=500), check)
+    dep = replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), max_pause=500), check)
     assert seen["paused_events"] > 100
     kinds = [e.kind for e in dep.log]
     assert kinds.index("alarm") <= kinds.index("pause") < kinds.index("resume")
@@ -227,7 +227,7 @@ def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned):
 def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned):
     _, sc = poisoned
     dep = dm.OnlineDeployment(sgd_model("classification", 0.1))
-    assert not dep.monitor and dep.checkpoint_every is None and dep.pause is None and dep.gate is None
+    assert not dep.monitor and dep.checkpoint_every is None and dep.max_pause is None and dep.gate is None
     replay(sc, dep)
     assert [e.kind for e in dep.log] == ["train"] and dep.model_version == len(sc) + 1
 
@@ -271,7 +271,7 @@ def test_chapter_online_recommender_reaches_new_titles_sooner_without_retrain():
     weekly = dm.simulate(movies, dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day"),
                          dm.HitRate())
     dep = dm.OnlineDeployment(dm.TrendingRecommender(k=10).fit(*movies.initial))
-    online = dm.simulate(list(movies), dep, dm.HitRate())
+    online = dm.simulate(movies, dep, dm.HitRate(), fit_initial=False)
     d_online = dm.events_until_recommended(online.y_pred, movies)["events"]
     d_weekly = dm.events_until_recommended(weekly.y_pred, movies)["events"]
     assert d_online.median() < d_weekly.median() and d_online.count() > d_weekly.count()
@@ -288,7 +288,7 @@ def test_chapter_poisoned_stream_and_guardrails(poisoned):
     def acc(tl, a, b):
         return tl.window_score(a, b, y_true=clean.y)
 
-    plain, pause, both, gate = run(), run(pause=500), run(checkpoint_every=200, pause=500), run(gate=100)
+    plain, pause, both, gate = run(), run(max_pause=500), run(checkpoint_every=200, max_pause=500), run(gate=100)
     clean_run = dm.simulate(clean, dm.OnlineDeployment(sgd_model("classification", 0.1)), metrics.Accuracy())
     assert acc(plain, 800, 1100) < 0.5 < 0.85 < acc(pause, 800, 1100) < acc(both, 800, 1100)
     assert acc(both, 1100, 1400) > acc(plain, 1100, 1400) + 0.1
@@ -309,7 +309,7 @@ def test_chapter_long_attack_exercise():
         tl = dm.simulate(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), **options), metrics.Accuracy())
         return np.mean(np.array(tl.y_pred[800:1600]) == clean.y[800:1600])
 
-    assert acc({}) < acc({"pause": 500}) < acc({"pause": 1000})
+    assert acc({}) < acc({"max_pause": 500}) < acc({"max_pause": 1000})
 
 
 def test_chapter_learning_rate_trade_off():
@@ -420,7 +420,7 @@ def test_failed_fit_initial_leaves_the_deployment_as_it_was(trained):
     ({"model": SGDClassifier()}, ValueError, "classes must list every class label"),
     ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
     ({"checkpoint_every": 1.5}, TypeError, "checkpoint_every must be a positive int"),
-    ({"pause": -1}, ValueError, "pause must be a positive int"),
+    ({"max_pause": -1}, ValueError, "max_pause must be a positive int"),
     ({"gate": "10"}, TypeError, "gate must be a positive int"),
     ({"window": 0}, ValueError, "window must be a positive int"),
     ({"tolerance": -0.1}, ValueError, "tolerance must be a number >= 0"),
