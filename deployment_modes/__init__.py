@@ -12,7 +12,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import comparison, corpus, decision, downtime, examples, memory, scenarios, triggers
+from . import comparison, corpus, decision, downtime, examples, memory, rating, scenarios, triggers
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
@@ -42,5 +42,5 @@ __all__ = ["AlarmThenCollect", "BatchDeployment", "ChunkReader", "Deployment", "
            "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison", "corpus",
            "cumulative_compute", "decision", "downtime", "events_to_recover", "events_until_recommended", "examples",
            "learn_chunk", "measure_peak", "memory", "new_title_share", "out_of_core_then_online", "plots",
-           "read_chunks", "recommend", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
+           "rating", "read_chunks", "recommend", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
            "sweep_retrain_interval", "triggers", "widgets"]
