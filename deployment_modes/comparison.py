@@ -19,8 +19,7 @@ import pandas as pd
 
 from ._checks import positive_int
 from .lean import LeanLogisticRegression
-from .online import events_to_recover
-from .timeline import cumulative_compute
+from .timeline import cumulative_compute, events_to_recover
 
 __all__ = ["Comparison", "LINES", "MOVING_PARTS", "chunked_training_risk", "run_comparison", "value_of_freshness"]
 
@@ -188,6 +187,7 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     from river import metrics
 
     from .batch import BatchDeployment
+    from .guardrails import Pause, Rollback
     from .online import OnlineDeployment, sgd_model
     from .out_of_core import out_of_core_then_online
     from .scenarios import drifting_classification, poison_labels
@@ -213,7 +213,7 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
         return BatchDeployment(LeanLogisticRegression(), window=collect, trigger=AlarmThenCollect(collect=collect))
 
     def guarded():
-        return OnlineDeployment(model(), checkpoint_every=200, max_pause=300)
+        return Pause(Rollback(OnlineDeployment(model(), monitor=True), checkpoint_every=200), max_pause=300)
 
     with tempfile.TemporaryDirectory() as scratch, \
             sklearn.config_context(assume_finite=True, skip_parameter_validation=True):

@@ -36,6 +36,17 @@ FITS_FRACTION = 0.5
 class Recommendation:
     """The mode :func:`recommend` chose, the reasons for it and what to watch out for.
 
+    Parameters
+    ----------
+    mode
+        One of :data:`MODES`.
+    reasons
+        Why this mode, one sentence each.
+    caveats
+        What to watch out for, one sentence each.
+
+    Examples
+    --------
     >>> advice = recommend(change="fast", realtime=True, label_delay="seconds")
     >>> advice.mode, len(advice.reasons) > 0, str(advice).splitlines()[0]
     ('online', True, 'Recommended: online')
@@ -90,6 +101,23 @@ def recommend(*, change: str = "slow", data_gb: float = 1.0, memory_gb: float = 
     ``"weeks"``). Contradictory answers (real-time adaptation with stability first, or with
     labels that take weeks) raise ValueError.
 
+    Parameters
+    ----------
+    change
+        How fast the data changes: ``"stable"``, ``"slow"`` or ``"fast"``.
+    data_gb
+        The training data's size (GB).
+    memory_gb
+        The training machine's memory (GB).
+    realtime
+        Whether the model must adapt to new events as they come.
+    prefer_stability
+        Whether stable, reproducible predictions matter more than adaptability.
+    label_delay
+        How soon an event's true label is known: one of :data:`LABEL_DELAY`.
+
+    Examples
+    --------
     >>> recommend(change="stable").mode
     'batch'
     >>> recommend(change="fast", realtime=True, label_delay="seconds").mode
@@ -174,6 +202,19 @@ def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb:
     is 1,000 events, scaled up (to 4,000 at most) with ``data_gb / memory_gb``, so that a
     bigger dataset gives a bigger first training.
 
+    Parameters
+    ----------
+    change
+        ``"stable"``, ``"slow"`` or ``"fast"``.
+    data_gb, memory_gb
+        The data's size and the machine's memory (GB): their ratio sizes the first training.
+    n_stream
+        Events in the stream (at least 100).
+    seed
+        Seed of the stream.
+
+    Examples
+    --------
     >>> sc = situation_scenario("fast", n_stream=400)
     >>> sc.drift_at, len(sc), len(sc.initial[1])
     ((200,), 400, 1000)
@@ -201,6 +242,13 @@ def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb:
 def line_of(mode: str) -> str:
     """The line of :func:`simulate_modes` that shows ``mode``: a static out-of-core model serves like batch.
 
+    Parameters
+    ----------
+    mode
+        One of :data:`MODES`.
+
+    Examples
+    --------
     >>> line_of("out-of-core")
     'batch'
     """
@@ -273,6 +321,19 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
     line (see :func:`line_of`). The runs are deterministic and cached: the same answers give
     back the same timelines. :func:`simulation_verdict` reads them with the other answers.
 
+    Parameters
+    ----------
+    change, data_gb, memory_gb
+        The answers, as in :func:`situation_scenario`.
+    n_stream
+        Events in the stream.
+    seed
+        Seed of the stream and the models.
+    retrain_every
+        Events between two batch retrains.
+
+    Examples
+    --------
     >>> runs = simulate_modes("fast", n_stream=300, retrain_every=100)
     >>> sorted(runs), len(runs["online"])
     (['batch', 'online', 'out-of-core, then online'], 300)

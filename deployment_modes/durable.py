@@ -43,6 +43,7 @@ import numpy as np
 from ._checks import features as check_features
 from ._checks import has_method, plain, positive_int
 from .batch import as_frame
+from .monitor import Monitor
 
 __all__ = ["Busy", "DurableDeployment", "Schema", "StateError", "default_deployment", "init_state"]
 
@@ -226,27 +227,6 @@ def load_snapshot(state_dir) -> tuple[dict, dict]:
     return header, pickle.loads(payload)
 
 
-class _Monitor:
-    """The prequential monitor of /metrics: a rolling metric and a drift detector on the errors."""
-
-    def __init__(self, task: str, window: int = 200):
-        from river import drift, metrics
-
-        from .timeline import _rolling
-
-        self.task, self.window = task, window
-        self.rolling = _rolling(metrics.Accuracy() if task == "classification" else metrics.MAE(), window)
-        self.detector, self.alarms = drift.ADWIN(), []
-
-    def update(self, y, y_pred, at: int) -> None:
-        if y_pred is None:
-            return
-        self.rolling.update(y, y_pred)
-        self.detector.update(float(y_pred != y) if self.task == "classification" else abs(y - y_pred))
-        if self.detector.drift_detected:
-            self.alarms.append(at)
-
-
 class _Pending:
     def __init__(self, record, live=None):
         self.record, self.live = record, live
@@ -337,7 +317,7 @@ class DurableDeployment:
             for method in ("predict_one", "learn_one"):
                 has_method(deployment, method, "deployment")
             self.deployment, self.schema, self.mode = deployment, schema, mode
-            self.monitor, self.seq, self.n_seen, self.failed = _Monitor(schema.task), 0, 0, 0
+            self.monitor, self.seq, self.n_seen, self.failed = Monitor(classification=schema.task == "classification"), 0, 0, 0
             self.replayed = 0
             self._snapshot()
 
@@ -519,7 +499,7 @@ class DurableDeployment:
         return {"mode": self.mode, "events_seen": n_seen, "model_version": version, "log_seq": seq,
                 "rolling_metric": {"name": "accuracy" if self.schema.task == "classification" else "MAE",
                                    "window": self.monitor.window, "value": rolling},
-                "drift_alarms": len(alarms), "last_alarm_at": alarms[-1] if alarms else None,
+                "drift_alarms": len(alarms), "last_alarm_at": alarms[-1].at if alarms else None,
                 "last_snapshot": {"seq": snap["seq"], "events_seen": snap["n_seen"], "bytes": snap["bytes"],
                                   "written_at": snap["written_at"]},
                 "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,

@@ -98,6 +98,21 @@ def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processe
     reset, on Linux), so that the run starts with the libraries' lazy imports and memory
     pools in place. ``processes`` runs go at a time.
 
+    Parameters
+    ----------
+    func
+        A module-level function, or its ``"module:function"`` name.
+    runs
+        One dict of keyword arguments per run.
+    warmup
+        Keyword arguments of a small first call in each process.
+    processes
+        Runs at a time.
+    timeout
+        Seconds a run may take.
+
+    Examples
+    --------
     >>> [r["result"] for r in measure_peak("json:dumps", [{"obj": [1]}, {"obj": None}])]
     ['[1]', 'null']
     """

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from ._checks import positive_int
+from .incremental import is_river_model
 from .memory import peak_rss, rss
 
 __all__ = ["HashedText", "OutOfCoreTrainer", "learn_chunk", "out_of_core_then_online", "score_model", "train_on_disk"]
@@ -68,10 +69,6 @@ class HashedText(TransformerMixin, BaseEstimator):
     __call__ = transform
 
 
-def _is_river(model) -> bool:
-    return type(model).__module__.split(".")[0] == "river"
-
-
 def _apply(transform, X):
     if transform is None:
         return X
@@ -89,7 +86,7 @@ def learn_chunk(model, X, y, *, classes=None, transform=None):
     [0, 1]
     """
     Xt = _apply(transform, X)
-    if _is_river(model) and callable(getattr(model, "learn_many", None)):
+    if is_river_model(model) and callable(getattr(model, "learn_many", None)):
         frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
         if y is None:
             model.learn_many(frame)
@@ -109,7 +106,7 @@ def learn_chunk(model, X, y, *, classes=None, transform=None):
 def score_model(model, X, y, transform=None) -> float:
     """The holdout score: ``model.score`` for scikit-learn, accuracy or R² for river; NaN if none."""
     Xt = _apply(transform, X)
-    if _is_river(model):
+    if is_river_model(model):
         from river import base
 
         frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
@@ -158,7 +155,7 @@ class OutOfCoreTrainer:
     """
 
     def __init__(self, estimator, *, classes=None, transform=None, holdout=None, progress: bool = False):
-        river_model = _is_river(estimator) and callable(getattr(estimator, "learn_many", None))
+        river_model = is_river_model(estimator) and callable(getattr(estimator, "learn_many", None))
         if not river_model and not callable(getattr(estimator, "partial_fit", None)):
             raise TypeError(f"estimator must have partial_fit() (scikit-learn) or learn_many() (river), "
                             f"got {type(estimator).__name__}: it cannot learn chunk by chunk")
@@ -185,7 +182,7 @@ class OutOfCoreTrainer:
         if self.holdout is not None:
             X, y = self.holdout
             self._holdout = (_apply(self.transform, X), y)
-        return self.estimator.clone() if _is_river(self.estimator) else clone(self.estimator)
+        return self.estimator.clone() if is_river_model(self.estimator) else clone(self.estimator)
 
     def _record(self, model, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
                 rss_bytes: int, peak_bytes: int, records: list) -> None:

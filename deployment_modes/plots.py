@@ -21,6 +21,21 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
     Each line is the rolling metric against the event position; the deployment's log entries
     (retrains, alarms, rollbacks...) are marked on the line, and drifts are shaded.
 
+    Parameters
+    ----------
+    timelines
+        A :class:`~deployment_modes.Timeline`, or ``{name: Timeline}``.
+    ax
+        The matplotlib axes to draw on (default: a new figure).
+    metric_name
+        The y-axis label's metric (default: the metric's class name).
+    title
+        The axes' title.
+    show_log
+        Mark the log's entries on the lines.
+
+    Examples
+    --------
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> import deployment_modes as dm

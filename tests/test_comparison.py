@@ -7,9 +7,8 @@ from river import metrics
 from sklearn.linear_model import LogisticRegression, Ridge
 
 import deployment_modes as dm
-from deployment_modes import comparison, rating
+from deployment_modes import comparison, events_to_recover, rating
 from deployment_modes.downtime import downtime_table, load_downtime
-from deployment_modes.online import events_to_recover
 
 
 # The chapter's sizes and seeds (book/comparison.ipynb).

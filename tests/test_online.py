@@ -15,7 +15,20 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.neighbors import KNeighborsRegressor
 
 import deployment_modes as dm
-from deployment_modes.online import events_to_recover, sgd_model, sweep_learning_rate
+from deployment_modes import events_to_recover, sgd_model, sweep_learning_rate
+
+
+def guarded(model, *, checkpoint_every=None, max_pause=None, gate=None):
+    """An online deployment with the guardrails asked for (monitored if any), composed as the chapter does."""
+    monitored = any(v is not None for v in (checkpoint_every, max_pause, gate))
+    dep = dm.OnlineDeployment(model, monitor=monitored)
+    if checkpoint_every is not None:
+        dep = dm.Rollback(dep, checkpoint_every=checkpoint_every)
+    if max_pause is not None:
+        dep = dm.Pause(dep, max_pause=max_pause)
+    if gate is not None:
+        dep = dm.ValidationGate(dep, every=gate)
+    return dep
 
 
 def take(dataset, n):
@@ -115,7 +128,7 @@ def test_same_events_give_an_equal_model_and_pickle_resumes_exactly():
     sc = dm.scenarios.poison_labels(dm.scenarios.drifting_classification(seed=0, n_initial=300, n_stream=1500,
                                                                          drift_at=1000), 400, 200)
     options = dict(checkpoint_every=100, max_pause=300, gate=50)
-    a, b = dm.OnlineDeployment(sgd_model("classification", 0.1), **options), None
+    a, b = guarded(sgd_model("classification", 0.1), **options), None
     a.fit_initial(*sc.initial)
     events = list(sc)
     for i, (x, y) in enumerate(events):
@@ -175,12 +188,12 @@ def test_rollback_restores_the_checkpoint_exactly(poisoned):
     def check(when, dep):
         if when == "before":
             seen["n_log"] = len(dep.log)
-            seen["saved"] = dumps(dep._checkpoints[0][1].model) if dep._checkpoints else None
+            seen["saved"] = dumps(dep.checkpoints[0][1].model) if dep.checkpoints else None
         elif any(e.kind == "rollback" for e in dep.log[seen["n_log"]:]):
             assert dumps(dep.model) == seen["saved"]
             seen["rollbacks"] += 1
 
-    replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), checkpoint_every=200), check)
+    replay(sc, guarded(sgd_model("classification", 0.1), checkpoint_every=200), check)
     assert seen["rollbacks"] >= 1
 
 
@@ -195,7 +208,7 @@ def test_a_paused_model_does_not_change(poisoned):
             assert dumps(dep.model) == seen["model"] and dep.model_version == seen["version"]
             seen["paused_events"] += 1
 
-    dep = replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), max_pause=500), check)
+    dep = replay(sc, guarded(sgd_model("classification", 0.1), max_pause=500), check)
     assert seen["paused_events"] > 100
     kinds = [e.kind for e in dep.log]
     assert kinds.index("alarm") <= kinds.index("pause") < kinds.index("resume")
@@ -208,7 +221,7 @@ def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned):
     def check(when, dep):
         if when == "before":
             seen["n_log"], seen["model"] = len(dep.log), dumps(dep.model)
-            seen["candidate"] = dumps(dep._candidate.model)
+            seen["candidate"] = dumps(dep.candidate.model)
             return
         for entry in dep.log[seen["n_log"]:]:
             if entry.kind in ("swap", "reject"):
@@ -220,14 +233,14 @@ def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned):
                 else:
                     assert candidate > served and dumps(dep.model) == seen["model"]
 
-    replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), gate=100), check)
+    replay(sc, guarded(sgd_model("classification", 0.1), gate=100), check)
     assert seen["swaps"] > 0 and seen["rejects"] > 0
 
 
 def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned):
     _, sc = poisoned
     dep = dm.OnlineDeployment(sgd_model("classification", 0.1))
-    assert not dep.monitor and dep.checkpoint_every is None and dep.max_pause is None and dep.gate is None
+    assert dep.monitor is None and isinstance(dep, dm.OnlineDeployment)
     replay(sc, dep)
     assert [e.kind for e in dep.log] == ["train"] and dep.model_version == len(sc) + 1
 
@@ -283,7 +296,7 @@ def test_chapter_poisoned_stream_and_guardrails(poisoned):
     clean, sc = poisoned
 
     def run(**options):
-        return dm.simulate(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), **options), metrics.Accuracy())
+        return dm.simulate(sc, guarded(sgd_model("classification", 0.1), **options), metrics.Accuracy())
 
     def acc(tl, a, b):
         return tl.window_score(a, b, y_true=clean.y)
@@ -306,7 +319,7 @@ def test_chapter_long_attack_exercise():
     sc = dm.scenarios.poison_labels(clean, start=800, length=800)
 
     def acc(options):
-        tl = dm.simulate(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), **options), metrics.Accuracy())
+        tl = dm.simulate(sc, guarded(sgd_model("classification", 0.1), **options), metrics.Accuracy())
         return np.mean(np.array(tl.y_pred[800:1600]) == clean.y[800:1600])
 
     assert acc({}) < acc({"max_pause": 500}) < acc({"max_pause": 1000})
@@ -348,7 +361,7 @@ def test_stock_prices_need_no_network(monkeypatch):
 @pytest.fixture
 def trained():
     sc = dm.scenarios.drifting_classification(seed=0, n_initial=200, n_stream=50, drift_at=25)
-    dep = dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True, checkpoint_every=10)
+    dep = dm.Rollback(dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True), checkpoint_every=10)
     dep.fit_initial(*sc.initial)
     for x, y in itertools.islice(sc, 5):
         dep.learn_one(x, y)
@@ -419,11 +432,7 @@ def test_failed_fit_initial_leaves_the_deployment_as_it_was(trained):
     ({"model": object()}, TypeError, "must have a partial_fit() method"),
     ({"model": SGDClassifier()}, ValueError, "classes must list every class label"),
     ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
-    ({"checkpoint_every": 1.5}, TypeError, "checkpoint_every must be a positive int"),
-    ({"max_pause": -1}, ValueError, "max_pause must be a positive int"),
-    ({"gate": "10"}, TypeError, "gate must be a positive int"),
     ({"window": 0}, ValueError, "window must be a positive int"),
-    ({"tolerance": -0.1}, ValueError, "tolerance must be a number >= 0"),
     ({"monitor": "yes"}, TypeError, "monitor must be True or False"),
     ({"metric": "accuracy"}, TypeError, "metric must have a update() method"),
     ({"detector": 3}, TypeError, "detector must have a update() method"),
@@ -432,6 +441,35 @@ def test_bad_constructor_arguments(kwargs, error, words):
     kwargs = {"model": linear_model.LogisticRegression(), **kwargs}
     with pytest.raises(error, match=re.escape(words)):
         dm.OnlineDeployment(kwargs.pop("model"), **kwargs)
+
+
+@pytest.mark.parametrize("wrap, error, words", [
+    (lambda dep: dm.Rollback(dep, checkpoint_every=1.5), TypeError, "checkpoint_every must be a positive int"),
+    (lambda dep: dm.Pause(dep, max_pause=-1), ValueError, "max_pause must be a positive int"),
+    (lambda dep: dm.Pause(dep, tolerance=-0.1), ValueError, "tolerance must be a number >= 0"),
+    (lambda dep: dm.ValidationGate(dep, every="10"), TypeError, "every must be a positive int"),
+    (lambda dep: dm.Rollback(dm.OnlineDeployment(linear_model.LogisticRegression())), ValueError,
+     "deployment must be monitored"),
+    (lambda dep: dm.Pause(linear_model.LogisticRegression()), TypeError, "deployment must be an OnlineDeployment"),
+])
+def test_bad_guardrail_arguments(wrap, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        wrap(dm.OnlineDeployment(linear_model.LogisticRegression(), monitor=True))
+
+
+def test_guardrails_compose_in_either_order_and_report_the_wrapped_deployment():
+    core = dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True)
+    dep = dm.ValidationGate(dm.Pause(dm.Rollback(core)))
+    assert dep.core is core and dep.model is core.model and dep.log is core.log
+    assert isinstance(dep, dm.Deployment) and not dep.deployment.paused
+    sc = dm.scenarios.poison_labels(dm.scenarios.drifting_classification(seed=2, n_initial=300, n_stream=1500,
+                                                                         drift_at=1400), 600, 300)
+    tl = dm.simulate(sc, dep, metrics.Accuracy())
+    kinds = [e.kind for e in tl.log]
+    at = next(e.at for e in tl.log if e.kind == "rollback")
+    same_event = [e.kind for e in tl.log if e.at == at]
+    assert same_event[:3] == ["alarm", "rollback", "pause"]  # a rollback acts before a pause, whatever the order
+    assert "swap" in kinds and dep.n_seen == len(sc) == core.n_seen
 
 
 def test_bad_scenario_and_helper_arguments():
