@@ -250,6 +250,17 @@ def chunked_training_risk(scenario, *, chunk_rows: int = 250, seed: int = 0) -> 
     order). Each is scored on the first 500 events of the stream (the same concept); the result
     is the points each bad run loses against the clean one.
 
+    Parameters
+    ----------
+    scenario
+        A classification scenario (its initial data is trained on, its stream scores).
+    chunk_rows
+        Rows per chunk.
+    seed
+        Seed of the SGD and of the wrong labels.
+
+    Examples
+    --------
     >>> import deployment_modes as dm
     >>> risk = chunked_training_risk(dm.scenarios.drifting_classification(n_initial=400, n_stream=600, drift_at=550))
     >>> sorted(risk)

@@ -264,6 +264,15 @@ class DelayedLabels:
     ``delay`` newer events have arrived, then reaches the wrapped ``learn_one``, as a label
     that takes that long to be known would.
 
+    Parameters
+    ----------
+    deployment
+        Any deployment (``fit_initial``, ``predict_one``, ``learn_one``).
+    delay
+        Events between an event and its label (0: at once).
+
+    Examples
+    --------
     >>> from river import linear_model
     >>> from deployment_modes import OnlineDeployment
     >>> dep = DelayedLabels(OnlineDeployment(linear_model.LogisticRegression()), delay=2)
@@ -325,6 +334,8 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
     ----------
     change, data_gb, memory_gb
         The answers, as in :func:`situation_scenario`.
+    label_delay
+        How soon labels arrive (:data:`LABEL_DELAY`): the labels reach the lines this late.
     n_stream
         Events in the stream.
     seed
@@ -395,6 +406,15 @@ def simulation_verdict(runs: dict, *, realtime: bool = False, prefer_stability: 
     the simpler one. ``table`` has one row per line: the accuracy over the stream and after
     the change (%), the model versions served, and whether it was eligible.
 
+    Parameters
+    ----------
+    runs
+        :func:`simulate_modes`'s result.
+    realtime, prefer_stability, data_gb, memory_gb
+        The answers, as in :func:`recommend`.
+
+    Examples
+    --------
     >>> runs = simulate_modes("fast", n_stream=300, retrain_every=100)
     >>> simulation_verdict(runs, prefer_stability=True)[0]
     'batch'

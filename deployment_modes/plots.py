@@ -90,6 +90,17 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
     of the first file occur, log-log) and, per file, how many documents of each topic it holds. Reads the files
     one at a time. Returns the figure.
 
+    Parameters
+    ----------
+    files
+        The corpus's files (CSV or Parquet), in order.
+    target, text
+        The label column and the text column.
+    max_words
+        Most frequent words drawn in the first panel.
+
+    Examples
+    --------
     >>> import tempfile
     >>> from deployment_modes.corpus import write_corpus
     >>> c = write_corpus(tempfile.mkdtemp(), n_docs=200, n_files=2, n_test=10)
@@ -132,6 +143,21 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
 def plot_spread(ax, x, values, *, label: str, marker: str = "o-"):
     """Draw the mean of ``values`` (one row per x, one column per seed) with its min-max band.
 
+    Parameters
+    ----------
+    ax
+        The matplotlib axes to draw on.
+    x
+        The x positions.
+    values
+        One row per x, one column per seed.
+    label
+        The legend's words for the line.
+    marker
+        The matplotlib format of the mean line.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> fig, ax = plt.subplots()
     >>> line = plot_spread(ax, [1, 2], np.array([[0.5, 0.7], [0.8, 0.9]]), label="a")
@@ -156,6 +182,19 @@ def plot_online_server(progress, answers, probe_y, *, drift_events: int):
     answer is ``probe_y``; ``drift_events`` is the stream position of the drift. Two panels,
     stacked, sharing the time axis. Returns the figure.
 
+    Parameters
+    ----------
+    progress
+        The server's metrics read over time.
+    answers
+        The probe's answers.
+    probe_y
+        The right answer to the probe's event.
+    drift_events
+        The stream position of the drift.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> progress = pd.DataFrame({"seconds": [0.0, 1.0], "events_seen": [0, 10], "accuracy": [0.9, 0.8]})
     >>> answers = pd.DataFrame({"sent": [0.1, 0.9], "latency_ms": [1.0, 2.0], "y_pred": [0, 1], "ok": [True, True]})
@@ -194,6 +233,13 @@ def plot_redeploys(runs: dict):
     span shaded) and, under it, a strip that marks each request that got no answer. Returns the
     figure.
 
+    Parameters
+    ----------
+    runs
+        ``{title: (probe table, (start, end))}``, one entry per redeploy.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"sent": [0.0, 0.1, 0.2], "latency_ms": [1.0, 0.0, 1.0], "ok": [True, False, True]})
     >>> len(plot_redeploys({"naive": (t, (0.05, 0.15))}).axes)

@@ -51,6 +51,13 @@ def levels(values: dict) -> dict:
     *High*, and a value between is placed by its ratio to the smallest, on a log scale: in the
     lower third *Low*, the middle third *Medium*, the upper third *High*.
 
+    Parameters
+    ----------
+    values
+        ``{mode: measured value}``, positive; a larger value is a higher level.
+
+    Examples
+    --------
     >>> levels({"a": 1.0, "b": 1.5, "c": 1.9})
     {'a': 'no difference', 'b': 'no difference', 'c': 'no difference'}
     >>> levels({"a": 1.0, "b": 9.0, "c": 100.0})
@@ -237,7 +244,22 @@ class _Html:
 
 def table_html(rated: pd.DataFrame, *, caption: str = ""):
     """The rated table as HTML: one row per aspect, one column per mode; in each cell the notes'
-    word (large), the measured figures and the verdict. Columns wrap, so a phone shows them all."""
+    word (large), the measured figures and the verdict. Columns wrap, so a phone shows them all.
+
+    Parameters
+    ----------
+    rated
+        :func:`rate`'s result.
+    caption
+        The table's caption.
+
+    Examples
+    --------
+    >>> cell = {"notes": "Low", "measured": "1 MB", "level": "Low", "verdict": "agrees"}
+    >>> rows = [{"aspect": a, "mode": m, **cell} for a in ASPECTS for m in MODES]
+    >>> "<caption>Table 1.</caption>" in table_html(pd.DataFrame(rows), caption="Table 1.")._repr_html_()
+    True
+    """
     style = ("<style>.notes-table{table-layout:fixed;width:100%;border-collapse:collapse;font-size:0.85em}"
              ".notes-table td,.notes-table th{border:1px solid #ccc;padding:4px;vertical-align:top;"
              "overflow-wrap:anywhere}.notes-table .word{font-size:1.25em;font-weight:bold;display:block}"
