@@ -262,9 +262,10 @@ def table_html(rated: pd.DataFrame, *, caption: str = ""):
     """
     style = ("<style>.notes-table{table-layout:fixed;width:100%;border-collapse:collapse;font-size:0.85em}"
              ".notes-table td,.notes-table th{border:1px solid #ccc;padding:4px;vertical-align:top;"
-             "overflow-wrap:anywhere}.notes-table .word{font-size:1.25em;font-weight:bold;display:block}"
-             ".notes-table .agrees{color:#1a7f37}.notes-table .differs{color:#b35900}"
-             ".notes-table th:first-child{width:19%}</style>")
+             "overflow-wrap:break-word;hyphens:auto;width:33%}"
+             ".notes-table th.aspect{background:#eef2f7;text-align:left;font-size:1.05em}"
+             ".notes-table .word{font-size:1.3em;font-weight:bold;display:block;line-height:1.2}"
+             ".notes-table .agrees{color:#1a7f37}.notes-table .differs{color:#b35900}</style>")
     head = "".join(f"<th>{html.escape(mode)}</th>" for mode in MODES)
     body = []
     for aspect in ASPECTS:
@@ -275,7 +276,8 @@ def table_html(rated: pd.DataFrame, *, caption: str = ""):
             cells.append(f"<td><span class='word'>{html.escape(r['notes'])}</span>{html.escape(r['measured'])}"
                          f"<br/><span class='{kind}'>{'✓' if kind == 'agrees' else '≠'} {html.escape(r['verdict'])}"
                          "</span></td>")
-        body.append(f"<tr><th>{html.escape(aspect)}</th>{''.join(cells)}</tr>")
+        body.append(f"<tr><th class='aspect' colspan='{len(MODES)}'>{html.escape(aspect)}</th></tr>"
+                    f"<tr>{''.join(cells)}</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return _Html(f"{style}<table class='notes-table'>{cap}<thead><tr><th>aspect</th>{head}</tr></thead>"
+    return _Html(f"{style}<table class='notes-table'>{cap}<thead><tr>{head}</tr></thead>"
                  f"<tbody>{''.join(body)}</tbody></table>")

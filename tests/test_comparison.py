@@ -58,7 +58,7 @@ def test_rated_table_has_every_aspect_and_mode_with_the_notes_words(rated):
         assert any(ch.isdigit() for ch in row["measured"]), (aspect, mode)
         assert row["verdict"].startswith(("agrees", "differs")), (aspect, mode)
     html = rating.table_html(rated.reset_index())._repr_html_()
-    assert html.count("<tr>") == 1 + len(rating.ASPECTS) and "Offline chunks → Online" in html
+    assert html.count("<tr>") == 1 + 2 * len(rating.ASPECTS) and "Offline chunks → Online" in html
 
 
 def test_chapter_verdicts_hold_over_the_seeds(rated):
