@@ -245,6 +245,8 @@ def plot_redeploys(runs: dict):
     >>> len(plot_redeploys({"naive": (t, (0.05, 0.15))}).axes)
     2
     """
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
     if not isinstance(runs, dict) or not runs:
         raise TypeError("runs must be a non-empty dict of title -> (probe table, (start, end))")
     fig, axes = plt.subplots(2 * len(runs), 1, figsize=(7, 3.3 * len(runs)), sharex=True,
@@ -256,11 +258,14 @@ def plot_redeploys(runs: dict):
             ax.axvspan(*span, color="tab:gray", alpha=0.25, lw=0)
         latency.scatter(table.loc[ok, "sent"], table.loc[ok, "latency_ms"], s=6, color="tab:blue")
         latency.set(yscale="log", ylabel="latency of\nanswers (ms)", title=title)
+        latency.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        latency.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        latency.yaxis.set_minor_formatter(NullFormatter())
         latency.grid(alpha=0.3)
         failed.plot(table.loc[~ok, "sent"], [0] * int((~ok).sum()), "|", color="tab:red", ms=14)
         failed.set(yticks=[], ylim=(-1, 1), ylabel="no\nanswer")
-        failed.annotate(f"{int((~ok).sum())} failed requests" if (~ok).any() else "no failed request",
-                        (0.01, 0.6), xycoords="axes fraction", color="tab:red")
+        failed.set_title(f"{int((~ok).sum())} failed requests" if (~ok).any() else "no failed request",
+                         loc="left", fontsize="medium", color="tab:red")
     axes[-1].set_xlabel("seconds since the probe started (grey: redeploy in progress)")
     fig.tight_layout()
     return fig
