@@ -317,7 +317,7 @@ class DelayedLabels:
 
 
 def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: float = 16.0,
-                   label_delay: str = "days", n_stream: int = 3000, seed: int = 0,
+                   label_delay: str = "seconds", n_stream: int = 3000, seed: int = 0,
                    retrain_every: int = 500) -> dict:
     """Run every mode on :func:`situation_scenario` of the answers: ``{line: Timeline}``.
 
@@ -335,7 +335,8 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
     change, data_gb, memory_gb
         The answers, as in :func:`situation_scenario`.
     label_delay
-        How soon labels arrive (:data:`LABEL_DELAY`): the labels reach the lines this late.
+        How soon labels arrive (:data:`LABEL_DELAY`): the labels reach the lines this late
+        (default ``"seconds"``: at once).
     n_stream
         Events in the stream.
     seed
