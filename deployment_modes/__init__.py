@@ -13,8 +13,8 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 """
 
 from . import (chunk_learning, comparison, corpus, decision, delay_experiment, detectors, downtime, drift_kinds,
-               examples, experiments, guardrails, incremental, label_delay, label_join, memory, monitor, release,
-               release_experiment, retraining, scenarios, seeds, triggers)
+               examples, experiments, guardrails, incremental, label_delay, label_join, memory, monitor, rating,
+               release, release_experiment, retraining, scenarios, seeds, triggers)
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunk_learning import learn_chunk
@@ -53,6 +53,6 @@ __all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader"
            "cumulative_compute", "decision", "delay_experiment", "detectors", "downtime", "drift_kinds",
            "events_to_recover", "events_until_recommended", "examples", "experiments", "guardrails",
            "incremental", "label_delay", "label_join", "learn_chunk", "measure_peak", "memory", "monitor",
-           "new_title_share", "out_of_core_then_online", "plots", "read_chunks", "recommend", "release",
+           "new_title_share", "out_of_core_then_online", "plots", "rating", "read_chunks", "recommend", "release",
            "release_experiment", "retraining", "scenarios", "seeds", "sgd_model", "simulate",
            "sweep_learning_rate", "sweep_retrain_interval", "triggers", "widgets"]

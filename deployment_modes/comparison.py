@@ -11,7 +11,7 @@ Defined in the Comparison chapter (``book/comparison.ipynb``).
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +21,7 @@ from ._checks import positive_int
 from .lean import LeanLogisticRegression
 from .timeline import cumulative_compute, events_to_recover
 
-__all__ = ["Comparison", "LINES", "MOVING_PARTS", "run_comparison", "value_of_freshness"]
+__all__ = ["Comparison", "LINES", "MOVING_PARTS", "chunked_training_risk", "run_comparison", "value_of_freshness"]
 
 #: The lines of the comparison, in the order of the table's columns.
 LINES = ("batch", "batch, drift-triggered", "online", "out-of-core, then online")
@@ -75,7 +75,9 @@ class Comparison:
     poison: tuple
     memory: pd.DataFrame
     downtime: dict | None = None
-    pending: list = field(default_factory=list)
+    chunks: int = 0
+    chunk_rows: int = 0
+    chunk_risk: dict = field(default_factory=dict)
 
     def recovery(self) -> dict:
         """Events each line needs after the drift to be back near its accuracy before it."""
@@ -120,6 +122,8 @@ class Comparison:
                 "events to recover after the drift": recovery[name],
                 "accuracy after the drift (%)": 100 * tl.window_score(tl.drift_at[0]),
                 "training compute, 2nd half / 1st half": _halves(compute[name].to_numpy()),
+                "training compute (rows processed)": int(compute[name].iloc[-1]),
+                "training compute (seconds)": offline + tl.learn_seconds - float(retrains["seconds"].sum()),
                 "moving parts": len(MOVING_PARTS[name]),
             }
         frame = pd.DataFrame(rows)
@@ -128,71 +132,11 @@ class Comparison:
         frame.loc["... with guardrails (points)"] = [drops.get(f"{n}, guardrails", np.nan) for n in frame.columns]
         return frame
 
-    def table(self) -> pd.DataFrame:
-        """The notes' comparison table, each cell the notes' words and the value measured here."""
-        m = self.measures()
-        pending = " (pending: {})".format(", ".join(self.pending)) if self.pending else ""
+    def table(self, notes: dict):
+        """The notes' comparison table rated on this run: see :func:`deployment_modes.rating.rate`."""
+        from .rating import rate
 
-        def cell(name, words, value):
-            return f"{words}: {'pending' if 'nan' in value.split() or 'xnan' in value else value}"
-
-        table = {}
-        for name in m.columns:
-            c = m[name]
-            is_batch = name.startswith("batch")
-            recover = c["events to recover after the drift"]
-            recover = "not within the stream" if recover is None or pd.isna(recover) else f"{int(recover):,} events"
-            table[name] = {
-                "where training happens": cell(name, "offline, away from the server" if is_batch else
-                                               ("offline from disk, then on the server" if "core" in name
-                                                else "on the server, per event"),
-                                               f"{c['offline training seconds']:.2f} s offline, "
-                                               f"{c['learning seconds while serving']:.2f} s while serving"),
-                "how data is handled": cell(name, "all data kept, all refitted" if name == "batch" else
-                                            ("all data kept, a recent window refitted" if is_batch else
-                                             ("read in chunks from disk, then one event at a time" if "core" in name
-                                              else "one event at a time, then discarded")),
-                                            f"{c['memory held at the end (MB)']:.2f} MB held at the end"),
-                "how the model is updated": cell(name, "retrained from scratch, periodically" if name == "batch" else
-                                                 ("retrained when a drift alarm fires" if is_batch else
-                                                  ("updated in place, every few events" if "core" in name else
-                                                   "updated in place with every event")),
-                                                 f"{int(c['retrains'])} retrains, {int(c['model versions']):,} versions, "
-                                                 + _per_event(c["model updates per event"])),
-                "downtime": self._downtime_cell(name),
-                "memory usage": cell(name, "grows with the data" if is_batch else "bounded",
-                                     f"x{c['memory growth with the data']:.1f} as the data grows x{self.memory.attrs['data growth']:.0f}"),
-                "adaptability": cell(name, "waits for a retrain" if is_batch else "adapts with every event",
-                                     f"{recover} to recover; {c['accuracy after the drift (%)']:.1f}% after the drift"),
-                "risk": cell(name, "bad data is diluted in the whole set" if name == "batch" else
-                             ("retrains on whatever follows an alarm" if is_batch else
-                              "can learn bad patterns: needs monitoring"), _risk(c)),
-                "complexity": cell(name, "low" if is_batch else "higher", f"{int(c['moving parts'])} moving parts"),
-            }
-        frame = pd.DataFrame(table)
-        frame.columns.name = "measured on the same stream" + pending
-        return frame
-
-    def _downtime_cell(self, name: str) -> str:
-        if self.downtime is None:
-            words = "a redeploy per retrain" if name.startswith("batch") else "none: updated in place"
-            return f"{words}: pending (not measured)"
-        d = self.downtime
-        if name.startswith("batch"):
-            naive, swap = d["naive"], d["swap"]
-            return (f"a redeploy per retrain: naive restart {naive['seconds']:.1f} s down "
-                    f"({naive['failed']:,} of {naive['requests']:,} requests failed); "
-                    f"atomic swap {swap['seconds']:.1f} s ({swap['failed']} failed)")
-        online = d["online"]
-        return (f"none, updated in place: {online['seconds']:.1f} s down, {online['failed']} of "
-                f"{online['requests']:,} requests failed while it learned")
-
-
-def _per_event(rate: float) -> str:
-    if rate <= 0:
-        return "no update"
-    every = round(1 / rate)
-    return "an update per event" if every <= 1 else f"an update every {every:,} events"
+        return rate([self], notes, self.downtime)
 
 
 def _halves(cumulative) -> float:
@@ -204,14 +148,6 @@ def _halves(cumulative) -> float:
     half = len(cumulative) // 2
     first = cumulative[half - 1] - cumulative[0]
     return float((cumulative[-1] - cumulative[half - 1]) / first) if first else float("nan")
-
-
-def _risk(c) -> str:
-    drop, guard = c["accuracy drop when poisoned (points)"], c["... with guardrails (points)"]
-    if pd.isna(drop):
-        return "as online (not rerun)"
-    text = f"-{drop:.1f} points when poisoned"
-    return text if pd.isna(guard) else f"{text}, -{guard:.1f} with guardrails"
 
 
 def _held_mb(obj) -> float:
@@ -260,7 +196,9 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     one ``partial_fit`` each). The poisoned stream has wrong labels for ``poison_length``
     events from ``poison_start``. ``directory`` holds the files (default: a temporary one).
     ``downtime`` is :func:`~deployment_modes.downtime.measure_downtime`'s result for the downtime row (it runs real servers,
-    too slow for every build: ``benchmarks/comparison.py`` measures it); ``None`` marks the row pending.
+    too slow for every build: ``benchmarks/comparison.py`` measures it, :func:`~deployment_modes.downtime.load_downtime`
+    reads it). The out-of-core line is replayed on the poisoned stream too, and its first training's
+    own risks are measured by :func:`chunked_training_risk`.
 
     Parameters
     ----------
@@ -288,8 +226,8 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
 
     >>> c = run_comparison(n_initial=300, n_stream=1200, drift_at=800, retrain_every=300, poison_start=100,
     ...                    poison_length=100, chunk_rows=100)
-    >>> c.table().shape
-    (8, 4)
+    >>> c.measures().shape[1], sorted(c.chunk_risk)
+    (4, ['poisoned chunk', 'sorted by label'])
     """
     import sklearn
     import tempfile
@@ -325,32 +263,82 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     def guarded():
         return Pause(Rollback(OnlineDeployment(model(), monitor=True), checkpoint_every=200), max_pause=300)
 
-    pending = []
     with tempfile.TemporaryDirectory() as scratch, \
             sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        try:
-            ooc, chunk_mb = out_of_core_then_online(scenario, directory or scratch, chunk_rows=chunk_rows,
-                                                    batch_size=online_batch, seed=seed, memory=True)
-            ooc_line = simulate(scenario, ooc, metrics.Accuracy(), name="out-of-core, then online", fit_initial=False)
-        except ImportError:
-            pending.append("out-of-core trainer")
-            ooc_line, chunk_mb = None, (np.nan, np.nan)
+        ooc, chunk_mb = out_of_core_then_online(scenario, directory or scratch, chunk_rows=chunk_rows,
+                                                batch_size=online_batch, seed=seed, memory=True)
+        chunks = int(ooc.log[0].detail.split(", ")[1].split()[0])
+        poisoned_ooc = copy.deepcopy(ooc)
+        ooc_line = simulate(scenario, ooc, metrics.Accuracy(), name="out-of-core, then online", fit_initial=False)
         runs = compare(scenario, {
             "batch": batch(),
             "batch, drift-triggered": triggered(),
             "online": OnlineDeployment(model()),
             "online, guardrails": guarded(),
         }, metrics.Accuracy())
-        if ooc_line is None:
-            ooc_line = dataclasses.replace(runs["online"], name="out-of-core, then online")
         runs["out-of-core, then online"] = ooc_line
         poisoned_runs = compare(poisoned, {"batch": batch(), "batch, drift-triggered": triggered(),
                                            "online": OnlineDeployment(model()), "online, guardrails": guarded()},
                                 metrics.Accuracy())
+        poisoned_runs["out-of-core, then online"] = simulate(poisoned, poisoned_ooc, metrics.Accuracy(),
+                                                             name="out-of-core, then online", fit_initial=False)
         memory = _memory(scenario, lambda: BatchDeployment(LeanLogisticRegression()),
                          lambda: OnlineDeployment(model()), chunk_mb)
+        chunk_risk = chunked_training_risk(scenario, chunk_rows=chunk_rows, seed=seed)
     return Comparison(scenario, runs, poisoned_runs, (poison_start, poison_start + poison_length), memory,
-                      downtime, pending + ([] if downtime else ["model server downtime"]))
+                      downtime, chunks, chunk_rows, chunk_risk)
+
+
+def chunked_training_risk(scenario, *, chunk_rows: int = 250, seed: int = 0) -> dict:
+    """The two risks of out-of-core training, in accuracy points lost: a poisoned chunk, and data sorted by label.
+
+    The first training of the out-of-core line (SGD, ``partial_fit`` per chunk of ``chunk_rows``
+    rows of ``scenario.initial``, standardized) is run three times: as it is; with the labels of
+    its last chunk wrong (a faulty file); and on the same rows sorted by label (data written in
+    order). Each is scored on the first 500 events of the stream (the same concept); the result
+    is the points each bad run loses against the clean one.
+
+    Parameters
+    ----------
+    scenario
+        A classification scenario (its initial data is trained on, its stream scores).
+    chunk_rows
+        Rows per chunk.
+    seed
+        Seed of the SGD and of the wrong labels.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> risk = chunked_training_risk(dm.scenarios.drifting_classification(n_initial=400, n_stream=600, drift_at=550))
+    >>> sorted(risk)
+    ['poisoned chunk', 'sorted by label']
+    """
+    from .lean import LeanSGDClassifier
+
+    chunk_rows = positive_int(chunk_rows, "chunk_rows")
+    X0, y0 = scenario.initial
+    X0 = X0.to_numpy(dtype=float)
+    mean, scale = X0.mean(axis=0), X0.std(axis=0) + 1e-12
+    X0 = (X0 - mean) / scale
+    n_test = min(500, len(scenario))
+    X_test = (scenario.X.iloc[:n_test].to_numpy(dtype=float) - mean) / scale
+    y_test = scenario.y[:n_test]
+    classes = np.unique(np.concatenate([y0, scenario.y]))
+    rng = np.random.default_rng(seed)
+
+    def accuracy(X, y) -> float:
+        model = LeanSGDClassifier(loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed)
+        for i in range(0, len(y), chunk_rows):
+            model.partial_fit(X[i:i + chunk_rows], y[i:i + chunk_rows], classes=classes)
+        return 100 * float(np.mean(model.predict(X_test) == y_test))
+
+    clean = accuracy(X0, y0)
+    bad = y0.copy()
+    last = slice(len(bad) - chunk_rows, len(bad))
+    bad[last] = [rng.choice(classes[classes != label]) for label in bad[last]]
+    order = np.argsort(y0, kind="stable")
+    return {"poisoned chunk": clean - accuracy(X0, bad), "sorted by label": clean - accuracy(X0[order], y0[order])}
 
 
 def value_of_freshness(scenario, intervals=(250, 500, 1000, 2000), *, window: int | None = 1000) -> pd.DataFrame:

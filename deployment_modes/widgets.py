@@ -106,9 +106,8 @@ def plot_situation(recommendation, runs, ax=None):
         if line.get_label() == chosen:
             line.set_linewidth(3.5)
             line.set_label(f"{chosen} (recommended)")
-    ax.legend(loc="lower left", fontsize="small")
-    scores = ", ".join(f"{run} {tl.score:.3f}" for run, tl in runs.items())
-    ax.set_title(f"recommended: {recommendation.mode}; accuracy over the stream: {scores}", fontsize="small")
+    ax.legend(loc="lower left")
+    ax.set_title(f"the guide recommends: {recommendation.mode}")
     return ax
 
 
@@ -165,9 +164,14 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
             advice.value = f"<b>Contradictory answers:</b> {html.escape(str(error))}"
             out.outputs = ()  # the plot of the last consistent answers would answer another question
             return
-        advice.value = rec._repr_html_()
         runs = decision.simulate_modes(values["change"], data_gb=values["data_gb"], memory_gb=values["memory_gb"],
-                                       n_stream=n_stream, seed=seed)
+                                       label_delay=values["label_delay"], n_stream=n_stream, seed=seed)
+        line, table = decision.simulation_verdict(runs, realtime=values["realtime"],
+                                                  prefer_stability=values["prefer_stability"],
+                                                  data_gb=values["data_gb"], memory_gb=values["memory_gb"])
+        agree = "agrees" if decision.line_of(rec.mode) == line else "disagrees"
+        advice.value = (rec._repr_html_() + f"<p>The simulation ({html.escape(table['score used'].iloc[0])}) "
+                        f"favours <b>{html.escape(line)}</b>: it {agree} with the guide.</p>")
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.4))

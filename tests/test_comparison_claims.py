@@ -1,4 +1,4 @@
-"""The claims of the Comparison chapter (book/comparison.ipynb): its table and findings, on its runs (same scenario, same seed)."""
+"""The comparison chapter's table and claims, asserted on its runs (same scenario, same five seeds)."""
 
 import numpy as np
 import pandas as pd
@@ -7,13 +7,38 @@ from river import metrics
 from sklearn.linear_model import LogisticRegression, Ridge
 
 import deployment_modes as dm
-from deployment_modes import comparison
-from deployment_modes import events_to_recover
+from deployment_modes import comparison, events_to_recover, rating
+from deployment_modes.downtime import downtime_table, load_downtime
+
+
+# The chapter's sizes and seeds (book/comparison.ipynb).
+SIZES = dict(n_initial=500, n_stream=1500, drift_at=750, retrain_every=500, collect=200,
+             poison_start=100, poison_length=150, chunk_rows=100)
+SEEDS = range(5)
+NOTES = {
+    "Training": {"batch": "Offline", "online": "Online", "out-of-core": "Offline chunks → Online"},
+    "Data handling": {"batch": "Entire dataset", "online": "One instance at a time", "out-of-core": "Chunks"},
+    "Model update": {"batch": "Periodic retraining", "online": "Continuous", "out-of-core": "Continuous"},
+    "Downtime": {"batch": "Yes (during retraining)", "online": "No", "out-of-core": "No"},
+    "Memory usage": {"batch": "High", "online": "Low", "out-of-core": "Low"},
+    "Adaptability": {"batch": "Low", "online": "High", "out-of-core": "High"},
+    "Risk": {"batch": "Low", "online": "High", "out-of-core": "Medium"},
+    "Complexity": {"batch": "Low", "online": "Medium", "out-of-core": "High"},
+}
+DOWNTIME = {"naive": {"seconds": 2.5, "failed": 400, "requests": 500},
+            "swap": {"seconds": 0.0, "failed": 0, "requests": 90},
+            "online": {"seconds": 0.0, "failed": 0, "requests": 300},
+            "out-of-core, then online": {"seconds": 0.0, "failed": 0, "requests": 280}}
 
 
 @pytest.fixture(scope="module")
-def cmp():
-    return comparison.run_comparison(seed=0)  # the chapter's call
+def runs():
+    return [comparison.run_comparison(seed=seed, downtime=DOWNTIME, **SIZES) for seed in SEEDS]
+
+
+@pytest.fixture(scope="module")
+def cmp(runs):
+    return runs[0]
 
 
 @pytest.fixture(scope="module")
@@ -21,22 +46,55 @@ def measures(cmp):
     return cmp.measures()
 
 
-def test_table_has_every_row_of_the_notes_and_a_measured_value_in_each_cell(cmp):
-    table = cmp.table()
-    assert list(table.index) == ["where training happens", "how data is handled", "how the model is updated",
-                                 "downtime", "memory usage", "adaptability", "risk", "complexity"]
-    assert list(table.columns) == list(comparison.LINES)
-    for row in table.index:
-        for line in table.columns:
-            words, _, value = table.loc[row, line].partition(": ")
-            assert words and value, (row, line)
-            assert any(ch.isdigit() for ch in value) or "pending" in value or "as online" in value, (row, line)
+@pytest.fixture(scope="module")
+def rated(runs):
+    return rating.rate(runs, NOTES, DOWNTIME).set_index(["aspect", "mode"])
 
 
-def test_pending_rows_are_marked(cmp):
-    table = cmp.table()
-    for name in cmp.pending:
-        assert name in table.columns.name
+def test_rated_table_has_every_aspect_and_mode_with_the_notes_words(rated):
+    assert list(dict.fromkeys(a for a, _ in rated.index)) == list(rating.ASPECTS)
+    for (aspect, mode), row in rated.iterrows():
+        assert row["notes"] == NOTES[aspect][mode]
+        assert any(ch.isdigit() for ch in row["measured"]), (aspect, mode)
+        assert row["verdict"].startswith(("agrees", "differs")), (aspect, mode)
+    html = rating.table_html(rated.reset_index())._repr_html_()
+    assert html.count("<tr>") == 1 + 2 * len(rating.ASPECTS) and "Offline chunks → Online" in html
+
+
+def test_chapter_verdicts_hold_over_the_seeds(rated):
+    verdict = rated["verdict"]
+    for aspect in ("Training", "Data handling", "Model update", "Memory usage"):
+        for mode in rating.MODES:
+            assert verdict[(aspect, mode)] == "agrees", (aspect, mode)
+    assert verdict[("Downtime", "batch")] == "agrees for the naive restart; differs for the atomic swap"
+    assert verdict[("Downtime", "online")] == verdict[("Downtime", "out-of-core")] == "agrees"
+    assert verdict[("Adaptability", "batch")] == verdict[("Adaptability", "online")] == "agrees"
+    assert verdict[("Risk", "batch")] == "agrees"
+    assert verdict[("Risk", "out-of-core")].startswith("differs: measured High")
+    for mode in rating.MODES:
+        assert verdict[("Complexity", mode)] == "differs: measured no difference"
+
+
+def test_levels_rule():
+    assert rating.levels({"a": 1.0, "b": 1.9}) == {"a": "no difference", "b": "no difference"}
+    assert rating.levels({"a": 1.0, "b": 3.0, "c": 100.0}) == {"a": "Low", "b": "Low", "c": "High"}
+    assert rating.levels({"a": 1.0, "b": 10.0, "c": 100.0})["b"] == "Medium"
+    with pytest.raises(ValueError, match="values"):
+        rating.levels({"a": 0.0, "b": 1.0})
+    with pytest.raises(TypeError, match="values"):
+        rating.levels({})
+
+
+def test_rate_refuses_an_incomplete_notes_table(runs):
+    with pytest.raises(ValueError, match="notes"):
+        rating.rate(runs[:1], {"Training": NOTES["Training"]}, None)
+    with pytest.raises(ValueError, match="comparisons"):
+        rating.rate([], NOTES, None)
+
+
+def test_without_a_downtime_measurement_the_row_says_so(runs):
+    rated = rating.rate(runs[:1], NOTES, None).set_index(["aspect", "mode"])
+    assert rated.loc[("Downtime", "batch"), "verdict"] == "not measured"
 
 
 def test_all_lines_ran_on_the_same_stream(cmp):
@@ -46,54 +104,61 @@ def test_all_lines_ran_on_the_same_stream(cmp):
     assert set(comparison.LINES) <= set(cmp.runs)
 
 
-def test_online_recovers_faster_than_batch_after_the_drift(cmp, measures):
-    recover = measures.loc["events to recover after the drift"]
-    online = recover["online"]
-    assert online is not None and online < 1000
-    batch = recover["batch"]
-    assert batch is None or pd.isna(batch) or batch > online
-    assert recover["batch, drift-triggered"] > online
-    assert recover["out-of-core, then online"] < recover["batch, drift-triggered"]
-    after = measures.loc["accuracy after the drift (%)"]
-    assert after["online"] > after["batch, drift-triggered"] > after["batch"]
+@pytest.mark.parametrize("seed", SEEDS)
+def test_online_recovers_and_batch_on_all_data_never_does(runs, seed):
+    m = runs[seed].measures()
+    recover = m.loc["events to recover after the drift"]
+    assert recover["online"] is not None and recover["online"] < 500
+    assert recover["batch"] is None or pd.isna(recover["batch"])
+    after = m.loc["accuracy after the drift (%)"]
+    assert after["online"] > after["batch"]
 
 
-def test_batch_retrain_compute_grows_faster_than_online(cmp, measures):
-    halves = measures.loc["training compute, 2nd half / 1st half"]
-    assert halves["online"] == pytest.approx(1.0, abs=0.01)  # linear: one row per event
-    assert halves["batch"] > 1.5                              # each retrain fits everything kept
-    compute = cmp.compute()
-    increments = np.diff(compute["batch"].to_numpy())
+@pytest.mark.parametrize("seed", SEEDS)
+def test_compute_in_rows_batch_grows_with_the_square_online_linearly(runs, seed):
+    m = runs[seed].measures()
+    halves = m.loc["training compute, 2nd half / 1st half"]
+    assert halves["online"] == pytest.approx(1.0, abs=0.01)
+    assert halves["batch"] > 1.5
+    rows = m.loc["training compute (rows processed)"]
+    assert rows["batch"] > rows["online"]
+    increments = np.diff(runs[seed].compute()["batch"].to_numpy())
     retrain_rows = increments[increments > 0]
     assert np.all(np.diff(retrain_rows) > 0)                 # every retrain costs more than the last
 
 
-def test_memory_grows_with_the_data_for_batch_only(cmp, measures):
-    growth = measures.loc["memory growth with the data"]
-    data = cmp.memory.attrs["data growth"]
-    assert growth["batch"] > 0.8 * data
-    assert growth["online"] < 1.1
-    assert growth["out-of-core, then online"] < 1.1
+@pytest.mark.parametrize("seed", SEEDS)
+def test_memory_grows_with_the_data_for_batch_only(runs, seed):
+    growth = runs[seed].measures().loc["memory growth with the data"]
+    assert growth["batch"] > 0.8 * runs[seed].memory.attrs["data growth"]
+    assert growth["online"] < 1.1 and growth["out-of-core, then online"] < 1.1
 
 
-def test_online_without_guardrails_drops_more_under_poisoning(cmp, measures):
-    drop = measures.loc["accuracy drop when poisoned (points)"]
-    guarded = measures.loc["... with guardrails (points)"]
-    assert drop["online"] > 10
-    assert guarded["online"] < drop["online"] / 5
-    assert drop["batch"] < drop["online"]
-    assert drop["batch, drift-triggered"] > drop["batch"]    # the alarm retrains on the poisoned window
+@pytest.mark.parametrize("seed", SEEDS)
+def test_poisoning_online_drops_guardrails_protect_batch_dilutes(runs, seed):
+    m = runs[seed].measures()
+    drop, guarded = m.loc["accuracy drop when poisoned (points)"], m.loc["... with guardrails (points)"]
+    assert drop["online"] > 10 and guarded["online"] < drop["online"] / 3
+    assert drop["batch"] < 2 < drop["online"]
+    assert drop["batch, drift-triggered"] > drop["online"]   # the alarm retrains on the poisoned window
+    assert runs[seed].chunk_risk["poisoned chunk"] > 20    # out-of-core's own training: one bad chunk
 
 
-def test_guardrails_slow_the_response_to_a_real_drift(cmp):
-    assert events_to_recover(cmp.runs["online, guardrails"]) >= events_to_recover(cmp.runs["online"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_guardrails_never_speed_up_the_response_to_a_real_drift(runs, seed):
+    guarded, plain = (events_to_recover(runs[seed].runs[k]) for k in ("online, guardrails", "online"))
+    assert guarded is None or guarded >= plain
 
 
-def test_drift_triggered_batch_retrains_after_an_alarm_only(cmp):
-    drift = cmp.scenario.drift_at[0]
-    at = cmp.runs["batch, drift-triggered"].retrains["at"]
-    assert len(at) >= 1 and (at > drift).any()
-    assert len(at) < len(cmp.runs["batch"].retrains)
+def test_fresher_retrains_recover_more_on_every_seed(runs):
+    for c in runs:
+        sweep = comparison.value_of_freshness(c.scenario, [150, 1000], window=500)
+        assert sweep["score_after_drift"].iloc[0] > sweep["score_after_drift"].iloc[1]
+
+
+def test_drift_triggered_batch_retrains_less_than_the_calendar(runs):
+    for c in runs:
+        assert len(c.runs["batch, drift-triggered"].retrains) < len(c.runs["batch"].retrains)
 
 
 def test_complexity_counts_moving_parts(measures):
@@ -169,15 +234,14 @@ def test_text_corpus_trains_in_one_chunk_of_memory_then_continues_online(example
     assert online.model_version[-1] == 1 + len(online)         # learned from every new document
 
 
-def test_downtime_row_reads_the_measurement():
-    measured = {"naive": {"seconds": 2.5, "failed": 400, "requests": 500},
-                "swap": {"seconds": 0.0, "failed": 0, "requests": 90},
-                "online": {"seconds": 0.0, "failed": 0, "requests": 300}}
-    cmp = comparison.run_comparison(n_initial=300, n_stream=1200, drift_at=800, retrain_every=300, poison_start=100,
-                                    poison_length=100, chunk_rows=100, downtime=measured)
-    row = cmp.table().loc["downtime"]
-    assert "2.5 s down" in row["batch"] and "400 of 500" in row["batch"]
-    assert "0 of 300" in row["online"] and "model server downtime" not in cmp.pending
+def test_downtime_table_and_loader(tmp_path):
+    table = downtime_table(DOWNTIME)
+    assert table["failed requests"].tolist() == [400, 0, 0, 0] and len(table) == 4
+    assert load_downtime(tmp_path / "none.json") is None
+    (tmp_path / "m.json").write_text('{"downtime": {"naive": 1}}')
+    assert load_downtime(tmp_path / "m.json") == {"naive": 1}
+    with pytest.raises(TypeError, match="downtime"):
+        downtime_table({"naive": 1})
     with pytest.raises(TypeError, match="downtime"):
         comparison.run_comparison(downtime={"naive": 1})
 
@@ -187,3 +251,4 @@ def test_naive_redeploy_has_downtime_atomic_swap_and_online_have_none():
     measured = dm.downtime.measure_downtime(dm.scenarios.drifting_classification(seed=0), n_events=500)
     assert measured["naive"]["failed"] > 0 and measured["naive"]["seconds"] > 0
     assert measured["swap"]["failed"] == 0 and measured["online"]["failed"] == 0
+    assert measured["out-of-core, then online"]["failed"] == 0

@@ -12,6 +12,15 @@ from deployment_modes.chunk_learning import score_model
 
 from conftest import CHUNK, N_DOCS, N_FILES  # the chapter's corpus (tests/conftest.py)
 
+SEEDS = range(5)  # the chapter's seeds for every comparison
+
+
+@pytest.fixture(scope="module")
+def sorted_corpus(tmp_path_factory):
+    """The chapter's topic-sorted corpus at its default size (2,000 documents; conftest's is larger)."""
+    return dm.corpus.write_corpus(tmp_path_factory.mktemp("sorted"), n_docs=2_000, n_files=N_FILES,
+                                  order="by_topic", seed=0)
+
 
 def plain_loop(model, chunks, transform=None, classes=None):
     for X, y in chunks:
@@ -80,6 +89,109 @@ def test_history_records_each_chunk(trained, holdout):
     assert h["peak_rss_mb"].is_monotonic_increasing
     assert h["score"].iloc[-1] > 0.85 and h["score"].iloc[-1] == pytest.approx(score_model(trainer.model, *holdout, dm.HashedText()))
     assert [e.kind for e in trainer.log] == ["train"] and trainer.log[0].rows == N_DOCS
+
+
+def fit_sgd(source, topics, holdout, seed=0):
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=seed), classes=list(topics),
+                                  transform=dm.HashedText(), holdout=holdout)
+    return trainer.fit(source).history["score"].iloc[-1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_chapter_claim_order_dependence_on_every_seed(sorted_corpus, holdout, seed):
+    """Topic-sorted files in file order give a near-chance model; shuffling (any buffer) fixes it."""
+    small = (holdout[0].head(500), holdout[1][:500])
+    in_order = fit_sgd(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=250), sorted_corpus.topics,
+                       small, seed)
+    assert in_order < 0.4
+    for buffer in (None, 250, 1_000):   # the chapter's default buffer and the exercise's two
+        shuffled = fit_sgd(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=250, shuffle=True, seed=seed,
+                                          shuffle_buffer=buffer), sorted_corpus.topics, small, seed)
+        assert shuffled > in_order + 0.2
+
+
+def test_chapter_claim_chunk_size_sets_the_memory_of_a_chunk(corpus, holdout):
+    runs = {}
+    for rows in (250, 1_000, 2_500):
+        trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
+                                      transform=dm.HashedText())
+        runs[rows] = trainer.fit(dm.read_chunks(corpus.files[:1], "topic", chunk_rows=rows)).history
+    assert [len(h) for h in runs.values()] == [10, 3, 1]
+    assert runs[2_500]["chunk_mb"].max() > 5 * runs[250]["chunk_mb"].max()
+
+
+def test_exercise_the_loop_without_the_package_gives_the_trainers_model(corpus):
+    import pyarrow.parquet as pq
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    vectorizer = HashingVectorizer(n_features=2**16, alternate_sign=False, analyzer=str.split)
+    mine = SGDClassifier(random_state=0)
+    for path in sorted(corpus.train.glob("*.parquet")):
+        chunk = pq.read_table(path).to_pandas()
+        mine.partial_fit(vectorizer.transform(chunk["text"]), chunk["topic"], classes=list(corpus.topics))
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
+                                  transform=dm.HashedText())
+    trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
+    assert np.array_equal(mine.coef_, trainer.model.coef_)
+
+
+def test_exercise_naive_bayes_ignores_the_order(sorted_corpus):
+    counts = []
+    for shuffle in (False, True):
+        trainer = dm.OutOfCoreTrainer(MultinomialNB(), classes=list(sorted_corpus.topics), transform=dm.HashedText())
+        trainer.fit(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=250, shuffle=shuffle))
+        counts.append(trainer.model.feature_count_)
+    assert np.allclose(*counts)
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, holdout):
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
+                                  transform=dm.HashedText(), holdout=holdout)
+    return trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_chapter_claim_deploy_then_continue_online_on_a_drifted_stream(tmp_path, trained, seed):
+    later = dm.corpus.write_corpus(tmp_path, n_docs=600, n_files=1, n_test=10, drift=0.5, seed=seed + 1)
+    X, y = next(iter(dm.read_chunks(later.train, "topic", chunk_rows=600)))
+    deployment = trained.to_online(batch_size=50)
+    assert deployment.model is not trained.model and deployment.model_version == 1
+    events = [({"text": t}, label) for t, label in zip(X["text"], y)]
+    assert deployment.predict_one(events[0][0]) == trained.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
+    timeline = dm.simulate(events, deployment, metrics.Accuracy(), window=150)
+    frozen = score_model(trained.model, X, y, dm.HashedText())
+    assert frozen < trained.history["score"].iloc[-1] - 0.05  # the drift hurts the frozen model
+    frozen_last = score_model(trained.model, X.tail(150), y[-150:], dm.HashedText())
+    assert timeline.window_score(450) > frozen_last            # on the same documents, learning online does better
+    assert deployment.model_version == 1 + 600 // 50 and [e.kind for e in timeline.log][:1] == ["train"]
+    assert not np.array_equal(deployment.model.coef_, trained.model.coef_)
+
+
+@pytest.mark.slow
+def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
+    """Measured in fresh processes: 10x the rows, same peak for out-of-core; loading everything grows."""
+    files = [str(p) for p in dm.corpus.write_numeric(tmp_path, n_rows=300_000, n_files=20, seed=0)]
+    common = dict(classes=[0, 1], target="y", text=None, chunk_rows=10_000)
+    runs = [dict(path=files[:k], in_memory=m, **common) for k in (2, 20) for m in (False, True)]
+    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs,
+                                                     warmup=dict(path=files[:1], **common))
+    assert big["result"]["rows"] == 10 * small["result"]["rows"]
+    # a process's peak RSS wobbles by tens of MB from run to run (allocator pools; seen: 234 to 269 MB
+    # for the same run): flat means a small fraction of what loading everything grows by on the same 10x
+    assert big["peak_mb"] - small["peak_mb"] < 0.25 * (big_all["peak_mb"] - small_all["peak_mb"])
+    assert big["peak_mb"] <= 1.25 * small["peak_mb"]
+    assert big_all["growth_mb"] > 3 * big["growth_mb"] and big_all["peak_mb"] > 1.3 * small_all["peak_mb"]
+
+
+@pytest.mark.slow
+def test_chapter_claim_text_memory_flat_for_out_of_core_and_growing_when_loading_all(corpus):
+    files = [str(f) for f in corpus.files]
+    runs = [{"path": files[:k], "classes": list(corpus.topics), "in_memory": m} for k in (2, 8) for m in (False, True)]
+    warmup = {"path": files[:1], "classes": list(corpus.topics), "chunk_rows": 500}
+    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup)
+    assert big["peak_mb"] <= 1.25 * small["peak_mb"]  # peaks wobble by tens of MB: see the numeric test
+    assert big_all["growth_mb"] > small_all["growth_mb"] + 10  # loading everything grows with the files
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet reader
