@@ -1,6 +1,6 @@
 """The experiments of the Batch and Online learning chapters, as functions of a seed.
 
-The chapter runs each one over :data:`~deployment_modes.seeds.SEEDS` and shows the spread; its tests
+The chapter runs each one over ``deployment_modes.seeds.SEEDS`` and shows the spread; its tests
 (``tests/test_batch_claims.py``, ``tests/test_online_claims.py``) assert the chapter's claims on the
 very same runs. :func:`batch_timeline` is the batch retraining loop written out (fit, serve a segment,
 refit on old + new data): it gives the same timeline as ``simulate(scenario, BatchDeployment(...))``, in
@@ -42,29 +42,36 @@ def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int 
     ``window`` rows if given), and so on. The predictions, versions and retrain rows equal those of
     :func:`~deployment_modes.simulate`; the retrains' compute ``seconds`` are timed the same way (the
     fit only), the per-event serving times are not measured (``predict_seconds`` is 0).
+    Defined in the Batch learning chapter (``book/batch.ipynb``).
 
     Parameters
     ----------
-    scenario : Scenario
-        Initial data and stream.
-    estimator : scikit-learn estimator
-        Cloned at every fit, never changed.
-    metric : river metric
-        Scored on every event, and rolled over the last ``rolling`` events.
-    retrain_every : int, optional
-        Retrain after every ``retrain_every`` events (default: never, a static model).
-    window : int, optional
-        Fit on the last ``window`` rows only (default: all the rows kept).
-    name : str
+    scenario
+        The :class:`~deployment_modes.scenarios.Scenario` to run: its initial data and its stream.
+    estimator
+        A scikit-learn estimator, cloned at every fit (never changed itself).
+    metric
+        A river metric, scored on every event and rolled over the last ``rolling`` events.
+    retrain_every
+        Retrain after every ``retrain_every`` events (default ``None``: never, a static model).
+    window
+        Fit on the last ``window`` rows only (default ``None``: all the rows kept).
+    name
         The timeline's name.
-    rolling : int
-        The window of the rolling metric, as in ``simulate``.
+    rolling
+        The window of the rolling metric, in events, as in ``simulate``.
+
+    Returns
+    -------
+    Timeline
+        The run, as :func:`~deployment_modes.simulate` records it: per event the prediction, the
+        model version and the rolling metric; the first training and every retrain in its ``log``.
 
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> import deployment_modes as dm
-    >>> sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=600, drift_at=300)
+    >>> sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=400, drift_at=200)
     >>> fast = batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=200)
     >>> slow = dm.simulate(sc, dm.BatchDeployment(LogisticRegression(), retrain_every=200), metrics.Accuracy())
     >>> fast.y_pred == slow.y_pred, list(fast.retrains["rows"]) == list(slow.retrains["rows"])
@@ -141,12 +148,22 @@ def _drift_timeline(seed: int, retrain_every: int | None, window: int | None) ->
 def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
     """Experiment 1 of the Batch chapter: house prices, a static Ridge against one retrained every 500 sales.
 
+    Both deployments are scored with the mean absolute error (MAE) of the predicted price.
+    Defined in the Batch learning chapter (``book/batch.ipynb``).
+
     Parameters
     ----------
-    seed : int
-        The scenario's seed.
-    retrain_every : int
+    seed
+        The house-price scenario's seed (an int).
+    retrain_every
         Sales between two retrains of the second deployment.
+
+    Returns
+    -------
+    scenario : Scenario
+        The seed's house-price stream.
+    runs : dict
+        ``{name: Timeline}``: ``"static"`` and ``"retrain every 500 sales"`` (with the given interval).
 
     Examples
     --------
@@ -165,14 +182,25 @@ def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
 def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tuple[Scenario, dict]:
     """Experiment 2 of the Batch chapter: concept drift, static against retrained on all data or a window.
 
+    Three batch logistic regressions on the seed's drifting stream: never retrained, retrained every
+    ``retrain_every`` events on all the data, and on the last ``window`` rows only.
+    Defined in the Batch learning chapter (``book/batch.ipynb``).
+
     Parameters
     ----------
-    seed : int
-        The scenario's seed.
-    retrain_every : int
+    seed
+        The drifting stream's seed (an int).
+    retrain_every
         Events between two retrains.
-    window : int
+    window
         Rows kept by the windowed deployment.
+
+    Returns
+    -------
+    scenario : Scenario
+        The seed's drifting stream.
+    runs : dict
+        ``{name: Timeline}``, the three deployments in the order above.
 
     Examples
     --------
@@ -188,14 +216,26 @@ def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tu
 def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=(None, 1000)) -> pd.DataFrame:
     """Per retrain interval (0 = never) and window (0 = all data): accuracy around the drift, cost.
 
+    Each run is a batch logistic regression on the seed's drifting stream (the runs of
+    :func:`drift_runs` are shared, not repeated). Defined in the Batch learning chapter
+    (``book/batch.ipynb``).
+
     Parameters
     ----------
-    seed : int
-        The drifting stream's seed.
-    intervals : sequence of int or None
-        Retrain intervals in events (``None``: never retrain).
-    windows : sequence of int or None
-        Rows kept per retrain (``None``: all the data).
+    seed
+        The drifting stream's seed (an int).
+    intervals
+        Retrain intervals in events, a sequence of int (``None``: never retrain).
+    windows
+        Rows kept per retrain, a sequence of int (``None``: all the data).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per interval and window: ``seed``, ``retrain_every``, ``window``,
+        ``score_before_drift`` (accuracy on the 1,000 events before the drift),
+        ``score_after_drift``, ``events_to_recover``, ``retrains``, ``rows_fitted`` and
+        ``compute_seconds`` (the retrains' fits).
 
     Examples
     --------
@@ -225,12 +265,29 @@ def _online_timeline(seed: int, lr: float) -> Timeline:
 def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict]:
     """The Online chapter's first experiment: static batch, batch on a window every 500 events, online.
 
+    On the seed's drifting stream: a static logistic regression, one refitted every 500 events on
+    the last 1,000 rows, and an online SGD learner that learns from every event.
+    Defined in the Online learning chapter (``book/online.ipynb``).
+
     Parameters
     ----------
-    seed : int
-        The drifting stream's seed.
-    lr : float
-        The online learner's SGD learning rate (default :data:`LEARNING_RATE`).
+    seed
+        The drifting stream's seed (an int).
+    lr
+        The online learner's SGD learning rate (default ``LEARNING_RATE``, 0.05).
+
+    Returns
+    -------
+    scenario : Scenario
+        The seed's drifting stream.
+    runs : dict
+        ``{name: Timeline}``: ``"batch, static"``, ``"batch, retrain every 500"`` and ``"online"``.
+
+    Examples
+    --------
+    >>> sc, runs = online_runs(0)
+    >>> list(runs), len(runs["online"]) == len(sc)
+    (['batch, static', 'batch, retrain every 500', 'online'], True)
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -244,14 +301,23 @@ def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict
 def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) -> tuple[Scenario, dict]:
     """The same online model on one stream: started cold (no first training) or first trained offline.
 
+    Defined in the Online learning chapter (``book/online.ipynb``).
+
     Parameters
     ----------
-    seed : int
-        The drifting stream's seed.
-    lr : float
+    seed
+        The drifting stream's seed (an int).
+    lr
         The SGD learning rate.
-    n_stream : int
+    n_stream
         The first events of the stream to run on.
+
+    Returns
+    -------
+    scenario : Scenario
+        The first ``n_stream`` events of the seed's drifting stream.
+    runs : dict
+        ``{name: Timeline}``: the cold start first, then the model trained offline first.
 
     Examples
     --------
@@ -285,18 +351,36 @@ def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | N
                    poison: tuple = POISON) -> tuple[Scenario, Scenario, dict]:
     """The poisoned stream (``poison`` = first event, length) through each guardrail (``{name: make(model)}``).
 
-    Returns the clean scenario, the poisoned one and ``{name: Timeline}``.
+    Each guardrail wraps the same online SGD learner; every run sees the same burst of wrong labels.
+    Defined in the Online learning chapter (``book/online.ipynb``).
 
     Parameters
     ----------
-    seed : int
-        The drifting stream's seed (and the poisoning's).
-    lr : float
+    seed
+        The drifting stream's seed (and the poisoning's), an int.
+    lr
         The SGD learning rate.
-    guardrails : dict, optional
-        ``{name: make(model) -> deployment}`` (default :data:`GUARDRAILS`).
-    poison : tuple
-        ``(first event, length)`` of the burst of wrong labels.
+    guardrails
+        ``{name: make(model) -> deployment}`` (default ``None``: the module's ``GUARDRAILS``, plain
+        online, rollback, pause, validation gate, rollback + pause).
+    poison
+        ``(first event, length)`` of the burst of wrong labels (default ``POISON``).
+
+    Returns
+    -------
+    clean : Scenario
+        The seed's drifting stream with its true labels.
+    poisoned : Scenario
+        The same stream with the burst of wrong labels.
+    runs : dict
+        ``{name: Timeline}``, one run per guardrail on the poisoned stream.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> clean, poisoned, runs = guardrail_runs(0, guardrails={"plain online": dm.OnlineDeployment})
+    >>> list(runs), int((clean.y != poisoned.y).sum()) > 0
+    (['plain online'], True)
     """
     clean = drifting_classification(seed=seed)
     poisoned = poison_labels(clean, *poison, seed=seed)
@@ -309,13 +393,25 @@ def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
     """Per SGD learning rate: accuracy on the 1,000 events before the drift, after it, events to recover.
 
     The columns of :func:`~deployment_modes.sweep_learning_rate`, on the seed's drifting stream.
+    Defined in the Online learning chapter (``book/online.ipynb``).
 
     Parameters
     ----------
-    seed : int
-        The drifting stream's seed.
-    rates : sequence of float
-        SGD learning rates.
+    seed
+        The drifting stream's seed (an int).
+    rates
+        SGD learning rates, a sequence of float.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rate: ``learning_rate``, ``score_before_drift``, ``score_after_drift``,
+        ``events_to_recover`` and ``seed``.
+
+    Examples
+    --------
+    >>> learning_rate_sweep(0, [0.05]).columns.tolist()
+    ['learning_rate', 'score_before_drift', 'score_after_drift', 'events_to_recover', 'seed']
     """
     rows = []
     for lr in rates:
@@ -333,6 +429,27 @@ def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
     Columns ``"acc_window mean"`` ... (accuracy after the drift with the window of 1,000 rows),
     ``"acc_all ..."`` (all data kept) and ``"rows_all ..."`` (rows fitted, all data kept), as
     :func:`~deployment_modes.plots.plot_retrain_sweep` draws them.
+    Defined in the Batch learning chapter (``book/batch.ipynb``).
+
+    Parameters
+    ----------
+    sweep
+        The rows of :func:`retrain_sweep` for several seeds (concatenated), with the windows
+        1,000 and 0 (all data).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``retrain_every`` and, for ``acc_window``, ``acc_all`` and ``rows_all``, the columns
+        ``"... mean"``, ``"... min"`` and ``"... max"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sweep = pd.DataFrame({"seed": [0, 0, 1, 1], "retrain_every": [500] * 4, "window": [0, 1000] * 2,
+    ...                       "score_after_drift": [0.5, 1.0, 0.25, 0.75], "rows_fitted": [9000, 7000, 9000, 7000]})
+    >>> sweep_summary(sweep)[["retrain_every", "acc_window mean", "acc_all min", "rows_all max"]].values.tolist()
+    [[500.0, 0.875, 0.25, 9000.0]]
     """
     names = {("score_after_drift", 1000): "acc_window", ("score_after_drift", 0): "acc_all",
              ("rows_fitted", 0): "rows_all"}

@@ -99,35 +99,43 @@ def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processe
                  timeout: float = 600, allocations: bool = False) -> list[dict]:
     """Run ``func(**kwargs)`` for each ``kwargs`` in ``runs``, each in a fresh process; report its memory.
 
-    ``func`` is a module-level function (or a ``"module:function"`` string) whose arguments
-    and result are JSON-serialisable. Returns one dict per run: ``start_mb`` (RSS when the
-    call began), ``peak_mb`` (peak RSS during the call, including the baseline),
-    ``growth_mb`` (peak minus start) and the call's ``result``. ``warmup``: keyword arguments
-    of a first, small call made in each process before its run (and before the peak is
-    reset, on Linux), so that the run starts with the libraries' lazy imports and memory
-    pools in place. ``processes`` runs go at a time. ``allocations=True`` adds
-    ``python_peak_mb`` (peak of the bytes traced by ``tracemalloc``: Python objects and numpy
-    arrays), ``arrow_peak_mb`` (peak of Arrow's allocations, if pyarrow is installed) and their
-    sum ``allocated_peak_mb``; tracing makes the call slower. Every report also has
-    ``rss_anon_mb`` and ``rss_file_mb`` at the end of the call (Linux; else None).
+    Each run starts from the same clean baseline: a new Python process that imports only what
+    ``func`` needs. ``warmup`` calls come first in that process (and before the peak is reset, on
+    Linux), so that the run starts with the libraries' lazy imports and memory pools in place.
+    Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 
     Parameters
     ----------
     func
-        A module-level function, or its ``"module:function"`` name.
+        A module-level function, or its ``"module:function"`` name; its arguments and its
+        result must be JSON-serialisable.
     runs
         One dict of keyword arguments per run.
     warmup
-        Keyword arguments of a small first call in each process.
+        Keyword arguments of a small first call in each process (default ``None``: no warm-up).
     processes
         Runs at a time.
     timeout
         Seconds a run may take.
+    allocations
+        Also measure what the program allocates (``tracemalloc`` and Arrow's memory pool),
+        which the scheduling and the allocators' pools do not change; tracing makes the call slower.
+
+    Returns
+    -------
+    list of dict
+        One report per run, in the order of ``runs``: ``start_mb`` (RSS when the call began),
+        ``peak_mb`` (peak RSS during the call, including the baseline), ``growth_mb`` (peak minus
+        start), ``rss_anon_mb`` and ``rss_file_mb`` at the end of the call (Linux; else None) and
+        the call's ``result``. With ``allocations=True`` also ``python_peak_mb`` (peak of the bytes
+        traced by ``tracemalloc``: Python objects and numpy arrays), ``arrow_peak_mb`` (peak of
+        Arrow's allocations, 0 without pyarrow) and their sum ``allocated_peak_mb``.
 
     Examples
     --------
-    >>> [r["result"] for r in measure_peak("json:dumps", [{"obj": [1]}, {"obj": None}])]
-    ['[1]', 'null']
+    >>> reports = measure_peak("json:dumps", [{"obj": [1]}, {"obj": None}])
+    >>> [r["result"] for r in reports], all(r["peak_mb"] >= r["start_mb"] > 0 for r in reports)
+    (['[1]', 'null'], True)
     """
     name = _name(func)
     if not isinstance(runs, (list, tuple)) or not all(isinstance(r, dict) for r in runs):

@@ -22,6 +22,7 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
     Each line is the rolling metric against the event position; the deployment's log entries
     (retrains, alarms, rollbacks...) are marked on the line, and drifts are shaded. The first
     ``warmup`` events (the rolling window filling up, a noisy start) are not drawn.
+    Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses it.
 
     Parameters
     ----------
@@ -35,16 +36,25 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
         The axes' title.
     show_log
         Mark the log's entries on the lines.
+    warmup
+        The first events not drawn (default 0: draw them all).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
 
     Examples
     --------
+    >>> import matplotlib.pyplot as plt
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> import deployment_modes as dm
     >>> tl = dm.simulate(dm.scenarios.house_prices(n_initial=50, n_stream=60), dm.BatchDeployment(Ridge()), metrics.MAE())
-    >>> ax = plot_timeline(tl)
-    >>> ax.get_xlabel()
-    'events since deployment'
+    >>> ax = plot_timeline(tl, warmup=10)
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('events since deployment', 'rolling MAE')
+    >>> plt.close(ax.figure)
     """
     if isinstance(timelines, Timeline):
         timelines = {timelines.name: timelines}
@@ -102,17 +112,40 @@ _STYLES = ["-", "--", "-.", ":"]
 def plot_seed_bands(runs_by_seed: dict, ax=None, *, metric_name: str, warmup: int = 200, marks: bool = True):
     """Rolling metric of each deployment: the first seed's line and the min-max band over all seeds.
 
-    ``runs_by_seed`` maps a seed to ``{name: Timeline}`` (the same names for every seed). The first
-    ``warmup`` events, where the rolling window is not yet full, are not drawn. Retrains and
-    guardrail actions of the first seed are marked under the curves (see :data:`MARKS`).
+    The first ``warmup`` events, where the rolling window is not yet full, are not drawn. Retrains
+    and guardrail actions of the first seed are marked under the curves.
+    Defined in the Batch learning chapter (``book/batch.ipynb``); the Online learning chapter uses it too.
 
+    Parameters
+    ----------
+    runs_by_seed
+        ``{seed: {name: Timeline}}``, the same names for every seed.
+    ax
+        The matplotlib axes to draw on (default: a new figure).
+    metric_name
+        The y-axis label.
+    warmup
+        The first events not drawn.
+    marks
+        Mark the first seed's log entries (retrains, alarms, rollbacks...) under the curves.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on, one line (and band) per deployment.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> import deployment_modes as dm
     >>> runs = {s: {"static": dm.simulate(dm.scenarios.house_prices(seed=s, n_initial=50, n_stream=80),
     ...                                   dm.BatchDeployment(Ridge()), metrics.MAE())} for s in (0, 1)}
-    >>> plot_seed_bands(runs, metric_name="MAE", warmup=20).get_lines()[0].get_label()
+    >>> ax = plot_seed_bands(runs, metric_name="MAE", warmup=20)
+    >>> ax.get_lines()[0].get_label()
     'static'
+    >>> plt.close(ax.figure)
     """
     if not isinstance(runs_by_seed, dict) or not runs_by_seed:
         raise TypeError("runs_by_seed must be a non-empty dict of seed -> {name: Timeline}")
@@ -149,11 +182,30 @@ def plot_concepts(scenario, *, n: int = 300, seed: int = 0):
     score under the old rule (a logistic regression fitted on the events before the drift) and
     under the new rule (fitted after it), and coloured by its label: before the drift the labels
     split left/right (the old rule), after it top/bottom (the new rule).
+    Defined in the Batch learning chapter (``book/batch.ipynb``).
 
+    Parameters
+    ----------
+    scenario
+        A :class:`~deployment_modes.scenarios.Scenario` with at least one drift (``drift_at``).
+    n
+        Events drawn in each panel (at most; a random sample).
+    seed
+        The seed of that sample.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, with its two panels.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> import deployment_modes as dm
     >>> fig = plot_concepts(dm.scenarios.drifting_classification(n_initial=100, n_stream=600, drift_at=300), n=50)
-    >>> len(fig.axes)
-    2
+    >>> type(fig).__name__, len(fig.axes)
+    ('Figure', 2)
+    >>> plt.close(fig)
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -184,10 +236,28 @@ def plot_concepts(scenario, *, n: int = 300, seed: int = 0):
 def plot_house_trend(scenario, *, window: int = 250):
     """The house-price stream: price per square metre of each sale against time, and its rolling median.
 
+    Defined in the Batch learning chapter (``book/batch.ipynb``).
+
+    Parameters
+    ----------
+    scenario
+        The house-price scenario (``scenarios.house_prices``), initial sales included.
+    window
+        Sales in the rolling median.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> import deployment_modes as dm
     >>> ax = plot_house_trend(dm.scenarios.house_prices(n_initial=50, n_stream=200), window=20)
     >>> ax.get_xlabel()
     'days since deployment'
+    >>> plt.close(ax.figure)
     """
     import pandas as pd
 
@@ -211,10 +281,28 @@ def plot_house_trend(scenario, *, window: int = 250):
 def plot_releases(scenario, *, bin_days: float = 2.0):
     """The catalogue stream: when new titles are released (top) and their share of views (bottom).
 
+    Defined in the Batch learning chapter (``book/batch.ipynb``).
+
+    Parameters
+    ----------
+    scenario
+        The movie-catalogue scenario (``scenarios.movie_catalogue``).
+    bin_days
+        Width of a histogram bin, in days.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, with its two panels.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> import deployment_modes as dm
     >>> fig = plot_releases(dm.scenarios.movie_catalogue(n_titles=50, n_new=5, n_initial=200, n_stream=300))
-    >>> len(fig.axes)
-    2
+    >>> type(fig).__name__, len(fig.axes)
+    ('Figure', 2)
+    >>> plt.close(fig)
     """
     new = np.asarray(scenario.info["new_titles"])
     release = np.asarray(scenario.info["release_day"])[new]
@@ -297,16 +385,32 @@ def _band(ax, x, table, column, label, style, marker):
 def plot_retrain_sweep(table, *, columns: dict):
     """Freshness against cost: two stacked panels sharing the retrain interval, min-max bars over seeds.
 
-    ``table`` has a ``retrain_every`` column (0 = never) and, for each measure ``m``, columns
-    ``"m mean"``, ``"m min"``, ``"m max"``. ``columns`` maps a measure to its legend, the
-    accuracy measures first and the last one the rows fitted (the bottom panel).
+    Defined in the Batch learning chapter (``book/batch.ipynb``).
 
+    Parameters
+    ----------
+    table
+        A ``retrain_every`` column (0 = never) and, for each measure ``m``, columns ``"m mean"``,
+        ``"m min"`` and ``"m max"``, as :func:`~deployment_modes.experiments.sweep_summary` returns.
+    columns
+        ``{measure: legend}``, the accuracy measures first (the top panel) and the rows fitted
+        last (the bottom panel).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, with its two panels; "never" is the last interval on the x-axis.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
     >>> t = pd.DataFrame({"retrain_every": [0, 500], **{f"{m} {k}": [0.5, 0.8] for m in ("a", "r")
     ...                   for k in ("mean", "min", "max")}})
     >>> fig = plot_retrain_sweep(t, columns={"a": "accuracy", "r": "rows"})
     >>> [t.get_text() for t in fig.axes[1].get_xticklabels()]
     ['500', 'never']
+    >>> plt.close(fig)
     """
     names = list(columns)
     order = table["retrain_every"].replace(0, np.inf).argsort().to_numpy()
@@ -328,14 +432,31 @@ def plot_retrain_sweep(table, *, columns: dict):
 def plot_learning_rate_sweep(table):
     """The learning-rate trade-off, two stacked panels sharing the (log) learning rate, min-max bars.
 
-    ``table``: a ``learning_rate`` column and ``score_before_drift``/``events_to_recover`` with
-    ``mean``/``min``/``max`` suffixes, as in the Online learning chapter.
+    Accuracy before the drift on top, events to recover after it below.
+    Defined in the Online learning chapter (``book/online.ipynb``).
 
+    Parameters
+    ----------
+    table
+        A ``learning_rate`` column, and ``score_before_drift`` and ``events_to_recover`` with
+        the suffixes ``" mean"``, ``" min"`` and ``" max"`` (the spread over the seeds of
+        :func:`~deployment_modes.experiments.learning_rate_sweep`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, with its two panels.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
     >>> t = pd.DataFrame({"learning_rate": [0.01, 0.1], **{f"{m} {k}": [0.9, 0.8] for m in
     ...                   ("score_before_drift", "events_to_recover") for k in ("mean", "min", "max")}})
-    >>> len(plot_learning_rate_sweep(t).axes)
-    2
+    >>> fig = plot_learning_rate_sweep(t)
+    >>> type(fig).__name__, fig.axes[0].get_xscale()
+    ('Figure', 'log')
+    >>> plt.close(fig)
     """
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
     rates = table["learning_rate"].to_numpy()
@@ -352,14 +473,41 @@ def plot_learning_rate_sweep(table):
 def plot_true_accuracy(runs: dict, y_true, *, span: tuple, window: int = 100, stop: int | None = None, ax=None):
     """Rolling accuracy of each timeline against other labels (a poisoned stream's true ones), burst shaded.
 
-    >>> import numpy as np
+    Defined in the Online learning chapter (``book/online.ipynb``).
+
+    Parameters
+    ----------
+    runs
+        ``{name: Timeline}``.
+    y_true
+        The labels to score against, one per event (the clean stream's).
+    span
+        ``(first, last)`` event of the shaded burst of wrong labels.
+    window
+        Events in the rolling accuracy.
+    stop
+        Draw the events before ``stop`` only (default ``None``: all of them).
+    ax
+        The matplotlib axes to draw on (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> from river import metrics
+    >>> from sklearn.linear_model import LogisticRegression
     >>> import deployment_modes as dm
     >>> sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=300, drift_at=200)
-    >>> tl = dm.simulate(dm.scenarios.poison_labels(sc, 50, 50), dm.BatchDeployment(
-    ...     __import__("sklearn.linear_model").linear_model.LogisticRegression()), metrics.Accuracy())
-    >>> plot_true_accuracy({"static": tl}, sc.y, span=(50, 100), window=20).get_ylabel()
+    >>> tl = dm.simulate(dm.scenarios.poison_labels(sc, 50, 50), dm.BatchDeployment(LogisticRegression()),
+    ...                  metrics.Accuracy())
+    >>> ax = plot_true_accuracy({"static": tl}, sc.y, span=(50, 100), window=20)
+    >>> ax.get_ylabel()
     'accuracy on the true labels\\n(last 20 events)'
+    >>> plt.close(ax.figure)
     """
     import pandas as pd
 
@@ -380,15 +528,37 @@ def plot_true_accuracy(runs: dict, y_true, *, span: tuple, window: int = 100, st
 def plot_cold_start(runs_by_seed: dict, *, metric_name: str, stop: int = 1000, window: int = 50):
     """An online model started cold against the same model first trained offline, first ``stop`` events.
 
-    ``runs_by_seed`` as in :func:`plot_seed_bands`; the rolling metric is recomputed over ``window``
-    events so that the first events show (the cold model has nothing to show before it has learned).
+    The rolling metric is recomputed over ``window`` events so that the first events show (the
+    cold model has nothing to show before it has learned); a prediction of ``None`` counts as wrong.
+    Defined in the Online learning chapter (``book/online.ipynb``).
 
+    Parameters
+    ----------
+    runs_by_seed
+        ``{seed: {name: Timeline}}``, as in :func:`plot_seed_bands`.
+    metric_name
+        The y-axis label's metric.
+    stop
+        Events drawn, from the first.
+    window
+        Events in the rolling accuracy.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on: the first seed's line and the min-max band over the seeds.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> from river import metrics
     >>> import deployment_modes as dm
     >>> sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=300, drift_at=200)
     >>> tl = dm.simulate(sc, dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), metrics.Accuracy())
-    >>> bool(plot_cold_start({0: {"offline first": tl}}, metric_name="accuracy", stop=100, window=10).get_xlim()[1] == 100.0)
-    True
+    >>> ax = plot_cold_start({0: {"offline first": tl}}, metric_name="accuracy", stop=100, window=10)
+    >>> [float(x) for x in ax.get_xlim()]
+    [0.0, 100.0]
+    >>> plt.close(ax.figure)
     """
     import pandas as pd
 

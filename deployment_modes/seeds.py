@@ -23,13 +23,22 @@ SEEDS = (0, 1, 2, 3, 4)  # the chapters' seeds: seed 0 is the one drawn in the f
 def over_seeds(experiment, seeds=SEEDS) -> pd.DataFrame:
     """One row per seed: the dict ``experiment(seed)`` returns, plus a ``seed`` column.
 
+    Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses it.
+
     Parameters
     ----------
-    experiment : callable
-        ``experiment(seed) -> dict`` of measure name -> number.
-    seeds : iterable of int
-        At least one seed (the chapters use :data:`SEEDS`, five of them).
+    experiment
+        A callable, ``experiment(seed) -> dict`` of measure name -> number.
+    seeds
+        At least one seed, an iterable of int (the chapters use ``SEEDS``, five of them).
 
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``seed``, one column per measure.
+
+    Examples
+    --------
     >>> over_seeds(lambda seed: {"double": 2 * seed}, seeds=(0, 1, 2))["double"].tolist()
     [0, 2, 4]
     """
@@ -52,7 +61,22 @@ def spread(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
 
     A measure that is missing on some seed (``None``/NaN, e.g. "never recovered") keeps the
     count of seeds where it was measured in ``seeds measured``.
+    Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses it.
 
+    Parameters
+    ----------
+    frame
+        The non-empty DataFrame :func:`over_seeds` returns (one row per seed).
+    columns
+        The measures to summarise (default ``None``: every column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measure; columns ``mean``, ``min``, ``max`` and ``seeds measured``.
+
+    Examples
+    --------
     >>> runs = pd.DataFrame({"a": [1.0, 2.0, 6.0]})
     >>> spread(runs).loc["a"].tolist()
     [3.0, 1.0, 6.0, 3.0]
@@ -66,10 +90,30 @@ def spread(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
 
 
 def mean_range(values, fmt: str = "{:.1f}", *, scale: float = 1.0, never: str = "never") -> str:
-    """``"mean (min a, max b)"`` of the values over the seeds, for the prose.
+    """Write the values over the seeds as ``"mean (min a, max b)"``, for the prose.
 
     Missing values (``None``/NaN, "never") are named: ``never`` on every seed gives ``never``.
+    Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses it.
 
+    Parameters
+    ----------
+    values
+        One number per seed (``None`` or NaN where it was not measured).
+    fmt
+        The format of each number (a ``str.format`` pattern).
+    scale
+        Multiply the values by it first (100 for a percentage).
+    never
+        The word for a missing value.
+
+    Returns
+    -------
+    str
+        ``"mean (min a, max b)"``; ``"value (on every seed)"`` when all are equal; with
+        ``"; never on k of n seeds"`` when some are missing.
+
+    Examples
+    --------
     >>> mean_range([0.8, 0.9, 0.85], scale=100)
     '85.0 (min 80.0, max 90.0)'
     >>> mean_range([24, 24], "{:,.0f}")
@@ -91,8 +135,22 @@ def mean_range(values, fmt: str = "{:.1f}", *, scale: float = 1.0, never: str = 
 
 
 def on_how_many(condition) -> str:
-    """``"every one of the 5 seeds"`` or ``"3 of the 5 seeds"`` for a boolean per seed.
+    """In words, on how many seeds a condition holds: ``"3 of the 5 seeds"`` or ``"every one of the 5 seeds"``.
 
+    Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses it.
+
+    Parameters
+    ----------
+    condition
+        One boolean per seed (an iterable or a numpy array), at least one.
+
+    Returns
+    -------
+    str
+        The phrase, for the prose.
+
+    Examples
+    --------
     >>> on_how_many([True, True, False])
     '2 of the 3 seeds'
     >>> on_how_many(np.array([True, True]))
