@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/comparison.py    # writes benchmarks/results/comparison.json
 
-- Downtime (issue 6, the comparison table's downtime row): ``comparison.measure_downtime`` on the
+- Downtime (issue 6, the comparison table's downtime row): ``downtime.measure_downtime`` on the
   chapter's stream (``drifting_classification(seed=0)``): a batch server redeployed naively (stop,
   retrain, start) against an atomic swap (``POST /deploy``), and an online server learning while a
   client probes ``/predict`` every 5 ms. The chapter reads the result from this file: real servers
@@ -24,7 +24,7 @@ import nbformat
 from nbclient import NotebookClient
 
 import deployment_modes as dm
-from deployment_modes import comparison
+from deployment_modes.downtime import measure_downtime
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "comparison.json"
@@ -55,7 +55,7 @@ def main() -> None:
     times = {name: notebook_seconds(name) for name in ("comparison.ipynb", "decision_guide.ipynb")}
     scenario = dm.scenarios.drifting_classification(seed=0)
     start = time.perf_counter()
-    downtime = comparison.measure_downtime(scenario)
+    downtime = measure_downtime(scenario)
     downtime_seconds = time.perf_counter() - start
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),

@@ -115,15 +115,15 @@ def main() -> None:
         import dask.dataframe as dd
         from dask.distributed import Client
 
-        from deployment_modes.scale_out import local_cluster
+        from deployment_modes.scale_out import fit_dask, local_cluster
 
         file_rows = n // 10
         local_time, local = best(lambda: dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(
             dm.read_chunks(tmp / "parquet", "y", chunk_rows=file_rows)), args.repeat)
         with local_cluster(2) as cluster, Client(cluster) as client:
             frame = dd.read_parquet(str(tmp / "parquet"))
-            dask_time, remote = best(lambda: dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(
-                frame, target="y", scheduler=client), args.repeat)
+            dask_time, remote = best(lambda: fit_dask(dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]),
+                                                      frame, target="y", scheduler=client), args.repeat)
         results["d_dask_vs_local"] = {
             "seconds": {"local": local_time, "dask_2_workers": dask_time},
             "dask_over_local_time": dask_time / local_time,

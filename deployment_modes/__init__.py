@@ -12,16 +12,22 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import comparison, corpus, decision, memory, scenarios
+from . import (chunk_learning, comparison, corpus, decision, downtime, examples, guardrails, incremental, memory, monitor,
+               scenarios, triggers)
 from .batch import BatchDeployment, sweep_retrain_interval
+from .chunk_learning import learn_chunk
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
+from .guardrails import Pause, Rollback, ValidationGate
+from .lean import LeanLogisticRegression, LeanSGDClassifier
 from .memory import measure_peak
-from .online import OnlineDeployment, events_to_recover, sgd_model, sweep_learning_rate
-from .out_of_core import HashedText, OutOfCoreTrainer, learn_chunk
+from .monitor import Monitor
+from .online import OnlineDeployment, sgd_model, sweep_learning_rate
+from .out_of_core import HashedText, OutOfCoreTrainer, out_of_core_then_online
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
 from .scenarios import Scenario
-from .timeline import Deployment, LogEntry, Timeline, compare, simulate
+from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, events_to_recover, simulate
+from .triggers import AlarmThenCollect
 
 __version__ = "0.1.0"
 
@@ -35,8 +41,11 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate", "LogEntry", "OnlineDeployment",
-           "OutOfCoreTrainer", "Recommendation", "Scenario", "Timeline", "TrendingRecommender", "compare", "comparison",
-           "corpus", "decision", "events_to_recover", "events_until_recommended", "learn_chunk", "measure_peak",
-           "memory", "new_title_share", "plots", "read_chunks", "recommend", "scenarios", "sgd_model", "simulate",
-           "sweep_learning_rate", "sweep_retrain_interval", "widgets"]
+__all__ = ["AlarmThenCollect", "BatchDeployment", "ChunkReader", "Deployment", "HashedText", "HitRate",
+           "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "Monitor", "OnlineDeployment", "OutOfCoreTrainer",
+           "Pause", "Recommendation", "Rollback", "Scenario", "Timeline", "TrendingRecommender", "ValidationGate",
+           "chunk_learning", "compare", "comparison", "corpus", "cumulative_compute", "decision", "downtime", "events_to_recover",
+           "events_until_recommended", "examples", "guardrails", "incremental", "learn_chunk", "measure_peak", "memory",
+           "monitor", "new_title_share", "out_of_core_then_online", "plots",
+           "read_chunks", "recommend", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
+           "sweep_retrain_interval", "triggers", "widgets"]

@@ -39,16 +39,64 @@ def has_method(obj, method: str, name: str) -> None:
         raise TypeError(f"{name} must have a {method}() method, got {type(obj).__name__}")
 
 
-def features(x, expected, name: str = "x") -> None:
-    """Check that the dict ``x`` has exactly the ``expected`` keys and finite numeric values."""
-    if not isinstance(x, dict):
-        raise TypeError(f"{name} must be a dict of feature -> number, got {type(x).__name__}")
-    if expected is not None and set(x) != set(expected):
-        missing = sorted(set(expected) - set(x), key=str)
-        extra = sorted(set(x) - set(expected), key=str)
-        raise ValueError(f"{name} has features that differ from training: missing {missing}, extra {extra}")
+def features(x, expected, name: str = "x", *, numbers_only: bool = True) -> None:
+    """Check that the dict ``x`` has exactly the ``expected`` keys (if given) and finite values.
+
+    The one feature check of the package. Values must be numbers (``numbers_only``: what an
+    estimator fed arrays needs; booleans are refused) or, for a river model, also strings and
+    booleans. A float or an int passes on the fast path, one type test per value.
+    """
+    if type(x) is not dict and not isinstance(x, dict):
+        raise TypeError(f"{name} must be a dict of feature -> value, got {type(x).__name__}")
+    if expected is not None and x.keys() != expected:
+        expected = set(expected)
+        if x.keys() != expected:
+            missing = sorted(expected - x.keys(), key=str)
+            extra = sorted(x.keys() - expected, key=str)
+            raise ValueError(f"{name} has features that differ from training: missing {missing}, extra {extra}")
     for key, value in x.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name}[{key!r}] must be a number, got {type(value).__name__} {value!r}")
-        if not math.isfinite(value):
-            raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
+        kind = type(value)
+        if kind is float:
+            if value - value != 0.0:  # inf - inf and nan - nan are nan: not finite
+                raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
+        elif kind is not int:  # the fast path ends here
+            _check_value(value, f"{name}[{key!r}]", numbers_only)
+
+
+def _check_value(value, name: str, numbers_only: bool) -> None:
+    if not numbers_only and isinstance(value, (str, bool)):
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number{'' if numbers_only else ' or a string'}, "
+                        f"got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+
+
+def label(y, classification: bool, *, kind=None, classes=None, name: str = "y"):
+    """Check one label; return it as a plain Python value.
+
+    The one label check of the package. A regression target is a finite number (not a bool); a
+    class label is a str, an int or a bool, of the ``kind`` of the earlier labels (``str`` or
+    ``numbers.Integral``) if given, and one of ``classes`` if given.
+    """
+    y = plain(y)
+    if not classification:
+        if isinstance(y, bool) or not isinstance(y, numbers.Real):
+            raise TypeError(f"{name} must be a number (a regression target), got {type(y).__name__} {y!r}")
+        if not math.isfinite(y):
+            raise ValueError(f"{name} must be finite, got {y!r}")
+        return y
+    if not isinstance(y, (str, numbers.Integral)):
+        raise TypeError(f"{name} must be a class label (str, int or bool), got {type(y).__name__} {y!r}")
+    if kind is not None and not isinstance(y, kind):
+        raise TypeError(f"{name} must be a class label like the earlier ones ({kind.__name__}), "
+                        f"got {type(y).__name__} {y!r}")
+    if classes is not None and y not in classes:
+        raise ValueError(f"{name} must be one of the classes {list(classes)}, got {y!r}")
+    return y
+
+
+def label_kind(y):
+    """The kind a class label fixes for the next ones: ``str`` or ``numbers.Integral``."""
+    return str if isinstance(y, str) else numbers.Integral

@@ -13,14 +13,30 @@ import pandas as pd
 from sklearn import config_context
 from sklearn.base import clone
 
-from ._checks import features, has_method, plain, positive_int
+from ._checks import features, has_method, label, plain, positive_int
+from .monitor import Monitor
 from .timeline import LogEntry
+from .triggers import EveryEvents, EveryPeriod
 
-__all__ = ["BatchDeployment", "as_frame", "check_label", "sweep_retrain_interval"]
+__all__ = ["BatchDeployment", "as_frame", "sweep_retrain_interval"]
 
 
 def as_frame(X, name: str = "X") -> pd.DataFrame:
-    """``X`` as a DataFrame with named columns (a 2-D array gets columns ``x0, x1, ...``)."""
+    """``X`` as a DataFrame with named columns (a 2-D array gets columns ``x0, x1, ...``).
+
+    Parameters
+    ----------
+    X
+        A DataFrame, or anything ``numpy.asarray`` makes 2-D.
+    name
+        The argument's name, for the error messages.
+
+    Examples
+    --------
+    >>> as_frame([[1.0, 2.0]])
+        x0   x1
+    0  1.0  2.0
+    """
     if isinstance(X, pd.DataFrame):
         frame = X
     else:
@@ -33,18 +49,6 @@ def as_frame(X, name: str = "X") -> pd.DataFrame:
     return frame
 
 
-def check_label(y, numeric: bool, name: str = "y"):
-    """Check one label against the kind of labels seen in training; return it as a plain value."""
-    y = plain(y)
-    if numeric and (isinstance(y, bool) or not isinstance(y, numbers.Real)):
-        raise TypeError(f"{name} must be a number like the training labels, got {type(y).__name__} {y!r}")
-    if not numeric and not isinstance(y, (str, bool, numbers.Integral)):
-        raise TypeError(f"{name} must be a class label like the training labels, got {type(y).__name__} {y!r}")
-    if isinstance(y, float) and not np.isfinite(y):
-        raise ValueError(f"{name} must be finite, got {y!r}")
-    return y
-
-
 class BatchDeployment:
     """Train offline on all the data, deploy a static model, retrain from scratch periodically.
 
@@ -55,6 +59,24 @@ class BatchDeployment:
     the served model. The estimator sees plain arrays whose columns are in the order of the
     initial ``X``. With no schedule at all, the model stays as first deployed.
 
+    Parameters
+    ----------
+    estimator
+        A scikit-learn estimator (``fit``, ``predict``); every retrain fits a clone of it.
+    retrain_every
+        Retrain every that many events (:class:`~deployment_modes.triggers.EveryEvents`).
+    window
+        Fit on the last ``window`` rows only (default: all the data kept).
+    period, time_feature
+        Retrain at the first event of each new ``period`` of the feature ``time_feature``
+        (:class:`~deployment_modes.triggers.EveryPeriod`).
+    trigger
+        A river drift detector, or :class:`~deployment_modes.triggers.AlarmThenCollect`, fed
+        the served model's errors by a :class:`~deployment_modes.monitor.Monitor`: retrain when
+        it fires.
+
+    Examples
+    --------
     >>> from sklearn.linear_model import LinearRegression
     >>> dep = BatchDeployment(LinearRegression(), retrain_every=2)
     >>> dep.fit_initial([[0.0], [1.0]], [0.0, 1.0])
@@ -77,8 +99,8 @@ class BatchDeployment:
         self.window = positive_int(window, "window", allow_none=True)
         if (period is None) != (time_feature is None):
             raise ValueError("period and time_feature must be given together")
-        if period is not None and not (isinstance(period, numbers.Real) and period > 0):
-            raise ValueError(f"period must be a positive number, got {period!r}")
+        if period is not None:
+            EveryPeriod(period, time_feature)  # checks both now
         if trigger is not None:
             has_method(trigger, "update", "trigger")
         self.period, self.time_feature, self.trigger = period, time_feature, trigger
@@ -98,7 +120,11 @@ class BatchDeployment:
         self._numeric = np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
         self._rows, self._labels, self.forgotten = [], [], 0
         self.model, self.model_version, self.log, self.n_seen = None, 0, [], 0
-        self._next_boundary = None
+        self._monitor = None if self.trigger is None else \
+            Monitor(classification=not self._numeric, window=1, detector=self.trigger)
+        self._schedules = [EveryEvents(self.retrain_every)] if self.retrain_every else []
+        if self.period is not None:
+            self._schedules.append(EveryPeriod(self.period, self.time_feature))
         self.swap_in(*self.fit_candidate(), kind="train")
 
     def _require_model(self):
@@ -135,7 +161,7 @@ class BatchDeployment:
         """Store one labelled event; retrain and redeploy when the schedule says so."""
         self._require_model()
         features(x, self._features)
-        y = check_label(y, self._numeric)
+        y = label(y, classification=not self._numeric)
         due = self._due(x, y)
         self._rows.append([x[f] for f in self._features])
         self._labels.append(y)
@@ -145,20 +171,10 @@ class BatchDeployment:
 
     def _due(self, x, y) -> bool:
         due = False
-        if self.retrain_every is not None:
-            due = (self.n_seen + 1) % self.retrain_every == 0
-        if self.period is not None:
-            boundary = (x[self.time_feature] // self.period) * self.period
-            if self._next_boundary is None:
-                self._next_boundary = boundary + self.period
-            elif x[self.time_feature] >= self._next_boundary:
-                self._next_boundary = boundary + self.period
-                due = True
-        if self.trigger is not None:
-            p = self.predict_one(x)
-            error = abs(y - p) if self._numeric else float(p != y)
-            self.trigger.update(error)
-            due = due or bool(self.trigger.drift_detected)
+        for schedule in self._schedules:  # each schedule sees every event (a period tracks its boundary)
+            due = schedule.due(self.n_seen, x) or due
+        if self._monitor is not None:  # the drift trigger watches the served model's errors
+            due = self._monitor.update(y, self.predict_one(x), self.n_seen + 1) is not None or due
         return due
 
     def training_data(self, upto: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -231,6 +247,29 @@ class BatchDeployment:
                                  detail=detail or f"version {self.model_version}"))
 
     @property
+    def moving_parts(self) -> dict:
+        """What this deployment runs in production, and when each part acts: ``{part: when}``.
+
+        >>> from sklearn.linear_model import Ridge
+        >>> BatchDeployment(Ridge(), retrain_every=500).moving_parts
+        {'store of labelled events': 'every event', 'retraining job, from scratch': 'every 500 events', 'test and redeploy (model swap)': 'every retrain'}
+        """
+        schedule = []
+        if self.retrain_every is not None:
+            schedule.append(f"every {self.retrain_every} events")
+        if self.period is not None:
+            schedule.append(f"every {self.period:g} of {self.time_feature}")
+        if self.trigger is not None:
+            schedule.append("after a drift alarm")
+        parts = {"store of labelled events": "every event"}
+        if schedule:
+            parts["retraining job, from scratch"] = " or ".join(schedule)
+            parts["test and redeploy (model swap)"] = "every retrain"
+        if self.trigger is not None:
+            parts["drift trigger on the served model's errors"] = "every event"
+        return parts
+
+    @property
     def stored_rows(self) -> int:
         """How many rows the deployment keeps for its next retrain."""
         return len(self._y0) + len(self._labels) if self.model is not None else 0
@@ -243,6 +282,21 @@ def sweep_retrain_interval(scenario, estimator, intervals, metric, *, window: in
     seconds, the score over the stream and, if the scenario drifts, after the first drift.
     ``None`` in ``intervals`` is the static model. Defined in the Batch learning chapter.
 
+    Parameters
+    ----------
+    scenario
+        The :class:`~deployment_modes.scenarios.Scenario` to run on.
+    estimator
+        A scikit-learn estimator.
+    intervals
+        Retrain intervals in events (``None``: never retrain).
+    metric
+        A river metric.
+    window
+        Fit on the last ``window`` rows only (default: all the data kept).
+
+    Examples
+    --------
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> from deployment_modes import scenarios

@@ -45,6 +45,31 @@ def read_chunks(path, target: str | None = None, *, chunk_rows: int | None = Non
 
     Everything is checked when called, before any chunk is read.
 
+    Parameters
+    ----------
+    path
+        A CSV or Parquet file, a folder of them, or a list of files.
+    target
+        The label column (``None``: no labels).
+    chunk_rows
+        Rows per chunk (default 10,000).
+    memory_budget
+        Bytes per chunk, instead of ``chunk_rows``.
+    columns
+        The feature columns (default: every column but ``target``).
+    shuffle
+        Shuffle the files' order and mix rows across chunks.
+    seed
+        Seed of the shuffling.
+    shuffle_buffer
+        Rows of the shuffling buffer (default: 10 chunks).
+    on_bad_rows
+        ``"raise"`` or ``"skip"`` a bad row.
+    progress
+        Show a progress bar.
+
+    Examples
+    --------
     >>> import tempfile, pandas as pd
     >>> folder = Path(tempfile.mkdtemp())
     >>> pd.DataFrame({"x": range(5), "label": list("ababa")}).to_csv(folder / "d.csv", index=False)
@@ -99,6 +124,13 @@ class ChunkReader:
     ``chunk_rows`` is the chunk size in use, ``skipped`` the rows skipped so far (with
     ``on_bad_rows="skip"``), ``rows`` the rows yielded by the last iteration.
 
+    Parameters
+    ----------
+    path, target, chunk_rows, memory_budget, columns, shuffle, seed, shuffle_buffer, on_bad_rows, progress
+        As in :func:`read_chunks`.
+
+    Examples
+    --------
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "d.csv"
     >>> _ = path.write_text("x,label\\n1,0\\n2,1\\n3\\n4,1\\n")  # the row "3" lacks its label

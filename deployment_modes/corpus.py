@@ -31,6 +31,13 @@ _SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 def vocabulary(size: int) -> np.ndarray:
     """``size`` distinct pronounceable pseudo-words, the most frequent (shortest) first.
 
+    Parameters
+    ----------
+    size
+        Words in the vocabulary.
+
+    Examples
+    --------
     >>> vocabulary(3).tolist(), str(vocabulary(5000)[-1])
     (['ba', 'be', 'bi'], 'babalu')
     """
@@ -51,7 +58,23 @@ def vocabulary(size: int) -> np.ndarray:
 
 @dataclass
 class Corpus:
-    """Where :func:`write_corpus` wrote the corpus, and what it holds."""
+    """Where :func:`write_corpus` wrote the corpus, and what it holds.
+
+    Parameters
+    ----------
+    train, test
+        The training folder and the test file.
+    files
+        The training files, in order.
+    n_docs, n_test
+        Documents in the training files and in the test file.
+    topics
+        The topics (the labels).
+    bytes
+        Bytes written.
+    target, text
+        The label column and the text column.
+    """
 
     train: Path
     test: Path
@@ -95,6 +118,27 @@ def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int
     share of each topic's word ranks is shuffled, so some of its typical words change (a
     corpus "from later", to show a deployed model going stale).
 
+    Parameters
+    ----------
+    folder
+        Where to write.
+    n_docs, n_files, n_test
+        Training documents, the files they are split into, and test documents.
+    n_topics, vocab_size, doc_words
+        Topics, words in the vocabulary, and words per document (about).
+    topic_share, zipf
+        Share of a document's words drawn from its topic's ranking; the Zipf exponent.
+    drift
+        Share of each topic's word ranks shuffled (0: none).
+    order
+        ``"mixed"`` or ``"by_topic"``.
+    format
+        ``"parquet"`` or ``"csv"``.
+    seed
+        Seed of the documents.
+
+    Examples
+    --------
     >>> import tempfile
     >>> c = write_corpus(tempfile.mkdtemp(), n_docs=100, n_files=2, n_test=10)
     >>> len(c.files), c.n_docs, c.topics[:2]
@@ -167,6 +211,19 @@ def write_numeric(folder, *, n_rows: int = 100_000, n_files: int = 10, n_feature
     The label is the sign of a fixed linear function of the features plus noise. Returns the
     paths of the files, in order.
 
+    Parameters
+    ----------
+    folder
+        Where to write.
+    n_rows, n_files, n_features
+        Rows in all, files they are split into, feature columns.
+    format
+        ``"parquet"`` or ``"csv"``.
+    seed
+        Seed of the rows.
+
+    Examples
+    --------
     >>> import tempfile
     >>> [p.name for p in write_numeric(tempfile.mkdtemp(), n_rows=10, n_files=2)]
     ['part-0.parquet', 'part-1.parquet']

@@ -32,6 +32,17 @@ LABEL_DELAY = ("seconds", "hours", "days", "weeks")
 class Recommendation:
     """The mode :func:`recommend` chose, the reasons for it and what to watch out for.
 
+    Parameters
+    ----------
+    mode
+        One of :data:`MODES`.
+    reasons
+        Why this mode, one sentence each.
+    caveats
+        What to watch out for, one sentence each.
+
+    Examples
+    --------
     >>> advice = recommend(change="fast", realtime=True, label_delay="seconds")
     >>> advice.mode, len(advice.reasons) > 0, str(advice).splitlines()[0]
     ('online', True, 'Recommended: online')
@@ -86,6 +97,23 @@ def recommend(*, change: str = "slow", data_gb: float = 1.0, memory_gb: float = 
     ``"weeks"``). Contradictory answers (real-time adaptation with stability first, or with
     labels that take weeks) raise ValueError.
 
+    Parameters
+    ----------
+    change
+        How fast the data changes: ``"stable"``, ``"slow"`` or ``"fast"``.
+    data_gb
+        The training data's size (GB).
+    memory_gb
+        The training machine's memory (GB).
+    realtime
+        Whether the model must adapt to new events as they come.
+    prefer_stability
+        Whether stable, reproducible predictions matter more than adaptability.
+    label_delay
+        How soon an event's true label is known: one of :data:`LABEL_DELAY`.
+
+    Examples
+    --------
     >>> recommend(change="stable").mode
     'batch'
     >>> recommend(change="fast", realtime=True, label_delay="seconds").mode
@@ -168,6 +196,19 @@ def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb:
     is 1,000 events, scaled up (to 4,000 at most) with ``data_gb / memory_gb``, so that a
     bigger dataset gives a bigger first training.
 
+    Parameters
+    ----------
+    change
+        ``"stable"``, ``"slow"`` or ``"fast"``.
+    data_gb, memory_gb
+        The data's size and the machine's memory (GB): their ratio sizes the first training.
+    n_stream
+        Events in the stream (at least 100).
+    seed
+        Seed of the stream.
+
+    Examples
+    --------
     >>> sc = situation_scenario("fast", n_stream=400)
     >>> sc.drift_at, len(sc), len(sc.initial[1])
     ((200,), 400, 1000)
@@ -195,6 +236,13 @@ def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb:
 def line_of(mode: str) -> str:
     """The line of :func:`simulate_modes` that shows ``mode``: a static out-of-core model serves like batch.
 
+    Parameters
+    ----------
+    mode
+        One of :data:`MODES`.
+
+    Examples
+    --------
     >>> line_of("out-of-core")
     'batch'
     """
@@ -209,11 +257,24 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
 
     The lines are ``"batch"`` (a logistic regression retrained every ``retrain_every`` events on
     the last 1,000 rows), ``"online"`` (river, one update per event) and ``"out-of-core, then
-    online"`` (:func:`~deployment_modes.comparison.out_of_core_then_online`: a first training
+    online"`` (:func:`~deployment_modes.out_of_core.out_of_core_then_online`: a first training
     from disk by chunks, then updates in mini-batches of 10 events). An out-of-core deployment that stays static between
     retrains serves like batch: it shares its line (see :func:`line_of`). The runs are
     deterministic and cached: the same answers give back the same timelines.
 
+    Parameters
+    ----------
+    change, data_gb, memory_gb
+        The answers, as in :func:`situation_scenario`.
+    n_stream
+        Events in the stream.
+    seed
+        Seed of the stream and the models.
+    retrain_every
+        Events between two batch retrains.
+
+    Examples
+    --------
     >>> runs = simulate_modes("fast", n_stream=300, retrain_every=100)
     >>> sorted(runs), len(runs["online"])
     (['batch', 'online', 'out-of-core, then online'], 300)
@@ -235,9 +296,10 @@ def _simulate_modes(change, n_initial, n_stream, seed, retrain_every):
     from river import metrics
 
     from .batch import BatchDeployment
-    from .comparison import LeanLogisticRegression, out_of_core_then_online, simulate_deployed
+    from .lean import LeanLogisticRegression
     from .online import OnlineDeployment, sgd_model
-    from .timeline import compare
+    from .out_of_core import out_of_core_then_online
+    from .timeline import compare, simulate
 
     scenario = situation_scenario(change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed)
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), \
@@ -246,7 +308,7 @@ def _simulate_modes(change, n_initial, n_stream, seed, retrain_every):
             "batch": BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every, window=1000),
             "online": OnlineDeployment(sgd_model("classification", 0.05)),
         }, metrics.Accuracy())
-        runs["out-of-core, then online"] = simulate_deployed(
+        runs["out-of-core, then online"] = simulate(
             scenario, out_of_core_then_online(scenario, folder, seed=seed), metrics.Accuracy(),
-            label="out-of-core, then online")
+            name="out-of-core, then online", fit_initial=False)
     return runs

@@ -43,6 +43,7 @@ from ._checks import features as check_features
 from ._checks import has_method, plain, positive_int
 from .batch import as_frame
 from . import storage
+from .monitor import Monitor
 from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, read_log
 
 __all__ = ["Busy", "DurableDeployment", "LogWriteError", "Schema", "StateError", "default_deployment", "init_state",
@@ -159,25 +160,6 @@ def _check_mode(mode) -> str:
     return mode
 
 
-class _Monitor:
-    """The prequential monitor of /metrics: a rolling metric and a drift detector on the errors."""
-
-    def __init__(self, task: str, window: int = 200):
-        from river import drift, metrics
-
-        from .timeline import _rolling
-
-        self.task, self.window = task, window
-        self.rolling = _rolling(metrics.Accuracy() if task == "classification" else metrics.MAE(), window)
-        self.detector, self.alarms = drift.ADWIN(), []
-
-    def update(self, y, y_pred, at: int) -> None:
-        if y_pred is None:
-            return
-        self.rolling.update(y, y_pred)
-        self.detector.update(float(y_pred != y) if self.task == "classification" else abs(y - y_pred))
-        if self.detector.drift_detected:
-            self.alarms.append(at)
 
 
 class _Pending:
@@ -309,7 +291,8 @@ class DurableDeployment:
             has_method(deployment, method, "deployment")
         self.deployment, self.schema, self.mode = deployment, schema, mode
         self._classes = {c: c for c in schema.classes or ()}
-        self.monitor, self.seq, self.n_seen, self.failed = _Monitor(schema.task), 0, 0, 0
+        self.monitor = Monitor(classification=schema.task == "classification")
+        self.seq, self.n_seen, self.failed = 0, 0, 0
         self.replayed = 0
         self._snapshot()
 
@@ -571,14 +554,14 @@ class DurableDeployment:
         """What ``GET /metrics`` shows: events seen, model version, rolling metric, alarms, snapshot."""
         self._score()
         with self._lock:
-            scored = len(getattr(self.monitor.rolling, "window", ())) > 0
+            scored = self.monitor.last_error is not None
             rolling, alarms = self.monitor.rolling.get() if scored else None, list(self.monitor.alarms)
             version, n_seen, seq = self.deployment.model_version, self.n_seen, self.seq
         snap = self.last_snapshot
         return {"mode": self.mode, "events_seen": n_seen, "model_version": version, "log_seq": seq,
                 "rolling_metric": {"name": "accuracy" if self.schema.task == "classification" else "MAE",
                                    "window": self.monitor.window, "value": rolling},
-                "drift_alarms": len(alarms), "last_alarm_at": alarms[-1] if alarms else None,
+                "drift_alarms": len(alarms), "last_alarm_at": alarms[-1].at if alarms else None,
                 "last_snapshot": {"seq": snap["seq"], "events_seen": snap["n_seen"], "bytes": snap["bytes"],
                                   "written_at": snap["written_at"]}, "snapshot_error": self.snapshot_error,
                 "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,

@@ -111,6 +111,24 @@ def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processe
     sum ``allocated_peak_mb``; tracing makes the call slower. Every report also has
     ``rss_anon_mb`` and ``rss_file_mb`` at the end of the call (Linux; else None).
 
+    Parameters
+    ----------
+    func
+        A module-level function, or its ``"module:function"`` name.
+    runs
+        One dict of keyword arguments per run.
+    warmup
+        Keyword arguments of a small first call in each process.
+    processes
+        Runs at a time.
+    timeout
+        Seconds a run may take.
+    allocations
+        Also report the peak of the bytes allocated by Python and numpy (``tracemalloc``) and
+        by Arrow (its memory pool): what the data needs, whatever the allocators keep.
+
+    Examples
+    --------
     >>> [r["result"] for r in measure_peak("json:dumps", [{"obj": [1]}, {"obj": None}])]
     ['[1]', 'null']
     """

@@ -12,19 +12,20 @@ Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from ._checks import positive_int
+from .chunk_learning import ChunkHistory, chunk_nbytes, fresh_copy, learn_chunk, score_model, transform_chunk
+from .incremental import is_river_model
 from .memory import peak_rss, rss
 
-__all__ = ["HashedText", "OutOfCoreTrainer", "learn_chunk", "score_model", "train_on_disk"]
+__all__ = ["HashedText", "OutOfCoreTrainer", "out_of_core_then_online", "train_on_disk"]
 
 
 class HashedText(TransformerMixin, BaseEstimator):
@@ -36,6 +37,17 @@ class HashedText(TransformerMixin, BaseEstimator):
     chunk they come in. Accepts a DataFrame chunk, one event ``{"text": ...}``, a list of
     events or a list of texts, and returns a sparse matrix (one row per document).
 
+    Parameters
+    ----------
+    column
+        The text column (or the event's text feature).
+    n_features
+        Hashed columns.
+    alternate_sign
+        Signed hashing (``False`` keeps counts non-negative, as naive Bayes needs).
+
+    Examples
+    --------
     >>> h = HashedText(n_features=16)
     >>> h.transform({"text": "ba be ba"}).shape, h.transform(pd.DataFrame({"text": ["ba", "be bi"]})).shape
     ((1, 16), (2, 16))
@@ -68,73 +80,6 @@ class HashedText(TransformerMixin, BaseEstimator):
     __call__ = transform
 
 
-def _is_river(model) -> bool:
-    return type(model).__module__.split(".")[0] == "river"
-
-
-def _apply(transform, X):
-    if transform is None:
-        return X
-    return transform.transform(X) if hasattr(transform, "transform") else transform(X)
-
-
-def learn_chunk(model, X, y, *, classes=None, transform=None):
-    """Update ``model`` with one chunk: ``partial_fit`` (scikit-learn) or ``learn_many`` (river).
-
-    The one step that the trainer, the Dask path and a plain loop all share.
-
-    >>> from sklearn.linear_model import SGDClassifier
-    >>> m = learn_chunk(SGDClassifier(random_state=0), np.eye(2), np.array([0, 1]), classes=[0, 1])
-    >>> m.classes_.tolist()
-    [0, 1]
-    """
-    Xt = _apply(transform, X)
-    if _is_river(model) and callable(getattr(model, "learn_many", None)):
-        frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
-        if y is None:
-            model.learn_many(frame)
-        else:
-            model.learn_many(frame, pd.Series(np.asarray(y), index=frame.index))
-        return model
-    kwargs = {}
-    if classes is not None and "classes" in inspect.signature(model.partial_fit).parameters:
-        kwargs["classes"] = classes
-    if y is None:
-        model.partial_fit(Xt, **kwargs)
-    else:
-        model.partial_fit(Xt, y, **kwargs)
-    return model
-
-
-def score_model(model, X, y, transform=None) -> float:
-    """The holdout score: ``model.score`` for scikit-learn, accuracy or R² for river; NaN if none."""
-    Xt = _apply(transform, X)
-    if _is_river(model):
-        from river import base
-
-        frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
-        predicted = np.asarray(model.predict_many(frame))
-        y = np.asarray(y)
-        if isinstance(model, base.Classifier) or not np.issubdtype(y.dtype, np.number):
-            return float(np.mean(predicted == y))
-        return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
-    if callable(getattr(model, "score", None)):
-        return float(model.score(Xt, y))
-    return float("nan")
-
-
-def _nbytes(X, Xt) -> int:
-    size = int(X.memory_usage(deep=True, index=False).sum()) if isinstance(X, pd.DataFrame) else np.asarray(X).nbytes
-    if Xt is not X:
-        if hasattr(Xt, "indptr"):
-            size += Xt.data.nbytes + Xt.indices.nbytes + Xt.indptr.nbytes
-        elif isinstance(Xt, pd.DataFrame):
-            size += int(Xt.memory_usage(deep=True, index=False).sum())
-        else:
-            size += np.asarray(Xt).nbytes
-    return size
-
-
 class OutOfCoreTrainer:
     """Train a model chunk by chunk from disk: the first, offline training of out-of-core learning.
 
@@ -144,12 +89,27 @@ class OutOfCoreTrainer:
     maps a chunk's ``X`` to the estimator's features (e.g. :class:`HashedText`); ``holdout``
     is an ``(X, y)`` pair scored after every chunk.
 
-    :meth:`fit` takes any iterable of ``(X, y)`` chunks (e.g. :func:`~deployment_modes.read_chunks`)
-    or a Dask DataFrame (see :func:`~deployment_modes.scale_out.fit_dask`). ``model`` is
+    :meth:`fit` takes any iterable of ``(X, y)`` chunks (e.g. :func:`~deployment_modes.read_chunks`);
+    :func:`~deployment_modes.scale_out.fit_dask` trains it on a Dask DataFrame. ``model`` is
     then the trained model (a clone of ``estimator``) and ``history`` one row per chunk:
     rows, rows seen, read and learn seconds, the chunk's bytes in memory, the process RSS
     and its peak, the holdout score.
 
+    Parameters
+    ----------
+    estimator
+        A scikit-learn estimator with ``partial_fit``, or a river model with ``learn_many``.
+    classes
+        Every label, required by a scikit-learn classifier.
+    transform
+        Maps a chunk's ``X`` to the estimator's features (e.g. :class:`HashedText`).
+    holdout
+        An ``(X, y)`` pair scored after every chunk.
+    progress
+        Show a progress bar.
+
+    Examples
+    --------
     >>> from sklearn.linear_model import SGDClassifier
     >>> chunks = [(np.array([[0.0], [1.0]]), np.array([0, 1]))] * 3
     >>> trainer = OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(chunks)
@@ -158,7 +118,7 @@ class OutOfCoreTrainer:
     """
 
     def __init__(self, estimator, *, classes=None, transform=None, holdout=None, progress: bool = False):
-        river_model = _is_river(estimator) and callable(getattr(estimator, "learn_many", None))
+        river_model = is_river_model(estimator) and callable(getattr(estimator, "learn_many", None))
         if not river_model and not callable(getattr(estimator, "partial_fit", None)):
             raise TypeError(f"estimator must have partial_fit() (scikit-learn) or learn_many() (river), "
                             f"got {type(estimator).__name__}: it cannot learn chunk by chunk")
@@ -180,48 +140,43 @@ class OutOfCoreTrainer:
         self.history = pd.DataFrame()
         self.log: list = []
 
-    def _start(self):
-        """A fresh clone of the estimator; the holdout features computed once (the map is stateless)."""
-        if self.holdout is not None:
-            X, y = self.holdout
-            self._holdout = (_apply(self.transform, X), y)
-        return self.estimator.clone() if _is_river(self.estimator) else clone(self.estimator)
+    def start(self) -> tuple[object, ChunkHistory]:
+        """Begin a training: a fresh copy of the estimator and an empty :class:`~deployment_modes.chunk_learning.ChunkHistory`.
 
-    def _record(self, model, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
-                rss_bytes: int, peak_bytes: int, records: list) -> None:
-        seen = (records[-1]["rows_seen"] if records else 0) + rows
-        peak_bytes = max(peak_bytes, int(records[-1]["peak_rss_mb"] * 2**20) if records else 0)
-        score = score_model(model, *self._holdout) if self.holdout else float("nan")
-        records.append({"chunk": len(records) + 1, "rows": rows, "rows_seen": seen, "read_seconds": read_seconds,
-                        "learn_seconds": learn_seconds, "chunk_mb": nbytes / 2**20, "rss_mb": rss_bytes / 2**20,
-                        "peak_rss_mb": peak_bytes / 2**20, "score": score})
+        :meth:`fit` calls it; so does a path that feeds the chunks itself (the Dask path), which
+        then records each chunk in the history and hands both to :meth:`finish`.
+        """
+        return fresh_copy(self.estimator), ChunkHistory(self.holdout, self.transform)
 
-    def _finish(self, model, records: list) -> OutOfCoreTrainer:
+    def finish(self, model, history: ChunkHistory) -> OutOfCoreTrainer:
+        """End a training: ``model`` and its ``history`` become the trainer's (only a finished one does)."""
         from .timeline import LogEntry  # here, so that a measuring process need not import river
 
-        if not records:
-            raise ValueError("source is empty: no chunk to learn from")
-        self.model, self.history = model, pd.DataFrame(records)  # only a finished training replaces the model
+        if not len(history):
+            raise ValueError("the chunks are empty: no chunk (or partition) to learn from")
+        self.model, self.history = model, history.frame()
         seconds = float(self.history["read_seconds"].sum() + self.history["learn_seconds"].sum())
         self.log = [LogEntry(0, "train", rows=int(self.history["rows_seen"].iloc[-1]), seconds=seconds,
-                             detail=f"out-of-core, {len(records)} chunks")]
+                             detail=f"out-of-core, {len(history)} chunks")]
         return self
 
-    def fit(self, source, *, target: str | None = None, scheduler=None) -> OutOfCoreTrainer:
-        """Learn from every chunk of ``source`` in turn, starting from a fresh clone of the estimator.
+    def fit(self, chunks) -> OutOfCoreTrainer:
+        """Learn from every chunk in turn, starting from a fresh copy of the estimator.
 
-        A Dask DataFrame is trained partition by partition on a Dask cluster (``target`` names
-        its label column; ``scheduler`` as in :func:`~deployment_modes.scale_out.fit_dask`).
+        Parameters
+        ----------
+        chunks
+            An iterable of ``(X, y)`` chunks, e.g. :func:`~deployment_modes.read_chunks`. A Dask
+            DataFrame is trained on its cluster by :func:`~deployment_modes.scale_out.fit_dask`.
         """
-        if type(source).__module__.startswith("dask"):
-            from .scale_out import fit_dask
-
-            return fit_dask(self, source, target=target, scheduler=scheduler)
-        if isinstance(source, (str, bytes, dict)) or not isinstance(source, Iterable):
-            raise TypeError("source must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target), "
-                            f"or a Dask DataFrame; got {type(source).__name__}")
-        model, records = self._start(), []
-        chunks = iter(source)
+        if type(chunks).__module__.startswith("dask"):
+            raise TypeError("chunks is a Dask collection: train on its cluster with "
+                            "deployment_modes.scale_out.fit_dask(trainer, frame, target=...)")
+        if isinstance(chunks, (str, bytes, dict)) or not isinstance(chunks, Iterable):
+            raise TypeError("chunks must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target); "
+                            f"got {type(chunks).__name__}")
+        model, history = self.start()
+        source = iter(chunks)
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
@@ -230,24 +185,25 @@ class OutOfCoreTrainer:
             while True:
                 start = time.perf_counter()
                 try:
-                    chunk = next(chunks)
+                    chunk = next(source)
                 except StopIteration:
                     break
                 if not isinstance(chunk, tuple) or len(chunk) != 2:
                     raise TypeError(f"each chunk must be an (X, y) pair, got {type(chunk).__name__}")
                 X, y = chunk
                 read = time.perf_counter()
-                Xt = _apply(self.transform, X)
+                Xt = transform_chunk(self.transform, X)
                 learn_chunk(model, Xt, y, classes=self.classes)
                 done = time.perf_counter()
-                self._record(model, len(y) if y is not None else Xt.shape[0], read - start, done - read,
-                             _nbytes(X, Xt), rss(), peak_rss(), records)
+                rows = len(y) if y is not None else Xt.shape[0]
+                history.record(model, rows=rows, read_seconds=read - start, learn_seconds=done - read,
+                               nbytes=chunk_nbytes(X, Xt), rss_bytes=rss(), peak_bytes=peak_rss())
                 if bar is not None:
-                    bar.update(records[-1]["rows"])
+                    bar.update(rows)
         finally:
             if bar is not None:
                 bar.close()
-        return self._finish(model, records)
+        return self.finish(model, history)
 
     def to_online(self, **kwargs):
         """Deploy the trained model as an online deployment that keeps learning from the stream.
@@ -289,6 +245,29 @@ def train_on_disk(path, classes: list, target: str = "topic", *, text: str | Non
     same single pass of SGD). Returns the rows and, given a ``test`` file, the test accuracy.
     Meant to run under :func:`~deployment_modes.memory.measure_peak` for clean memory figures.
 
+    Parameters
+    ----------
+    path
+        The files (as :func:`~deployment_modes.read_chunks` takes them).
+    classes
+        Every label.
+    target
+        The label column.
+    text
+        The text column, hashed (``None``: numeric columns as they are).
+    in_memory
+        Load everything first (the recipe out-of-core learning replaces).
+    chunk_rows
+        Rows per chunk.
+    n_features
+        Hashed columns of the text.
+    test
+        A test file to score the model on.
+    seed
+        Seed of the SGD classifier.
+
+    Examples
+    --------
     >>> import tempfile
     >>> from deployment_modes.corpus import write_corpus
     >>> c = write_corpus(tempfile.mkdtemp(), n_docs=300, n_files=3, n_test=50)
@@ -320,3 +299,83 @@ def train_on_disk(path, classes: list, target: str = "topic", *, text: str | Non
         X, y = next(iter(read_chunks(test, target, chunk_rows=10_000_000, columns=reader.columns)))
         result["accuracy"] = score_model(model, X, y, transform)
     return result
+
+
+class _Standardize:
+    """Standardize events (a list of dicts) or chunks (an array) with fixed means and spreads."""
+
+    def __init__(self, columns, mean, scale):
+        self.columns, self.mean, self.scale = columns, np.asarray(mean), np.asarray(scale)
+
+    def __call__(self, X):
+        if isinstance(X, list):
+            X = [[x[c] for c in self.columns] for x in X]
+        return (np.asarray(X, dtype=float) - self.mean) / self.scale
+
+
+def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch_size: int = 10, seed: int = 0,
+                            memory: bool = False):
+    """Out-of-core, then online: write ``scenario.initial`` to ``directory`` as CSV, train on it by chunks, deploy.
+
+    The first training reads the file twice, ``chunk_rows`` rows at a time: once for the features'
+    means and spreads (``StandardScaler.partial_fit``), once to learn (scikit-learn's SGD,
+    ``partial_fit`` per chunk, on standardized features); the returned :class:`~deployment_modes.OnlineDeployment` continues from that model in
+    mini-batches of ``batch_size`` events: replay the stream with ``simulate(..., fit_initial=False)``. With
+    ``memory=True`` the initial data plus the stream is trained on too, and the largest chunk in
+    memory (MB) for both sizes is returned as well: ``(deployment, (mb_initial, mb_all))``.
+
+    Parameters
+    ----------
+    scenario
+        A classification :class:`~deployment_modes.scenarios.Scenario`.
+    directory
+        Where to write the CSV files.
+    chunk_rows
+        Rows per chunk of the first training.
+    batch_size
+        Events per mini-batch of the online deployment.
+    seed
+        Seed of the SGD classifier.
+    memory
+        Also train on the initial data plus the stream, and return both largest chunks (MB).
+
+    Examples
+    --------
+    >>> import tempfile, deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=300, n_stream=200, drift_at=100)
+    >>> dep = out_of_core_then_online(sc, tempfile.mkdtemp(), chunk_rows=100)
+    >>> dep.model_version, dep.log[0].detail
+    (1, 'out-of-core, 3 chunks')
+    """
+    from pathlib import Path
+
+    from sklearn.preprocessing import StandardScaler
+
+    from .chunks import read_chunks
+    from .lean import LeanSGDClassifier
+
+    chunk_rows, batch_size = positive_int(chunk_rows, "chunk_rows"), positive_int(batch_size, "batch_size")
+    X0, y0 = scenario.initial
+    classes = sorted(set(np.unique(y0).tolist()) | set(np.unique(scenario.y).tolist()))
+
+    def train(frame, name):
+        path = Path(directory) / name
+        frame.to_csv(path, index=False)
+
+        def chunks():  # the events reach the deployed model as plain values: train on plain arrays too
+            return ((X.to_numpy(dtype=float), y) for X, y in read_chunks(path, "y", chunk_rows=chunk_rows))
+
+        scaler = StandardScaler()
+        for X, _ in chunks():  # a first pass for the features' means and spreads, a second to learn
+            scaler.partial_fit(X)
+        # the online line's learner: logistic loss, plain SGD at learning rate 0.05
+        model = LeanSGDClassifier(loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed)
+        transform = _Standardize(list(X0.columns), scaler.mean_, scaler.scale_)
+        return OutOfCoreTrainer(model, classes=classes, transform=transform).fit(chunks())
+
+    trainer = train(X0.assign(y=y0), "initial.csv")
+    deployment = trainer.to_online(batch_size=batch_size)
+    if not memory:
+        return deployment
+    bigger = train(pd.concat([X0.assign(y=y0), scenario.X.assign(y=scenario.y)]), "initial_and_stream.csv")
+    return deployment, (float(trainer.history["chunk_mb"].max()), float(bigger.history["chunk_mb"].max()))

@@ -16,11 +16,26 @@ MARKS = {"retrain": "|", "alarm": "v", "rollback": "x", "pause": "s", "resume": 
 
 def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: str | None = None,
                   show_log: bool = True):
-    """Plot one :class:`Timeline`, or a dict ``{label: Timeline}`` on shared axes.
+    """Plot one :class:`Timeline`, or a dict ``{name: Timeline}`` on shared axes.
 
     Each line is the rolling metric against the event position; the deployment's log entries
     (retrains, alarms, rollbacks...) are marked on the line, and drifts are shaded.
 
+    Parameters
+    ----------
+    timelines
+        A :class:`~deployment_modes.Timeline`, or ``{name: Timeline}``.
+    ax
+        The matplotlib axes to draw on (default: a new figure).
+    metric_name
+        The y-axis label's metric (default: the metric's class name).
+    title
+        The axes' title.
+    show_log
+        Mark the log's entries on the lines.
+
+    Examples
+    --------
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> import deployment_modes as dm
@@ -30,14 +45,14 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
     'events since deployment'
     """
     if isinstance(timelines, Timeline):
-        timelines = {timelines.label: timelines}
+        timelines = {timelines.name: timelines}
     if not isinstance(timelines, dict) or not timelines or not all(isinstance(t, Timeline) for t in timelines.values()):
-        raise TypeError("timelines must be a Timeline or a non-empty dict of label -> Timeline")
+        raise TypeError("timelines must be a Timeline or a non-empty dict of name -> Timeline")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.5))
     first = next(iter(timelines.values()))
-    for row, (label, tl) in enumerate(timelines.items()):
-        (line,) = ax.plot(range(len(tl)), tl.rolling, label=label, lw=1.4)
+    for row, (run, tl) in enumerate(timelines.items()):
+        (line,) = ax.plot(range(len(tl)), tl.rolling, label=run, lw=1.4)
         if show_log:
             _mark_log(ax, tl, line.get_color(), row)
     for d in first.drift_at:

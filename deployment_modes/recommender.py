@@ -27,6 +27,15 @@ class TrendingRecommender(BaseEstimator):
     array with them in that order); ``y`` is the title id.
     A title never seen in training is never recommended: it does not exist for the model.
 
+    Parameters
+    ----------
+    k
+        Titles recommended per request.
+    half_life
+        Days after which a view counts half as much.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> X = pd.DataFrame({"day": [0, 1, 2], "genre": [0, 0, 0]})
     >>> TrendingRecommender(k=2).fit(X, [7, 8, 8]).predict(X.iloc[:1])[0]
@@ -129,6 +138,15 @@ class HitRate(metrics.base.Metric):
 def new_title_share(recommendations, new_titles) -> np.ndarray:
     """Per event, the share of recommended slots that go to titles in ``new_titles``.
 
+    Parameters
+    ----------
+    recommendations
+        Per event, the recommended titles (a Timeline's ``y_pred``).
+    new_titles
+        The titles released after deployment.
+
+    Examples
+    --------
     >>> new_title_share([[1, 2, 3, 4], [5, 6], []], new_titles=[2, 5, 6])
     array([0.25, 1.  , 0.  ])
     """
@@ -144,6 +162,15 @@ def events_until_recommended(recommendations, scenario) -> pd.DataFrame:
     ``release_day``, ``events`` (events from its release to its first recommendation, NaN if never)
     and ``views`` (how often it was watched in between). Defined in the Online learning chapter.
 
+    Parameters
+    ----------
+    recommendations
+        Per event, the recommended titles (a Timeline's ``y_pred``).
+    scenario
+        The :func:`~deployment_modes.scenarios.movie_catalogue` scenario they were made on.
+
+    Examples
+    --------
     >>> import deployment_modes as dm
     >>> sc = dm.scenarios.movie_catalogue(n_titles=50, n_new=5, n_initial=200, n_stream=300)
     >>> static = dm.simulate(sc, dm.BatchDeployment(TrendingRecommender()), HitRate())

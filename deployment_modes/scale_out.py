@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from .memory import peak_rss, rss
-from .out_of_core import _apply, _nbytes, learn_chunk
+from .chunk_learning import chunk_nbytes, learn_chunk, transform_chunk
 
 __all__ = ["fit_dask", "local_cluster"]
 
@@ -23,6 +23,15 @@ __all__ = ["fit_dask", "local_cluster"]
 def local_cluster(n_workers: int = 2, *, processes: bool = True):
     """A small Dask ``LocalCluster`` on 127.0.0.1 (``processes=False``: threads in this process).
 
+    Parameters
+    ----------
+    n_workers
+        Workers, one thread each.
+    processes
+        Workers in their own processes (``False``: threads of this process).
+
+    Examples
+    --------
     >>> cluster = local_cluster(1, processes=False)
     >>> len(cluster.workers); cluster.close()
     1
@@ -39,9 +48,9 @@ def _learn_partition(model, part, target, classes, transform):
     start = time.perf_counter()
     X = part.drop(columns=[target])
     y = part[target].to_numpy()
-    Xt = _apply(transform, X)
+    Xt = transform_chunk(transform, X)
     learn_chunk(model, Xt, y, classes=classes)
-    return model, len(y), time.perf_counter() - start, _nbytes(X, Xt), rss(), peak_rss()
+    return model, len(y), time.perf_counter() - start, chunk_nbytes(X, Xt), rss(), peak_rss()
 
 
 def fit_dask(trainer, frame, *, target: str, scheduler=None):
@@ -51,6 +60,35 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
     scheduler address such as ``"tcp://host:8786"``, or ``None`` for a 2-worker
     ``LocalCluster`` started and stopped here. Each partition is a chunk: the trainer's
     ``history`` gets one row per partition (memory figures are the worker's).
+
+    This is the Dask path, called explicitly: :meth:`~deployment_modes.OutOfCoreTrainer.fit`
+    takes local chunks only. It drives the trainer through its public steps
+    (:meth:`~deployment_modes.OutOfCoreTrainer.start`, a
+    :class:`~deployment_modes.chunk_learning.ChunkHistory` record per partition,
+    :meth:`~deployment_modes.OutOfCoreTrainer.finish`).
+
+    Parameters
+    ----------
+    trainer
+        An :class:`~deployment_modes.OutOfCoreTrainer`; it holds the model and history after.
+    frame
+        A Dask DataFrame (e.g. ``dask.dataframe.read_parquet(folder)``).
+    target
+        Its label column.
+    scheduler
+        A ``Client``, a cluster, a scheduler address, or ``None`` (a 2-worker local cluster).
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd, pandas as pd
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from deployment_modes import OutOfCoreTrainer
+    >>> frame = dd.from_pandas(pd.DataFrame({"x": [0.0, 1.0] * 4, "y": [0, 1] * 4}), npartitions=2)
+    >>> with local_cluster(1, processes=False) as cluster:
+    ...     trainer = fit_dask(OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]), frame,
+    ...                        target="y", scheduler=cluster)
+    >>> trainer.history["rows_seen"].tolist()
+    [4, 8]
     """
     from dask.distributed import Client
 
@@ -69,7 +107,7 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
     else:
         raise TypeError(f"scheduler must be a Client, a cluster, an address or None, got {type(scheduler).__name__}")
     try:
-        model, records = trainer._start(), []
+        model, history = trainer.start()
         parts = frame.to_delayed()
         upcoming = client.compute(parts[0]) if parts else None
         for i in range(len(parts)):
@@ -80,9 +118,10 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
             step = client.submit(_learn_partition, model, part, target, trainer.classes, trainer.transform, pure=False)
             model, rows, learn_seconds, nbytes, rss_bytes, peak_bytes = step.result()
             wall = time.perf_counter() - start
-            trainer._record(model, rows, max(wall - learn_seconds, 0.0), learn_seconds, nbytes, rss_bytes, peak_bytes, records)
+            history.record(model, rows=rows, read_seconds=max(wall - learn_seconds, 0.0), learn_seconds=learn_seconds,
+                           nbytes=nbytes, rss_bytes=rss_bytes, peak_bytes=peak_bytes)
             del part, step
-        return trainer._finish(model, records)
+        return trainer.finish(model, history)
     finally:
         if scheduler is None or not isinstance(scheduler, Client):
             client.close()

@@ -27,6 +27,29 @@ __all__ = ["Scenario", "house_prices", "drifting_classification", "movie_catalog
 class Scenario:
     """An initial (offline) training set and a stream of labelled events in time order.
 
+    Iterating over a scenario yields its stream's ``(x, y)`` events (``x`` a dict).
+
+    Parameters
+    ----------
+    name
+        What the scenario stands for.
+    task
+        ``"classification"`` or ``"regression"``.
+    X_initial, y_initial
+        The initial training set.
+    X, y
+        The stream's features and labels, in time order.
+    times
+        Each event's time (non-decreasing).
+    drift_at
+        Stream positions where the concept changes.
+    description
+        One sentence for a reader.
+    info
+        Anything else the scenario knows (units, poisoned range...).
+
+    Examples
+    --------
     >>> sc = house_prices(seed=0, n_initial=50, n_stream=20)
     >>> X0, y0 = sc.initial
     >>> X0.shape, len(sc)
@@ -98,6 +121,19 @@ def house_prices(seed: int = 0, n_initial: int = 1000, n_stream: int = 4000,
     Price in thousands of euros from area, rooms, age and distance to the centre, with
     ``inflation_per_year`` of slow drift. ``times`` are days since deployment.
 
+    Parameters
+    ----------
+    seed
+        Seed of every random draw.
+    n_initial, n_stream
+        Sales in the initial training set and in the stream.
+    inflation_per_year
+        The slow drift of prices.
+    events_per_day
+        Sales per day (sets the times).
+
+    Examples
+    --------
     >>> sc = house_prices(seed=1, n_initial=10, n_stream=5)
     >>> round(float(sc.y_initial.mean()), 1) > 0
     True
@@ -128,6 +164,21 @@ def drifting_classification(seed: int = 0, n_initial: int = 1000, n_stream: int 
     hyperplane, after it another (over ``width`` events). A model trained before the drift goes
     stale after it.
 
+    Parameters
+    ----------
+    seed
+        Seed of the generator.
+    n_initial, n_stream
+        Events in the initial training set and in the stream.
+    drift_at
+        Stream position of the concept change.
+    width
+        Events over which the concept changes.
+    noise
+        Share of labels flipped at random.
+
+    Examples
+    --------
     >>> sc = drifting_classification(seed=0, n_initial=20, n_stream=30, drift_at=10)
     >>> sc.drift_at, sc.task
     ((10,), 'classification')
@@ -169,6 +220,21 @@ def movie_catalogue(seed: int = 0, n_titles: int = 1000, n_new: int = 100, n_gen
     ``y`` is the title's id. New titles (ids ``n_titles`` and up) are released during the
     first half of the stream and are popular for a few weeks after release, as new releases are.
 
+    Parameters
+    ----------
+    seed
+        Seed of every random draw.
+    n_titles, n_new
+        Titles at deploy time, and released afterwards.
+    n_genres
+        Genres of titles and users.
+    n_initial, n_stream
+        Events in the initial training set and in the stream.
+    events_per_day
+        Events per day (sets the ``day`` feature).
+
+    Examples
+    --------
     >>> sc = movie_catalogue(seed=0, n_titles=50, n_new=5, n_initial=200, n_stream=300)
     >>> sc.features, len(sc.info["new_titles"])
     (['day', 'genre'], 5)
@@ -215,6 +281,19 @@ def stock_prices(name: str = "apple", lags: int = 5, n_initial: int = 450, step:
     ``lag_1`` (the latest price) to ``lag_<lags>``; ``y`` is the price ``step`` trading days later;
     ``times`` are days since deployment. A teaching example, not trading advice.
 
+    Parameters
+    ----------
+    name
+        ``"apple"``, ``"bitcoin"`` or ``"brent"``.
+    lags
+        Earlier prices used as features.
+    n_initial
+        Prices in the initial training set.
+    step
+        Trading days between two events.
+
+    Examples
+    --------
     >>> sc = stock_prices("apple", lags=3, n_initial=100)
     >>> sc.features, sc.task, len(sc) > 1000
     (['lag_1', 'lag_2', 'lag_3'], 'regression', True)
@@ -244,6 +323,17 @@ def poison_labels(scenario: Scenario, start: int, length: int, seed: int = 0) ->
     Each poisoned label is replaced by another class, drawn at random (seeded): a burst of bad
     data, as a faulty labelling job or an attack would produce. ``info["poisoned"]`` is the range.
 
+    Parameters
+    ----------
+    scenario
+        A classification :class:`Scenario`.
+    start, length
+        The burst: stream positions ``start`` to ``start + length``.
+    seed
+        Seed of the wrong labels.
+
+    Examples
+    --------
     >>> sc = poison_labels(drifting_classification(n_initial=20, n_stream=100, drift_at=90), 10, 20)
     >>> sc.info["poisoned"], int((sc.y[10:30] != drifting_classification(n_initial=20, n_stream=100, drift_at=90).y[10:30]).sum())
     ((10, 30), 20)

@@ -11,24 +11,34 @@ Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-from river import utils
 
 from ._checks import has_method, positive_int
+from .monitor import rolling_metric
 from .scenarios import Scenario
 
-__all__ = ["Deployment", "LogEntry", "Timeline", "simulate", "compare"]
+__all__ = ["Deployment", "LogEntry", "Timeline", "compare", "cumulative_compute", "events_to_recover", "simulate"]
 
 
 @runtime_checkable
 class Deployment(Protocol):
     """How a deployed model treats new data. The first training is always offline.
 
+    A protocol: any object with these methods and attributes is a deployment.
+
+    Attributes
+    ----------
+    model_version
+        Version of the served model (1 after the first training).
+    log
+        The :class:`LogEntry` records of what the deployment did.
+
+    Examples
+    --------
     >>> import deployment_modes as dm
     >>> from sklearn.linear_model import Ridge
     >>> isinstance(dm.BatchDeployment(Ridge()), dm.Deployment)
@@ -49,8 +59,22 @@ class Deployment(Protocol):
 class LogEntry:
     """Something a deployment did at stream position ``at`` (a retrain, an alarm, a rollback...).
 
-    ``seconds`` is the compute it took and ``rows`` the data it used, where that applies.
+    Parameters
+    ----------
+    at
+        Events of the stream revealed when it happened (0: the first training).
+    kind
+        What happened: ``"train"``, ``"retrain"``, ``"swap"``, ``"alarm"``, ``"rollback"``,
+        ``"pause"``, ``"resume"``, ``"reject"``...
+    rows
+        The data it used, where that applies.
+    seconds
+        The compute it took, where that applies.
+    detail
+        Words for a reader of the log.
 
+    Examples
+    --------
     >>> LogEntry(at=500, kind="retrain", rows=1500, seconds=0.01)
     LogEntry(at=500, kind='retrain', rows=1500, seconds=0.01, detail='')
     """
@@ -66,6 +90,29 @@ class LogEntry:
 class Timeline:
     """What happened to one deployment on one stream. Built by :func:`simulate`.
 
+    Parameters
+    ----------
+    name
+        The run's name.
+    y_true, y_pred
+        Per event, the label and the prediction made before it was revealed.
+    model_version
+        Per event, the version of the served model after the event.
+    rolling
+        Per event, the rolling metric.
+    times
+        Per event, its time (the scenario's, or the event's position).
+    metric
+        The metric over the whole stream.
+    log
+        The deployment's :class:`LogEntry` records.
+    drift_at
+        Positions where the scenario's concept changes.
+    predict_seconds, learn_seconds
+        Time spent predicting and learning over the stream.
+
+    Examples
+    --------
     >>> import deployment_modes as dm
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
@@ -75,7 +122,7 @@ class Timeline:
     (100, 3, [50, 100])
     """
 
-    label: str
+    name: str
     y_true: list
     y_pred: list
     model_version: np.ndarray
@@ -126,15 +173,6 @@ class Timeline:
         return metric.get()
 
 
-def _rolling(metric, window: int):
-    try:
-        return utils.Rolling(type(metric), window_size=window)
-    except TypeError:  # a metric whose constructor needs arguments: roll a fresh copy of it
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return utils.Rolling(metric.clone(), window_size=window)
-
-
 def _check_metric(metric) -> None:
     for method in ("update", "get", "clone"):
         if not callable(getattr(metric, method, None)):
@@ -142,14 +180,33 @@ def _check_metric(metric) -> None:
 
 
 def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 200,
-             label: str | None = None) -> Timeline:
+             name: str | None = None, fit_initial: bool = True) -> Timeline:
     """Walk ``source`` test-then-train through ``deployment`` and return its :class:`Timeline`.
 
     If ``source`` is a :class:`~deployment_modes.scenarios.Scenario`, the deployment is first
-    trained offline on ``source.initial``; any other iterable of ``(x, y)`` pairs is streamed
-    to a deployment as it is. ``metric`` is a river metric (it is cloned, never changed);
-    ``window`` is the size of the rolling metric.
+    trained offline on ``source.initial`` (unless ``fit_initial=False``: a deployment trained
+    already, for instance out-of-core, then meets the scenario's stream, times and drifts as
+    they are); any other iterable of ``(x, y)`` pairs is streamed to the deployment as it is.
+    ``metric`` is a river metric (it is cloned, never changed); ``window`` is the size of the
+    rolling metric; ``name`` names the run (default: the deployment's class).
 
+    Parameters
+    ----------
+    source
+        A :class:`~deployment_modes.scenarios.Scenario`, or an iterable of ``(x, y)`` pairs.
+    deployment
+        A :class:`Deployment`.
+    metric
+        A river metric.
+    window
+        Events the rolling metric covers.
+    name
+        The run's name.
+    fit_initial
+        Train the deployment on the scenario's initial data first.
+
+    Examples
+    --------
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> from deployment_modes import BatchDeployment, scenarios
@@ -162,9 +219,14 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
         has_method(deployment, method, "deployment")
     _check_metric(metric)
     window = positive_int(window, "window")
-    metric, rolling = metric.clone(), _rolling(metric, window)
+    metric, rolling = metric.clone(), rolling_metric(metric, window)
+    if not isinstance(fit_initial, bool):
+        raise TypeError(f"fit_initial must be True or False, got {fit_initial!r}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str naming the run, got {type(name).__name__}")
     if isinstance(source, Scenario):
-        deployment.fit_initial(*source.initial)
+        if fit_initial:
+            deployment.fit_initial(*source.initial)
         times, drift_at = source.times, source.drift_at
     elif isinstance(source, Iterable):
         times, drift_at = None, ()
@@ -195,7 +257,7 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
     if not y_true:
         raise ValueError("source is empty: the stream must have at least one event")
     n = len(y_true)
-    return Timeline(label or type(deployment).__name__, y_true, y_pred, np.array(versions),
+    return Timeline(name or type(deployment).__name__, y_true, y_pred, np.array(versions),
                     np.array(rolled, dtype=float), np.arange(n, dtype=float) if times is None else np.asarray(times),
                     metric, list(getattr(deployment, "log", [])), tuple(drift_at), predict_seconds, learn_seconds)
 
@@ -203,15 +265,111 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
 def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str, Timeline]:
     """Simulate several deployments on one scenario: ``{name: Timeline}`` with the same metric.
 
+    Parameters
+    ----------
+    scenario
+        The :class:`~deployment_modes.scenarios.Scenario` every deployment runs on.
+    deployments
+        ``{name: deployment}``.
+    metric
+        A river metric.
+    **kwargs
+        Passed to :func:`simulate` (``window``, ``fit_initial``).
+
+    Examples
+    --------
     >>> import deployment_modes as dm
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> sc = dm.scenarios.house_prices(n_initial=50, n_stream=100)
     >>> runs = compare(sc, {"static": dm.BatchDeployment(Ridge()),
     ...                     "retrained": dm.BatchDeployment(Ridge(), retrain_every=50)}, metrics.MAE())
-    >>> {name: tl.label for name, tl in runs.items()}
+    >>> {name: tl.name for name, tl in runs.items()}
     {'static': 'static', 'retrained': 'retrained'}
     """
     if not isinstance(deployments, dict) or not deployments:
         raise TypeError("deployments must be a non-empty dict of name -> deployment")
-    return {name: simulate(scenario, dep, metric, label=name, **kwargs) for name, dep in deployments.items()}
+    return {name: simulate(scenario, dep, metric, name=name, **kwargs) for name, dep in deployments.items()}
+
+
+def cumulative_compute(timeline: Timeline) -> np.ndarray:
+    """Rows processed by training up to each event: every (re)fit's rows, plus each in-place update's.
+
+    The one measure of training compute the chapters glue. A batch retrain from scratch counts
+    all the rows it fits. An online update counts the events it learned: one per event, or a
+    mini-batch's worth when it learns in mini-batches (an in-place version change covers the
+    events since the previous one). The first, offline training counts at the first event.
+
+    Parameters
+    ----------
+    timeline
+        A run of :func:`simulate`.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> sc = dm.scenarios.house_prices(n_initial=100, n_stream=300)
+    >>> tl = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
+    >>> cumulative_compute(tl)[[0, 99, -1]]  # 100 initial rows; a refit on 200 at event 100; ...
+    array([ 100,  300, 1000])
+    """
+    if not isinstance(timeline, Timeline):
+        raise TypeError(f"timeline must be a Timeline (from dm.simulate), got {type(timeline).__name__}")
+    n = len(timeline)
+    rows = np.zeros(n, dtype=np.int64)
+    refit = np.zeros(n, dtype=bool)
+    for entry in timeline.log:
+        if entry.kind in ("train", "retrain"):
+            at = min(max(entry.at, 1), n) - 1
+            rows[at] += entry.rows
+            refit[at] |= entry.kind == "retrain"
+    version = np.asarray(timeline.model_version, dtype=np.int64)
+    before = np.concatenate([[1], version[:-1]])
+    last = -1
+    for i in np.flatnonzero((version > before) & ~refit):
+        rows[i] += i - last
+        last = i
+    return np.cumsum(rows)
+
+
+def events_to_recover(timeline, at: int | None = None, *, tolerance: float = 0.02) -> int | None:
+    """Events after position ``at`` (default: the first drift) until the rolling metric is back.
+
+    "Back" is within ``tolerance`` of the rolling metric just before ``at``, searched from the
+    worst point after ``at``; 0 if it never got worse than that, ``None`` if it never comes back.
+
+    Parameters
+    ----------
+    timeline
+        A run of :func:`simulate`.
+    at
+        The event to recover from (default: the scenario's first drift).
+    tolerance
+        How close to its earlier level the rolling metric must be to count as back.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> from river import linear_model, metrics
+    >>> sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=1500, drift_at=500)
+    >>> tl = simulate(sc, dm.OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy(), window=100)
+    >>> 0 < events_to_recover(tl) < 1000
+    True
+    """
+    if at is None:
+        if not timeline.drift_at:
+            raise ValueError("at must be given: the timeline has no drift position")
+        at = timeline.drift_at[0]
+    at = positive_int(at, "at")
+    if at >= len(timeline):
+        raise ValueError(f"at must be inside the timeline of {len(timeline)} events, got {at}")
+    rolling = np.nan_to_num(timeline.rolling, nan=0.0)
+    sign = 1.0 if getattr(timeline.metric, "bigger_is_better", True) else -1.0
+    level, after = sign * rolling[at - 1] - tolerance, sign * rolling[at:]
+    worst = int(np.argmin(after))
+    if after[worst] >= level:
+        return 0
+    back = np.nonzero(after[worst:] >= level)[0]
+    return int(worst + back[0]) if len(back) else None

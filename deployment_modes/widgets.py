@@ -15,9 +15,9 @@ import matplotlib.pyplot as plt
 
 from . import decision
 from .batch import BatchDeployment
-from .online import OnlineDeployment, events_to_recover, sgd_model
+from .online import OnlineDeployment, sgd_model
 from .plots import plot_timeline
-from .timeline import simulate
+from .timeline import events_to_recover, simulate
 
 __all__ = ["decision_form", "learning_rate_explorer", "plot_situation", "retrain_interval_explorer"]
 
@@ -26,6 +26,21 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
                               window: int | None = None):
     """A slider over the retrain interval that redraws static vs retrained timelines.
 
+    Parameters
+    ----------
+    scenario
+        The scenario to run on.
+    estimator
+        A scikit-learn estimator, retrained by a :class:`~deployment_modes.BatchDeployment`.
+    metric
+        A river metric.
+    intervals
+        The slider's retrain intervals (events).
+    window
+        Fit on the last ``window`` rows only (default: all the data kept).
+
+    Examples
+    --------
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> import deployment_modes as dm
@@ -36,7 +51,7 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     """
     if not intervals:
         raise ValueError("intervals must hold at least one retrain interval")
-    static = simulate(scenario, BatchDeployment(estimator), metric, label="static")
+    static = simulate(scenario, BatchDeployment(estimator), metric, name="static")
     slider = widgets.SelectionSlider(options=list(intervals), value=intervals[len(intervals) // 2],
                                      description="retrain every", style={"description_width": "initial"})
     out = widgets.Output()
@@ -44,11 +59,11 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     def draw(change=None):
         k = slider.value
         tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric,
-                      label=f"retrain every {k} events")
+                      name=f"retrain every {k} events")
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({"static": static, tl.label: tl}, ax=ax)
+            plot_timeline({"static": static, tl.name: tl}, ax=ax)
             ax.set_title(f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})")
             plt.show()  # inside a notebook the inline backend draws it into the Output
             plt.close(fig)
@@ -61,6 +76,17 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
 def plot_situation(recommendation, runs, ax=None):
     """Draw the runs of :func:`decision.simulate_modes`, the recommended mode's line thicker.
 
+    Parameters
+    ----------
+    recommendation
+        A :class:`~deployment_modes.decision.Recommendation`.
+    runs
+        ``{line: Timeline}`` from :func:`~deployment_modes.decision.simulate_modes`.
+    ax
+        The matplotlib axes to draw on (default: a new figure).
+
+    Examples
+    --------
     >>> import deployment_modes as dm
     >>> runs = dm.decision.simulate_modes("fast", n_stream=300, retrain_every=100)
     >>> ax = plot_situation(dm.recommend(change="fast"), runs)
@@ -76,7 +102,7 @@ def plot_situation(recommendation, runs, ax=None):
             line.set_linewidth(3.5)
             line.set_label(f"{chosen} (recommended)")
     ax.legend(loc="lower left", fontsize="small")
-    scores = ", ".join(f"{label} {tl.score:.3f}" for label, tl in runs.items())
+    scores = ", ".join(f"{run} {tl.score:.3f}" for run, tl in runs.items())
     ax.set_title(f"recommended: {recommendation.mode}; accuracy over the stream: {scores}", fontsize="small")
     return ax
 
@@ -88,6 +114,17 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
     recommends again and reruns :func:`decision.simulate_modes` on a scenario whose drift
     follows ``change`` and whose first training grows with ``data_gb / memory_gb``.
 
+    Parameters
+    ----------
+    n_stream
+        Events of the simulated stream.
+    seed
+        Seed of the simulation.
+    **answers
+        The form's first state: the arguments of :func:`~deployment_modes.decision.recommend`.
+
+    Examples
+    --------
     >>> form = decision_form(n_stream=300, change="stable")
     >>> type(form).__name__, form.children[0].children[0].value
     ('VBox', 'stable')
@@ -142,6 +179,19 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
     Redraws the rolling metric of the online model at the chosen rate next to the slowest one,
     with the events it takes to recover after the drift in the title.
 
+    Parameters
+    ----------
+    scenario
+        A scenario with a drift.
+    metric
+        A river metric.
+    rates
+        The slider's learning rates.
+    value
+        The slider's first rate (default: the middle one).
+
+    Examples
+    --------
     >>> from river import metrics
     >>> import deployment_modes as dm
     >>> sc = dm.scenarios.drifting_classification(n_initial=50, n_stream=300, drift_at=150)
@@ -157,7 +207,7 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
     def run(lr):
         if lr not in runs:
             runs[lr] = simulate(scenario, OnlineDeployment(sgd_model(scenario.task, lr)), metric,
-                                label=f"learning rate {lr:g}")
+                                name=f"learning rate {lr:g}")
         return runs[lr]
 
     slider = widgets.SelectionSlider(options=rates, value=value if value in rates else rates[len(rates) // 2],
@@ -169,7 +219,7 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({slow.label: slow, tl.label: tl} if tl is not slow else {tl.label: tl}, ax=ax)
+            plot_timeline({slow.name: slow, tl.name: tl} if tl is not slow else {tl.name: tl}, ax=ax)
             if scenario.drift_at:
                 recover = events_to_recover(tl)
                 ax.set_title(f"learning rate {slider.value:g}: "

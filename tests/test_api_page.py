@@ -48,6 +48,58 @@ def test_every_public_object_has_a_docstring_with_an_example(name):
     assert ">>>" in doc, f"deployment_modes.{name} needs a docstring with a runnable example (a doctest)"
 
 
+def _public_objects():
+    """Every public class and function of the package and its modules (their ``__all__``)."""
+    import importlib
+    import pkgutil
+
+    seen = {}
+    for info in pkgutil.iter_modules(dm.__path__):
+        if info.name.startswith("_") or info.name in ("serve", "durable"):  # the server's own pages
+            continue
+        module = importlib.import_module(f"deployment_modes.{info.name}")
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__ == module.__name__:
+                seen[f"{module.__name__}.{name}"] = obj
+    return seen
+
+
+PUBLIC = _public_objects()
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_every_public_object_documents_its_parameters_in_numpydoc(name):
+    """A Parameters section (numpydoc, as the API page renders it through napoleon) for every argument."""
+    docutils = pytest.importorskip("docutils.core")
+    from docutils.parsers.rst import roles
+    from sphinx.ext.napoleon import Config
+    from sphinx.ext.napoleon.docstring import NumpyDocstring
+
+    obj = PUBLIC[name]
+    doc = inspect.getdoc(obj) or ""
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    try:
+        params = [p for p in inspect.signature(target).parameters if p not in ("self", "cls")]
+    except (TypeError, ValueError):
+        params = []
+    if getattr(obj, "_is_protocol", False):  # a Protocol documents its attributes
+        params = []
+    if params and not (inspect.isclass(obj) and target is object.__init__):
+        assert "Parameters\n----------" in doc, f"{name} has no numpydoc Parameters section"
+        documented = re.findall(r"^(\**[\w, *]+)$", doc.split("Parameters\n----------")[1].split("\n\n\n")[0],
+                                re.M)
+        names = {n.strip().lstrip("*") for line in documented for n in line.split(",")}
+        if "params" not in names:  # "**params: those of the parent class" covers them all
+            assert set(params) <= names, f"{name}: parameters not documented: {set(params) - names}"
+    for role in ("class", "func", "meth", "mod", "attr", "data", "exc", "obj"):
+        roles.register_generic_role(role, __import__("docutils.nodes").nodes.literal)
+    config = Config(napoleon_google_docstring=False, napoleon_use_param=True, napoleon_use_ivar=True,
+                    napoleon_use_rtype=False)  # as _config.yml sets them
+    rest = str(NumpyDocstring(doc, config))
+    docutils.publish_doctree(rest, settings_overrides={"report_level": 2, "halt_level": 2})
+
+
 def _built_api_page() -> str:
     stale = not API_HTML.is_file() or API_HTML.stat().st_mtime < (ROOT / "deployment_modes" / "__init__.py").stat().st_mtime
     if stale:

@@ -9,15 +9,15 @@ import deployment_modes as dm
 
 
 @pytest.fixture(scope="module")
-def houses():
-    sc = dm.scenarios.house_prices(seed=0)
+def houses(house_sales):
+    sc = house_sales
     return sc, dm.compare(sc, {"static": dm.BatchDeployment(Ridge()),
                                "retrained": dm.BatchDeployment(Ridge(), retrain_every=500)}, metrics.MAE())
 
 
 @pytest.fixture(scope="module")
-def drifting():
-    sc = dm.scenarios.drifting_classification(seed=0)
+def drifting(drifting_stream):
+    sc = drifting_stream
     return sc, dm.compare(sc, {
         "static": dm.BatchDeployment(LogisticRegression()),
         "all": dm.BatchDeployment(LogisticRegression(), retrain_every=500),

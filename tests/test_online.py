@@ -12,10 +12,10 @@ from river import datasets, evaluate, linear_model, metrics, naive_bayes, neighb
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
 from sklearn.naive_bayes import MultinomialNB
-from sklearn.neighbors import KNeighborsRegressor
 
 import deployment_modes as dm
-from deployment_modes.online import events_to_recover, sgd_model, sweep_learning_rate
+from conftest import guarded
+from deployment_modes import events_to_recover, sgd_model, sweep_learning_rate
 
 
 def take(dataset, n):
@@ -114,8 +114,8 @@ def test_fit_initial_trains_version_one_from_a_fresh_copy():
 def test_same_events_give_an_equal_model_and_pickle_resumes_exactly():
     sc = dm.scenarios.poison_labels(dm.scenarios.drifting_classification(seed=0, n_initial=300, n_stream=1500,
                                                                          drift_at=1000), 400, 200)
-    options = dict(checkpoint_every=100, pause=300, gate=50)
-    a, b = dm.OnlineDeployment(sgd_model("classification", 0.1), **options), None
+    options = dict(checkpoint_every=100, max_pause=300, gate=50)
+    a, b = guarded(sgd_model("classification", 0.1), **options), None
     a.fit_initial(*sc.initial)
     events = list(sc)
     for i, (x, y) in enumerate(events):
@@ -150,12 +150,6 @@ def test_mini_batches_update_once_per_batch_with_learn_many():
 
 # -- guardrails ----------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def poisoned():
-    clean = dm.scenarios.drifting_classification(seed=0)
-    return clean, dm.scenarios.poison_labels(clean, start=800, length=300)
-
-
 def replay(scenario, dep, on_event=None):
     dep.fit_initial(*scenario.initial)
     for x, y in scenario:
@@ -168,24 +162,24 @@ def replay(scenario, dep, on_event=None):
     return dep
 
 
-def test_rollback_restores_the_checkpoint_exactly(poisoned):
-    _, sc = poisoned
+def test_rollback_restores_the_checkpoint_exactly(poisoned_stream):
+    _, sc = poisoned_stream
     seen = {"rollbacks": 0}
 
     def check(when, dep):
         if when == "before":
             seen["n_log"] = len(dep.log)
-            seen["saved"] = dumps(dep._checkpoints[0][1].model) if dep._checkpoints else None
+            seen["saved"] = dumps(dep.checkpoints[0][1].model) if dep.checkpoints else None
         elif any(e.kind == "rollback" for e in dep.log[seen["n_log"]:]):
             assert dumps(dep.model) == seen["saved"]
             seen["rollbacks"] += 1
 
-    replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), checkpoint_every=200), check)
+    replay(sc, guarded(sgd_model("classification", 0.1), checkpoint_every=200), check)
     assert seen["rollbacks"] >= 1
 
 
-def test_a_paused_model_does_not_change(poisoned):
-    _, sc = poisoned
+def test_a_paused_model_does_not_change(poisoned_stream):
+    _, sc = poisoned_stream
     seen = {"paused_events": 0}
 
     def check(when, dep):
@@ -195,20 +189,20 @@ def test_a_paused_model_does_not_change(poisoned):
             assert dumps(dep.model) == seen["model"] and dep.model_version == seen["version"]
             seen["paused_events"] += 1
 
-    dep = replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), pause=500), check)
+    dep = replay(sc, guarded(sgd_model("classification", 0.1), max_pause=500), check)
     assert seen["paused_events"] > 100
     kinds = [e.kind for e in dep.log]
     assert kinds.index("alarm") <= kinds.index("pause") < kinds.index("resume")
 
 
-def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned):
-    _, sc = poisoned
+def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned_stream):
+    _, sc = poisoned_stream
     seen = {"swaps": 0, "rejects": 0}
 
     def check(when, dep):
         if when == "before":
             seen["n_log"], seen["model"] = len(dep.log), dumps(dep.model)
-            seen["candidate"] = dumps(dep._candidate.model)
+            seen["candidate"] = dumps(dep.candidate.model)
             return
         for entry in dep.log[seen["n_log"]:]:
             if entry.kind in ("swap", "reject"):
@@ -220,114 +214,16 @@ def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned):
                 else:
                     assert candidate > served and dumps(dep.model) == seen["model"]
 
-    replay(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), gate=100), check)
+    replay(sc, guarded(sgd_model("classification", 0.1), gate=100), check)
     assert seen["swaps"] > 0 and seen["rejects"] > 0
 
 
-def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned):
-    _, sc = poisoned
+def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned_stream):
+    _, sc = poisoned_stream
     dep = dm.OnlineDeployment(sgd_model("classification", 0.1))
-    assert not dep.monitor and dep.checkpoint_every is None and dep.pause is None and dep.gate is None
+    assert dep.monitor is None and isinstance(dep, dm.OnlineDeployment)
     replay(sc, dep)
     assert [e.kind for e in dep.log] == ["train"] and dep.model_version == len(sc) + 1
-
-
-# -- the chapter's claims, on the chapter's scenarios and seeds ----------------------------------
-
-@pytest.fixture(scope="module")
-def chapter_runs():
-    stream = dm.scenarios.drifting_classification(seed=0)
-    return stream, dm.compare(stream, {
-        "batch, static": dm.BatchDeployment(LogisticRegression()),
-        "batch, retrain every 500": dm.BatchDeployment(LogisticRegression(), retrain_every=500, window=1000),
-        "online": dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True),
-    }, metric=metrics.Accuracy())
-
-
-def test_chapter_online_recovers_faster_than_batch_after_the_drift(chapter_runs):
-    stream, runs = chapter_runs
-    online, batch, static = runs["online"], runs["batch, retrain every 500"], runs["batch, static"]
-    assert events_to_recover(online) < events_to_recover(batch)
-    assert events_to_recover(static) is None
-    drift = stream.drift_at[0]
-    assert online.window_score(drift) > batch.window_score(drift) > static.window_score(drift)
-    assert online.model_version.max() == len(stream) + 1 and batch.model_version.max() == 9
-
-
-def test_chapter_stock_prices_online_beats_static_and_naive_beats_both():
-    apple = dm.scenarios.stock_prices("apple", lags=5, n_initial=450)
-    runs = dm.compare(apple, {
-        "static": dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
-        "online": dm.OnlineDeployment(neighbors.KNNRegressor(n_neighbors=10,
-                                                             engine=neighbors.LazySearch(window_size=100))),
-    }, metric=metrics.MAE())
-    naive = np.mean(np.abs(apple.X["lag_1"].to_numpy() - apple.y))
-    assert naive < runs["online"].score < runs["static"].score / 3
-    assert apple.y.max() > 3 * apple.y_initial.max()
-
-
-def test_chapter_online_recommender_reaches_new_titles_sooner_without_retrain():
-    movies = dm.scenarios.movie_catalogue(seed=0)
-    weekly = dm.simulate(movies, dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day"),
-                         dm.HitRate())
-    dep = dm.OnlineDeployment(dm.TrendingRecommender(k=10).fit(*movies.initial))
-    online = dm.simulate(list(movies), dep, dm.HitRate())
-    d_online = dm.events_until_recommended(online.y_pred, movies)["events"]
-    d_weekly = dm.events_until_recommended(weekly.y_pred, movies)["events"]
-    assert d_online.median() < d_weekly.median() and d_online.count() > d_weekly.count()
-    assert online.score > weekly.score
-    assert not [e for e in dep.log if e.kind in ("train", "retrain")]
-
-
-def test_chapter_poisoned_stream_and_guardrails(poisoned):
-    clean, sc = poisoned
-
-    def run(**options):
-        return dm.simulate(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), **options), metrics.Accuracy())
-
-    def acc(tl, a, b):
-        return tl.window_score(a, b, y_true=clean.y)
-
-    plain, pause, both, gate = run(), run(pause=500), run(checkpoint_every=200, pause=500), run(gate=100)
-    clean_run = dm.simulate(clean, dm.OnlineDeployment(sgd_model("classification", 0.1)), metrics.Accuracy())
-    assert acc(plain, 800, 1100) < 0.5 < 0.85 < acc(pause, 800, 1100) < acc(both, 800, 1100)
-    assert acc(both, 1100, 1400) > acc(plain, 1100, 1400) + 0.1
-    assert acc(gate, 800, 1100) < 0.5  # the gate alone does not stop consistent bad labels
-    assert acc(both, 800, 1100) >= acc(clean_run, 800, 1100) - 0.02
-    first_alarm = next(e.at for e in both.log if e.kind == "alarm")
-    assert 800 < first_alarm < 900
-    for tl in (plain, pause, both):  # the real drift is absorbed without an alarm: same score after it
-        assert not [e for e in tl.log if e.kind != "train" and e.at >= clean.drift_at[0]]
-        assert acc(tl, 2000, 4000) == acc(plain, 2000, 4000)
-
-
-def test_chapter_long_attack_exercise():
-    clean = dm.scenarios.drifting_classification(seed=0)
-    sc = dm.scenarios.poison_labels(clean, start=800, length=800)
-
-    def acc(options):
-        tl = dm.simulate(sc, dm.OnlineDeployment(sgd_model("classification", 0.1), **options), metrics.Accuracy())
-        return np.mean(np.array(tl.y_pred[800:1600]) == clean.y[800:1600])
-
-    assert acc({}) < acc({"pause": 500}) < acc({"pause": 1000})
-
-
-def test_chapter_learning_rate_trade_off():
-    sweep = sweep_learning_rate(dm.scenarios.drifting_classification(seed=0), [0.003, 0.1, 1.0])
-    slow, mid, fast = sweep.to_dict("records")
-    assert slow["score_before_drift"] > fast["score_before_drift"] + 0.05
-    assert mid["events_to_recover"] < fast["events_to_recover"] < slow["events_to_recover"]
-
-
-def test_chapter_mini_batch_exercise():
-    stream = dm.scenarios.drifting_classification(seed=0)
-
-    def recover(lr, size):
-        tl = dm.simulate(stream, dm.OnlineDeployment(sgd_model("classification", lr), batch_size=size),
-                         metrics.Accuracy())
-        return events_to_recover(tl)
-
-    assert recover(0.1, 50) is None and recover(0.1, None) < recover(1.0, None) < recover(1.0, 50)
 
 
 # -- data is bundled: no network ------------------------------------------------------------------
@@ -348,7 +244,7 @@ def test_stock_prices_need_no_network(monkeypatch):
 @pytest.fixture
 def trained():
     sc = dm.scenarios.drifting_classification(seed=0, n_initial=200, n_stream=50, drift_at=25)
-    dep = dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True, checkpoint_every=10)
+    dep = dm.Rollback(dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True), checkpoint_every=10)
     dep.fit_initial(*sc.initial)
     for x, y in itertools.islice(sc, 5):
         dep.learn_one(x, y)
@@ -419,11 +315,7 @@ def test_failed_fit_initial_leaves_the_deployment_as_it_was(trained):
     ({"model": object()}, TypeError, "must have a partial_fit() method"),
     ({"model": SGDClassifier()}, ValueError, "classes must list every class label"),
     ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
-    ({"checkpoint_every": 1.5}, TypeError, "checkpoint_every must be a positive int"),
-    ({"pause": -1}, ValueError, "pause must be a positive int"),
-    ({"gate": "10"}, TypeError, "gate must be a positive int"),
     ({"window": 0}, ValueError, "window must be a positive int"),
-    ({"tolerance": -0.1}, ValueError, "tolerance must be a number >= 0"),
     ({"monitor": "yes"}, TypeError, "monitor must be True or False"),
     ({"metric": "accuracy"}, TypeError, "metric must have a update() method"),
     ({"detector": 3}, TypeError, "detector must have a update() method"),
@@ -432,6 +324,35 @@ def test_bad_constructor_arguments(kwargs, error, words):
     kwargs = {"model": linear_model.LogisticRegression(), **kwargs}
     with pytest.raises(error, match=re.escape(words)):
         dm.OnlineDeployment(kwargs.pop("model"), **kwargs)
+
+
+@pytest.mark.parametrize("wrap, error, words", [
+    (lambda dep: dm.Rollback(dep, checkpoint_every=1.5), TypeError, "checkpoint_every must be a positive int"),
+    (lambda dep: dm.Pause(dep, max_pause=-1), ValueError, "max_pause must be a positive int"),
+    (lambda dep: dm.Pause(dep, tolerance=-0.1), ValueError, "tolerance must be a number >= 0"),
+    (lambda dep: dm.ValidationGate(dep, every="10"), TypeError, "every must be a positive int"),
+    (lambda dep: dm.Rollback(dm.OnlineDeployment(linear_model.LogisticRegression())), ValueError,
+     "deployment must be monitored"),
+    (lambda dep: dm.Pause(linear_model.LogisticRegression()), TypeError, "deployment must be an OnlineDeployment"),
+])
+def test_bad_guardrail_arguments(wrap, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        wrap(dm.OnlineDeployment(linear_model.LogisticRegression(), monitor=True))
+
+
+def test_guardrails_compose_in_either_order_and_report_the_wrapped_deployment():
+    core = dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True)
+    dep = dm.ValidationGate(dm.Pause(dm.Rollback(core)))
+    assert dep.core is core and dep.model is core.model and dep.log is core.log
+    assert isinstance(dep, dm.Deployment) and not dep.deployment.paused
+    sc = dm.scenarios.poison_labels(dm.scenarios.drifting_classification(seed=2, n_initial=300, n_stream=1500,
+                                                                         drift_at=1400), 600, 300)
+    tl = dm.simulate(sc, dep, metrics.Accuracy())
+    kinds = [e.kind for e in tl.log]
+    at = next(e.at for e in tl.log if e.kind == "rollback")
+    same_event = [e.kind for e in tl.log if e.at == at]
+    assert same_event[:3] == ["alarm", "rollback", "pause"]  # a rollback acts before a pause, whatever the order
+    assert "swap" in kinds and dep.n_seen == len(sc) == core.n_seen
 
 
 def test_bad_scenario_and_helper_arguments():

@@ -2,33 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from river import linear_model as river_linear
-from river import metrics
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.decomposition import IncrementalPCA
 from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
 from sklearn.naive_bayes import MultinomialNB
 
 import deployment_modes as dm
-from deployment_modes.out_of_core import score_model
+from deployment_modes.chunk_learning import score_model
 
-# the chapter's scenario: the same sizes and seeds as book/out_of_core.ipynb
-N_DOCS, N_FILES, CHUNK = 20_000, 8, 2_500
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return dm.corpus.write_corpus(tmp_path_factory.mktemp("mixed"), n_docs=N_DOCS, n_files=N_FILES, seed=0)
-
-
-@pytest.fixture(scope="module")
-def sorted_corpus(tmp_path_factory):
-    return dm.corpus.write_corpus(tmp_path_factory.mktemp("sorted"), n_docs=8_000, n_files=N_FILES,
-                                  order="by_topic", seed=0)
-
-
-@pytest.fixture(scope="module")
-def holdout(corpus):
-    return next(iter(dm.read_chunks(corpus.test, "topic", chunk_rows=10**6)))
+from conftest import CHUNK, N_DOCS, N_FILES  # the chapter's corpus (tests/conftest.py)
 
 
 def plain_loop(model, chunks, transform=None, classes=None):
@@ -100,97 +82,17 @@ def test_history_records_each_chunk(trained, holdout):
     assert [e.kind for e in trainer.log] == ["train"] and trainer.log[0].rows == N_DOCS
 
 
-def test_chapter_claim_order_dependence(sorted_corpus, holdout):
-    """Topic-sorted files in file order give a poor model; the seeded shuffle buffer fixes it."""
-    scores = {}
-    for shuffle in (False, True):
-        trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(sorted_corpus.topics),
-                                      transform=dm.HashedText(), holdout=holdout)
-        trainer.fit(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=1_000, shuffle=shuffle))
-        scores[shuffle] = trainer.history["score"].iloc[-1]
-    assert scores[False] < 0.5 < 0.85 < scores[True]
-
-
-def test_chapter_claim_chunk_size_costs_memory_not_accuracy(corpus, holdout):
-    runs = {}
-    for rows in (250, 1_000, 5_000):
-        trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
-                                      transform=dm.HashedText(), holdout=holdout)
-        runs[rows] = trainer.fit(dm.read_chunks(corpus.files[:2], "topic", chunk_rows=rows)).history
-    assert [len(h) for h in runs.values()] == [20, 5, 1]
-    assert runs[5_000]["chunk_mb"].max() > 10 * runs[250]["chunk_mb"].max()
-    scores = [h["score"].iloc[-1] for h in runs.values()]
-    assert max(scores) - min(scores) < 0.1 and min(scores) > 0.75
-
-
-@pytest.fixture(scope="module")
-def trained(corpus, holdout):
-    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
-                                  transform=dm.HashedText(), holdout=holdout)
-    return trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
-
-
-def test_chapter_claim_deploy_then_continue_online_on_a_drifted_stream(tmp_path, trained):
-    later = dm.corpus.write_corpus(tmp_path, n_docs=600, n_files=1, n_test=10, drift=0.5, seed=1)
-    X, y = next(iter(dm.read_chunks(later.train, "topic", chunk_rows=600)))
-    deployment = trained.to_online(batch_size=50)
-    assert deployment.model is not trained.model and deployment.model_version == 1
-    events = [({"text": t}, label) for t, label in zip(X["text"], y)]
-    assert deployment.predict_one(events[0][0]) == trained.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
-    timeline = dm.simulate(events, deployment, metrics.Accuracy(), window=150)
-    frozen = score_model(trained.model, X, y, dm.HashedText())
-    assert frozen < trained.history["score"].iloc[-1] - 0.05  # the drift hurts the frozen model
-    assert timeline.window_score(450) > frozen + 0.03  # learning online recovers
-    assert deployment.model_version == 1 + 600 // 50 and [e.kind for e in timeline.log][:1] == ["train"]
-    assert not np.array_equal(deployment.model.coef_, trained.model.coef_)
-
-
-@pytest.mark.slow
-def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
-    """Measured in fresh processes: 10x the rows, the same allocations out-of-core; loading everything grows.
-
-    What is compared is what the program allocates at its peak (Python and numpy, traced, plus
-    Arrow's pool), not the process's peak RSS: that also counts the allocators' pools (glibc
-    arenas, one per thread allocating at once), which moved by up to 54 MB between runs of the
-    same work on a busy machine and made this test flaky.
-    """
-    files = [str(p) for p in dm.corpus.write_numeric(tmp_path, n_rows=300_000, n_files=20, seed=0)]
-    common = dict(classes=[0, 1], target="y", text=None, chunk_rows=10_000)
-    runs = [dict(path=files[:k], in_memory=m, **common) for k in (2, 20) for m in (False, True)]
-    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs,
-                                                     warmup=dict(path=files[:1], **common), allocations=True)
-    assert big["result"]["rows"] == 10 * small["result"]["rows"]
-    # seen: 12.0 and 12.1 MB out-of-core; 20 and 198 MB loading everything
-    assert big["allocated_peak_mb"] <= 1.1 * small["allocated_peak_mb"] + 1
-    assert big_all["allocated_peak_mb"] > 5 * small_all["allocated_peak_mb"]
-    assert big_all["allocated_peak_mb"] > 10 * big["allocated_peak_mb"]
-    assert big_all["peak_mb"] > big["peak_mb"] + 100  # and the process's peak RSS shows it too (seen: +198 MB)
-
-
-@pytest.mark.slow
-def test_chapter_claim_text_memory_flat_for_out_of_core_and_growing_when_loading_all(corpus):
-    files = [str(f) for f in corpus.files]
-    runs = [{"path": files[:k], "classes": list(corpus.topics), "in_memory": m} for k in (2, 8) for m in (False, True)]
-    warmup = {"path": files[:1], "classes": list(corpus.topics), "chunk_rows": 500}
-    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup,
-                                                     allocations=True)
-    # allocations, not peak RSS: see the numeric test
-    assert big["allocated_peak_mb"] <= 1.1 * small["allocated_peak_mb"] + 1
-    assert big_all["allocated_peak_mb"] > 2 * small_all["allocated_peak_mb"]  # loading everything grows with the files
-    assert big_all["allocated_peak_mb"] > 2 * big["allocated_peak_mb"]
-
-
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet reader
 def test_the_dask_path_gives_the_local_model(corpus):
     dd = pytest.importorskip("dask.dataframe")
-    from deployment_modes.scale_out import local_cluster
+    from deployment_modes.scale_out import fit_dask, local_cluster
 
     hashed = dm.HashedText(n_features=2**12)
     local = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed)
     local.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
     with local_cluster(2, processes=False) as cluster:
         remote = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed)
-        remote.fit(dd.read_parquet(str(corpus.train)), target="topic", scheduler=cluster)
+        fit_dask(remote, dd.read_parquet(str(corpus.train)), target="topic", scheduler=cluster)
     np.testing.assert_array_equal(remote.model.coef_, local.model.coef_)
     assert remote.history["rows"].tolist() == local.history["rows"].tolist()
 
@@ -207,7 +109,7 @@ def test_bad_inputs_fail_before_training(corpus):
     with pytest.raises(TypeError, match="holdout"):
         dm.OutOfCoreTrainer(SGDClassifier(), classes=[0, 1], holdout=[1, 2, 3])
     trainer = dm.OutOfCoreTrainer(SGDClassifier(), classes=[0, 1])
-    with pytest.raises(TypeError, match="source"):
+    with pytest.raises(TypeError, match="chunks must be an iterable"):
         trainer.fit("data.csv")
     with pytest.raises(ValueError, match="empty"):
         trainer.fit([])
@@ -248,9 +150,13 @@ def test_measure_peak_refuses_what_a_fresh_process_cannot_run():
 def test_the_dask_path_checks_its_target_before_training():
     dd = pytest.importorskip("dask.dataframe")
     frame = dd.from_pandas(pd.DataFrame({"x": [0.0, 1.0], "y": [0, 1]}), npartitions=1)
+    from deployment_modes.scale_out import fit_dask
+
     trainer = dm.OutOfCoreTrainer(SGDClassifier(), classes=[0, 1])
     with pytest.raises(ValueError, match="target 'label'"):
-        trainer.fit(frame, target="label")
+        fit_dask(trainer, frame, target="label")
     with pytest.raises(TypeError, match="target"):
+        fit_dask(trainer, frame, target=None)
+    with pytest.raises(TypeError, match="fit_dask"):  # the Dask path is called explicitly
         trainer.fit(frame)
     assert trainer.model is None

@@ -95,6 +95,22 @@ def test_bad_arguments_name_themselves(args, error, match):
         dm.simulate(sc, *args)
 
 
+def test_a_trained_deployment_meets_the_scenario_stream_as_it_is():
+    sc = dm.scenarios.drifting_classification(seed=1, n_initial=200, n_stream=300, drift_at=150)
+    dep = dm.OnlineDeployment(linear_model.LogisticRegression())
+    dep.fit_initial(*sc.initial)
+    trained = dm.simulate(sc, dep, metrics.Accuracy(), name="already trained", fit_initial=False)
+    assert trained.name == "already trained" and trained.drift_at == sc.drift_at
+    assert list(trained.times) == list(sc.times)
+    assert [e.kind for e in trained.log] == ["train"]  # the one training, before simulate
+    fresh = dm.simulate(sc, dm.OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy())
+    assert fresh.y_pred == trained.y_pred and fresh.name == "OnlineDeployment"
+    with pytest.raises(TypeError, match="fit_initial"):
+        dm.simulate(sc, dep, metrics.Accuracy(), fit_initial="no")
+    with pytest.raises(TypeError, match="name"):
+        dm.simulate(sc, dep, metrics.Accuracy(), name=3)
+
+
 def test_an_empty_stream_is_refused():
     dep = Echo()
     with pytest.raises(ValueError, match="empty"):

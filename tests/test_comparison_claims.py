@@ -1,4 +1,4 @@
-"""The comparison chapter's table and claims, asserted on its runs (same scenario, same seed)."""
+"""The claims of the Comparison chapter (book/comparison.ipynb): its table and findings, on its runs (same scenario, same seed)."""
 
 import numpy as np
 import pandas as pd
@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 import deployment_modes as dm
 from deployment_modes import comparison
-from deployment_modes.online import events_to_recover
+from deployment_modes import events_to_recover
 
 
 @pytest.fixture(scope="module")
@@ -105,14 +105,14 @@ def test_cumulative_compute_counts_retrains_and_updates():
     sc = dm.scenarios.house_prices(seed=0, n_initial=100, n_stream=300)
     batch = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
     online = dm.simulate(sc, dm.OnlineDeployment(dm.online.sgd_model("regression", 0.001)), metrics.MAE())
-    assert comparison.cumulative_compute(batch)[-1] == 100 + 200 + 300 + 400
-    assert comparison.cumulative_compute(online)[-1] == 100 + 300
+    assert dm.cumulative_compute(batch)[-1] == 100 + 200 + 300 + 400
+    assert dm.cumulative_compute(online)[-1] == 100 + 300
     with pytest.raises(TypeError, match="timeline"):
-        comparison.cumulative_compute([1, 2])
+        dm.cumulative_compute([1, 2])
 
 
 def test_alarm_then_collect_fires_once_after_collecting():
-    trigger = comparison.AlarmThenCollect(collect=5)
+    trigger = dm.AlarmThenCollect(collect=5)
     fired = []
     for error in [0.0] * 300 + [1.0] * 100:
         trigger.update(error)
@@ -121,15 +121,15 @@ def test_alarm_then_collect_fires_once_after_collecting():
     first = fired.index(True)
     assert 300 + 5 <= first < 400
     with pytest.raises(ValueError, match="collect"):
-        comparison.AlarmThenCollect(collect=0)
+        dm.AlarmThenCollect(collect=0)
     with pytest.raises(TypeError, match="detector"):
-        comparison.AlarmThenCollect(detector=object())
+        dm.AlarmThenCollect(detector=object())
 
 
 def test_lean_logistic_regression_predicts_as_scikit_learn():
     sc = dm.scenarios.drifting_classification(seed=3, n_initial=300, n_stream=200, drift_at=100)
     X, y = sc.initial
-    lean = comparison.LeanLogisticRegression().fit(X.to_numpy(), y)
+    lean = dm.LeanLogisticRegression().fit(X.to_numpy(), y)
     plain = LogisticRegression().fit(X.to_numpy(), y)
     np.testing.assert_array_equal(lean.predict(sc.X.to_numpy()), plain.predict(sc.X.to_numpy()))
 
@@ -140,12 +140,12 @@ def test_bad_arguments_name_themselves():
     with pytest.raises(TypeError, match="retrain_every"):
         comparison.run_comparison(retrain_every="often")
     with pytest.raises(ValueError, match="retrain_every"):
-        comparison.real_world_examples(retrain_every=0)
+        dm.examples.real_world_examples(retrain_every=0)
 
 
 @pytest.fixture(scope="module")
 def examples():
-    return comparison.real_world_examples(seed=0)  # the chapter's call
+    return dm.examples.real_world_examples(seed=0)  # the chapter's call
 
 
 def test_real_world_examples_back_the_notes_advice(examples):
@@ -184,6 +184,6 @@ def test_downtime_row_reads_the_measurement():
 
 @pytest.mark.slow
 def test_naive_redeploy_has_downtime_atomic_swap_and_online_have_none():
-    measured = comparison.measure_downtime(dm.scenarios.drifting_classification(seed=0), n_events=500)
+    measured = dm.downtime.measure_downtime(dm.scenarios.drifting_classification(seed=0), n_events=500)
     assert measured["naive"]["failed"] > 0 and measured["naive"]["seconds"] > 0
     assert measured["swap"]["failed"] == 0 and measured["online"]["failed"] == 0

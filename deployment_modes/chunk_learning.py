@@ -1,0 +1,215 @@
+"""Learning chunk by chunk: the steps every out-of-core path shares.
+
+One chunk's features (:func:`transform_chunk`), one update (:func:`learn_chunk`:
+``partial_fit`` for scikit-learn, ``learn_many`` for river), the bytes a chunk holds in memory
+(:func:`chunk_nbytes`), a holdout score (:func:`score_model`) and the per-chunk record of a
+training (:class:`ChunkHistory`). The local trainer (:class:`~deployment_modes.OutOfCoreTrainer`),
+the Dask path (:func:`~deployment_modes.scale_out.fit_dask`) and a plain loop all use them.
+
+Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+
+from .incremental import is_river_model
+
+__all__ = ["ChunkHistory", "chunk_nbytes", "fresh_copy", "learn_chunk", "score_model", "transform_chunk"]
+
+
+def transform_chunk(transform, X):
+    """The features of the chunk ``X`` under ``transform``.
+
+    Parameters
+    ----------
+    transform
+        ``None`` (the chunk as it is), a transformer with ``transform``, or a callable.
+    X
+        The chunk's features.
+
+    Examples
+    --------
+    >>> transform_chunk(lambda X: 2 * X, np.ones(2))
+    array([2., 2.])
+    """
+    if transform is None:
+        return X
+    return transform.transform(X) if hasattr(transform, "transform") else transform(X)
+
+
+def fresh_copy(estimator):
+    """An untrained copy of ``estimator``: river's ``clone()``, scikit-learn's ``clone``.
+
+    Parameters
+    ----------
+    estimator
+        A river model or a scikit-learn estimator.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> fresh_copy(SGDClassifier(alpha=0.1)).alpha
+    0.1
+    """
+    if is_river_model(estimator):
+        return estimator.clone()
+    from sklearn.base import clone
+
+    return clone(estimator)
+
+
+def learn_chunk(model, X, y, *, classes=None, transform=None):
+    """Update ``model`` with one chunk: ``partial_fit`` (scikit-learn) or ``learn_many`` (river).
+
+    The one step that the trainer, the Dask path and a plain loop all share.
+
+    Parameters
+    ----------
+    model
+        A scikit-learn estimator with ``partial_fit`` or a river model with ``learn_many``.
+    X, y
+        The chunk (``y=None`` for an unsupervised model).
+    classes
+        Every class label, passed to ``partial_fit`` when it takes them.
+    transform
+        A feature map applied to ``X`` first (see :func:`transform_chunk`).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> m = learn_chunk(SGDClassifier(random_state=0), np.eye(2), np.array([0, 1]), classes=[0, 1])
+    >>> m.classes_
+    array([0, 1])
+    """
+    Xt = transform_chunk(transform, X)
+    if is_river_model(model) and callable(getattr(model, "learn_many", None)):
+        frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
+        if y is None:
+            model.learn_many(frame)
+        else:
+            model.learn_many(frame, pd.Series(np.asarray(y), index=frame.index))
+        return model
+    kwargs = {}
+    if classes is not None and "classes" in inspect.signature(model.partial_fit).parameters:
+        kwargs["classes"] = classes
+    if y is None:
+        model.partial_fit(Xt, **kwargs)
+    else:
+        model.partial_fit(Xt, y, **kwargs)
+    return model
+
+
+def score_model(model, X, y, transform=None) -> float:
+    """The holdout score: ``model.score`` for scikit-learn, accuracy or R² for river; NaN if none.
+
+    Parameters
+    ----------
+    model
+        A trained scikit-learn estimator or river model.
+    X, y
+        The holdout set.
+    transform
+        A feature map applied to ``X`` first (see :func:`transform_chunk`).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> score_model(LogisticRegression().fit(X, y), X, y)
+    1.0
+    """
+    Xt = transform_chunk(transform, X)
+    if is_river_model(model):
+        from river import base
+
+        frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
+        predicted = np.asarray(model.predict_many(frame))
+        y = np.asarray(y)
+        if isinstance(model, base.Classifier) or not np.issubdtype(y.dtype, np.number):
+            return float(np.mean(predicted == y))
+        return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
+    if callable(getattr(model, "score", None)):
+        return float(model.score(Xt, y))
+    return float("nan")
+
+
+def chunk_nbytes(X, Xt) -> int:
+    """Bytes a chunk holds in memory: its data ``X`` plus its features ``Xt`` (when they differ).
+
+    Parameters
+    ----------
+    X
+        The chunk as read (a DataFrame or an array).
+    Xt
+        Its features (dense, sparse or a DataFrame); ``X`` itself when there is no transform.
+
+    Examples
+    --------
+    >>> X = np.zeros((10, 4))
+    >>> chunk_nbytes(X, X), chunk_nbytes(X, 2 * X)
+    (320, 640)
+    """
+    size = int(X.memory_usage(deep=True, index=False).sum()) if isinstance(X, pd.DataFrame) else np.asarray(X).nbytes
+    if Xt is not X:
+        if hasattr(Xt, "indptr"):
+            size += Xt.data.nbytes + Xt.indices.nbytes + Xt.indptr.nbytes
+        elif isinstance(Xt, pd.DataFrame):
+            size += int(Xt.memory_usage(deep=True, index=False).sum())
+        else:
+            size += np.asarray(Xt).nbytes
+    return size
+
+
+class ChunkHistory:
+    """The record of a training chunk by chunk: one row per chunk, with a holdout score after each.
+
+    Parameters
+    ----------
+    holdout
+        An ``(X, y)`` pair scored after every chunk, or ``None``.
+    transform
+        The training's feature map; the holdout's features are computed once (it is stateless).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> history, model = ChunkHistory(), SGDClassifier(random_state=0)
+    >>> for _ in range(2):
+    ...     learn_chunk(model, np.eye(2), np.array([0, 1]), classes=[0, 1])
+    ...     history.record(model, rows=2, read_seconds=0.0, learn_seconds=0.001, nbytes=2**20,
+    ...                    rss_bytes=2**30, peak_bytes=2**30)  # doctest: +ELLIPSIS
+    SGDClassifier(...)
+    SGDClassifier(...)
+    >>> history.frame()[["chunk", "rows_seen", "chunk_mb"]].to_dict("list")
+    {'chunk': [1, 2], 'rows_seen': [2, 4], 'chunk_mb': [1.0, 1.0]}
+    """
+
+    def __init__(self, holdout=None, transform=None):
+        self.records: list[dict] = []
+        self._holdout = None
+        if holdout is not None:
+            X, y = holdout
+            self._holdout = (transform_chunk(transform, X), y)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def record(self, model, *, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
+               rss_bytes: int, peak_bytes: int) -> None:
+        """Add the row of a chunk just learned (``nbytes``: :func:`chunk_nbytes`; memory in bytes)."""
+        last = self.records[-1] if self.records else None
+        peak_bytes = max(peak_bytes, int(last["peak_rss_mb"] * 2**20) if last else 0)
+        score = score_model(model, *self._holdout) if self._holdout is not None else float("nan")
+        self.records.append({"chunk": len(self.records) + 1, "rows": rows,
+                             "rows_seen": (last["rows_seen"] if last else 0) + rows,
+                             "read_seconds": read_seconds, "learn_seconds": learn_seconds,
+                             "chunk_mb": nbytes / 2**20, "rss_mb": rss_bytes / 2**20,
+                             "peak_rss_mb": peak_bytes / 2**20, "score": score})
+
+    def frame(self) -> pd.DataFrame:
+        """The history as a table, one row per chunk."""
+        return pd.DataFrame(self.records)

@@ -1,0 +1,170 @@
+"""One interface for a model that learns incrementally: river's, or scikit-learn's ``partial_fit``.
+
+:func:`is_river_model` is the package's one answer to "is this a river model?" (a model that
+learns one event at a time with ``learn_one``, river's interface, whether it comes from river or
+not). :class:`IncrementalModel` shows a scikit-learn estimator with ``partial_fit`` the river
+way (``predict_one``, ``learn_one``, ``learn_many``), so the online deployment has one code path.
+
+Defined in the Online learning chapter (``book/online.ipynb``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._checks import has_method, plain
+
+__all__ = ["IncrementalModel", "is_river_model"]
+
+
+def is_river_model(model) -> bool:
+    """Whether ``model`` learns the river way, one event at a time (``learn_one``).
+
+    Parameters
+    ----------
+    model
+        A river model, a model with river's interface, or a scikit-learn estimator.
+
+    Examples
+    --------
+    >>> from river import linear_model
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> is_river_model(linear_model.LogisticRegression()), is_river_model(SGDClassifier())
+    (True, False)
+    """
+    return callable(getattr(model, "learn_one", None))
+
+
+def is_classifier(model) -> bool:
+    """Whether ``model`` (river or scikit-learn) predicts classes.
+
+    Parameters
+    ----------
+    model
+        A river model (the last step of a pipeline decides) or a scikit-learn estimator.
+
+    Examples
+    --------
+    >>> from river import linear_model, preprocessing
+    >>> is_classifier(preprocessing.StandardScaler() | linear_model.LogisticRegression())
+    True
+    """
+    if is_river_model(model):
+        from river import base, compose
+
+        last = model._last_step if isinstance(model, compose.Pipeline) else model
+        return isinstance(last, (base.Classifier, base.MultiLabelClassifier))
+    from sklearn.base import is_classifier as sklearn_is_classifier
+
+    return sklearn_is_classifier(model)
+
+
+def is_fitted(estimator) -> bool:
+    """Whether the scikit-learn ``estimator`` has been fitted (river models always count as fitted)."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if is_river_model(estimator):
+        return True
+    try:
+        check_is_fitted(estimator)
+    except (NotFittedError, TypeError):
+        return False
+    return True
+
+
+class IncrementalModel:
+    """A river model, or a scikit-learn estimator with ``partial_fit`` seen the river way.
+
+    Parameters
+    ----------
+    model
+        A river model, or a scikit-learn estimator with ``partial_fit`` and ``predict``.
+    classes
+        Every class label (a scikit-learn classifier needs them on its first ``partial_fit``).
+    transform
+        scikit-learn only: maps events to the estimator's features. A transformer with
+        ``transform`` (an event with one text feature gives it the text, e.g. a
+        ``HashingVectorizer``; other events are given as dicts, e.g. a ``FeatureHasher``) or a
+        callable ``f(list_of_events) -> matrix``. Without it, the features are the event's
+        values in the order of the first event (or of :attr:`columns`, when set).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> m = IncrementalModel(SGDRegressor(random_state=0))
+    >>> m.predict_one({"a": 1.0}) is None  # nothing learned yet
+    True
+    >>> m.learn_many([{"a": 1.0}, {"a": 2.0}], [1.0, 2.0]); m.fitted
+    True
+    """
+
+    def __init__(self, model, classes=None, transform=None):
+        self.river = is_river_model(model)
+        if not self.river:
+            has_method(model, "partial_fit", "model (a river model or an estimator with partial_fit)")
+            has_method(model, "predict", "model")
+        self.model, self.transform = model, transform
+        self.classifier = is_classifier(model)
+        if not self.river and self.classifier and classes is None and not is_fitted(model):
+            raise ValueError("classes must list every class label for a scikit-learn classifier "
+                             "(it is passed to the first partial_fit)")
+        self.classes = None if classes is None else [plain(c) for c in classes]
+        self.fitted = is_fitted(model)
+        self.columns = None
+
+    def matrix(self, xs):
+        """The events ``xs`` (dicts) as the estimator's feature matrix."""
+        if self.transform is not None:
+            if callable(getattr(self.transform, "transform", None)):
+                if all(len(x) == 1 and isinstance(next(iter(x.values())), str) for x in xs):
+                    xs = [next(iter(x.values())) for x in xs]
+                return self.transform.transform(xs)
+            return self.transform(xs)
+        if self.columns is None:
+            self.columns = list(xs[0])
+        return np.array([[x[c] for c in self.columns] for x in xs], dtype=float)
+
+    def predict_one(self, x):
+        """The prediction for one event (``None`` before a scikit-learn estimator has learned)."""
+        if self.river:
+            return self.model.predict_one(x)
+        if not self.fitted:
+            return None
+        return plain(self.model.predict(self.matrix([x]))[0])
+
+    def predict_proba_one(self, x) -> dict:
+        """Class probabilities for one event (``{}`` before a scikit-learn estimator has learned)."""
+        if self.river:
+            if not callable(getattr(self.model, "predict_proba_one", None)):
+                raise TypeError(f"model {type(self.model).__name__} has no predict_proba_one")
+            return self.model.predict_proba_one(x)
+        if not callable(getattr(self.model, "predict_proba", None)):
+            raise TypeError(f"model {type(self.model).__name__} has no predict_proba")
+        if not self.fitted:
+            return {}
+        proba = self.model.predict_proba(self.matrix([x]))[0]
+        return {plain(c): float(p) for c, p in zip(self.model.classes_, proba)}
+
+    def learn_one(self, x, y) -> None:
+        """Learn one event."""
+        if self.river:
+            self.model.learn_one(x, y)
+        else:
+            self.learn_many([x], [y])
+
+    def learn_many(self, xs, ys) -> None:
+        """Learn a list of events: one step (river's ``learn_many``, one ``partial_fit``) or a loop of them."""
+        if self.river:
+            if len(xs) == 1:
+                self.model.learn_one(xs[0], ys[0])
+            elif callable(getattr(self.model, "learn_many", None)):
+                self.model.learn_many(pd.DataFrame(xs), pd.Series(ys))
+            else:
+                for x, y in zip(xs, ys):
+                    self.model.learn_one(x, y)
+            return
+        kwargs = {"classes": self.classes} if self.classifier and not self.fitted else {}
+        self.model.partial_fit(self.matrix(xs), np.asarray(ys), **kwargs)
+        self.fitted = True
