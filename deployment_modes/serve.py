@@ -486,7 +486,7 @@ class ServerProcess:
 
 def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: int = 0,
           token: str | None = None, snapshot_every: int = 10_000, label_window: float | None = None,
-          timeout: float = 60.0) -> ServerProcess:
+          timeout: float = 180.0) -> ServerProcess:
     """Start a server on ``state_dir`` in a child process; return once ``/health`` answers.
 
     ``port=0`` picks a free port (see ``.url``). Use it as a context manager, or call ``.stop()``.
