@@ -9,6 +9,10 @@ from sklearn.linear_model import SGDClassifier
 
 import deployment_modes as dm
 
+# tests/data holds submissions for the autograder (tests/test_assignments.py grades them), not
+# notebooks for nbval to execute
+collect_ignore_glob = ["data/*.ipynb"]
+
 # the out-of-core chapter's corpus: the same sizes and seed as book/out_of_core.ipynb
 N_DOCS, N_FILES, CHUNK = 20_000, 8, 2_500
 
