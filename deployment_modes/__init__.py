@@ -12,12 +12,13 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (comparison, corpus, decision, downtime, examples, guardrails, incremental, memory, monitor, scenarios,
-               triggers)
+from . import (comparison, corpus, decision, downtime, examples, guardrails, incremental, input_guard, memory, monitor,
+               scenarios, triggers)
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .guardrails import Pause, Rollback, ValidationGate
+from .input_guard import FeatureBounds, InputGuard
 from .lean import LeanLogisticRegression, LeanSGDClassifier
 from .memory import measure_peak
 from .monitor import Monitor
@@ -44,7 +45,7 @@ __all__ = ["AlarmThenCollect", "BatchDeployment", "ChunkReader", "Deployment", "
            "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry", "Monitor", "OnlineDeployment", "OutOfCoreTrainer",
            "Pause", "Recommendation", "Rollback", "Scenario", "Timeline", "TrendingRecommender", "ValidationGate",
            "compare", "comparison", "corpus", "cumulative_compute", "decision", "downtime", "events_to_recover",
-           "events_until_recommended", "examples", "guardrails", "incremental", "learn_chunk", "measure_peak", "memory",
+           "events_until_recommended", "examples", "FeatureBounds", "guardrails", "incremental", "InputGuard", "input_guard", "learn_chunk", "measure_peak", "memory",
            "monitor", "new_title_share", "out_of_core_then_online", "plots",
            "read_chunks", "recommend", "scenarios", "sgd_model", "simulate", "sweep_learning_rate",
            "sweep_retrain_interval", "triggers", "widgets"]
