@@ -149,7 +149,10 @@ class ChunkReader:
             raise ValueError("give chunk_rows or memory_budget, not both")
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise TypeError(f"seed must be an int, got {seed!r}")
-        self.on_bad_rows, self.shuffle, self.seed, self.progress = on_bad_rows, bool(shuffle), int(seed), progress
+        for flag, value in (("shuffle", shuffle), ("progress", progress)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{flag} must be True or False, got {value!r}")
+        self.on_bad_rows, self.shuffle, self.seed, self.progress = on_bad_rows, shuffle, int(seed), progress
         names = [self._names(f) for f in self.files]
         if target is not None and not isinstance(target, str):
             raise TypeError(f"target must be a column name (str) or None, got {type(target).__name__}")
@@ -159,9 +162,13 @@ class ChunkReader:
         if columns is None:
             columns = [c for c in names[0] if c != target]
         else:
-            if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+            if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) for c in columns):
                 raise TypeError("columns must be a list of column names")
             columns = list(columns)
+            if target is not None and target in columns:
+                raise ValueError(f"columns must not hold the target {target!r}: the label is not a feature")
+            if len(set(columns)) != len(columns):
+                raise ValueError(f"columns names a column twice: {columns}")
         for file, cols in zip(self.files, names):
             missing = [c for c in columns if c not in cols]
             if missing:

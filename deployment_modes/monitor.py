@@ -145,6 +145,9 @@ class Monitor:
 
             detector = drift.ADWIN()
         has_method(detector, "update", "detector")
+        if not hasattr(detector, "drift_detected"):
+            raise TypeError(f"detector must be a river drift detector (update() and drift_detected), "
+                            f"got {type(detector).__name__}")
         self.metric, self.classification = metric, classification
         self.window = positive_int(window, "window")
         self.detector = detector

@@ -74,6 +74,8 @@ class OnlineDeployment:
     (2, 1, ['train'])
     """
 
+    _text = None  # features whose values may be strings (snapshots pickled before it was added have none)
+
     def __init__(self, model, *, classes=None, transform=None, batch_size: int | None = None,
                  monitor: bool = False, metric=None, window: int = 200, detector=None):
         if model is None:
@@ -98,7 +100,7 @@ class OnlineDeployment:
         self.model_version = 0
         self.log: list[LogEntry] = []
         self.n_seen = 0
-        self._features = None
+        self._features = self._text = None
         self._label_kind = self._label_type = None
         self._buffer: list = []
         self._last = None  # (x, prediction) of the last predict, reused by learn_one's monitoring
@@ -133,6 +135,7 @@ class OnlineDeployment:
     def _remember(self, x, y) -> None:
         if self._features is None:
             self._features = frozenset(x)
+            self._text = frozenset(k for k, v in x.items() if isinstance(v, str))
         if self._label_type is None:
             self._label_type = type(y)
         if self.learner.classifier and self._label_kind is None:
@@ -162,10 +165,10 @@ class OnlineDeployment:
         rows = X.to_dict(orient="records")
         fresh = copy.copy(self)
         fresh.learner = IncrementalModel(copy.deepcopy(self._initial), self.learner.classes, self.learner.transform)
-        fresh.model_version, fresh.log, fresh.n_seen, fresh._features = 0, [], 0, None
+        fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._text = 0, [], 0, None, None
         fresh._label_kind = fresh._label_type = None
         for i, (x, target) in enumerate(zip(rows, y)):
-            features(x, fresh._features, f"X row {i}", numbers_only=False)
+            features(x, fresh._features, f"X row {i}", numbers_only=False, text=fresh._text)
             target = fresh._check_y(target, f"y[{i}]")
             fresh._remember(x, target)
         fresh.learner.columns = list(X.columns)
@@ -187,14 +190,14 @@ class OnlineDeployment:
 
     def predict_one(self, x: dict):
         """The served model's prediction for one event (``None`` before it has learned anything)."""
-        features(x, self._features, numbers_only=False)
+        features(x, self._features, numbers_only=False, text=self._text)
         p = self.learner.predict_one(x)
         self._last = (x, p)
         return p
 
     def predict_proba_one(self, x: dict) -> dict:
         """Class probabilities of the served model for one event, where the model has them."""
-        features(x, self._features, numbers_only=False)
+        features(x, self._features, numbers_only=False, text=self._text)
         proba = self.learner.predict_proba_one(x)
         self._last = (x, max(proba, key=proba.get) if proba else None)
         return proba
@@ -216,7 +219,7 @@ class OnlineDeployment:
         last, self._last = self._last, None
         same = last is not None and last[0] is x
         if not same:
-            features(x, self._features, numbers_only=False)
+            features(x, self._features, numbers_only=False, text=self._text)
         y = self._check_y(y)
         self._remember(x, y)
         self.n_seen += 1

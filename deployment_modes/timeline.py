@@ -174,6 +174,8 @@ class Timeline:
 
 
 def _check_metric(metric) -> None:
+    if isinstance(metric, type):
+        raise TypeError(f"metric must be a river metric instance, e.g. {metric.__name__}(), got the class {metric.__name__}")
     for method in ("update", "get", "clone"):
         if not callable(getattr(metric, method, None)):
             raise TypeError(f"metric must be a river metric (with update/get/clone), got {type(metric).__name__}")
@@ -224,6 +226,8 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
         raise TypeError(f"fit_initial must be True or False, got {fit_initial!r}")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str naming the run, got {type(name).__name__}")
+    if isinstance(source, (str, bytes, dict)):
+        raise TypeError(f"source must be a Scenario or an iterable of (x, y) pairs, got {type(source).__name__} {source!r:.40}")
     if isinstance(source, Scenario):
         if fit_initial:
             deployment.fit_initial(*source.initial)

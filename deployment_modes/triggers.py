@@ -11,6 +11,7 @@ the Comparison chapter (``book/comparison.ipynb``).
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from ._checks import has_method, positive_int
@@ -59,8 +60,8 @@ class EveryPeriod:
     """
 
     def __init__(self, period: float, time_feature: str):
-        if isinstance(period, bool) or not isinstance(period, numbers.Real) or not period > 0:
-            raise ValueError(f"period must be a positive number, got {period!r}")
+        if isinstance(period, bool) or not isinstance(period, numbers.Real) or not 0 < period < math.inf:
+            raise ValueError(f"period must be a positive finite number, got {period!r}")
         if not isinstance(time_feature, str):
             raise TypeError(f"time_feature must name a feature (str), got {time_feature!r}")
         self.period, self.time_feature = period, time_feature
