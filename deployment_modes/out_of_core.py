@@ -132,6 +132,46 @@ def _nbytes(X, Xt) -> int:
     return size
 
 
+def _check_chunk(number: int, X, y, classes, layout):
+    """Check chunk ``number`` (from 1) before it is learned; return its layout (columns, or width)."""
+    where = f"chunk {number}"
+    if isinstance(X, pd.DataFrame):
+        shape = X.columns.tolist()
+        if X.isna().to_numpy().any():
+            row, column = np.argwhere(X.isna().to_numpy())[0]
+            raise ValueError(f"{where}: X has a missing value (row {row}, column {X.columns[column]!r})")
+        numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
+        if numeric.size and not np.isfinite(numeric).all():
+            raise ValueError(f"{where}: X has an infinite value")
+        n = len(X)
+    elif isinstance(X, (str, bytes, dict)) or not hasattr(X, "shape") and not isinstance(X, (list, tuple)):
+        raise TypeError(f"{where}: X must be a DataFrame, an array or a list of rows, got {type(X).__name__}")
+    else:
+        n = X.shape[0] if hasattr(X, "shape") else len(X)
+        if hasattr(X, "indptr"):  # a sparse matrix
+            values, shape = X.data, X.shape[1]
+        else:
+            values = np.asarray(X)
+            shape = values.shape[1:] if values.ndim > 1 else None
+        if values.dtype.kind in "fc" and not np.isfinite(values).all():
+            raise ValueError(f"{where}: X has a NaN or infinite value")
+    if layout is not None and shape != layout:
+        raise ValueError(f"{where}: its features {shape} differ from the first chunk's {layout}")
+    if y is not None:
+        labels = np.asarray(y)
+        if labels.ndim != 1 or len(labels) != n:
+            raise ValueError(f"{where}: X has {n} rows but y has {labels.shape} labels: one label per row")
+        if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
+            raise ValueError(f"{where}: y has a NaN or infinite label")
+        if labels.dtype == object and pd.isna(labels).any():
+            raise ValueError(f"{where}: y has a missing label")
+        if classes is not None:
+            unseen = set(pd.unique(labels).tolist()) - set(classes.tolist())
+            if unseen:
+                raise ValueError(f"{where}: labels {sorted(unseen, key=str)} are not among the classes {classes.tolist()}")
+    return shape
+
+
 class OutOfCoreTrainer:
     """Train a model chunk by chunk from disk: the first, offline training of out-of-core learning.
 
@@ -217,7 +257,7 @@ class OutOfCoreTrainer:
         if isinstance(source, (str, bytes, dict)) or not isinstance(source, Iterable):
             raise TypeError("source must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target), "
                             f"or a Dask DataFrame; got {type(source).__name__}")
-        model, records = self._start(), []
+        model, records, layout = self._start(), [], None
         chunks = iter(source)
         bar = None
         if self.progress:
@@ -233,6 +273,7 @@ class OutOfCoreTrainer:
                 if not isinstance(chunk, tuple) or len(chunk) != 2:
                     raise TypeError(f"each chunk must be an (X, y) pair, got {type(chunk).__name__}")
                 X, y = chunk
+                layout = _check_chunk(len(records) + 1, X, y, self.classes, layout)
                 read = time.perf_counter()
                 Xt = _apply(self.transform, X)
                 learn_chunk(model, Xt, y, classes=self.classes)
