@@ -87,6 +87,16 @@ def _check_value(value, name: str, numbers_only: bool, text_allowed: bool = True
         raise ValueError(f"{name} must be finite, got {value!r}")
 
 
+def labels(y, n_rows: int, name: str = "y") -> np.ndarray:
+    """``y`` as a 1-D array of one label per row (``n_rows``), else a ValueError naming ``name``."""
+    if y is None or isinstance(y, (str, bytes, dict)):
+        raise TypeError(f"{name} must be a list or array of labels, one per row, got {type(y).__name__}")
+    array = np.asarray(y)
+    if array.ndim != 1 or len(array) != n_rows:
+        raise ValueError(f"{name} must have one label per row of X: got shape {array.shape} for {n_rows} rows")
+    return array
+
+
 def label(y, classification: bool, *, kind=None, classes=None, name: str = "y"):
     """Check one label; return it as a plain Python value.
 

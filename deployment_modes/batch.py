@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
 
-from ._checks import features, has_method, label, plain, positive_int
+from ._checks import features, has_method, label, labels, plain, positive_int
 from .monitor import Monitor
 from .timeline import LogEntry
 from .triggers import EveryEvents, EveryPeriod
@@ -152,9 +152,7 @@ class BatchDeployment:
         numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
         if X.isna().to_numpy().any() or not np.isfinite(numeric).all():
             raise ValueError("X must hold finite values: it has a missing or infinite value")
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"y must have one label per row of X: {len(y)} labels for {len(X)} rows")
+        y = labels(y, len(X))
         classification = is_classifier(self.estimator) or not _numeric(y)
         kind = _label_kind(y, classification)
         if not classification:
@@ -284,8 +282,14 @@ def sweep_retrain_interval(scenario, estimator, intervals, metric, *, window: in
     """
     from .timeline import simulate
 
-    if not intervals:
-        raise ValueError("intervals must name at least one retrain interval (or None for static)")
+    from .scenarios import Scenario
+
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    if isinstance(intervals, (str, bytes, dict)) or not isinstance(intervals, (list, tuple, range)) or not intervals:
+        raise ValueError(f"intervals must be a non-empty list of retrain intervals (None for static), got {intervals!r:.60}")
+    for k in intervals:
+        positive_int(k, "intervals (each one)", allow_none=True)
     rows = []
     for k in intervals:
         tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric)

@@ -14,13 +14,14 @@ Defined in the Online learning chapter (``book/online.ipynb``).
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 import time
 
 import numpy as np
 import pandas as pd
 
-from ._checks import features, label, label_kind, plain, positive_int
+from ._checks import features, has_method, label, label_kind, labels, plain, positive_int
 from .batch import as_frame
 from .incremental import IncrementalModel
 from .monitor import Monitor
@@ -90,6 +91,9 @@ class OnlineDeployment:
             from river import metrics
 
             metric = metrics.Accuracy() if self.learner.classifier else metrics.MAE()
+        has_method(metric, "update", "metric")
+        if detector is not None:
+            has_method(detector, "update", "detector")
         if detector is None:
             from river import drift
 
@@ -159,9 +163,7 @@ class OnlineDeployment:
         """
         epochs = positive_int(epochs, "epochs")
         X = as_frame(X)
-        y = [plain(v) for v in np.asarray(y).tolist()]
-        if len(y) != len(X):
-            raise ValueError(f"y must have one label per row of X: {len(y)} labels for {len(X)} rows")
+        y = [plain(v) for v in labels(y, len(X)).tolist()]
         rows = X.to_dict(orient="records")
         fresh = copy.copy(self)
         fresh.learner = IncrementalModel(copy.deepcopy(self._initial), self.learner.classes, self.learner.transform)
@@ -313,10 +315,17 @@ def sweep_learning_rate(scenario, rates, *, metric=None, window: int = 200) -> p
 
     from .timeline import events_to_recover, simulate
 
+    from .scenarios import Scenario
+
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     if not scenario.drift_at:
         raise ValueError("scenario must have a drift (drift_at) to show the trade-off")
-    if not rates:
-        raise ValueError("rates must hold at least one learning rate")
+    if isinstance(rates, (str, bytes, dict)) or not isinstance(rates, (list, tuple, np.ndarray)) or not len(rates):
+        raise ValueError(f"rates must be a non-empty list of learning rates, got {rates!r:.60}")
+    for lr in rates:
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
+            raise ValueError(f"rates must be positive finite numbers, got {lr!r}")
     drift = scenario.drift_at[0]
     rows = []
     for lr in rates:

@@ -13,15 +13,17 @@ Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 from __future__ import annotations
 
 import inspect
+import numbers
 import time
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier, is_regressor
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from ._checks import positive_int
+from .incremental import is_classifier as river_supervised  # river or scikit-learn: predicts classes
 from .incremental import is_river_model
 from .memory import peak_rss, rss
 
@@ -51,6 +53,13 @@ class HashedText(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Hashed word counts of the documents in ``X``."""
+        if not isinstance(self.column, str):
+            raise TypeError(f"column must name the text column (str), got {self.column!r:.60}")
+        missing = isinstance(X, pd.DataFrame) and self.column not in X.columns or \
+            isinstance(X, dict) and self.column not in X or \
+            isinstance(X, (list, tuple)) and any(isinstance(x, dict) and self.column not in x for x in X)
+        if missing:
+            raise ValueError(f"column {self.column!r} is not in X")
         if isinstance(X, dict):
             texts = [X[self.column]]
         elif isinstance(X, pd.DataFrame):
@@ -85,7 +94,17 @@ def learn_chunk(model, X, y, *, classes=None, transform=None):
     >>> m.classes_.tolist()
     [0, 1]
     """
+    _check_learner(model, classes, transform, y)
+    if transform is None:
+        _check_chunk(None, X, y, None if classes is None else np.asarray(list(classes)), None)
     Xt = _apply(transform, X)
+    if transform is not None:
+        _check_chunk(None, Xt, y, None if classes is None else np.asarray(list(classes)), None)
+    return _learn_chunk(model, Xt, y, classes)
+
+
+def _learn_chunk(model, Xt, y, classes):
+    """:func:`learn_chunk` on checked, transformed features."""
     if is_river_model(model) and callable(getattr(model, "learn_many", None)):
         frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
         if y is None:
@@ -132,9 +151,37 @@ def _nbytes(X, Xt) -> int:
     return size
 
 
-def _check_chunk(number: int, X, y, classes, layout):
+def _check_learner(model, classes, transform, y=0) -> None:
+    """The checks of :func:`learn_chunk`'s model, classes and transform."""
+    if isinstance(model, type) or not (callable(getattr(model, "partial_fit", None))
+                                       or is_river_model(model) and callable(getattr(model, "learn_many", None))):
+        raise TypeError(f"model must have partial_fit() (scikit-learn) or learn_many() (river), got {model!r:.60}")
+    if classes is not None:
+        check_classes(classes)
+    elif not is_river_model(model) and is_classifier(model) and not hasattr(model, "classes_"):
+        raise ValueError("classes must list every label for the first partial_fit of a scikit-learn classifier")
+    if y is None and (is_classifier(model) or is_regressor(model) or is_river_model(model) and river_supervised(model)):
+        raise ValueError(f"y must hold the labels: {type(model).__name__} learns from labelled data")
+    if transform is not None and (isinstance(transform, type) or not (callable(transform) or hasattr(transform, "transform"))):
+        raise TypeError(f"transform must be callable or have transform(), got {transform!r:.60}")
+
+
+def check_classes(classes) -> np.ndarray:
+    """``classes`` as an array of at least two distinct labels, or a TypeError/ValueError naming it."""
+    if isinstance(classes, (str, bytes, dict)) or not isinstance(classes, Iterable):
+        raise TypeError(f"classes must be a list of labels, got {type(classes).__name__}")
+    labels = list(classes)
+    if any(label is None or label != label for label in labels) or \
+            not all(isinstance(label, (str, numbers.Integral, np.integer, np.str_)) for label in labels):
+        raise ValueError(f"classes must hold class labels (str, int or bool), got {labels!r:.60}")
+    if len(labels) < 2 or len(set(labels)) != len(labels):
+        raise ValueError(f"classes must list at least two distinct labels, got {labels!r:.60}")
+    return np.asarray(labels)
+
+
+def _check_chunk(number: int | None, X, y, classes, layout):
     """Check chunk ``number`` (from 1) before it is learned; return its layout (columns, or width)."""
-    where = f"chunk {number}"
+    where = "the chunk" if number is None else f"chunk {number}"
     if isinstance(X, pd.DataFrame):
         shape = X.columns.tolist()
         if X.isna().to_numpy().any():
@@ -152,7 +199,9 @@ def _check_chunk(number: int, X, y, classes, layout):
             values, shape = X.data, X.shape[1]
         else:
             values = np.asarray(X)
-            shape = values.shape[1:] if values.ndim > 1 else None
+            if values.ndim != 2:
+                raise ValueError(f"{where}: X must be 2-D (rows x features), got shape {values.shape}")
+            shape = values.shape[1:]
         if values.dtype.kind in "fc" and not np.isfinite(values).all():
             raise ValueError(f"{where}: X has a NaN or infinite value")
     if layout is not None and shape != layout:
@@ -168,7 +217,7 @@ def _check_chunk(number: int, X, y, classes, layout):
         if classes is not None:
             unseen = set(pd.unique(labels).tolist()) - set(classes.tolist())
             if unseen:
-                raise ValueError(f"{where}: labels {sorted(unseen, key=str)} are not among the classes {classes.tolist()}")
+                raise ValueError(f"{where}: y has labels {sorted(unseen, key=str)} that are not among the classes {classes.tolist()}")
     return shape
 
 
@@ -202,11 +251,7 @@ class OutOfCoreTrainer:
         if not river_model and is_classifier(estimator) and classes is None:
             raise ValueError("classes must list every label up front: a chunk may not hold them all")
         if classes is not None:
-            if isinstance(classes, str) or not isinstance(classes, Iterable):
-                raise TypeError(f"classes must be a list of labels, got {type(classes).__name__}")
-            classes = np.asarray(list(classes))
-            if len(classes) < 2 or len(np.unique(classes)) != len(classes):
-                raise ValueError("classes must list at least two distinct labels")
+            classes = check_classes(classes)
         if transform is not None and not (callable(transform) or hasattr(transform, "transform")):
             raise TypeError(f"transform must be callable or have transform(), got {type(transform).__name__}")
         if holdout is not None and (not isinstance(holdout, tuple) or len(holdout) != 2):
@@ -276,7 +321,7 @@ class OutOfCoreTrainer:
                 layout = _check_chunk(len(records) + 1, X, y, self.classes, layout)
                 read = time.perf_counter()
                 Xt = _apply(self.transform, X)
-                learn_chunk(model, Xt, y, classes=self.classes)
+                _learn_chunk(model, Xt, y, self.classes)
                 done = time.perf_counter()
                 self._record(model, len(y) if y is not None else Xt.shape[0], read - start, done - read,
                              _nbytes(X, Xt), rss(), peak_rss(), records)

@@ -10,6 +10,8 @@ Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, runtime_checkable
@@ -241,7 +243,11 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, window: int = 2
     y_true, y_pred, versions, rolled = [], [], [], []
     predict_seconds = learn_seconds = 0.0
     scored = 0
-    for x, y in source:
+    for event in source:
+        if type(event) is not tuple or len(event) != 2:
+            if not isinstance(event, (tuple, list)) or len(event) != 2:
+                raise TypeError(f"source must yield (x, y) pairs, got {type(event).__name__} {event!r:.60}")
+        x, y = event
         start = time.perf_counter()
         p = predict(x)
         middle = time.perf_counter()
@@ -291,8 +297,13 @@ def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str
     >>> {name: tl.name for name, tl in runs.items()}
     {'static': 'static', 'retrained': 'retrained'}
     """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     if not isinstance(deployments, dict) or not deployments:
         raise TypeError("deployments must be a non-empty dict of name -> deployment")
+    for name, dep in deployments.items():
+        for method in ("fit_initial", "predict_one", "learn_one"):
+            has_method(dep, method, f"deployments[{name!r}]")
     return {name: simulate(scenario, dep, metric, name=name, **kwargs) for name, dep in deployments.items()}
 
 
@@ -362,6 +373,10 @@ def events_to_recover(timeline, at: int | None = None, *, tolerance: float = 0.0
     >>> 0 < events_to_recover(tl) < 1000
     True
     """
+    if not isinstance(timeline, Timeline):
+        raise TypeError(f"timeline must be a Timeline (from simulate), got {type(timeline).__name__}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not 0 <= tolerance < math.inf:
+        raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     if at is None:
         if not timeline.drift_at:
             raise ValueError("at must be given: the timeline has no drift position")

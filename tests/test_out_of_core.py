@@ -259,7 +259,7 @@ def _chunks(n=4, rows=20, features=("a", "b")):
     (lambda X, y: (X, y[:-1]), "chunk 3: X has 20 rows but y has"),
     (lambda X, y: (X.rename(columns={"b": "c"}), y), r"chunk 3: its features \['a', 'c'\] differ from the first chunk's \['a', 'b'\]"),
     (lambda X, y: (X[["a"]], y), "chunk 3: its features"),
-    (lambda X, y: (X, np.where(y == 1, 2, y)), r"chunk 3: labels \[2\] are not among the classes \[0, 1\]"),
+    (lambda X, y: (X, np.where(y == 1, 2, y)), r"chunk 3: y has labels \[2\] that are not among the classes \[0, 1\]"),
     (lambda X, y: (X, y.astype(float) * np.nan), "chunk 3: y has a NaN"),
     (lambda X, y: (X.to_numpy()[:, :1], y), "chunk 3: its features"),
 ])
