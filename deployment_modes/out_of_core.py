@@ -139,8 +139,15 @@ def score_model(model, X, y, transform=None) -> float:
     return float("nan")
 
 
+def _all_float(frame: pd.DataFrame) -> bool:
+    return all(dtype.kind == "f" for dtype in frame.dtypes)
+
+
 def _nbytes(X, Xt) -> int:
-    size = int(X.memory_usage(deep=True, index=False).sum()) if isinstance(X, pd.DataFrame) else np.asarray(X).nbytes
+    if isinstance(X, pd.DataFrame):
+        size = X.to_numpy(copy=False).nbytes if _all_float(X) else int(X.memory_usage(deep=True, index=False).sum())
+    else:
+        size = np.asarray(X).nbytes
     if Xt is not X:
         if hasattr(Xt, "indptr"):
             size += Xt.data.nbytes + Xt.indices.nbytes + Xt.indptr.nbytes
@@ -184,7 +191,9 @@ def _check_chunk(number: int | None, X, y, classes, layout):
     where = "the chunk" if number is None else f"chunk {number}"
     if isinstance(X, pd.DataFrame):
         shape = X.columns.tolist()
-        if X.isna().to_numpy().any():
+        if _all_float(X) and np.isfinite(X.to_numpy(copy=False)).all():
+            pass  # the fast path: one pass over the numbers finds a NaN or an infinity
+        elif X.isna().to_numpy().any():
             row, column = np.argwhere(X.isna().to_numpy())[0]
             raise ValueError(f"{where}: X has a missing value (row {row}, column {X.columns[column]!r})")
         numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
