@@ -179,7 +179,7 @@ class Monitor:
         self._pairs.append((y, y_pred))
         detector = self.detector
         before = getattr(detector, "estimation", None)  # the detector's error level before this event
-        detector.update(prediction_error(y, y_pred, self.classification))
+        detector.update(float(y_pred != y) if self.classification else abs(y - y_pred))  # prediction_error, inlined
         if not detector.drift_detected:
             return None
         alarm = Alarm(at, before, getattr(detector, "estimation", None))

@@ -193,7 +193,8 @@ class OnlineDeployment:
     def predict_one(self, x: dict):
         """The served model's prediction for one event (``None`` before it has learned anything)."""
         features(x, self._features, numbers_only=False, text=self._text)
-        p = self.learner.predict_one(x)
+        learner = self.learner
+        p = learner.model.predict_one(x) if learner.river else learner.predict_one(x)
         self._last = (x, p)
         return p
 
@@ -223,7 +224,8 @@ class OnlineDeployment:
         if not same:
             features(x, self._features, numbers_only=False, text=self._text)
         y = self._check_y(y)
-        self._remember(x, y)
+        if self._label_type is None:
+            self._remember(x, y)
         self.n_seen += 1
         monitor = self.monitor
         if monitor is not None:
@@ -237,7 +239,11 @@ class OnlineDeployment:
                     self.log.append(LogEntry(self.n_seen, "alarm", detail=alarm.describe()))
                     if alarm.up and top is not self and top.react(alarm):
                         return  # a guardrail took the event: it is not learned
-        top.learn(x, y)
+        if top is self and self.batch_size is None and self.learner.river:
+            self.learner.model.learn_one(x, y)  # the plain path of learn(), without its calls
+            self.model_version += 1
+        else:
+            top.learn(x, y)
 
     # -- what the guardrails build on -------------------------------------------------------------
     def learn(self, x: dict, y, into: IncrementalModel | None = None) -> bool:
