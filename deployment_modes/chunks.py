@@ -25,7 +25,7 @@ from ._checks import positive_int
 __all__ = ["ChunkReader", "read_chunks"]
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-CSV_BLOCK_BYTES = 1 << 18  # pyarrow parses 256 KiB blocks faster than its default 1 MiB (they stay in cache)
+CSV_BLOCK_BYTES = 1 << 19  # pyarrow parses 512 KiB blocks faster than its default 1 MiB or 4 MiB (measured)
 
 
 def read_chunks(path, target: str | None = None, *, chunk_rows: int | None = None,
