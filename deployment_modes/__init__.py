@@ -13,7 +13,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 """
 
 from . import (chunk_learning, comparison, corpus, decision, delay_experiment, detectors, downtime, drift_kinds,
-               examples, experiments, guardrails, incremental, label_delay, label_join, memory, monitor, rating,
+               examples, experiments, guardrails, incremental, input_guard, label_delay, label_join, memory, monitor, rating,
                release, release_experiment, retraining, scenarios, seeds, triggers)
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
@@ -22,6 +22,7 @@ from .chunks import ChunkReader, read_chunks
 from .decision import Recommendation, recommend
 from .drift_kinds import ModelPool
 from .guardrails import Pause, Rollback, ValidationGate
+from .input_guard import FeatureBounds, InputGuard
 from .lean import LeanKNeighborsRegressor, LeanLogisticRegression, LeanSGDClassifier
 from .memory import measure_peak
 from .monitor import Monitor
@@ -45,14 +46,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader", "Deployment", "HashedText",
-           "HitRate", "LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry",
+__all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader", "Deployment", "FeatureBounds", "HashedText",
+           "HitRate", "InputGuard", "LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry",
            "ModelPool", "Monitor", "NaiveBaseline", "OnlineDeployment", "OutOfCoreTrainer", "Pause",
            "PerformanceTrigger", "Recommendation", "Rollback", "Scenario", "ShadowRelease", "Timeline",
            "TrendingRecommender", "ValidationGate", "chunk_learning", "compare", "comparison", "corpus",
            "cumulative_compute", "decision", "delay_experiment", "detectors", "downtime", "drift_kinds",
            "events_to_recover", "events_until_recommended", "examples", "experiments", "guardrails",
-           "incremental", "label_delay", "label_join", "learn_chunk", "measure_peak", "memory", "monitor",
+           "incremental", "input_guard", "label_delay", "label_join", "learn_chunk", "measure_peak", "memory", "monitor",
            "new_title_share", "out_of_core_then_online", "plots", "rating", "read_chunks", "recommend", "release",
            "release_experiment", "retraining", "scenarios", "seeds", "sgd_model", "simulate",
            "sweep_learning_rate", "sweep_retrain_interval", "triggers", "widgets"]

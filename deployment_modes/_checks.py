@@ -34,17 +34,21 @@ def fraction(value, name: str, *, low: float = 0.0, high: float = 1.0) -> float:
 
 
 def has_method(obj, method: str, name: str) -> None:
-    """Raise TypeError naming ``name`` when ``obj`` has no callable ``method``."""
+    """Raise TypeError naming ``name`` when ``obj`` has no callable ``method`` (or is a class, not an instance)."""
+    if isinstance(obj, type):
+        raise TypeError(f"{name} must be an instance, e.g. {obj.__name__}(), got the class {obj.__name__}")
     if not callable(getattr(obj, method, None)):
         raise TypeError(f"{name} must have a {method}() method, got {type(obj).__name__}")
 
 
-def features(x, expected, name: str = "x", *, numbers_only: bool = True) -> None:
+def features(x, expected, name: str = "x", *, numbers_only: bool = True, text=None) -> None:
     """Check that the dict ``x`` has exactly the ``expected`` keys (if given) and finite values.
 
     The one feature check of the package. Values must be numbers (``numbers_only``: what an
     estimator fed arrays needs; booleans are refused) or, for a river model, also strings and
-    booleans. A float or an int passes on the fast path, one type test per value.
+    booleans; ``text`` (if given) names the features whose values may be strings (the others
+    were numbers in training: a string there would fail inside the model, half-way through
+    learning). A float or an int passes on the fast path, one type test per value.
     """
     if type(x) is not dict and not isinstance(x, dict):
         raise TypeError(f"{name} must be a dict of feature -> value, got {type(x).__name__}")
@@ -54,23 +58,43 @@ def features(x, expected, name: str = "x", *, numbers_only: bool = True) -> None
             missing = sorted(expected - x.keys(), key=str)
             extra = sorted(x.keys() - expected, key=str)
             raise ValueError(f"{name} has features that differ from training: missing {missing}, extra {extra}")
+    if not numbers_only:  # the fast path: a C-level sum is a float (or int) and finite iff every value is a finite number
+        try:
+            total = sum(x.values())
+        except TypeError:  # a string, or not a number: the loop below says which
+            total = None
+        kind = type(total)
+        if (kind is float and total - total == 0.0) or kind is int:
+            return
     for key, value in x.items():
         kind = type(value)
         if kind is float:
             if value - value != 0.0:  # inf - inf and nan - nan are nan: not finite
                 raise ValueError(f"{name}[{key!r}] must be finite, got {value!r}")
         elif kind is not int:  # the fast path ends here
-            _check_value(value, f"{name}[{key!r}]", numbers_only)
+            _check_value(value, f"{name}[{key!r}]", numbers_only, text is None or key in text)
 
 
-def _check_value(value, name: str, numbers_only: bool) -> None:
+def _check_value(value, name: str, numbers_only: bool, text_allowed: bool = True) -> None:
     if not numbers_only and isinstance(value, (str, bool)):
+        if isinstance(value, str) and not text_allowed:
+            raise TypeError(f"{name} must be a number, as in training, got str {value!r}")
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number{'' if numbers_only else ' or a string'}, "
                         f"got {type(value).__name__} {value!r}")
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
+
+
+def labels(y, n_rows: int, name: str = "y") -> np.ndarray:
+    """``y`` as a 1-D array of one label per row (``n_rows``), else a ValueError naming ``name``."""
+    if y is None or isinstance(y, (str, bytes, dict)):
+        raise TypeError(f"{name} must be a list or array of labels, one per row, got {type(y).__name__}")
+    array = np.asarray(y)
+    if array.ndim != 1 or len(array) != n_rows:
+        raise ValueError(f"{name} must have one label per row of X: got shape {array.shape} for {n_rows} rows")
+    return array
 
 
 def label(y, classification: bool, *, kind=None, classes=None, name: str = "y"):

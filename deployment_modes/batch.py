@@ -12,10 +12,10 @@ import time
 import numpy as np
 import pandas as pd
 from sklearn import config_context
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from threadpoolctl import threadpool_limits
 
-from ._checks import features, has_method, label, plain, positive_int
+from ._checks import features, has_method, label, labels, plain, positive_int
 from .monitor import Monitor
 from .timeline import LogEntry
 from .triggers import EveryEvents, EveryPeriod
@@ -49,6 +49,32 @@ def as_frame(X, name: str = "X") -> pd.DataFrame:
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise ValueError(f"{name} must have at least one row and one feature, got shape {frame.shape}")
     return frame
+
+
+def _numeric(y: np.ndarray) -> bool:
+    return np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
+
+
+def _label_kind(y: np.ndarray, classification: bool):
+    """The kind of label the training labels fix: ``bool``, ``numbers.Integral``, ``str`` (classes) or a number."""
+    if not classification:
+        return None
+    if np.issubdtype(y.dtype, np.bool_):
+        return bool
+    if np.issubdtype(y.dtype, np.integer):
+        return numbers.Integral
+    if np.issubdtype(y.dtype, np.str_):
+        return str
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise ValueError("y holds non-integer numbers but the estimator is a classifier: "
+                             "class labels must be ints, strings or bools")
+        return numbers.Integral
+    kinds = {bool if isinstance(v, (bool, np.bool_)) else str if isinstance(v, str)
+             else numbers.Integral if isinstance(v, numbers.Integral) else type(v) for v in y.tolist()}
+    if len(kinds) != 1 or not kinds <= {bool, str, numbers.Integral}:
+        raise TypeError(f"y must hold class labels of one kind (all str, all int or all bool), got {sorted(k.__name__ for k in kinds)}")
+    return kinds.pop()
 
 
 class BatchDeployment:
@@ -125,6 +151,9 @@ class BatchDeployment:
             EveryPeriod(period, time_feature)  # checks both now
         if trigger is not None:
             has_method(trigger, "update", "trigger")
+            if not hasattr(trigger, "drift_detected"):
+                raise TypeError(f"trigger must be a river drift detector (update() and drift_detected), "
+                                f"got {type(trigger).__name__}")
         self.period, self.time_feature, self.trigger = period, time_feature, trigger
         self.model = None
         self.model_version = 0
@@ -132,23 +161,37 @@ class BatchDeployment:
         self.n_seen = 0
 
     def fit_initial(self, X, y) -> None:
-        """The first, offline training on ``(X, y)``: version 1 of the deployed model."""
+        """The first, offline training on ``(X, y)``: version 1 of the deployed model.
+
+        All or nothing: if the training fails, a deployment trained before is left as it was.
+        A classifier (or labels that are strings or bools) makes the labels classes; the
+        labels the stream reveals must then be of the same kind (``str``, ``bool`` or ``int``).
+        """
         X = as_frame(X)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"y must have one label per row of X: {len(y)} labels for {len(X)} rows")
-        self._X0, self._y0 = X.reset_index(drop=True), y
-        self._features = list(X.columns)
-        self._numeric = np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
-        self._rows, self._labels, self.forgotten = [], [], 0
-        self.model, self.model_version, self.log, self.n_seen = None, 0, [], 0
-        self._monitor = None if self.trigger is None else \
-            Monitor(classification=not self._numeric, window=1, detector=self.trigger)
-        self._schedules = [EveryEvents(self.retrain_every)] if self.retrain_every else []
+        if self.time_feature is not None and self.time_feature not in X.columns:
+            raise ValueError(f"time_feature {self.time_feature!r} is not a feature of X; its features are {list(X.columns)}")
+        numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
+        if X.isna().to_numpy().any() or not np.isfinite(numeric).all():
+            raise ValueError("X must hold finite values: it has a missing or infinite value")
+        y = labels(y, len(X))
+        classification = is_classifier(self.estimator) or not _numeric(y)
+        kind = _label_kind(y, classification)
+        if not classification:
+            y = y.astype(float)  # a regression target learned later as 0.5 must not be cut to 0
+        fresh = copy.copy(self)
+        fresh._X0, fresh._y0 = X.reset_index(drop=True), y
+        fresh._features = list(X.columns)
+        fresh._numeric, fresh._label_kind = not classification, kind
+        fresh._rows, fresh._labels, fresh.forgotten = [], [], 0
+        fresh.model, fresh.model_version, fresh.log, fresh.n_seen = None, 0, [], 0
+        fresh._monitor = None if self.trigger is None else \
+            Monitor(classification=classification, window=1, detector=copy.deepcopy(self.trigger))
+        fresh._schedules = [EveryEvents(self.retrain_every)] if self.retrain_every else []
         if self.period is not None:
-            self._schedules.append(EveryPeriod(self.period, self.time_feature))
-        self._since = self._candidate_upto = 0  # stored events already trained on (refit="continue")
-        self.swap_in(*self.fit_candidate(), kind="train")
+            fresh._schedules.append(EveryPeriod(self.period, self.time_feature))
+        fresh._since = fresh._candidate_upto = 0  # stored events already trained on (refit="continue")
+        fresh.swap_in(*fresh.fit_candidate(), kind="train")
+        self.__dict__.update(fresh.__dict__)  # all or nothing: a failure above leaves self as it was
 
     def _require_model(self):
         if self.model is None:
@@ -184,7 +227,9 @@ class BatchDeployment:
         """Store one labelled event; retrain and redeploy when the schedule says so."""
         self._require_model()
         features(x, self._features)
-        y = label(y, classification=not self._numeric)
+        y = label(y, classification=not self._numeric, kind=self._label_kind)
+        if self._label_kind is numbers.Integral and isinstance(y, bool):
+            raise TypeError(f"y must be a class label like the earlier ones (int), got bool {y!r}")
         due = self._due(x, y)
         self._rows.append([x[f] for f in self._features])
         self._labels.append(y)
@@ -217,7 +262,7 @@ class BatchDeployment:
         rows = slice(first - self.forgotten, upto - self.forgotten)
         new = pd.DataFrame(self._rows[rows], columns=self._features)
         X = pd.concat([self._X0, new], ignore_index=True) if len(new) else self._X0
-        y = np.concatenate([self._y0, np.asarray(self._labels[rows], dtype=self._y0.dtype)])
+        y = np.concatenate([self._y0, np.asarray(self._labels[rows])])
         if self.window is not None:
             X, y = X.iloc[-self.window:].reset_index(drop=True), y[-self.window:]
         return X, y
@@ -270,7 +315,7 @@ class BatchDeployment:
         self.training_data(upto)  # checks upto
         upto = self.n_seen if upto is None else upto
         X = np.array(self._rows[self._since:upto], dtype=float).reshape(-1, len(self._features))
-        y = np.asarray(self._labels[self._since:upto], dtype=self._y0.dtype)
+        y = np.asarray(self._labels[self._since:upto])
         start = time.perf_counter()
         model = copy.deepcopy(self.model)
         if len(y):
@@ -358,8 +403,14 @@ def sweep_retrain_interval(scenario, estimator, intervals, metric, *, window: in
     """
     from .timeline import simulate
 
-    if not intervals:
-        raise ValueError("intervals must name at least one retrain interval (or None for static)")
+    from .scenarios import Scenario
+
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    if isinstance(intervals, (str, bytes, dict)) or not isinstance(intervals, (list, tuple, range)) or not intervals:
+        raise ValueError(f"intervals must be a non-empty list of retrain intervals (None for static), got {intervals!r:.60}")
+    for k in intervals:
+        positive_int(k, "intervals (each one)", allow_none=True)
     rows = []
     for k in intervals:
         tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric)

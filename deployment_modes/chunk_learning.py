@@ -12,10 +12,15 @@ Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 from __future__ import annotations
 
 import inspect
+import numbers
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
+from sklearn.base import is_classifier, is_regressor
+
+from .incremental import is_classifier as river_supervised  # river or scikit-learn: predicts classes
 from .incremental import is_river_model
 
 __all__ = ["ChunkHistory", "chunk_nbytes", "fresh_copy", "learn_chunk", "score_model", "transform_chunk"]
@@ -85,7 +90,36 @@ def learn_chunk(model, X, y, *, classes=None, transform=None):
     >>> m.classes_
     array([0, 1])
     """
+    check_learner(model, classes, transform, y)
+    known = None if classes is None else np.asarray(list(classes))
+    if transform is None:
+        check_chunk(None, X, y, known, None)
     Xt = transform_chunk(transform, X)
+    if transform is not None:
+        check_chunk(None, Xt, y, known, None)
+    return learn_checked_chunk(model, Xt, y, classes)
+
+
+def learn_checked_chunk(model, Xt, y, classes=None):
+    """Update ``model`` with a chunk's features ``Xt`` already checked and transformed.
+
+    The trainer's loop calls it after :func:`check_chunk`; :func:`learn_chunk` does both.
+
+    Parameters
+    ----------
+    model
+        A scikit-learn estimator with ``partial_fit`` or a river model with ``learn_many``.
+    Xt, y
+        The chunk's features and labels (``y=None`` for an unsupervised model).
+    classes
+        Every class label, passed to ``partial_fit`` when it takes them.
+
+    Examples
+    --------
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> learn_checked_chunk(GaussianNB(), np.eye(2), np.array([0, 1]), classes=[0, 1]).classes_
+    array([0, 1])
+    """
     if is_river_model(model) and callable(getattr(model, "learn_many", None)):
         frame = Xt if isinstance(Xt, pd.DataFrame) else pd.DataFrame(Xt)
         if y is None:
@@ -153,7 +187,10 @@ def chunk_nbytes(X, Xt) -> int:
     >>> chunk_nbytes(X, X), chunk_nbytes(X, 2 * X)
     (320, 640)
     """
-    size = int(X.memory_usage(deep=True, index=False).sum()) if isinstance(X, pd.DataFrame) else np.asarray(X).nbytes
+    if isinstance(X, pd.DataFrame):
+        size = X.to_numpy(copy=False).nbytes if _all_float(X) else int(X.memory_usage(deep=True, index=False).sum())
+    else:
+        size = np.asarray(X).nbytes
     if Xt is not X:
         if hasattr(Xt, "indptr"):
             size += Xt.data.nbytes + Xt.indices.nbytes + Xt.indptr.nbytes
@@ -213,3 +250,87 @@ class ChunkHistory:
     def frame(self) -> pd.DataFrame:
         """The history as a table, one row per chunk."""
         return pd.DataFrame(self.records)
+
+
+def _all_float(frame: pd.DataFrame) -> bool:
+    return all(dtype.kind == "f" for dtype in frame.dtypes)
+
+
+def check_learner(model, classes, transform, y=0) -> None:
+    """Check :func:`learn_chunk`'s model, classes and transform; raise a TypeError or ValueError naming them."""
+    if isinstance(model, type) or not (callable(getattr(model, "partial_fit", None))
+                                       or is_river_model(model) and callable(getattr(model, "learn_many", None))):
+        raise TypeError(f"model must have partial_fit() (scikit-learn) or learn_many() (river), got {model!r:.60}")
+    if classes is not None:
+        check_classes(classes)
+    elif not is_river_model(model) and is_classifier(model) and not hasattr(model, "classes_"):
+        raise ValueError("classes must list every label for the first partial_fit of a scikit-learn classifier")
+    if y is None and (is_classifier(model) or is_regressor(model) or is_river_model(model) and river_supervised(model)):
+        raise ValueError(f"y must hold the labels: {type(model).__name__} learns from labelled data")
+    if transform is not None and (isinstance(transform, type) or not (callable(transform) or hasattr(transform, "transform"))):
+        raise TypeError(f"transform must be callable or have transform(), got {transform!r:.60}")
+
+
+def check_classes(classes) -> np.ndarray:
+    """``classes`` as an array of at least two distinct labels, or a TypeError/ValueError naming it."""
+    if isinstance(classes, (str, bytes, dict)) or not isinstance(classes, Iterable):
+        raise TypeError(f"classes must be a list of labels, got {type(classes).__name__}")
+    labels = list(classes)
+    if any(label is None or label != label for label in labels) or \
+            not all(isinstance(label, (str, numbers.Integral, np.integer, np.str_)) for label in labels):
+        raise ValueError(f"classes must hold class labels (str, int or bool), got {labels!r:.60}")
+    if len(labels) < 2 or len(set(labels)) != len(labels):
+        raise ValueError(f"classes must list at least two distinct labels, got {labels!r:.60}")
+    return np.asarray(labels)
+
+
+def check_chunk(number: int | None, X, y, classes, layout):
+    """Check chunk ``number`` (from 1; None for a lone chunk) before it is learned; return its layout.
+
+    The layout (its columns, or its width) must be the same for every chunk: pass the first chunk's
+    as ``layout``. A NaN, a missing label, a label not among ``classes`` or a different layout raise a
+    ValueError that names the chunk.
+
+    >>> check_chunk(1, np.eye(2), np.array([0, 1]), np.array([0, 1]), None)
+    (2,)
+    """
+    where = "the chunk" if number is None else f"chunk {number}"
+    if isinstance(X, pd.DataFrame):
+        shape = X.columns.tolist()
+        if _all_float(X) and np.isfinite(X.to_numpy(copy=False)).all():
+            pass  # the fast path: one pass over the numbers finds a NaN or an infinity
+        elif X.isna().to_numpy().any():
+            row, column = np.argwhere(X.isna().to_numpy())[0]
+            raise ValueError(f"{where}: X has a missing value (row {row}, column {X.columns[column]!r})")
+        numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
+        if numeric.size and not np.isfinite(numeric).all():
+            raise ValueError(f"{where}: X has an infinite value")
+        n = len(X)
+    elif isinstance(X, (str, bytes, dict)) or not hasattr(X, "shape") and not isinstance(X, (list, tuple)):
+        raise TypeError(f"{where}: X must be a DataFrame, an array or a list of rows, got {type(X).__name__}")
+    else:
+        n = X.shape[0] if hasattr(X, "shape") else len(X)
+        if hasattr(X, "indptr"):  # a sparse matrix
+            values, shape = X.data, X.shape[1]
+        else:
+            values = np.asarray(X)
+            if values.ndim != 2:
+                raise ValueError(f"{where}: X must be 2-D (rows x features), got shape {values.shape}")
+            shape = values.shape[1:]
+        if values.dtype.kind in "fc" and not np.isfinite(values).all():
+            raise ValueError(f"{where}: X has a NaN or infinite value")
+    if layout is not None and shape != layout:
+        raise ValueError(f"{where}: its features {shape} differ from the first chunk's {layout}")
+    if y is not None:
+        labels = np.asarray(y)
+        if labels.ndim != 1 or len(labels) != n:
+            raise ValueError(f"{where}: X has {n} rows but y has {labels.shape} labels: one label per row")
+        if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
+            raise ValueError(f"{where}: y has a NaN or infinite label")
+        if labels.dtype == object and pd.isna(labels).any():
+            raise ValueError(f"{where}: y has a missing label")
+        if classes is not None:
+            unseen = set(pd.unique(labels).tolist()) - set(classes.tolist())
+            if unseen:
+                raise ValueError(f"{where}: y has labels {sorted(unseen, key=str)} that are not among the classes {classes.tolist()}")
+    return shape

@@ -25,6 +25,7 @@ from ._checks import positive_int
 __all__ = ["ChunkReader", "read_chunks"]
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+CSV_BLOCK_BYTES = 1 << 19  # pyarrow parses 512 KiB blocks faster than its default 1 MiB or 4 MiB (measured)
 
 
 def read_chunks(path, target: str | None = None, *, chunk_rows: int | None = None,
@@ -149,7 +150,10 @@ class ChunkReader:
             raise ValueError("give chunk_rows or memory_budget, not both")
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise TypeError(f"seed must be an int, got {seed!r}")
-        self.on_bad_rows, self.shuffle, self.seed, self.progress = on_bad_rows, bool(shuffle), int(seed), progress
+        for flag, value in (("shuffle", shuffle), ("progress", progress)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{flag} must be True or False, got {value!r}")
+        self.on_bad_rows, self.shuffle, self.seed, self.progress = on_bad_rows, shuffle, int(seed), progress
         names = [self._names(f) for f in self.files]
         if target is not None and not isinstance(target, str):
             raise TypeError(f"target must be a column name (str) or None, got {type(target).__name__}")
@@ -159,9 +163,13 @@ class ChunkReader:
         if columns is None:
             columns = [c for c in names[0] if c != target]
         else:
-            if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+            if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) for c in columns):
                 raise TypeError("columns must be a list of column names")
             columns = list(columns)
+            if target is not None and target in columns:
+                raise ValueError(f"columns must not hold the target {target!r}: the label is not a feature")
+            if len(set(columns)) != len(columns):
+                raise ValueError(f"columns names a column twice: {columns}")
         for file, cols in zip(self.files, names):
             missing = [c for c in columns if c not in cols]
             if missing:
@@ -265,6 +273,7 @@ class ChunkReader:
         done, parse_skipped = 0, self._parse_skipped
         try:
             reader = pcsv.open_csv(file, parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
+                                   read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
                                    convert_options=pcsv.ConvertOptions(column_types=types, include_columns=self._read))
             for batch in reader:
                 yield self._drop_nulls(batch.select(self._read), file, done)
@@ -413,10 +422,18 @@ class ChunkReader:
                 yield buffer.slice(start, self.chunk_rows)
 
     def _split(self, table: pa.Table):
-        frame = table.to_pandas()
+        """The chunk as ``(X, y)``: numeric features go straight into one float block (no pandas consolidation)."""
+        features = table.select(self.columns)
+        if all(pa.types.is_floating(t) for t in features.schema.types):
+            matrix = np.empty((table.num_rows, len(self.columns)), dtype=np.float64)  # C order: what an estimator uses
+            for i, column in enumerate(features.columns):
+                matrix[:, i] = column.to_numpy()
+            X = pd.DataFrame(matrix, columns=self.columns, copy=False)
+        else:
+            X = features.to_pandas()
         if self.target is None:
-            return frame, None
-        return frame[self.columns], frame[self.target].to_numpy()
+            return X, None
+        return X, table.column(self.target).to_numpy()
 
     def __iter__(self):
         rng = np.random.default_rng(self.seed) if self.shuffle else None

@@ -10,6 +10,8 @@ Defined in the Online learning chapter (``book/online.ipynb``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -110,7 +112,13 @@ class IncrementalModel:
         if not self.river and self.classifier and classes is None and not is_fitted(model):
             raise ValueError("classes must list every class label for a scikit-learn classifier "
                              "(it is passed to the first partial_fit)")
-        self.classes = None if classes is None else [plain(c) for c in classes]
+        if classes is not None:
+            if isinstance(classes, (str, bytes, dict)) or not isinstance(classes, Iterable):
+                raise TypeError(f"classes must be a list of every class label, got {type(classes).__name__} {classes!r}")
+            classes = [plain(c) for c in classes]
+            if len(classes) < 2 or len(set(classes)) != len(classes):
+                raise ValueError(f"classes must list at least two distinct class labels, got {classes!r}")
+        self.classes = classes
         self.fitted = is_fitted(model)
         self.columns = None
 

@@ -118,7 +118,11 @@ def arrival_order(stream: Iterable, *, moment=None, delay=None) -> Iterator[tupl
     read_moment, read_delay = check_timing(moment, delay)
     pending: list = []  # a heap of (due, i, x, y): i is unique, so x is never compared
     previous = None
-    for i, (x, y) in enumerate(stream):
+    for i, event in enumerate(stream):
+        if type(event) is not tuple or len(event) != 2:
+            if not isinstance(event, (tuple, list)) or len(event) != 2:
+                raise TypeError(f"source must yield (x, y) pairs, got {type(event).__name__} {event!r:.60}")
+        x, y = event
         now = i if read_moment is None else read_moment(x)
         if previous is not None and now < previous:
             raise ValueError(f"moment must not decrease along the stream: event {i} is at {now!r}, "

@@ -145,6 +145,9 @@ class Monitor:
 
             detector = drift.ADWIN()
         has_method(detector, "update", "detector")
+        if not hasattr(detector, "drift_detected"):
+            raise TypeError(f"detector must be a river drift detector (update() and drift_detected), "
+                            f"got {type(detector).__name__}")
         self.metric, self.classification = metric, classification
         self.window = positive_int(window, "window")
         self.detector = detector
@@ -176,7 +179,7 @@ class Monitor:
         self._pairs.append((y, y_pred))
         detector = self.detector
         before = getattr(detector, "estimation", None)  # the detector's error level before this event
-        detector.update(prediction_error(y, y_pred, self.classification))
+        detector.update(float(y_pred != y) if self.classification else abs(y - y_pred))  # prediction_error, inlined
         if not detector.drift_detected:
             return None
         alarm = Alarm(at, before, getattr(detector, "estimation", None))

@@ -14,13 +14,14 @@ Defined in the Online learning chapter (``book/online.ipynb``).
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 import time
 
 import numpy as np
 import pandas as pd
 
-from ._checks import features, label, label_kind, plain, positive_int
+from ._checks import features, has_method, label, label_kind, labels, plain, positive_int
 from .batch import as_frame
 from .incremental import IncrementalModel
 from .monitor import Monitor
@@ -74,6 +75,8 @@ class OnlineDeployment:
     (2, 1, ['train'])
     """
 
+    _text = None  # features whose values may be strings (snapshots pickled before it was added have none)
+
     def __init__(self, model, *, classes=None, transform=None, batch_size: int | None = None,
                  monitor: bool = False, metric=None, window: int = 200, detector=None):
         if model is None:
@@ -88,6 +91,9 @@ class OnlineDeployment:
             from river import metrics
 
             metric = metrics.Accuracy() if self.learner.classifier else metrics.MAE()
+        has_method(metric, "update", "metric")
+        if detector is not None:
+            has_method(detector, "update", "detector")
         if detector is None:
             from river import drift
 
@@ -98,7 +104,7 @@ class OnlineDeployment:
         self.model_version = 0
         self.log: list[LogEntry] = []
         self.n_seen = 0
-        self._features = None
+        self._features = self._text = None
         self._label_kind = self._label_type = None
         self._buffer: list = []
         self._last = None  # (x, prediction) of the last predict, reused by learn_one's monitoring
@@ -145,6 +151,7 @@ class OnlineDeployment:
     def _remember(self, x, y) -> None:
         if self._features is None:
             self._features = frozenset(x)
+            self._text = frozenset(k for k, v in x.items() if isinstance(v, str))
         if self._label_type is None:
             self._label_type = type(y)
         if self.learner.classifier and self._label_kind is None:
@@ -168,16 +175,14 @@ class OnlineDeployment:
         """
         epochs = positive_int(epochs, "epochs")
         X = as_frame(X)
-        y = [plain(v) for v in np.asarray(y).tolist()]
-        if len(y) != len(X):
-            raise ValueError(f"y must have one label per row of X: {len(y)} labels for {len(X)} rows")
+        y = [plain(v) for v in labels(y, len(X)).tolist()]
         rows = X.to_dict(orient="records")
         fresh = copy.copy(self)
         fresh.learner = IncrementalModel(copy.deepcopy(self._initial), self.learner.classes, self.learner.transform)
-        fresh.model_version, fresh.log, fresh.n_seen, fresh._features = 0, [], 0, None
+        fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._text = 0, [], 0, None, None
         fresh._label_kind = fresh._label_type = None
         for i, (x, target) in enumerate(zip(rows, y)):
-            features(x, fresh._features, f"X row {i}", numbers_only=False)
+            features(x, fresh._features, f"X row {i}", numbers_only=False, text=fresh._text)
             target = fresh._check_y(target, f"y[{i}]")
             fresh._remember(x, target)
         fresh.learner.columns = list(X.columns)
@@ -199,14 +204,15 @@ class OnlineDeployment:
 
     def predict_one(self, x: dict):
         """The served model's prediction for one event (``None`` before it has learned anything)."""
-        features(x, self._features, numbers_only=False)
-        p = self.learner.predict_one(x)
+        features(x, self._features, numbers_only=False, text=self._text)
+        learner = self.learner
+        p = learner.model.predict_one(x) if learner.river else learner.predict_one(x)
         self._last = (x, p)
         return p
 
     def predict_proba_one(self, x: dict) -> dict:
         """Class probabilities of the served model for one event, where the model has them."""
-        features(x, self._features, numbers_only=False)
+        features(x, self._features, numbers_only=False, text=self._text)
         proba = self.learner.predict_proba_one(x)
         self._last = (x, max(proba, key=proba.get) if proba else None)
         return proba
@@ -228,9 +234,10 @@ class OnlineDeployment:
         last, self._last = self._last, None
         same = last is not None and last[0] is x
         if not same:
-            features(x, self._features, numbers_only=False)
+            features(x, self._features, numbers_only=False, text=self._text)
         y = self._check_y(y)
-        self._remember(x, y)
+        if self._label_type is None:
+            self._remember(x, y)
         self.n_seen += 1
         monitor = self.monitor
         if monitor is not None:
@@ -244,7 +251,11 @@ class OnlineDeployment:
                     self.log.append(LogEntry(self.n_seen, "alarm", detail=alarm.describe()))
                     if alarm.up and top is not self and top.react(alarm):
                         return  # a guardrail took the event: it is not learned
-        top.learn(x, y)
+        if top is self and self.batch_size is None and self.learner.river:
+            self.learner.model.learn_one(x, y)  # the plain path of learn(), without its calls
+            self.model_version += 1
+        else:
+            top.learn(x, y)
 
     # -- what the guardrails build on -------------------------------------------------------------
     def learn(self, x: dict, y, into: IncrementalModel | None = None) -> bool:
@@ -322,10 +333,17 @@ def sweep_learning_rate(scenario, rates, *, metric=None, window: int = 200) -> p
 
     from .timeline import events_to_recover, simulate
 
+    from .scenarios import Scenario
+
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     if not scenario.drift_at:
         raise ValueError("scenario must have a drift (drift_at) to show the trade-off")
-    if not rates:
-        raise ValueError("rates must hold at least one learning rate")
+    if isinstance(rates, (str, bytes, dict)) or not isinstance(rates, (list, tuple, np.ndarray)) or not len(rates):
+        raise ValueError(f"rates must be a non-empty list of learning rates, got {rates!r:.60}")
+    for lr in rates:
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
+            raise ValueError(f"rates must be positive finite numbers, got {lr!r}")
     drift = scenario.drift_at[0]
     rows = []
     for lr in rates:

@@ -21,7 +21,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from ._checks import positive_int
-from .chunk_learning import ChunkHistory, chunk_nbytes, fresh_copy, learn_chunk, score_model, transform_chunk
+from .chunk_learning import (ChunkHistory, check_chunk, check_classes, chunk_nbytes, fresh_copy, learn_checked_chunk,
+                             learn_chunk, score_model, transform_chunk)
 from .incremental import is_river_model
 from .memory import peak_rss, rss
 
@@ -62,6 +63,13 @@ class HashedText(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Hashed word counts of the documents in ``X``."""
+        if not isinstance(self.column, str):
+            raise TypeError(f"column must name the text column (str), got {self.column!r:.60}")
+        missing = isinstance(X, pd.DataFrame) and self.column not in X.columns or \
+            isinstance(X, dict) and self.column not in X or \
+            isinstance(X, (list, tuple)) and any(isinstance(x, dict) and self.column not in x for x in X)
+        if missing:
+            raise ValueError(f"column {self.column!r} is not in X")
         if isinstance(X, dict):
             texts = [X[self.column]]
         elif isinstance(X, pd.DataFrame):
@@ -125,11 +133,7 @@ class OutOfCoreTrainer:
         if not river_model and is_classifier(estimator) and classes is None:
             raise ValueError("classes must list every label up front: a chunk may not hold them all")
         if classes is not None:
-            if isinstance(classes, str) or not isinstance(classes, Iterable):
-                raise TypeError(f"classes must be a list of labels, got {type(classes).__name__}")
-            classes = np.asarray(list(classes))
-            if len(classes) < 2 or len(np.unique(classes)) != len(classes):
-                raise ValueError("classes must list at least two distinct labels")
+            classes = check_classes(classes)
         if transform is not None and not (callable(transform) or hasattr(transform, "transform")):
             raise TypeError(f"transform must be callable or have transform(), got {type(transform).__name__}")
         if holdout is not None and (not isinstance(holdout, tuple) or len(holdout) != 2):
@@ -176,7 +180,7 @@ class OutOfCoreTrainer:
             raise TypeError("chunks must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target); "
                             f"got {type(chunks).__name__}")
         model, history = self.start()
-        source = iter(chunks)
+        source, layout, number = iter(chunks), None, 0
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
@@ -191,9 +195,11 @@ class OutOfCoreTrainer:
                 if not isinstance(chunk, tuple) or len(chunk) != 2:
                     raise TypeError(f"each chunk must be an (X, y) pair, got {type(chunk).__name__}")
                 X, y = chunk
+                number += 1
+                layout = check_chunk(number, X, y, self.classes, layout)
                 read = time.perf_counter()
                 Xt = transform_chunk(self.transform, X)
-                learn_chunk(model, Xt, y, classes=self.classes)
+                learn_checked_chunk(model, Xt, y, self.classes)
                 done = time.perf_counter()
                 rows = len(y) if y is not None else Xt.shape[0]
                 history.record(model, rows=rows, read_seconds=read - start, learn_seconds=done - read,

@@ -11,6 +11,7 @@ Defined in the Batch learning chapter (``book/batch.ipynb``).
 from __future__ import annotations
 
 import itertools
+import numbers
 import math
 import random
 from dataclasses import dataclass, field
@@ -266,7 +267,7 @@ def movie_catalogue(seed: int = 0, n_titles: int = 1000, n_new: int = 100, n_gen
 
 
 # -- scenarios of the Online learning chapter (``book/online.ipynb``) --------------------------------
-__all__ += ["stock_prices", "poison_labels"]
+__all__ += ["stock_prices", "poison_labels", "extreme_value"]
 
 _PRICES = {"apple": ("Apple", "Close", "closing price of Apple stock, USD (split-adjusted)"),
            "bitcoin": ("Bitcoin", None, "Bitcoin price, USD"),
@@ -355,3 +356,41 @@ def poison_labels(scenario: Scenario, start: int, length: int, seed: int = 0) ->
     return Scenario(f"{scenario.name}, poisoned", scenario.task, scenario.X_initial, scenario.y_initial,
                     scenario.X, y, scenario.times, scenario.drift_at, scenario.description
                     + f" Labels wrong for events {start} to {stop - 1}.", {**scenario.info, "poisoned": (start, stop)})
+
+
+def extreme_value(scenario: Scenario, at: int, feature: str, value: float) -> Scenario:
+    """A copy of ``scenario`` whose event ``at`` has ``feature = value``: one abnormal input (a sensor fault, a typo, an attack).
+
+    ``info["extreme"]`` is ``(at, feature, value)``.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario`.
+    at
+        The stream position of the abnormal event.
+    feature
+        The feature that gets the value.
+    value
+        The abnormal value (a number).
+
+    Examples
+    --------
+    >>> sc = extreme_value(drifting_classification(n_initial=20, n_stream=100, drift_at=90), 10, "x0", 1e200)
+    >>> float(sc.X["x0"].iloc[10]), sc.info["extreme"]
+    (1e+200, (10, 'x0', 1e+200))
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    if isinstance(at, bool) or not isinstance(at, numbers.Integral) or not 0 <= at < len(scenario):
+        raise ValueError(f"at must be a stream position (0 to {len(scenario) - 1}), got {at!r}")
+    if feature not in scenario.features:
+        raise ValueError(f"feature must be one of {scenario.features}, got {feature!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"value must be a number, got {type(value).__name__} {value!r}")
+    X = scenario.X.copy()
+    X[feature] = X[feature].astype(float)
+    X.iloc[int(at), X.columns.get_loc(feature)] = float(value)
+    return Scenario(f"{scenario.name}, one extreme value", scenario.task, scenario.X_initial, scenario.y_initial,
+                    X, scenario.y, scenario.times, scenario.drift_at, scenario.description
+                    + f" Event {at} has {feature} = {value:g}.", {**scenario.info, "extreme": (int(at), feature, float(value))})

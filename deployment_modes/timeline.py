@@ -10,6 +10,8 @@ Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, runtime_checkable
@@ -187,6 +189,8 @@ class Timeline:
 
 
 def _check_metric(metric) -> None:
+    if isinstance(metric, type):
+        raise TypeError(f"metric must be a river metric instance, e.g. {metric.__name__}(), got the class {metric.__name__}")
     for method in ("update", "get", "clone"):
         if not callable(getattr(metric, method, None)):
             raise TypeError(f"metric must be a river metric (with update/get/clone), got {type(metric).__name__}")
@@ -249,6 +253,8 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, moment=None, de
         raise TypeError(f"fit_initial must be True or False, got {fit_initial!r}")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str naming the run, got {type(name).__name__}")
+    if isinstance(source, (str, bytes, dict)):
+        raise TypeError(f"source must be a Scenario or an iterable of (x, y) pairs, got {type(source).__name__} {source!r:.40}")
     if isinstance(source, Scenario):
         if fit_initial:
             deployment.fit_initial(*source.initial)
@@ -338,8 +344,13 @@ def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str
     >>> {name: tl.name for name, tl in runs.items()}
     {'static': 'static', 'retrained': 'retrained'}
     """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     if not isinstance(deployments, dict) or not deployments:
         raise TypeError("deployments must be a non-empty dict of name -> deployment")
+    for name, dep in deployments.items():
+        for method in ("fit_initial", "predict_one", "learn_one"):
+            has_method(dep, method, f"deployments[{name!r}]")
     return {name: simulate(scenario, dep, metric, name=name, **kwargs) for name, dep in deployments.items()}
 
 
@@ -409,6 +420,10 @@ def events_to_recover(timeline, at: int | None = None, *, tolerance: float = 0.0
     >>> 0 < events_to_recover(tl) < 1000
     True
     """
+    if not isinstance(timeline, Timeline):
+        raise TypeError(f"timeline must be a Timeline (from simulate), got {type(timeline).__name__}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not 0 <= tolerance < math.inf:
+        raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     if at is None:
         if not timeline.drift_at:
             raise ValueError("at must be given: the timeline has no drift position")

@@ -14,6 +14,7 @@ chapter (``book/retraining.ipynb``).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import deque
 
@@ -63,8 +64,8 @@ class EveryPeriod:
     """
 
     def __init__(self, period: float, time_feature: str):
-        if isinstance(period, bool) or not isinstance(period, numbers.Real) or not period > 0:
-            raise ValueError(f"period must be a positive number, got {period!r}")
+        if isinstance(period, bool) or not isinstance(period, numbers.Real) or not 0 < period < math.inf:
+            raise ValueError(f"period must be a positive finite number, got {period!r}")
         if not isinstance(time_feature, str):
             raise TypeError(f"time_feature must name a feature (str), got {time_feature!r}")
         self.period, self.time_feature = period, time_feature

@@ -124,3 +124,61 @@ def test_recommender_never_recommends_a_title_it_has_not_seen():
     sc = dm.scenarios.movie_catalogue(n_titles=100, n_new=10, n_initial=1000, n_stream=2000)
     tl = dm.simulate(sc, dm.BatchDeployment(dm.TrendingRecommender(k=5)), dm.HitRate())
     assert dm.new_title_share(tl.y_pred, sc.info["new_titles"]).max() == 0
+
+
+def test_a_failed_fit_initial_leaves_a_trained_deployment_as_it_was(scenario):
+    import pickle
+
+    dep = dm.BatchDeployment(Ridge(), retrain_every=50)
+    dep.fit_initial(*scenario.initial)
+    for x, y in list(scenario)[:30]:
+        dep.learn_one(x, y)
+    before = pickle.dumps(dep)
+    X0, y0 = scenario.initial
+    bad = X0.copy()
+    bad.iloc[3, 0] = np.nan  # scikit-learn refuses it inside fit
+    for X, y in [(bad, y0), (X0, y0[:-1]), (X0.iloc[:, :0], y0)]:
+        with pytest.raises((ValueError, TypeError)):
+            dep.fit_initial(X, y)
+        assert pickle.dumps(dep) == before
+    assert dep.model_version == 1 and dep.n_seen == 30
+
+
+@pytest.mark.parametrize("labels, bad", [
+    (np.array([0, 1] * 60), 0.5),           # int classes: 0.5 was trained as 0
+    (np.array(["0", "5"] * 60), 5),          # str classes: 5 was trained as the class '5'
+    (np.array([False, True] * 60), "spam"),  # bool classes: 'spam' was trained as True
+    (np.array([False, True] * 60), 5),       # bool classes: 5 was trained as True
+    (np.array([0, 1] * 60), True),           # int classes: True was trained as 1
+])
+def test_labels_must_be_of_the_training_labels_kind(labels, bad):
+    X = np.random.default_rng(0).normal(size=(len(labels), 2))
+    dep = dm.BatchDeployment(LogisticRegression(), retrain_every=1)
+    dep.fit_initial(X, labels)
+    with pytest.raises(TypeError, match=r"\by\b"):
+        dep.learn_one({"x0": 0.0, "x1": 0.0}, bad)
+    assert dep.n_seen == 0 and dep.model_version == 1
+
+
+def test_a_regression_target_is_not_cut_to_an_int():
+    X = np.arange(20.0).reshape(-1, 1)
+    dep = dm.BatchDeployment(Ridge(alpha=1e-9), retrain_every=1)
+    dep.fit_initial(X, np.arange(20))  # int targets, a regressor
+    dep.learn_one({"x0": 20.5}, 20.5)
+    assert dep.training_data()[1][-1] == 20.5
+
+
+def test_a_long_new_class_name_is_not_cut():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    dep = dm.BatchDeployment(LogisticRegression(), retrain_every=1)
+    dep.fit_initial(X, np.array(["ham", "spam"] * 20))
+    dep.learn_one({"x0": 0.0, "x1": 0.0}, "phishing")
+    assert dep.training_data()[1][-1] == "phishing"
+
+
+def test_a_time_feature_that_is_not_a_feature_is_named():
+    dep = dm.BatchDeployment(Ridge(), period=7, time_feature="day")
+    with pytest.raises(ValueError, match="time_feature 'day'"):
+        dep.fit_initial([[0.0], [1.0]], [0.0, 1.0])
+    with pytest.raises(ValueError, match="period"):
+        dm.BatchDeployment(Ridge(), period=float("inf"), time_feature="day")

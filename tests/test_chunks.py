@@ -134,3 +134,16 @@ def test_progress_bar_counts_rows(tmp_path, capsys):
     write(tmp_path, [30], "parquet")
     assert sum(len(X) for X, _ in dm.read_chunks(tmp_path, "label", chunk_rows=7, progress=True)) == 30
     assert "30" in capsys.readouterr().err
+
+
+def test_argument_checks_name_the_argument(tmp_path):
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"a": [1.0, 2.0], "y": [0, 1]}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="columns must not hold the target 'y'"):
+        dm.read_chunks(path, "y", columns=["a", "y"])
+    with pytest.raises(TypeError, match="shuffle must be True or False"):
+        dm.read_chunks(path, "y", shuffle="no")
+    with pytest.raises(TypeError, match="progress"):
+        dm.read_chunks(path, "y", progress="yes")
+    with pytest.raises(TypeError, match="columns"):
+        dm.read_chunks(path, "y", columns=5)

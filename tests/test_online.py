@@ -397,3 +397,43 @@ def test_poison_labels_changes_only_the_burst():
     changed = np.nonzero(sc.y != clean.y)[0]
     assert changed.min() == 100 and changed.max() == 149 and len(changed) == 50
     assert sc.info["poisoned"] == (100, 150) and copy.deepcopy(clean.y).tolist() == clean.y.tolist()
+
+
+@pytest.mark.parametrize("monitor", [False, True])
+def test_a_failed_learn_one_changes_nothing_not_even_the_scaler(monitor):
+    X, y = dm.scenarios.drifting_classification(seed=0, n_initial=200).initial
+    dep = dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=monitor)
+    dep.fit_initial(X, y)
+    x = X.iloc[0].to_dict()
+    before = dumps(dep)
+    for bad in ({**x, "x3": "oops"}, {**x, "x0": "1.0"}):
+        with pytest.raises(TypeError, match=r"x\['x[03]'\] must be a number"):
+            dep.learn_one(bad, True)
+        with pytest.raises(TypeError, match=r"x\['x[03]'\]"):
+            dep.predict_one(bad)
+        assert dumps(dep) == before
+    dep.learn_one(x, True)  # still learns
+    assert dep.model_version == 2
+
+
+def test_string_features_seen_in_training_are_still_accepted():
+    from river import compose, preprocessing
+
+    X = pd.DataFrame({"city": ["a", "b"] * 20, "size": np.arange(40.0)})
+    model = compose.Select("city") | preprocessing.OneHotEncoder() | linear_model.LogisticRegression()
+    dep = dm.OnlineDeployment(model)
+    dep.fit_initial(X, np.array([True, False] * 20))
+    dep.learn_one({"city": "c", "size": 3.0}, True)
+    with pytest.raises(TypeError, match=r"x\['size'\]"):
+        dep.learn_one({"city": "c", "size": "big"}, True)
+
+
+def test_bad_constructor_arguments_are_named():
+    with pytest.raises(TypeError, match="classes"):
+        dm.OnlineDeployment(sgd_model("classification", 0.1), classes=5)
+    with pytest.raises(ValueError, match="classes"):
+        dm.OnlineDeployment(sgd_model("classification", 0.1), classes=[True])
+    with pytest.raises(TypeError, match="detector"):
+        dm.OnlineDeployment(sgd_model("classification", 0.1), detector={})
+    with pytest.raises(TypeError, match="metric"):
+        dm.OnlineDeployment(sgd_model("classification", 0.1), metric=metrics.Accuracy)

@@ -272,3 +272,36 @@ def test_the_dask_path_checks_its_target_before_training():
     with pytest.raises(TypeError, match="fit_dask"):  # the Dask path is called explicitly
         trainer.fit(frame)
     assert trainer.model is None
+
+
+def _chunks(n=4, rows=20, features=("a", "b")):
+    rng = np.random.default_rng(0)
+    return [(pd.DataFrame(rng.normal(size=(rows, len(features))), columns=list(features)), rng.integers(0, 2, rows))
+            for _ in range(n)]
+
+
+@pytest.mark.parametrize("spoil, match", [
+    (lambda X, y: (X.assign(a=np.where(np.arange(len(X)) == 3, np.nan, X["a"])), y), r"chunk 3: X has a missing value \(row 3, column 'a'\)"),
+    (lambda X, y: (X.assign(a=np.inf), y), "chunk 3: X has an infinite value"),
+    (lambda X, y: (X, y[:-1]), "chunk 3: X has 20 rows but y has"),
+    (lambda X, y: (X.rename(columns={"b": "c"}), y), r"chunk 3: its features \['a', 'c'\] differ from the first chunk's \['a', 'b'\]"),
+    (lambda X, y: (X[["a"]], y), "chunk 3: its features"),
+    (lambda X, y: (X, np.where(y == 1, 2, y)), r"chunk 3: y has labels \[2\] that are not among the classes \[0, 1\]"),
+    (lambda X, y: (X, y.astype(float) * np.nan), "chunk 3: y has a NaN"),
+    (lambda X, y: (X.to_numpy()[:, :1], y), "chunk 3: its features"),
+])
+def test_each_chunk_is_checked_before_it_is_learned(spoil, match):
+    chunks = _chunks()
+    chunks[2] = spoil(*chunks[2])
+    if isinstance(chunks[2][0], np.ndarray):  # arrays throughout: the width is what must not change
+        chunks = [(X.to_numpy(), y) for X, y in chunks[:2]] + [chunks[2]]
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1])
+    with pytest.raises(ValueError, match=match):
+        trainer.fit(chunks)
+    assert trainer.model is None and trainer.history.empty  # nothing half-trained is kept
+
+
+def test_clean_chunks_still_give_the_plain_loop_model():
+    chunks = _chunks()
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(chunks)
+    np.testing.assert_array_equal(trainer.model.coef_, plain_loop(SGDClassifier(random_state=0), chunks, classes=[0, 1]).coef_)
