@@ -53,7 +53,7 @@ class NaiveBaseline:
     """
 
     def __init__(self, strategy: str = "last"):
-        if strategy not in STRATEGIES:
+        if not isinstance(strategy, str) or strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
         self.strategy = strategy
         self.model_version = 0

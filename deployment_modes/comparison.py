@@ -59,8 +59,13 @@ class Comparison:
         Memory held per line, and its growth with the data.
     downtime
         :func:`~deployment_modes.downtime.measure_downtime`'s result, or ``None``.
-    pending
-        Rows not measured in this run.
+    chunks
+        How many chunks the out-of-core line learned its initial data in.
+    chunk_rows
+        Rows per chunk of the out-of-core line.
+    chunk_risk
+        What order and a poisoned chunk cost the chunked training
+        (:func:`chunked_training_risk`).
 
     Examples
     --------

@@ -318,6 +318,8 @@ def plot_releases(scenario, *, bin_days: float = 2.0):
     bottom.stairs(100 * share[:len(edges) - 1], edges, color="tab:purple", lw=1.8)
     top.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
     bottom.set(xlabel="days since deployment", ylabel="views of new\ntitles (%)", xlim=(0, days.max()))
+    fig.tight_layout()
+    return fig
 
 
 def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: int = 2_000):
@@ -622,6 +624,8 @@ def plot_versions(runs: dict):
         ax.step(range(len(tl)), tl.model_version, where="post", lw=1.8, ls=_STYLES[row % 4], label=name)
     ax.set(yscale="log", xlabel="events since deployment", ylabel="model version")
     ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
 
 
 def plot_spread(ax, x, values, *, label: str, marker: str = "o-"):
@@ -728,6 +732,8 @@ def plot_prices(scenario, runs: dict):
     ax.set(xlabel="date", ylabel=f"closing price ({scenario.info.get('unit', 'USD')})")
     ax.legend(loc="upper left")
     fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
 
 
 def plot_redeploys(runs: dict):

@@ -280,6 +280,8 @@ class CanaryRelease(_Release):
         self.fraction = check_fraction(fraction, "fraction")
         if not 0 < self.fraction < 1:
             raise ValueError(f"fraction must be strictly between 0 and 1, got {fraction!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r:.40}")
         self._rng = random.Random(seed)
 
     def _predictions(self, x):

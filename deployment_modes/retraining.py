@@ -17,6 +17,8 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils import get_tags
 
 from ._checks import has_method, positive_int
 from .baselines import NaiveBaseline
@@ -31,7 +33,7 @@ __all__ = ["IgnoreColumns", "compare_drift_kinds", "compare_refit", "compare_tri
            "drift_modes", "forgetting", "run_drift_kinds", "run_forgetting", "run_seeds", "spread", "summarize_runs"]
 
 
-class IgnoreColumns:
+class IgnoreColumns(BaseEstimator):
     """An estimator that does not see some columns (say, the arrival time a time schedule needs).
 
     Parameters
@@ -69,15 +71,12 @@ class IgnoreColumns:
         """Predict with the wrapped estimator from the other columns."""
         return self.estimator.predict(self._keep(X))
 
-    def get_params(self, deep: bool = True) -> dict:
-        """The parameters, for scikit-learn's ``clone``."""
-        return {"estimator": self.estimator, "columns": self.columns}
-
-    def set_params(self, **params):
-        """Set parameters, for scikit-learn."""
-        for key, value in params.items():
-            setattr(self, key, value)
-        return self
+    def __sklearn_tags__(self):
+        """The wrapped estimator's kind (classifier or regressor), so scikit-learn sees it as one."""
+        tags, inner = super().__sklearn_tags__(), get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags, tags.regressor_tags = inner.classifier_tags, inner.regressor_tags
+        return tags
 
 
 def run_seeds(make_scenario, deployments: dict, seeds, metric=None, *, window: int = 100) -> dict:

@@ -7,6 +7,8 @@ from sklearn.decomposition import IncrementalPCA
 from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
 from sklearn.naive_bayes import MultinomialNB
 
+from river import metrics
+
 import deployment_modes as dm
 from deployment_modes.chunk_learning import score_model
 

@@ -21,6 +21,23 @@ import prose_numbers  # noqa: E402
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 EVAL = re.compile(r"\{eval\}`([^`]+)`")
 GLUED_IN_CODE = re.compile(r"""\bglue\(\s*["'](\w+)["']""")
+GLUED_BY_PATTERN = re.compile(r"""\bglue\(\s*f(["'])([^"'()]+)\1""")  # glue(f"poison_{key}", ...)
+GLUED_BY_LOOP = re.compile(r"""for\s+(\w+)\s*,[^:\n]*in\s*\{(.*?)\}\.items\(\)[^\n]*\n(?:[^\n]*\n)*?\s*glue\(\s*\1\b""", re.S)
+
+
+def glued_names(code: str) -> set[str]:
+    """Keys glued in ``code``: literal names, the keys of a literal dict looped over, and
+    patterns (``glue(f"poison_{key}", ...)`` gives ``re:poison_\\w+``)."""
+    names = set(GLUED_IN_CODE.findall(code))
+    for _, body in GLUED_BY_LOOP.findall(code):
+        names |= set(re.findall(r"""["'](\w+)["']\s*:""", body))
+    for _, template in GLUED_BY_PATTERN.findall(code):
+        names.add("re:" + re.sub(r"\{[^}]*\}", r"\\w+", template))
+    return names
+
+
+def is_glued(key: str, names: set[str]) -> bool:
+    return key in names or any(n.startswith("re:") and re.fullmatch(n[3:], key) for n in names)
 
 
 def _cells(path):
@@ -39,7 +56,7 @@ def test_every_quoted_number_is_glued_before_it_is_read(path):
     glued, problems, uses = set(), [], 0
     for index, (kind, text) in enumerate(_cells(path)):
         if kind == "code":
-            glued |= set(GLUED_IN_CODE.findall(text))
+            glued |= glued_names(text)
             if "glue(" in text:
                 assert "from myst_nb import glue" not in text
         elif kind == "markdown":
@@ -48,7 +65,7 @@ def test_every_quoted_number_is_glued_before_it_is_read(path):
                 match = prose_numbers.EVAL_GLUED.fullmatch(expression.strip())
                 if not match:
                     problems.append(f"cell {index + 1}: {expression!r} is not glued[\"KEY\"]")
-                elif match.group(2) not in glued:  # Run All in JupyterLab would show a KeyError here
+                elif not is_glued(match.group(2), glued):  # Run All in JupyterLab would show a KeyError here
                     problems.append(f"cell {index + 1}: {match.group(2)!r} is not glued in a cell above")
     assert not problems, f"{path.name}: {problems}"
     if uses:

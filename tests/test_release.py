@@ -6,7 +6,7 @@ import math
 
 import pytest
 from river import metrics
-from sklearn.dummy import DummyClassifier
+from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import deployment_modes as dm
@@ -87,7 +87,7 @@ def test_regression_errors_are_absolute():
     X, y = [[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0]
     good = dm.BatchDeployment(LinearRegression())
     good.fit_initial(X, y)
-    bad = dm.BatchDeployment(DummyClassifier())  # predicts a constant
+    bad = dm.BatchDeployment(DummyRegressor(strategy="constant", constant=0.0))  # predicts a constant
     bad.fit_initial(X, [0, 0, 0])
     release = dm.ShadowRelease(dm.BatchDeployment(LinearRegression()), bad, evidence=3, task="regression")
     release.fit_initial(X, y)
