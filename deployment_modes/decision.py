@@ -32,8 +32,8 @@ TRIGGERS = ("time", "volume", "performance", "drift", "every label")
 REFITS = ("scratch", "continue")
 
 #: What the Retraining chapter found on recurring drift.
-RECURRING = ("recurring drift: retraining on recent data forgets the old concept; keep the old models and serve "
-             "the one that fits when its concept returns (dm.ModelPool); a slower learning rate did not help")
+RECURRING = ("keep the old models and serve the one whose concept returns (dm.ModelPool): with recurring drift, "
+             "retraining on recent data forgets the old concept, and a slower learning rate did not help")
 
 
 def _drift_kind(value) -> str | None:
@@ -272,8 +272,8 @@ def retraining_advice(mode: str, *, change: str = "slow", drift_kind: str | None
         said.append("retrain when the served model's rolling error crosses a threshold (performance trigger): "
                     "it was the most accurate of the four triggers in the Retraining chapter")
         if drift_kind in ("gradual", "incremental"):
-            said.append(f"with {drift_kind} drift a drift-triggered retrain reacts late: the detector fires only "
-                        "once the change is large")
+            said.append(f"avoid the drift trigger: with {drift_kind} drift a drift-triggered retrain reacts late, "
+                        "the detector firing only once the change is large")
         else:
             said.append("a drift trigger retrained least: choose it when each retrain is expensive")
         if label_delay == "weeks":
@@ -290,7 +290,7 @@ def retraining_advice(mode: str, *, change: str = "slow", drift_kind: str | None
     if drift_kind == "recurring":
         said.append(RECURRING)
     if drift_kind is not None:
-        said.append("online learning coped best with all four kinds of drift, on every seed: consider it if "
-                    "labels arrive soon enough")
+        said.append("consider online learning if labels arrive soon enough: it coped best with all four kinds "
+                    "of drift, on every seed")
     return trigger, refit, said
 
