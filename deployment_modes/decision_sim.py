@@ -17,7 +17,7 @@ from ._checks import boolean, gigabytes, has_method, one_of, positive_int
 from .scenarios import Scenario, drifting_classification
 
 __all__ = ["AFTER_CHANGE", "CHANGE", "DELAY_EVENTS", "FITS_FRACTION", "LABEL_DELAY", "MARGIN_POINTS", "MODES",
-           "DelayedLabels", "initial_size", "line_of", "simulate_modes", "simulation_verdict", "situation_scenario"]
+           "DelayedLabels", "line_of", "simulate_modes", "simulation_verdict", "situation_scenario"]
 
 MODES = ("batch", "online", "out-of-core", "out-of-core, then online")
 #: How fast the data changes, that is the relation between features and labels...
@@ -31,7 +31,7 @@ FITS_FRACTION = 0.5
 
 
 
-def initial_size(ratio: float) -> int:
+def _initial_size(ratio: float) -> int:
     """Events in the first training for a data-to-memory ``ratio``: 1,000, scaled up to 4,000 at most."""
     return int(1000 * min(max(ratio, 1.0), 4.0))
 
@@ -69,7 +69,7 @@ def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb:
     n_stream = positive_int(n_stream, "n_stream")
     if n_stream < 100:
         raise ValueError(f"n_stream must be at least 100 events, got {n_stream}")
-    n_initial = initial_size(ratio)
+    n_initial = _initial_size(ratio)
     drift_at = n_stream // 3 if change == "slow" else n_stream // 2
     width = {"stable": 50, "slow": n_stream // 3, "fast": 50}[change]
     if change == "stable":
@@ -193,7 +193,7 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
     data_gb, memory_gb = gigabytes(data_gb, "data_gb"), gigabytes(memory_gb, "memory_gb")
     label_delay = one_of(label_delay, LABEL_DELAY, "label_delay")
     n_stream, retrain_every = positive_int(n_stream, "n_stream"), positive_int(retrain_every, "retrain_every")
-    n_initial = initial_size(data_gb / memory_gb)
+    n_initial = _initial_size(data_gb / memory_gb)
     return dict(_simulate_modes(change, n_initial, DELAY_EVENTS[label_delay], n_stream, seed, retrain_every))
 
 
