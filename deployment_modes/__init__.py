@@ -12,9 +12,9 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (chunk_learning, comparison, corpus, decision, delay_experiment, detectors, downtime, drift_kinds,
-               examples, experiments, guardrails, incremental, input_guard, label_delay, label_join, memory, monitor, rating,
-               release, release_experiment, retraining, scenarios, seeds, triggers)
+from . import (chunk_learning, comparison, corpus, decision, decision_sim, delay_experiment, detectors, downtime,
+               drift_kinds, examples, experiments, guardrails, incremental, input_guard, label_delay, label_join, memory,
+               monitor, rating, release, release_experiment, retraining, scenarios, seeds, triggers)
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunk_learning import learn_chunk
@@ -51,7 +51,7 @@ __all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader"
            "ModelPool", "Monitor", "NaiveBaseline", "OnlineDeployment", "OutOfCoreTrainer", "Pause",
            "PerformanceTrigger", "Recommendation", "Rollback", "Scenario", "ShadowRelease", "Timeline",
            "TrendingRecommender", "ValidationGate", "chunk_learning", "compare", "comparison", "corpus",
-           "cumulative_compute", "decision", "delay_experiment", "detectors", "downtime", "drift_kinds",
+           "cumulative_compute", "decision", "decision_sim", "delay_experiment", "detectors", "downtime", "drift_kinds",
            "events_to_recover", "events_until_recommended", "examples", "experiments", "guardrails",
            "incremental", "input_guard", "label_delay", "label_join", "learn_chunk", "measure_peak", "memory", "monitor",
            "new_title_share", "out_of_core_then_online", "plots", "rating", "read_chunks", "recommend", "release",

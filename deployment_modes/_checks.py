@@ -124,3 +124,28 @@ def label(y, classification: bool, *, kind=None, classes=None, name: str = "y"):
 def label_kind(y):
     """The kind a class label fixes for the next ones: ``str`` or ``numbers.Integral``."""
     return str if isinstance(y, str) else numbers.Integral
+
+
+def one_of(value, options, name: str) -> str:
+    """Return ``value`` if it is one of the strings ``options``, else raise naming ``name``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {list(options)}, got {type(value).__name__} {value!r}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+    return value
+
+
+def boolean(value, name: str) -> bool:
+    """Return ``value`` if it is True or False, else raise naming ``name``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return value
+
+
+def gigabytes(value, name: str) -> float:
+    """Return ``value`` as a float if it is a positive, finite number (of gigabytes), else raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of gigabytes, got {type(value).__name__} {value!r}")
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name} must be a positive, finite number of gigabytes, got {value!r}")
+    return float(value)

@@ -116,7 +116,8 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
 
     ``answers`` are the form's first state (the arguments of ``recommend``). Each change
     recommends again and reruns :func:`decision.simulate_modes` on a scenario whose drift
-    follows ``change`` and whose first training grows with ``data_gb / memory_gb``.
+    follows ``change`` and whose first training grows with ``data_gb / memory_gb``. The kind of
+    drift and ``partial_fit`` shape the retraining advice (trigger and refit), not the simulation.
 
     Parameters
     ----------
@@ -134,7 +135,7 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
     ('VBox', 'stable')
     """
     first = dict(change="slow", data_gb=1.0, memory_gb=16.0, realtime=False, prefer_stability=False,
-                 label_delay="days")
+                 label_delay="days", drift_kind=None, partial_fit=True)
     unknown = set(answers) - set(first)
     if unknown:
         raise TypeError(f"answers must be arguments of recommend, got unknown {sorted(unknown)}")
@@ -153,6 +154,9 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
                                              description="stability over adaptability"),
         "label_delay": widgets.Dropdown(options=list(decision.LABEL_DELAY), value=first["label_delay"],
                                         description="labels arrive within", style=style),
+        "drift_kind": widgets.Dropdown(options=[("not known", None)] + [(k, k) for k in decision.DRIFT_KINDS],
+                                       value=first["drift_kind"], description="kind of drift", style=style),
+        "partial_fit": widgets.Checkbox(value=first["partial_fit"], description="the estimator has partial_fit"),
     }
     advice, out = widgets.HTML(), widgets.Output()
 

@@ -98,7 +98,8 @@ def calls(csv_file, timeline):
         "learn_chunk": (dm.learn_chunk, lambda: {"model": SGDClassifier(), "X": np.eye(2), "y": np.array([0, 1]),
                                                  "classes": [0, 1], "transform": None}),
         "recommend": (dm.recommend, lambda: {"change": "slow", "data_gb": 1.0, "memory_gb": 16.0, "realtime": False,
-                                             "prefer_stability": False, "label_delay": "days"}),
+                                             "prefer_stability": False, "label_delay": "days",
+                                             "drift_kind": "sudden", "partial_fit": True}),
         "sgd_model": (dm.sgd_model, lambda: {"task": "classification", "lr": 0.1}),
         "simulate": (dm.simulate, lambda: {"source": SC.head(50), "deployment": dm.OnlineDeployment(
             dm.sgd_model("classification", 0.1)), "metric": metrics.Accuracy(), "window": 20, "name": None,

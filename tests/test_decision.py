@@ -204,3 +204,115 @@ def test_form_refuses_a_bad_first_state():
         dm.widgets.decision_form(speed="fast")
     with pytest.raises(ValueError, match="change"):
         dm.widgets.decision_form(change="medium")
+
+
+# -- the retraining advice: the trigger and the refit, from the Retraining chapter's findings -------------------------
+# The findings themselves are asserted over five seeds in tests/test_retraining_claims.py; here, that the guide
+# names the trigger and the refit they support, for each answer.
+
+@pytest.mark.parametrize("kind", decision.DRIFT_KINDS)
+def test_a_retraining_mode_names_the_performance_trigger_and_stateful_refit(kind):
+    rec = dm.recommend(change="fast", label_delay="weeks", drift_kind=kind)
+    assert rec.mode == "batch" and (rec.trigger, rec.refit) == ("performance", "continue")
+    assert any("most accurate of the four triggers" in s for s in rec.retraining)
+    assert any("beat stateless retraining on every seed" in s and "refit='continue'" in s for s in rec.retraining)
+    assert any(s.startswith("consider online learning") and "coped best with all four kinds of drift" in s
+               and "on every seed" in s for s in rec.retraining)
+    assert "performance trigger, stateful (refit='continue')" in str(rec)
+
+
+def test_without_partial_fit_the_refit_is_from_scratch():
+    rec = dm.recommend(change="slow", drift_kind="sudden", partial_fit=False)
+    assert (rec.trigger, rec.refit) == ("performance", "scratch")
+    assert any("no partial_fit" in s for s in rec.retraining)
+
+
+@pytest.mark.parametrize("kind", ["gradual", "incremental"])
+def test_gradual_and_incremental_drift_warn_that_a_drift_trigger_reacts_late(kind):
+    said = dm.recommend(change="slow", drift_kind=kind).retraining
+    assert any(s.startswith("avoid the drift trigger") and "drift-triggered retrain reacts late" in s for s in said)
+    assert not any("drift trigger retrained least" in s for s in said)
+
+
+def test_sudden_drift_offers_the_drift_trigger_when_retrains_are_expensive():
+    said = dm.recommend(change="slow", drift_kind="sudden").retraining
+    assert any("drift trigger retrained least" in s for s in said)
+    assert not any("reacts late" in s for s in said)
+
+
+@pytest.mark.parametrize("answers", [dict(change="slow"), dict(change="fast", realtime=True, label_delay="seconds")])
+def test_recurring_drift_advises_keeping_old_models_not_a_slower_rate(answers):
+    said = dm.recommend(**answers, drift_kind="recurring").retraining
+    assert decision.RECURRING in said
+    assert "ModelPool" in decision.RECURRING and "slower learning rate did not help" in decision.RECURRING
+    assert "forgets the old concept" in decision.RECURRING
+    assert decision.RECURRING not in dm.recommend(**answers, drift_kind="sudden").retraining
+
+
+@pytest.mark.parametrize("kind", decision.DRIFT_KINDS)
+def test_an_online_mode_updates_on_every_label_and_copes_with_every_kind(kind):
+    rec = dm.recommend(change="fast", realtime=True, label_delay="seconds", drift_kind=kind)
+    assert rec.mode == "online" and (rec.trigger, rec.refit) == ("every label", "continue")
+    assert any(f"copes with {kind} drift" in s and "on every seed" in s for s in rec.retraining)
+    assert "update on every label" in str(rec) and "retrain:" in rec._repr_html_()
+
+
+def test_stable_data_retrains_on_a_schedule():
+    rec = dm.recommend(change="stable")
+    assert (rec.trigger, rec.refit) == ("time", "continue")
+    assert any("time and volume triggers retrain alike" in s for s in rec.retraining)
+
+
+def test_the_drift_kind_changes_the_advice_not_the_mode_reasons_or_caveats():
+    for answers in (dict(change="slow"), dict(change="fast", label_delay="hours"), dict(change="fast", data_gb=64)):
+        base = dm.recommend(**answers)
+        for kind in decision.DRIFT_KINDS:
+            rec = dm.recommend(**answers, drift_kind=kind)
+            assert (rec.mode, rec.reasons, rec.caveats) == (base.mode, base.reasons, base.caveats)
+            assert rec.retraining != base.retraining
+
+
+def test_labels_that_take_weeks_slow_the_performance_trigger():
+    assert any("weeks" in s for s in dm.recommend(change="fast", label_delay="weeks").retraining)
+    assert not any("weeks" in s for s in dm.recommend(change="fast", label_delay="days").retraining)
+
+
+@pytest.mark.parametrize("value", ["abrupt", "", "Sudden", 3, True, ["sudden"], 1.5])
+def test_a_bad_drift_kind_is_a_value_error_naming_it(value):
+    with pytest.raises(ValueError, match="drift_kind"):
+        dm.recommend(change="slow", drift_kind=value)
+    with pytest.raises(ValueError, match="drift_kind"):
+        decision.retraining_advice("batch", drift_kind=value)
+
+
+def test_a_drift_kind_on_stable_data_is_a_contradiction():
+    with pytest.raises(ValueError, match="drift_kind") as error:
+        dm.recommend(change="stable", drift_kind="sudden")
+    assert "change" in str(error.value)
+
+
+def test_bad_partial_fit_and_mode_name_the_argument():
+    with pytest.raises(TypeError, match="partial_fit"):
+        dm.recommend(partial_fit="yes")
+    with pytest.raises(ValueError, match="mode"):
+        decision.retraining_advice("streaming")
+
+
+def test_the_simulation_lives_in_its_own_module_and_is_importable_from_decision():
+    from deployment_modes import decision_sim
+
+    for name in ("simulate_modes", "simulation_verdict", "situation_scenario", "DelayedLabels", "line_of", "MODES"):
+        assert getattr(decision, name) is getattr(decision_sim, name)
+
+
+def test_form_asks_the_kind_of_drift_and_shows_the_retraining_advice():
+    form = dm.widgets.decision_form(n_stream=300, change="slow")
+    controls, advice, _ = form.children
+    boxes = {c.description: c for c in controls.children}
+    assert boxes["kind of drift"].value is None and "performance trigger" in advice.value
+    boxes["kind of drift"].value = "recurring"
+    assert "ModelPool" in advice.value
+    boxes["the estimator has partial_fit"].value = False
+    assert "refit=&#x27;scratch&#x27;" in advice.value
+    boxes["data changes"].value = "stable"                  # a drift on data that does not change: contradictory
+    assert "Contradictory" in advice.value and "drift_kind" in advice.value
