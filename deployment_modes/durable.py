@@ -34,7 +34,7 @@ import numbers
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +43,12 @@ from ._checks import features as check_features
 from ._checks import has_method, plain, positive_int
 from . import storage
 from .batch import as_frame
+from .input_guard import FeatureBounds
 from .label_join import LabelJoin, LabelTooLate, ShadowCandidate, check_window
 from .monitor import Monitor
 from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, read_log
 
-__all__ = ["Busy", "DurableDeployment", "LogWriteError", "Schema", "StateError", "default_deployment", "init_state",
+__all__ = ["Busy", "DurableDeployment", "InputOutOfBounds", "LogWriteError", "Schema", "StateError", "default_deployment", "init_state",
            "load_snapshot", "read_log"]
 
 MODES = ("online", "batch")
@@ -57,28 +58,55 @@ class Busy(RuntimeError):
     """A batch retrain is already running."""
 
 
+class InputOutOfBounds(ValueError):
+    """An event's input is abnormal: a value outside its feature's bounds (the input guardrail)."""
+
+
 @dataclass(frozen=True)
 class Schema:
-    """What an event must look like: its ``features`` and, for a classifier, its ``classes``."""
+    """What an event must look like: its ``features``, for a classifier its ``classes``, and input bounds.
+
+    ``bounds`` (a :meth:`~deployment_modes.input_guard.FeatureBounds.to_dict`, learned by
+    :meth:`of` from the initial training data) is the input guardrail: an event with a value
+    outside its feature's bounds is refused with :class:`InputOutOfBounds` (a ValueError) naming
+    the feature and its bounds. A schema without bounds (saved before they existed) checks none.
+    """
 
     features: tuple
     task: str
     classes: tuple | None = None
+    bounds: dict | None = field(default=None, repr=False)
+    _guard = None  # the FeatureBounds built once from ``bounds`` (not a field)
+
+    def __post_init__(self):
+        if self.bounds is not None:
+            object.__setattr__(self, "_guard", FeatureBounds.from_dict(self.bounds))
+
+    def __setstate__(self, state):  # a pickled schema: build the bounds again
+        self.__dict__.update(state)
+        self.__post_init__()
 
     @classmethod
     def of(cls, X, y) -> Schema:
         """The schema of the initial training data: a classifier if ``y`` holds ints, strings or bools.
 
-        >>> Schema.of([[0.0, 1.0], [1.0, 0.0]], [1, 0])
+        >>> schema = Schema.of([[0.0, 1.0], [1.0, 0.0]], [1, 0])
+        >>> schema
         Schema(features=('x0', 'x1'), task='classification', classes=(0, 1))
+        >>> schema.event({"x0": 1e200, "x1": 0.5}, 1)
+        Traceback (most recent call last):
+        deployment_modes.durable.InputOutOfBounds: x is abnormal: x0=1e+200 is outside its bounds [-1, 2]
         """
         X, y = as_frame(X), np.asarray(y)
+        bounds = FeatureBounds(X).to_dict()
         if y.dtype.kind in "iubOU":
-            return cls(tuple(X.columns), "classification", tuple(plain(v) for v in np.unique(y)))
-        return cls(tuple(X.columns), "regression")
+            return cls(tuple(X.columns), "classification", tuple(plain(v) for v in np.unique(y)), bounds)
+        return cls(tuple(X.columns), "regression", bounds=bounds)
 
-    def event(self, x, y=None, *, where: str = "", label: bool = True) -> tuple[dict, object]:
+    def event(self, x, y=None, *, where: str = "", label: bool = True, guard: bool = True) -> tuple[dict, object]:
         """Check one event; return it with ``x`` in feature order and float values.
+
+        ``guard=False`` skips the input bounds (see :meth:`values`).
 
         >>> Schema(("a",), "regression").event({"a": 1}, 2.5)
         ({'a': 1.0}, 2.5)
@@ -86,13 +114,25 @@ class Schema:
         Traceback (most recent call last):
         ValueError: y must be one of the classes [0, 1], got 2
         """
-        values = self.values(x, where)
+        values = self.values(x, where, guard=guard)
         if not label:
             return dict(zip(self.features, values)), None
         return dict(zip(self.features, values)), self.label(y, where)
 
-    def values(self, x, where: str = "") -> list[float]:
-        """The values of ``x`` in feature order, as floats, after checking them."""
+    def values(self, x, where: str = "", *, guard: bool = True) -> list[float]:
+        """The values of ``x`` in feature order, as floats, after checking them.
+
+        With ``guard`` (and bounds), a value outside its feature's bounds raises
+        :class:`InputOutOfBounds`.
+        """
+        values = self._checked_values(x, where)
+        if guard and self._guard is not None:
+            verdict = self._guard.check(dict(zip(self.features, values)))
+            if not verdict.ok:
+                raise InputOutOfBounds(f"{where}x is abnormal: {verdict.describe()}")
+        return values
+
+    def _checked_values(self, x, where: str) -> list[float]:
         if type(x) is dict and len(x) == len(self.features):
             try:
                 values = [float(x[f]) if type(x[f]) in (float, int) else None for f in self.features]
@@ -200,6 +240,10 @@ class DurableDeployment:
         Join late labels to logged predictions (:mod:`deployment_modes.label_join`): each
         :meth:`predict_logged` is logged with an id, and :meth:`label_many` joins labels to it
         within ``label_window`` seconds. Without it, predictions are not logged.
+    input_guard : bool
+        Refuse an event whose input is abnormal (a value outside the bounds the schema learned
+        from the initial training data) with :class:`InputOutOfBounds`, before it is logged,
+        learned or predicted; ``metrics()["inputs_rejected"]`` counts the calls refused.
 
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
@@ -216,8 +260,11 @@ class DurableDeployment:
     score_every = 256
 
     def __init__(self, state_dir, mode: str | None = None, *, deployment=None, schema: Schema | None = None,
-                 snapshot_every: int = 10_000, label_window: float | None = None):
+                 snapshot_every: int = 10_000, label_window: float | None = None, input_guard: bool = True):
         self.state_dir = Path(state_dir)
+        if not isinstance(input_guard, bool):
+            raise TypeError(f"input_guard must be True or False, got {input_guard!r}")
+        self.input_guard, self.inputs_rejected = input_guard, 0
         self._label_window = None if label_window is None else check_window(label_window)
         self._shadow, self.last_deploy = None, None
         if mode is not None:
@@ -540,10 +587,19 @@ class DurableDeployment:
             p.done = True
         self._snapshot_if_due()
 
+    def _guarded(self, check, *args, **kwargs):
+        """``check(*args, **kwargs)`` of the schema, with the input guard if on; count what it refuses."""
+        try:
+            return check(*args, **kwargs, guard=self.input_guard)
+        except InputOutOfBounds:
+            with self._queue_lock:
+                self.inputs_rejected += 1
+            raise
+
     # -- the public side -----------------------------------------------------------------------
     def predict_one(self, x) -> tuple[object, int]:
         """``(prediction, model_version)`` for one event, from a model never caught mid-update."""
-        x, _ = self.schema.event(x, label=False)
+        x, _ = self._guarded(self.schema.event, x, label=False)
         with self._lock:
             y_pred, version = self.deployment.predict_one(x), self.deployment.model_version
         y_pred = plain(y_pred)
@@ -567,12 +623,13 @@ class DurableDeployment:
             if not isinstance(event, (tuple, list)) or len(event) != 2:
                 raise TypeError(f"events[{i}] must be an (x, y) pair, got {type(event).__name__}")
             where = f"events[{i}]."
-            checked.append([self.schema.values(event[0], where), self.schema.label(event[1], where)])
+            checked.append([self._guarded(self.schema.values, event[0], where), self.schema.label(event[1], where)])
         return self._commit({"kind": "learn", "events": checked})
 
     def learn_one(self, x, y) -> dict:
         """Learn one labelled event, durably (see :meth:`learn_many`)."""
-        return self._commit({"kind": "learn", "events": [[self.schema.values(x), self.schema.label(y)]]})
+        return self._commit({"kind": "learn", "events": [[self._guarded(self.schema.values, x),
+                                                          self.schema.label(y)]]})
 
     def predict_logged(self, x) -> dict:
         """A prediction with a ``prediction_id``, its features and prediction logged durably first.
@@ -587,7 +644,7 @@ class DurableDeployment:
         stale = self.join.stale(now)
         if stale:
             self._commit({"kind": "expire", "ids": stale})
-        values = self.schema.values(x)
+        values = self._guarded(self.schema.values, x)
         y_pred, version = self.predict_one(x)
         pid = self.join.new_id()
         self._commit({"kind": "predict", "id": pid, "values": values, "y_pred": y_pred, "at": now})
@@ -712,6 +769,8 @@ class DurableDeployment:
                 "drift_alarms": len(alarms), "last_alarm_at": alarms[-1].at if alarms else None,
                 "last_snapshot": {"seq": snap["seq"], "events_seen": snap["n_seen"], "bytes": snap["bytes"],
                                   "written_at": snap["written_at"]}, "snapshot_error": self.snapshot_error,
+                "input_guard": self.input_guard and self.schema.bounds is not None,
+                "inputs_rejected": self.inputs_rejected,
                 "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,
                 "stored_events": self.n_seen - getattr(self.deployment, "forgotten", 0) if self.mode == "batch" else None,
                 "labels": self.join.stats() if self.join is not None else None,

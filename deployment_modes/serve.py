@@ -23,7 +23,11 @@ puts another deployment there first. Endpoints (JSON in and out):
   last deploy's decision
 
 Bad input (malformed JSON, wrong types, missing features, NaN or infinity, unknown fields, a body
-over its limit) gets a 4xx with a message that names the field, and changes nothing. A full disk
+over its limit) gets a 4xx with a message that names the field, and changes nothing. The input
+guardrail, on by default (``--no-input-guard`` turns it off): an ``x`` with a value outside the
+bounds learned from the initial training data (:class:`~deployment_modes.input_guard.FeatureBounds`)
+gets 422 naming the feature and its bounds, on ``/predict``, ``/learn`` and ``/learn_many`` (the
+whole batch); ``/metrics`` counts them in ``inputs_rejected``. A full disk
 gets 507 (nothing logged or learned: retry later). Security: the server binds to 127.0.0.1 unless
 told otherwise; with a token (``--token-file``, or the environment variable ``DM_SERVE_TOKEN``),
 ``/learn``, ``/learn_many``, ``/label``, ``/label_many`` and ``/deploy`` need ``Authorization: Bearer TOKEN``, and so do
@@ -410,6 +414,9 @@ def main(argv: list[str] | None = None) -> None:
                              f"prefer --token-file or {TOKEN_ENV})")
     parser.add_argument("--token-file", default=None, help="a file holding the bearer token (its first line)")
     parser.add_argument("--snapshot-every", type=int, default=10_000, help="events between snapshots (default 10000)")
+    parser.add_argument("--no-input-guard", dest="input_guard", action="store_false",
+                        help="learn and predict abnormal inputs too (default: an event with a value outside the "
+                             "bounds learned from the initial training data is refused with 422)")
     parser.add_argument("--label-window", type=float, default=None,
                         help="join late labels: /predict logs each prediction with an id, POST /label joins its "
                              "label within this many seconds (default: off)")
@@ -418,7 +425,7 @@ def main(argv: list[str] | None = None) -> None:
         token = _read_token(args.token, args.token_file)
         check_security(args.host, token)
         state = DurableDeployment(args.state_dir, args.mode, snapshot_every=args.snapshot_every,
-                                  label_window=args.label_window)
+                                  label_window=args.label_window, input_guard=args.input_guard)
     except (ValueError, TypeError, StateError, OSError) as error:
         parser.exit(2, f"error: {error}\n")
     try:
@@ -486,7 +493,7 @@ class ServerProcess:
 
 def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: int = 0,
           token: str | None = None, snapshot_every: int = 10_000, label_window: float | None = None,
-          timeout: float = 180.0) -> ServerProcess:
+          input_guard: bool = True, timeout: float = 180.0) -> ServerProcess:
     """Start a server on ``state_dir`` in a child process; return once ``/health`` answers.
 
     ``port=0`` picks a free port (see ``.url``). Use it as a context manager, or call ``.stop()``.
@@ -509,6 +516,8 @@ def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: 
         command += ["--mode", mode]
     if label_window is not None:
         command += ["--label-window", repr(float(label_window))]
+    if not input_guard:
+        command.append("--no-input-guard")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     seen, deadline = [], time.monotonic() + timeout
