@@ -59,8 +59,13 @@ class Comparison:
         Memory held per line, and its growth with the data.
     downtime
         :func:`~deployment_modes.downtime.measure_downtime`'s result, or ``None``.
-    pending
-        Rows not measured in this run.
+    chunks
+        How many chunks the out-of-core line's first training read from disk.
+    chunk_rows
+        Rows per chunk.
+    chunk_risk
+        :func:`chunked_training_risk`'s result: accuracy points lost to a poisoned chunk and to
+        data sorted by label.
 
     Examples
     --------

@@ -27,7 +27,7 @@ class Busy(RuntimeError):
 
     Parameters
     ----------
-    *args
+    *args, **kwargs
         The message, as for any exception.
 
     Examples

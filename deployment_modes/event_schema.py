@@ -29,7 +29,20 @@ MODES = ("online", "batch")
 
 
 class InputOutOfBounds(ValueError):
-    """An event's input is abnormal: a value outside its feature's bounds (the input guardrail)."""
+    """An event's input is abnormal: a value outside its feature's bounds (the input guardrail).
+
+    A ValueError, so that a server answers it with 422.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The message, as for any exception: it names the feature, its value and its bounds.
+
+    Examples
+    --------
+    >>> isinstance(InputOutOfBounds("x is abnormal: x0=1e+200 is outside its bounds [-1, 2]"), ValueError)
+    True
+    """
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,27 @@ class Schema:
     :meth:`of` from the initial training data) is the input guardrail: an event with a value
     outside its feature's bounds is refused with :class:`InputOutOfBounds` (a ValueError) naming
     the feature and its bounds. A schema without bounds (saved before they existed) checks none.
+
+    Parameters
+    ----------
+    features
+        The feature names, in the order the deployment was trained on.
+    task
+        ``"classification"`` or ``"regression"``.
+    classes
+        A classifier's classes, as the training labels spell them (None for a regressor).
+    bounds
+        The input bounds, as :meth:`~deployment_modes.input_guard.FeatureBounds.to_dict` gives
+        them, or None (no input guardrail).
+
+    Examples
+    --------
+    >>> schema = Schema(("a", "b"), "regression")
+    >>> schema.event({"b": 2, "a": 1}, 0.5)
+    ({'a': 1.0, 'b': 2.0}, 0.5)
+    >>> schema.event({"a": 1}, 0.5)
+    Traceback (most recent call last):
+    ValueError: x has features that differ from training: missing ['b'], extra []
     """
 
     features: tuple
@@ -143,6 +177,19 @@ def default_deployment(mode: str = "online"):
     :class:`~deployment_modes.BatchDeployment` that retrains on the last 1,000 rows, only when
     asked (``POST /deploy``).
 
+    Parameters
+    ----------
+    mode
+        ``"online"`` or ``"batch"``.
+
+    Returns
+    -------
+    tuple
+        ``(deployment, schema)``: the deployment trained offline, and the :class:`Schema` of its
+        initial data (with its input bounds).
+
+    Examples
+    --------
     >>> dep, schema = default_deployment("batch")
     >>> dep.model_version, schema.features, schema.classes
     (1, ('x0', 'x1', 'x2', 'x3'), (0, 1))
