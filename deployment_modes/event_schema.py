@@ -81,10 +81,14 @@ class Schema:
     classes: tuple | None = None
     bounds: dict | None = field(default=None, repr=False)
     _guard = None  # the FeatureBounds built once from ``bounds`` (not a field)
+    _limits = ()  # (position, low, high) of each bounded feature, for the fast check
 
     def __post_init__(self):
         if self.bounds is not None:
-            object.__setattr__(self, "_guard", FeatureBounds.from_dict(self.bounds))
+            guard = FeatureBounds.from_dict(self.bounds)
+            limits = tuple((i, guard.low[f], guard.high[f]) for i, f in enumerate(self.features) if f in guard.low)
+            object.__setattr__(self, "_guard", guard)
+            object.__setattr__(self, "_limits", limits)
 
     def __setstate__(self, state):  # a pickled schema: build the bounds again
         self.__dict__.update(state)
@@ -130,7 +134,7 @@ class Schema:
         :class:`InputOutOfBounds`.
         """
         values = self._checked_values(x, where)
-        if guard and self._guard is not None:
+        if guard and self._guard is not None and not all(lo <= values[i] <= hi for i, lo, hi in self._limits):
             verdict = self._guard.check(dict(zip(self.features, values)))
             if not verdict.ok:
                 raise InputOutOfBounds(f"{where}x is abnormal: {verdict.describe()}")
