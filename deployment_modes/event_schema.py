@@ -224,6 +224,11 @@ def check_mode(mode) -> str:
     mode
         ``"online"`` or ``"batch"``.
 
+    Returns
+    -------
+    str
+        ``mode``.
+
     Examples
     --------
     >>> check_mode("batch")

@@ -64,6 +64,10 @@ def is_loopback(host: str) -> bool:
     host
         An address or host name.
 
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
@@ -112,6 +116,11 @@ def read_token(given: str | None, path: str | None) -> str | None:
     path
         A file whose first line is the token, or None.
 
+    Returns
+    -------
+    str or None
+        The token (from ``given``, the file, or the environment variable ``DM_SERVE_TOKEN``).
+
     Examples
     --------
     >>> read_token("secret-token", None)
@@ -146,6 +155,10 @@ def token_ok(headers, token: str) -> bool:
         The request's headers (a mapping with lower-case names).
     token
         The server's token.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -195,6 +208,11 @@ async def read_json(request, limit: int, fields: set):
         The largest body in bytes (413 beyond: the rest is not read).
     fields
         The fields a JSON object may have (422 for others).
+
+    Returns
+    -------
+    object
+        The parsed body (any JSON value; an object has only ``fields``).
 
     Examples
     --------
