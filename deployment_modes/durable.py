@@ -32,8 +32,6 @@ Defined in the Learning on a server chapter (``book/server.ipynb``).
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import math
 import os
 import threading
@@ -46,7 +44,7 @@ from .durable_labels import Busy, LabelsAndRedeploys
 from .event_schema import MODES, InputOutOfBounds, Schema, check_mode, default_deployment
 from .label_join import LabelJoin, check_window
 from .monitor import Monitor
-from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, read_log
+from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, lock_state_dir, read_log
 
 __all__ = ["MODES", "Busy", "DurableDeployment", "InputOutOfBounds", "LogWriteError", "Schema", "StateError",
            "default_deployment", "init_state", "load_snapshot", "read_log"]
@@ -136,7 +134,7 @@ class DurableDeployment(LabelsAndRedeploys):
         self._unscored: list[tuple] = []  # batch mode: events learned, not yet scored by the monitor
         self.started_at = time.time()
         try:
-            self._lockfd = self._take_lock()
+            self._lockfd = lock_state_dir(self.state_dir)
             self._open(mode, deployment, schema)
         except OSError as error:
             self._release()
@@ -146,24 +144,6 @@ class DurableDeployment(LabelsAndRedeploys):
             raise
 
     # -- opening, snapshots, the log ---------------------------------------------------------
-    def _take_lock(self) -> int:
-        if self.state_dir.exists() and not self.state_dir.is_dir():
-            raise StateError(f"state_dir must be a folder, got the file {self.state_dir}")
-        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = self.state_dir / "lock"
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise StateError(f"{path} is a symbolic link: refusing to follow it (remove it)") from None
-            raise
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise StateError(f"another server is using the state dir {self.state_dir}") from None
-        return fd
-
     def _release(self) -> None:
         if self._wal is not None:
             self._wal.close()

@@ -19,6 +19,7 @@ Defined in the Learning on a server chapter (``book/server.ipynb``); :mod:`deplo
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -28,8 +29,8 @@ import time
 import zlib
 from pathlib import Path
 
-__all__ = ["LogWriteError", "LogWriter", "StateError", "encode", "load_snapshot", "read_log", "segments",
-           "write_snapshot"]
+__all__ = ["LogWriteError", "LogWriter", "StateError", "encode", "load_snapshot", "lock_state_dir", "read_log",
+           "segments", "write_snapshot"]
 
 SNAPSHOT = "snapshot.pkl"
 TMP = ".snapshot.tmp"
@@ -188,6 +189,51 @@ def read_log(state_dir) -> list[dict]:
                                  f"{records[-1]['seq']} to {record['seq']}")
             records.append(record)
     return records
+
+
+def lock_state_dir(state_dir) -> int:
+    """Create ``state_dir`` if missing (0700) and take its ``lock`` file: one process at a time.
+
+    The lock (``flock``) lasts until the returned file descriptor is closed, or the process ends,
+    even by ``kill -9``. A ``lock`` that is a symbolic link is not followed.
+
+    Parameters
+    ----------
+    state_dir
+        The state dir (str or Path).
+
+    Returns
+    -------
+    int
+        The open file descriptor of the lock file: close it to release the state dir.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> fd = lock_state_dir(folder)
+    >>> lock_state_dir(folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    deployment_modes.storage.StateError: another server is using the state dir ...
+    >>> os.close(fd); os.close(lock_state_dir(folder))
+    """
+    folder = Path(state_dir)
+    if folder.exists() and not folder.is_dir():
+        raise StateError(f"state_dir must be a folder, got the file {folder}")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / "lock"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, FILE_MODE)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise StateError(f"{path} is a symbolic link: refusing to follow it (remove it)") from None
+        raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StateError(f"another server is using the state dir {folder}") from None
+    return fd
 
 
 def _write_all(fd: int, data: bytes) -> None:
