@@ -22,143 +22,32 @@ learning of one event take in turn, so that a prediction never sees a half-updat
 batch retrain fits the candidate model outside both locks, while predictions and learning go on,
 then swaps it in as one log record.
 
+What an event must look like (features, classes, input bounds) is
+:mod:`deployment_modes.event_schema`; late labels and batch redeploys (hot swap, shadow) are
+:mod:`deployment_modes.durable_labels`; the files, :mod:`deployment_modes.storage`. Their public
+names are importable from here too.
+
 Defined in the Learning on a server chapter (``book/server.ipynb``).
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import math
-import numbers
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from ._checks import features as check_features
-from ._checks import has_method, plain, positive_int
 from . import storage
-from .batch import as_frame
-from .label_join import LabelJoin, LabelTooLate, ShadowCandidate, check_window
+from ._checks import has_method, plain, positive_int
+from .durable_labels import Busy, LabelsAndRedeploys
+from .event_schema import MODES, InputOutOfBounds, Schema, check_mode, default_deployment
+from .label_join import LabelJoin, check_window
 from .monitor import Monitor
-from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, read_log
+from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, lock_state_dir, read_log
 
-__all__ = ["Busy", "DurableDeployment", "LogWriteError", "Schema", "StateError", "default_deployment", "init_state",
-           "load_snapshot", "read_log"]
-
-MODES = ("online", "batch")
-
-
-class Busy(RuntimeError):
-    """A batch retrain is already running."""
-
-
-@dataclass(frozen=True)
-class Schema:
-    """What an event must look like: its ``features`` and, for a classifier, its ``classes``."""
-
-    features: tuple
-    task: str
-    classes: tuple | None = None
-
-    @classmethod
-    def of(cls, X, y) -> Schema:
-        """The schema of the initial training data: a classifier if ``y`` holds ints, strings or bools.
-
-        >>> Schema.of([[0.0, 1.0], [1.0, 0.0]], [1, 0])
-        Schema(features=('x0', 'x1'), task='classification', classes=(0, 1))
-        """
-        X, y = as_frame(X), np.asarray(y)
-        if y.dtype.kind in "iubOU":
-            return cls(tuple(X.columns), "classification", tuple(plain(v) for v in np.unique(y)))
-        return cls(tuple(X.columns), "regression")
-
-    def event(self, x, y=None, *, where: str = "", label: bool = True) -> tuple[dict, object]:
-        """Check one event; return it with ``x`` in feature order and float values.
-
-        >>> Schema(("a",), "regression").event({"a": 1}, 2.5)
-        ({'a': 1.0}, 2.5)
-        >>> Schema(("a",), "classification", (0, 1)).event({"a": 1}, 2)
-        Traceback (most recent call last):
-        ValueError: y must be one of the classes [0, 1], got 2
-        """
-        values = self.values(x, where)
-        if not label:
-            return dict(zip(self.features, values)), None
-        return dict(zip(self.features, values)), self.label(y, where)
-
-    def values(self, x, where: str = "") -> list[float]:
-        """The values of ``x`` in feature order, as floats, after checking them."""
-        if type(x) is dict and len(x) == len(self.features):
-            try:
-                values = [float(x[f]) if type(x[f]) in (float, int) else None for f in self.features]
-            except (KeyError, OverflowError):
-                values = [None]
-            if None not in values and all(map(math.isfinite, values)):
-                return values
-        try:  # the slow path, which says what is wrong
-            check_features(x, self.features, f"{where}x")
-            return [float(x[f]) for f in self.features]
-        except OverflowError:
-            raise ValueError(f"{where}x holds a number too large to be finite") from None
-
-    def label(self, y, where: str = ""):
-        """``y`` checked against the task: a finite number, or one of the classes."""
-        name = f"{where}y"
-        if self.task == "regression":
-            if isinstance(y, bool) or not isinstance(y, numbers.Real):
-                raise TypeError(f"{name} must be a finite number, got {type(y).__name__} {y!r}")
-            try:
-                if math.isfinite(y):
-                    return float(y)
-            except OverflowError:
-                pass
-            raise ValueError(f"{name} must be a finite number, got {y!r}")
-        if not any(y == c and type(y) is type(c) for c in self.classes):
-            raise ValueError(f"{name} must be one of the classes {list(self.classes)}, got {y!r}")
-        return y
-
-
-def default_deployment(mode: str = "online"):
-    """The deployment a server starts from when its state dir is empty, and its schema.
-
-    Both modes are first trained offline on the initial data of
-    ``scenarios.drifting_classification(seed=0)`` (1,000 events, features ``x0..x3``, classes 0
-    and 1). Online: river's ``StandardScaler() | LogisticRegression()`` in an
-    :class:`~deployment_modes.OnlineDeployment`. Batch: scikit-learn's ``LogisticRegression`` in a
-    :class:`~deployment_modes.BatchDeployment` that retrains on the last 1,000 rows, only when
-    asked (``POST /deploy``).
-
-    >>> dep, schema = default_deployment("batch")
-    >>> dep.model_version, schema.features, schema.classes
-    (1, ('x0', 'x1', 'x2', 'x3'), (0, 1))
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    from . import scenarios
-    from .batch import BatchDeployment
-
-    _check_mode(mode)
-    X, y = scenarios.drifting_classification(seed=0).initial
-    if mode == "batch":
-        deployment = BatchDeployment(LogisticRegression(), window=1000)
-    else:
-        from river import linear_model, preprocessing
-
-        from .online import OnlineDeployment
-        deployment = OnlineDeployment(preprocessing.StandardScaler() | linear_model.LogisticRegression())
-    deployment.fit_initial(X, y)
-    return deployment, Schema.of(X, y)
-
-
-def _check_mode(mode) -> str:
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
-    return mode
+__all__ = ["MODES", "Busy", "DurableDeployment", "InputOutOfBounds", "LogWriteError", "Schema", "StateError",
+           "default_deployment", "init_state", "load_snapshot", "read_log"]
 
 
 class _Pending:
@@ -170,7 +59,7 @@ class _Pending:
         self.done = False
 
 
-class DurableDeployment:
+class DurableDeployment(LabelsAndRedeploys):
     """A deployment whose state lives in ``state_dir``: logged, snapshotted, replayed; thread-safe.
 
     Opening a state dir that holds a snapshot restores it and replays the log after it. An empty
@@ -200,6 +89,10 @@ class DurableDeployment:
         Join late labels to logged predictions (:mod:`deployment_modes.label_join`): each
         :meth:`predict_logged` is logged with an id, and :meth:`label_many` joins labels to it
         within ``label_window`` seconds. Without it, predictions are not logged.
+    input_guard : bool
+        Refuse an event whose input is abnormal (a value outside the bounds the schema learned
+        from the initial training data) with :class:`InputOutOfBounds`, before it is logged,
+        learned or predicted; ``metrics()["inputs_rejected"]`` counts the calls refused.
 
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
@@ -216,12 +109,15 @@ class DurableDeployment:
     score_every = 256
 
     def __init__(self, state_dir, mode: str | None = None, *, deployment=None, schema: Schema | None = None,
-                 snapshot_every: int = 10_000, label_window: float | None = None):
+                 snapshot_every: int = 10_000, label_window: float | None = None, input_guard: bool = True):
         self.state_dir = Path(state_dir)
+        if not isinstance(input_guard, bool):
+            raise TypeError(f"input_guard must be True or False, got {input_guard!r}")
+        self.input_guard, self.inputs_rejected = input_guard, 0
         self._label_window = None if label_window is None else check_window(label_window)
         self._shadow, self.last_deploy = None, None
         if mode is not None:
-            _check_mode(mode)
+            check_mode(mode)
         self.snapshot_every = positive_int(snapshot_every, "snapshot_every")
         if (deployment is None) != (schema is None):
             raise ValueError("deployment and schema must be given together (see init_state)")
@@ -238,7 +134,7 @@ class DurableDeployment:
         self._unscored: list[tuple] = []  # batch mode: events learned, not yet scored by the monitor
         self.started_at = time.time()
         try:
-            self._lockfd = self._take_lock()
+            self._lockfd = lock_state_dir(self.state_dir)
             self._open(mode, deployment, schema)
         except OSError as error:
             self._release()
@@ -248,24 +144,6 @@ class DurableDeployment:
             raise
 
     # -- opening, snapshots, the log ---------------------------------------------------------
-    def _take_lock(self) -> int:
-        if self.state_dir.exists() and not self.state_dir.is_dir():
-            raise StateError(f"state_dir must be a folder, got the file {self.state_dir}")
-        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = self.state_dir / "lock"
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise StateError(f"{path} is a symbolic link: refusing to follow it (remove it)") from None
-            raise
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise StateError(f"another server is using the state dir {self.state_dir}") from None
-        return fd
-
     def _release(self) -> None:
         if self._wal is not None:
             self._wal.close()
@@ -437,27 +315,6 @@ class DurableDeployment:
         finally:
             self.n_seen += 1
 
-    def _apply_join(self, record: dict) -> None:
-        """A prediction logged with its id, labels joined to logged predictions, or expired ones."""
-        if self.join is None:  # a log written with a label window, replayed without one
-            self.join = LabelJoin(self._label_window or 86_400.0)
-        if record["kind"] == "predict":
-            self.join.add(record["id"], record["values"], record["y_pred"], record["at"])
-        elif record["kind"] == "expire":
-            self.join.expire(record["ids"])
-        else:
-            error = None
-            for pid, y in record["labels"]:
-                values, served = self.join.take(pid, record["at"])
-                try:
-                    self._learn_event(dict(zip(self.schema.features, values)), values, y, served)
-                except Exception as e:  # noqa: BLE001 (see _apply)
-                    error = e
-            if not self._replaying:
-                self._forget()
-            if error is not None:
-                raise error
-
     def _static_model(self) -> bool:
         """Whether learning leaves the served model as it is: a batch deployment without a schedule.
 
@@ -540,10 +397,19 @@ class DurableDeployment:
             p.done = True
         self._snapshot_if_due()
 
+    def _guarded(self, check, *args, **kwargs):
+        """``check(*args, **kwargs)`` of the schema, with the input guard if on; count what it refuses."""
+        try:
+            return check(*args, **kwargs, guard=self.input_guard)
+        except InputOutOfBounds:
+            with self._queue_lock:
+                self.inputs_rejected += 1
+            raise
+
     # -- the public side -----------------------------------------------------------------------
     def predict_one(self, x) -> tuple[object, int]:
         """``(prediction, model_version)`` for one event, from a model never caught mid-update."""
-        x, _ = self.schema.event(x, label=False)
+        x, _ = self._guarded(self.schema.event, x, label=False)
         with self._lock:
             y_pred, version = self.deployment.predict_one(x), self.deployment.model_version
         y_pred = plain(y_pred)
@@ -567,127 +433,13 @@ class DurableDeployment:
             if not isinstance(event, (tuple, list)) or len(event) != 2:
                 raise TypeError(f"events[{i}] must be an (x, y) pair, got {type(event).__name__}")
             where = f"events[{i}]."
-            checked.append([self.schema.values(event[0], where), self.schema.label(event[1], where)])
+            checked.append([self._guarded(self.schema.values, event[0], where), self.schema.label(event[1], where)])
         return self._commit({"kind": "learn", "events": checked})
 
     def learn_one(self, x, y) -> dict:
         """Learn one labelled event, durably (see :meth:`learn_many`)."""
-        return self._commit({"kind": "learn", "events": [[self.schema.values(x), self.schema.label(y)]]})
-
-    def predict_logged(self, x) -> dict:
-        """A prediction with a ``prediction_id``, its features and prediction logged durably first.
-
-        Needs ``label_window``. Predictions older than the window are expired (logged) on the way.
-        Returns ``{"prediction_id", "y_pred", "model_version"}`` once the record is on disk.
-        """
-        if self.join is None:
-            raise StateError("predictions are logged with an id only when the server joins labels: "
-                             "start it with --label-window SECONDS")
-        now = time.time()
-        stale = self.join.stale(now)
-        if stale:
-            self._commit({"kind": "expire", "ids": stale})
-        values = self.schema.values(x)
-        y_pred, version = self.predict_one(x)
-        pid = self.join.new_id()
-        self._commit({"kind": "predict", "id": pid, "values": values, "y_pred": y_pred, "at": now})
-        return {"prediction_id": pid, "y_pred": y_pred, "model_version": version}
-
-    def label_many(self, labels) -> dict:
-        """Join labels ``[(prediction_id, y), ...]`` to their logged predictions, durably, and learn them.
-
-        All are checked first: an unknown id raises :class:`~deployment_modes.label_join.UnknownPrediction`,
-        an id labelled already :class:`~deployment_modes.label_join.AlreadyLabelled`, a label after the
-        window :class:`~deployment_modes.label_join.LabelTooLate` (its prediction is expired, and
-        counted); a bad label ValueError or TypeError. Then nothing is logged or learned.
-        """
-        if self.join is None:
-            raise StateError("this server does not join labels: start it with --label-window SECONDS")
-        if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__len__") or len(labels) == 0:
-            raise TypeError("labels must be a non-empty list of (prediction_id, y) pairs")
-        now, claimed, checked = time.time(), [], []
-        try:
-            for i, pair in enumerate(labels):
-                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                    raise TypeError(f"labels[{i}] must be a (prediction_id, y) pair, got {type(pair).__name__}")
-                pid, y = pair
-                y = self.schema.label(y, f"labels[{i}].")
-                try:
-                    self.join.claim(pid, now)
-                except LabelTooLate:
-                    if pid in self.join.pending:
-                        self._commit({"kind": "expire", "ids": [pid]})
-                    raise
-                claimed.append(pid)
-                checked.append([pid, y])
-            result = self._commit({"kind": "label", "labels": checked, "at": now})
-        except BaseException:
-            for pid in claimed:
-                self.join.release(pid)
-            raise
-        return {**result, "learned": len(checked)}
-
-    def redeploy(self, shadow: int | None = None, timeout: float = 3600.0) -> dict:
-        """Batch mode: retrain on every event learned so far and swap the new model in atomically.
-
-        The candidate is fitted while predictions and learning go on; the swap is one log record,
-        so a restart replays it. Raises :class:`Busy` if a retrain is already running.
-
-        ``shadow=n``: hold the candidate in shadow until ``n`` labelled events (learned or joined)
-        have scored it beside the served model, and swap only if its error is not larger; the
-        result (and ``metrics()["last_deploy"]``) says ``swapped`` and why. After ``timeout``
-        seconds without enough labels the candidate is dropped. A shadow is not durable: a
-        restart drops it.
-        """
-        if shadow is not None:
-            return self._redeploy_in_shadow(positive_int(shadow, "shadow"), timeout)
-        if self.mode != "batch":
-            raise Busy("a redeploy is for batch mode: an online deployment learns from every event")
-        if not self._deploying.acquire(blocking=False):
-            raise Busy("a retrain is already running: wait for it to finish")
-        try:
-            with self._lock:  # from now on until the swap is logged, no stored event is forgotten
-                upto = self._retraining_upto = self.n_seen
-            model, rows, seconds = self.deployment.fit_candidate(upto)
-            result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
-            return {**result, "fitted_on_events": upto, "rows": rows, "seconds": seconds}
-        finally:
-            self._retraining_upto = None
-            self._deploying.release()
-
-    def _redeploy_in_shadow(self, n: int, timeout: float) -> dict:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if self.mode != "batch":
-            raise Busy("a redeploy is for batch mode: an online deployment learns from every event")
-        if not self._deploying.acquire(blocking=False):
-            raise Busy("a retrain is already running: wait for it to finish")
-        try:
-            with self._lock:
-                upto = self._retraining_upto = self.n_seen
-            model, rows, seconds = self.deployment.fit_candidate(upto)
-            candidate = ShadowCandidate(model, rows, seconds, upto, n=n,
-                                        classification=self.schema.task == "classification")
-            self.last_deploy = {"state": "shadow", "shadow_events": n, "fitted_on_events": upto}
-            self._shadow = candidate
-            decided = candidate.done.wait(timeout)
-            self._shadow = None
-            if not decided:
-                swap, reason = False, f"only {candidate.count} of {n} labelled events came in {timeout:g} s"
-            else:
-                swap, reason = candidate.verdict()
-            result = {"model_version": self.deployment.model_version}
-            if swap:
-                result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
-            self.last_deploy = {"state": "swapped" if swap else "refused", "swapped": swap, "reason": reason,
-                                "shadow_events": candidate.count, "errors": {"served": candidate.errors[0],
-                                                                             "candidate": candidate.errors[1]},
-                                "fitted_on_events": upto}
-            return {**result, **self.last_deploy, "rows": rows, "seconds": seconds}
-        finally:
-            self._shadow = None
-            self._retraining_upto = None
-            self._deploying.release()
+        return self._commit({"kind": "learn", "events": [[self._guarded(self.schema.values, x),
+                                                          self.schema.label(y)]]})
 
     @property
     def model_version(self) -> int:
@@ -712,6 +464,8 @@ class DurableDeployment:
                 "drift_alarms": len(alarms), "last_alarm_at": alarms[-1].at if alarms else None,
                 "last_snapshot": {"seq": snap["seq"], "events_seen": snap["n_seen"], "bytes": snap["bytes"],
                                   "written_at": snap["written_at"]}, "snapshot_error": self.snapshot_error,
+                "input_guard": self.input_guard and self.schema.bounds is not None,
+                "inputs_rejected": self.inputs_rejected,
                 "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,
                 "stored_events": self.n_seen - getattr(self.deployment, "forgotten", 0) if self.mode == "batch" else None,
                 "labels": self.join.stats() if self.join is not None else None,
@@ -749,7 +503,7 @@ def init_state(state_dir, deployment, X, y, *, mode: str = "online") -> Schema:
     >>> init_state(tempfile.mkdtemp(), BatchDeployment(Ridge()), [[0.0], [1.0]], [0.0, 1.0], mode="batch")
     Schema(features=('x0',), task='regression', classes=None)
     """
-    _check_mode(mode)
+    check_mode(mode)
     has_method(deployment, "fit_initial", "deployment")
     schema = Schema.of(X, y)
     if (Path(state_dir) / SNAPSHOT).exists():

@@ -19,6 +19,7 @@ Defined in the Learning on a server chapter (``book/server.ipynb``); :mod:`deplo
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -28,8 +29,8 @@ import time
 import zlib
 from pathlib import Path
 
-__all__ = ["LogWriteError", "LogWriter", "StateError", "encode", "load_snapshot", "read_log", "segments",
-           "write_snapshot"]
+__all__ = ["LogWriteError", "LogWriter", "StateError", "encode", "load_snapshot", "lock_state_dir", "read_log",
+           "segments", "write_snapshot"]
 
 SNAPSHOT = "snapshot.pkl"
 TMP = ".snapshot.tmp"
@@ -42,11 +43,38 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
 class StateError(RuntimeError):
-    """The state dir cannot be used: corrupt, in use by another server, or of another mode."""
+    """The state dir cannot be used: corrupt, in use by another server, or of another mode.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The message, as for any exception: it names the file and says what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> load_snapshot(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    deployment_modes.storage.StateError: ...snapshot.pkl: no snapshot there
+    """
 
 
 class LogWriteError(RuntimeError):
-    """A record could not be made durable; nothing of it stays in the log. ``disk_full`` says why."""
+    """A record could not be made durable; nothing of it stays in the log. ``disk_full`` says why.
+
+    Parameters
+    ----------
+    message
+        What failed (the file and the system's reason).
+    disk_full
+        Whether the disk (or the user's quota) was full: a server answers 507, else 503.
+
+    Examples
+    --------
+    >>> error = LogWriteError("not logged, nothing learned: writing wal-000000000001.log failed", disk_full=True)
+    >>> error.disk_full, isinstance(error, RuntimeError)
+    (True, True)
+    """
 
     def __init__(self, message: str, *, disk_full: bool):
         super().__init__(message)
@@ -54,8 +82,20 @@ class LogWriteError(RuntimeError):
 
 
 def encode(record: dict) -> bytes:
-    """One log line for ``record``.
+    """One log line for ``record``: its CRC32 in 8 hex digits, a space, its JSON, a newline.
 
+    Parameters
+    ----------
+    record
+        A dict of JSON values (no NaN or infinity) with an int ``seq``.
+
+    Returns
+    -------
+    bytes
+        The line, as :func:`read_log` reads it back.
+
+    Examples
+    --------
     >>> encode({"seq": 1, "kind": "learn"})
     b'7066d533 {"seq":1,"kind":"learn"}\\n'
     """
@@ -85,13 +125,45 @@ def _looks_torn(tail: bytes) -> bool:
 
 
 def segments(state_dir) -> list[Path]:
-    """The log segments of ``state_dir`` (files named ``wal-<12 digits>.log``), oldest first."""
+    """The log segments of ``state_dir`` (files named ``wal-<12 digits>.log``), oldest first.
+
+    Parameters
+    ----------
+    state_dir
+        The state dir (str or Path).
+
+    Returns
+    -------
+    list of Path
+        The segments, oldest first (the number in a name is the first record it holds).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> LogWriter(folder, 1).close(); LogWriter(folder, 42).close()
+    >>> [p.name for p in segments(folder)]
+    ['wal-000000000001.log', 'wal-000000000042.log']
+    """
     return sorted(p for p in Path(state_dir).iterdir() if SEGMENT.fullmatch(p.name))
 
 
 def read_log(state_dir) -> list[dict]:
     """Every record of the write-ahead log, in order; raise :class:`StateError` on corruption.
 
+    Parameters
+    ----------
+    state_dir
+        The state dir (str or Path) whose ``wal-*.log`` segments are read.
+
+    Returns
+    -------
+    list of dict
+        The records, their ``seq`` consecutive; a torn tail (an unterminated last line that
+        starts like a record) is left out.
+
+    Examples
+    --------
     >>> import tempfile
     >>> folder = tempfile.mkdtemp()
     >>> log = LogWriter(folder, 1); log.append(encode({"seq": 1}) + b'7f00aa11 {"se'); log.close()
@@ -119,6 +191,51 @@ def read_log(state_dir) -> list[dict]:
     return records
 
 
+def lock_state_dir(state_dir) -> int:
+    """Create ``state_dir`` if missing (0700) and take its ``lock`` file: one process at a time.
+
+    The lock (``flock``) lasts until the returned file descriptor is closed, or the process ends,
+    even by ``kill -9``. A ``lock`` that is a symbolic link is not followed.
+
+    Parameters
+    ----------
+    state_dir
+        The state dir (str or Path).
+
+    Returns
+    -------
+    int
+        The open file descriptor of the lock file: close it to release the state dir.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> fd = lock_state_dir(folder)
+    >>> lock_state_dir(folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    deployment_modes.storage.StateError: another server is using the state dir ...
+    >>> os.close(fd); os.close(lock_state_dir(folder))
+    """
+    folder = Path(state_dir)
+    if folder.exists() and not folder.is_dir():
+        raise StateError(f"state_dir must be a folder, got the file {folder}")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / "lock"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, FILE_MODE)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise StateError(f"{path} is a symbolic link: refusing to follow it (remove it)") from None
+        raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StateError(f"another server is using the state dir {folder}") from None
+    return fd
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -139,6 +256,22 @@ class LogWriter:
     ``append`` writes and fsyncs, or cuts the file back to where it was and raises
     :class:`LogWriteError`. If even that fails, the writer is ``broken`` and refuses every later
     append (the state dir is then read again at the next start, which decides what is in it).
+
+    Parameters
+    ----------
+    state_dir
+        The state dir (str or Path); the segment is created there (0600), or appended to.
+    first_seq
+        The ``seq`` of the first record the segment holds (it names the file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> log = LogWriter(folder, 1)
+    >>> log.append(encode({"seq": 1, "kind": "learn"}) + encode({"seq": 2, "kind": "learn"})); log.close()
+    >>> [r["seq"] for r in read_log(folder)]
+    [1, 2]
     """
 
     def __init__(self, state_dir, first_seq: int):
@@ -152,6 +285,7 @@ class LogWriter:
             raise
 
     def append(self, data: bytes) -> None:
+        """Write ``data`` (whole lines from :func:`encode`) and fsync it, or raise :class:`LogWriteError`."""
         if self.broken:
             raise LogWriteError(self.broken, disk_full=False)
         start = os.fstat(self.fd).st_size
@@ -170,6 +304,7 @@ class LogWriter:
                                 f"{error.strerror or error}", disk_full=disk_full) from error
 
     def close(self) -> None:
+        """Close the file (the records appended stay durable)."""
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
@@ -179,6 +314,31 @@ def write_snapshot(state_dir, state, seq: int, **header) -> dict:
     """Pickle ``state`` (the state after log record ``seq``) into the snapshot, atomically; its header.
 
     On failure the temporary file is removed and the old snapshot stays as it was.
+
+    Parameters
+    ----------
+    state_dir
+        The state dir (str or Path).
+    state
+        What to pickle.
+    seq
+        The last log record ``state`` includes: replay starts after it.
+    **header
+        More JSON values for the header (the server stores ``n_seen`` and ``mode``).
+
+    Returns
+    -------
+    dict
+        The header written: ``seq``, the extra values, ``bytes``, ``sha256``, ``written_at``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> write_snapshot(folder, {"weights": [0.5]}, 7, mode="online")["seq"]
+    7
+    >>> load_snapshot(folder)[1]
+    {'weights': [0.5]}
     """
     payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     header = {"seq": seq, **header, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest(),
@@ -201,9 +361,36 @@ def write_snapshot(state_dir, state, seq: int, **header) -> dict:
 
 
 def load_snapshot(state_dir) -> tuple[dict, object]:
-    """``(header, state)`` of the snapshot, after checking its checksum; :class:`StateError` if unusable."""
+    """``(header, state)`` of the snapshot, after checking its checksum; :class:`StateError` if unusable.
+
+    Parameters
+    ----------
+    state_dir
+        The state dir (str or Path) holding ``snapshot.pkl``.
+
+    Returns
+    -------
+    tuple
+        ``(header, state)``: the header as :func:`write_snapshot` returned it, and the state unpickled.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> header = write_snapshot(folder, [1, 2], 3)
+    >>> load_snapshot(folder) == (header, [1, 2])
+    True
+    >>> (folder / "snapshot.pkl").write_bytes(b"not a snapshot")
+    14
+    >>> load_snapshot(folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    deployment_modes.storage.StateError: ...snapshot.pkl is not a deployment_modes snapshot (its header is not readable)
+    """
     path = Path(state_dir) / SNAPSHOT
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise StateError(f"{path}: no snapshot there") from None
     end = data.find(b"\n", len(MAGIC))
     try:
         header = json.loads(data[len(MAGIC):end]) if data.startswith(MAGIC) and end > 0 else None

@@ -157,7 +157,50 @@ def test_the_default_deployment_is_the_drifting_scenario_initial_training(events
     by_hand = dm.OnlineDeployment(deployment._initial)
     by_hand.fit_initial(*dm.scenarios.drifting_classification(seed=0).initial)
     assert same_model(deployment, by_hand, events[:50])
-    assert schema == Schema(("x0", "x1", "x2", "x3"), "classification", (0, 1))
+    assert (schema.features, schema.task, schema.classes) == (("x0", "x1", "x2", "x3"), "classification", (0, 1))
+    assert schema.bounds == dm.FeatureBounds(dm.scenarios.drifting_classification(seed=0).initial[0]).to_dict()
+
+
+def test_an_abnormal_input_is_refused_changes_nothing_and_a_restart_keeps_the_bounds(tmp_path, events):
+    state = DurableDeployment(tmp_path, "online")
+    state.learn_many(events[:20])
+    x, y = events[20]
+    before = (state.seq, state.n_seen, state.model_version, state.predict_one(x))
+    wal = sorted(tmp_path.glob("wal-*.log"))[-1].read_bytes()
+    with pytest.raises(ValueError, match=r"x0=1e\+200 is outside its bounds \[-?\d"):
+        state.learn_one({**x, "x0": 1e200}, y)
+    with pytest.raises(ValueError, match=r"events\[1\]\.x is abnormal: x2="):
+        state.learn_many([events[21], ({**x, "x2": -1e6}, y), events[22]])  # nothing half-learned
+    with pytest.raises(durable.InputOutOfBounds, match="x0"):
+        state.predict_one({**x, "x0": 1000.0})
+    assert (state.seq, state.n_seen, state.model_version, state.predict_one(x)) == before
+    assert sorted(tmp_path.glob("wal-*.log"))[-1].read_bytes() == wal
+    assert state.metrics()["inputs_rejected"] == 3 and state.metrics()["input_guard"] is True
+    bounds = state.schema.bounds
+    state.close()
+    again = DurableDeployment(tmp_path)  # the bounds are in the snapshot
+    assert again.schema.bounds == bounds and again.n_seen == 20
+    with pytest.raises(durable.InputOutOfBounds, match="x0"):
+        again.learn_one({**x, "x0": 1e200}, y)
+    again.close()
+    unguarded = DurableDeployment(tmp_path, input_guard=False)  # the guard off: the value is learned
+    assert unguarded.learn_one({**x, "x0": 50.0}, y)["n_seen"] == 21
+    assert unguarded.metrics()["input_guard"] is False
+    unguarded.close()
+
+
+def test_a_schema_saved_without_bounds_loads_without_them(tmp_path):
+    import pickle
+
+    schema = Schema(("a",), "regression")
+    old = pickle.loads(pickle.dumps(schema))
+    del old.__dict__["bounds"]  # as pickled before the field existed
+    assert pickle.loads(pickle.dumps(old)).bounds is None
+    assert old.event({"a": 1e200}, 1.0) == ({"a": 1e200}, 1.0)
+    guarded = Schema.of([[0.0], [1.0]], [0.0, 1.0])
+    assert pickle.loads(pickle.dumps(guarded)) == guarded
+    with pytest.raises(durable.InputOutOfBounds):
+        pickle.loads(pickle.dumps(guarded)).values({"x0": 3.5})
 
 
 # -- over HTTP: a real server in a child process ------------------------------------------------
@@ -228,6 +271,31 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(server, events):
             assert r.status_code == status and message in r.json()["detail"], (path, body[:80], r.text)
     after = httpx.get(server.url + "/metrics").json()
     assert (after["events_seen"], after["log_seq"]) == (before["events_seen"], before["log_seq"])
+
+
+def test_an_abnormal_input_gets_422_and_the_model_and_the_log_stay_as_they_were(server, events):
+    x, y = events[0]
+    with httpx.Client(base_url=server.url, headers=AUTH) as c:
+        c.post("/learn", json={"x": x, "y": y}).raise_for_status()
+        before, answer = c.get("/metrics").json(), c.post("/predict", json={"x": x}).json()
+        r = c.post("/learn", json={"x": {**x, "x0": 1e200}, "y": y})
+        assert r.status_code == 422 and "x0=1e+200 is outside its bounds [" in r.json()["detail"]
+        many = c.post("/learn_many", json={"events": [{"x": x, "y": y}, {"x": {**x, "x3": -1e9}, "y": y}]})
+        assert many.status_code == 422 and "events[1].x is abnormal: x3=" in many.json()["detail"]
+        assert c.post("/predict", json={"x": {**x, "x1": 1e200}}).status_code == 422
+        after = c.get("/metrics").json()
+        assert (after["events_seen"], after["log_seq"], after["model_version"]) == (
+            before["events_seen"], before["log_seq"], before["model_version"])
+        assert after["inputs_rejected"] == before["inputs_rejected"] + 3
+        assert c.post("/predict", json={"x": x}).json() == answer
+
+
+def test_no_input_guard_turns_the_guardrail_off(tmp_path, events):
+    x, y = events[0]
+    with serve.start(tmp_path, mode="online", input_guard=False) as srv:
+        r = httpx.post(srv.url + "/learn", json={"x": {**x, "x0": 1000.0}, "y": y})
+        metrics = httpx.get(srv.url + "/metrics").json()
+    assert r.status_code == 200 and metrics["input_guard"] is False and metrics["inputs_rejected"] == 0
 
 
 def test_the_token_guards_learning_but_not_predicting(server, events):
