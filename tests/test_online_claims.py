@@ -56,6 +56,15 @@ def test_online_recovers_before_the_windowed_batch_retrains(seed):
     assert online.model_version.max() == len(sc) + 1 and retrained.model_version.max() == 9
 
 
+@seeds
+def test_every_model_of_the_online_race_beats_the_majority_baseline(seed):
+    sc, runs = ex.online_runs(seed, baseline=True)
+    d = sc.drift_at[0]
+    naive = runs.pop(ex.BASELINE["classification"])
+    assert list(runs) == ["batch, static", "batch, retrain every 500", "online"]
+    assert all(tl.window_score(d) > naive.window_score(d) for tl in runs.values())
+
+
 @pytest.mark.slow
 def test_the_comparison_chapter_runs_the_same_online_line():
     from deployment_modes.comparison import run_comparison
@@ -129,6 +138,8 @@ def test_stock_prices_online_beats_static_and_naive_beats_both():
                                                              engine=neighbors.LazySearch(window_size=100))),
     }, metric=metrics.MAE())
     naive = np.mean(np.abs(apple.X["lag_1"].to_numpy() - apple.y))
+    baseline = dm.simulate(apple, dm.NaiveBaseline("last"), metrics.MAE())
+    assert baseline.score == pytest.approx(naive)  # the chapter's baseline line is "tomorrow's price is today's"
     assert naive < runs["online"].score < runs["static"].score / 3
     assert apple.y.max() > 3 * apple.y_initial.max()
 
