@@ -164,3 +164,22 @@ def test_the_chapter_sweep_is_the_package_sweep():
 
     mine = ex.learning_rate_sweep(1, [0.05, 0.3]).drop(columns="seed")
     assert mine.equals(sweep_learning_rate(dm.scenarios.drifting_classification(seed=1), [0.05, 0.3]))
+
+
+def test_the_input_guard_keeps_one_extreme_value_from_breaking_the_model():
+    """The chapter's input-guard claims, on its call: unguarded broken, every policy keeps the model."""
+    table = dm.input_guard.extreme_value_experiment(scenario_seeds=(0, 1, 2), n_stream=2000, at=500)
+    unguarded, guarded_runs = table[table["run"] == "unguarded"], table[table["run"] != "unguarded"]
+    assert set(guarded_runs["run"]) == {"reject", "clip", "hold"} and len(unguarded) == 3
+    assert not unguarded["finite_weights"].any() and guarded_runs["finite_weights"].all()
+    assert unguarded["accuracy_after"].max() < 0.6 < 0.8 < guarded_runs["accuracy_after"].min()
+    assert (guarded_runs["guard_actions"] == 1).all()  # the one glitch, and nothing else
+
+
+def test_a_held_event_waits_for_review_and_leaves_the_model_unchanged():
+    stream = dm.scenarios.drifting_classification(seed=0)
+    held = dm.InputGuard(dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE)), "hold")
+    held.fit_initial(*stream.initial)
+    version = held.model_version
+    held.learn_one({**stream.X.iloc[0].to_dict(), "x0": 1e200}, stream.y[0])
+    assert held.log[-1].kind == "hold input" and len(held.held) == 1 and held.model_version == version
