@@ -66,6 +66,9 @@ class Comparison:
     chunk_risk
         What order and a poisoned chunk cost the chunked training
         (:func:`chunked_training_risk`).
+    baseline
+        The naive baseline's timeline on the stream (``NaiveBaseline("majority")``), the line every
+        mode must beat; not one of the modes, so not in ``runs`` nor in the tables.
 
     Examples
     --------
@@ -83,6 +86,7 @@ class Comparison:
     chunks: int = 0
     chunk_rows: int = 0
     chunk_risk: dict = field(default_factory=dict)
+    baseline: object = None
 
     def recovery(self) -> dict:
         """Events each line needs after the drift to be back near its accuracy before it."""
@@ -239,6 +243,7 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
 
     from river import metrics
 
+    from .baselines import NaiveBaseline
     from .batch import BatchDeployment
     from .guardrails import Pause, Rollback
     from .online import OnlineDeployment, sgd_model
@@ -282,6 +287,7 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
             "online, guardrails": guarded(),
         }, metrics.Accuracy())
         runs["out-of-core, then online"] = ooc_line
+        baseline = simulate(scenario, NaiveBaseline("majority"), metrics.Accuracy(), name="naive baseline: majority")
         poisoned_runs = compare(poisoned, {"batch": batch(), "batch, drift-triggered": triggered(),
                                            "online": OnlineDeployment(model()), "online, guardrails": guarded()},
                                 metrics.Accuracy())
@@ -291,7 +297,7 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
                          lambda: OnlineDeployment(model()), chunk_mb)
         chunk_risk = chunked_training_risk(scenario, chunk_rows=chunk_rows, seed=seed)
     return Comparison(scenario, runs, poisoned_runs, (poison_start, poison_start + poison_length), memory,
-                      downtime, chunks, chunk_rows, chunk_risk)
+                      downtime, chunks, chunk_rows, chunk_risk, baseline=baseline)
 
 
 def chunked_training_risk(scenario, *, chunk_rows: int = 250, seed: int = 0) -> dict:

@@ -10,8 +10,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ._checks import positive_int
+from .baselines import NaiveBaseline
 
-__all__ = ["real_world_examples"]
+__all__ = ["NAIVE", "real_world_examples"]
+
+#: The naive baseline's line in the two regressions: the last value seen ("tomorrow's price is today's").
+NAIVE = "naive baseline: last"
 
 
 def real_world_examples(seed: int = 0, *, retrain_every: int = 250, directory=None) -> tuple[pd.DataFrame, dict]:
@@ -20,7 +24,8 @@ def real_world_examples(seed: int = 0, *, retrain_every: int = 250, directory=No
     House prices (stable: online gains little over a batch retrain), stock trading (prices leave
     the range seen in training: the static model goes stale, online keeps up), and the text
     corpus (out-of-core trains where loading everything would not fit, then continues online).
-    The two regressions' runs are ``{line: Timeline}`` dicts scored with the MAE; the corpus's is
+    The two regressions' runs are ``{line: Timeline}`` dicts scored with the MAE, with the naive
+    baseline ``NAIVE`` (the last value seen) as their last line; the corpus's is
     ``{"history": the trainer's per-chunk history, "online": the Timeline on new documents}``.
     ``directory`` holds the corpus files (default: a temporary folder, removed after).
 
@@ -55,6 +60,7 @@ def real_world_examples(seed: int = 0, *, retrain_every: int = 250, directory=No
             "batch, static": BatchDeployment(Ridge()),
             f"batch, every {retrain_every}": BatchDeployment(Ridge(), retrain_every=retrain_every),
             "online": OnlineDeployment(sgd_model("regression", 0.003)),
+            NAIVE: NaiveBaseline("last"),
         }, metrics.MAE())
         stocks = compare(stock_prices("apple", lags=5, n_initial=450), {
             "batch, static": BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
@@ -62,15 +68,18 @@ def real_world_examples(seed: int = 0, *, retrain_every: int = 250, directory=No
                                                              retrain_every=retrain_every),
             "online": OnlineDeployment(neighbors.KNNRegressor(n_neighbors=10,
                                                               engine=neighbors.LazySearch(window_size=100))),
+            NAIVE: NaiveBaseline("last"),
         }, metrics.MAE())
     periodic = f"batch, every {retrain_every}"
     rows = [
         {"example": "house prices", "notes' advice": "batch is enough",
          "measured": f"MAE {houses[periodic].score:.1f} k EUR retrained every {retrain_every} sales, "
-                     f"{houses['online'].score:.1f} online, {houses['batch, static'].score:.1f} static"},
+                     f"{houses['online'].score:.1f} online, {houses['batch, static'].score:.1f} static, "
+                     f"{houses[NAIVE].score:.1f} for the last sale's price"},
         {"example": "stock trading", "notes' advice": "online: prices move fast",
          "measured": f"MAE {stocks['online'].score:.2f} USD online, {stocks[periodic].score:.2f} retrained every "
-                     f"{retrain_every} days, {stocks['batch, static'].score:.2f} static"},
+                     f"{retrain_every} days, {stocks['batch, static'].score:.2f} static, "
+                     f"{stocks[NAIVE].score:.2f} for today's price"},
     ]
     corpus = _text_corpus(seed, directory)
     history, online = corpus["history"], corpus["online"]

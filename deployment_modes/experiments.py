@@ -21,16 +21,25 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from ._checks import positive_int
+from .baselines import NaiveBaseline
 from .guardrails import Pause, Rollback, ValidationGate
 from .online import OnlineDeployment, sgd_model
 from .scenarios import Scenario, drifting_classification, house_prices, poison_labels
 from .timeline import LogEntry, Timeline, events_to_recover, simulate
 
-__all__ = ["LEARNING_RATE", "POISON", "batch_timeline", "cold_start", "drift_runs", "guardrail_runs",
+__all__ = ["BASELINE", "LEARNING_RATE", "POISON", "batch_timeline", "cold_start", "drift_runs", "guardrail_runs",
            "house_runs", "learning_rate_sweep", "online_runs", "retrain_sweep", "sweep_summary"]
 
 LEARNING_RATE = 0.05  # the online learner's SGD step size, here and in the Comparison chapter
 POISON = (1000, 300)  # (first event, length) of the burst of wrong labels, here and in the Comparison chapter
+#: The name of the naive baseline's line, by task: the last label (regression), the majority class (classification)
+BASELINE = {"regression": "naive baseline: last", "classification": "naive baseline: majority"}
+
+
+def _baseline(sc: Scenario, task: str, metric) -> Timeline:
+    """The naive baseline's timeline on ``sc`` (``task``: ``"regression"`` or ``"classification"``)."""
+    strategy = "last" if task == "regression" else "majority"
+    return simulate(sc, NaiveBaseline(strategy), metric, name=BASELINE[task])
 
 
 def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int | None = None,
@@ -145,7 +154,7 @@ def _drift_timeline(seed: int, retrain_every: int | None, window: int | None) ->
                           window=window, name=name)
 
 
-def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
+def house_runs(seed: int, *, retrain_every: int = 500, baseline: bool = False) -> tuple[Scenario, dict]:
     """Experiment 1 of the Batch chapter: house prices, a static Ridge against one retrained every 500 sales.
 
     Both deployments are scored with the mean absolute error (MAE) of the predicted price.
@@ -157,6 +166,8 @@ def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
         The house-price scenario's seed (an int).
     retrain_every
         Sales between two retrains of the second deployment.
+    baseline
+        Add the naive baseline ``"naive baseline: last"`` (each sale priced as the one before).
 
     Returns
     -------
@@ -174,12 +185,16 @@ def house_runs(seed: int, *, retrain_every: int = 500) -> tuple[Scenario, dict]:
     from sklearn.linear_model import Ridge
 
     sc = house_prices(seed=seed)
-    return sc, {"static": batch_timeline(sc, Ridge(), metrics.MAE(), name="static"),
-                f"retrain every {retrain_every} sales": batch_timeline(
-                    sc, Ridge(), metrics.MAE(), retrain_every=retrain_every, name=f"retrain every {retrain_every}")}
+    runs = {"static": batch_timeline(sc, Ridge(), metrics.MAE(), name="static"),
+            f"retrain every {retrain_every} sales": batch_timeline(
+                sc, Ridge(), metrics.MAE(), retrain_every=retrain_every, name=f"retrain every {retrain_every}")}
+    if baseline:
+        runs[BASELINE["regression"]] = _baseline(sc, "regression", metrics.MAE())
+    return sc, runs
 
 
-def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tuple[Scenario, dict]:
+def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000,
+               baseline: bool = False) -> tuple[Scenario, dict]:
     """Experiment 2 of the Batch chapter: concept drift, static against retrained on all data or a window.
 
     Three batch logistic regressions on the seed's drifting stream: never retrained, retrained every
@@ -194,13 +209,15 @@ def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tu
         Events between two retrains.
     window
         Rows kept by the windowed deployment.
+    baseline
+        Add the naive baseline ``"naive baseline: majority"`` (the majority class seen so far).
 
     Returns
     -------
     scenario : Scenario
         The seed's drifting stream.
     runs : dict
-        ``{name: Timeline}``, the three deployments in the order above.
+        ``{name: Timeline}``, the three deployments in the order above (then the baseline).
 
     Examples
     --------
@@ -210,7 +227,10 @@ def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000) -> tu
     """
     runs = [_drift_timeline(seed, None, None), _drift_timeline(seed, retrain_every, None),
             _drift_timeline(seed, retrain_every, window)]
-    return drifting_classification(seed=seed), {tl.name: tl for tl in runs}
+    sc = drifting_classification(seed=seed)
+    if baseline:
+        runs.append(_baseline(sc, "classification", metrics.Accuracy()))
+    return sc, {tl.name: tl for tl in runs}
 
 
 def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=(None, 1000)) -> pd.DataFrame:
@@ -262,7 +282,7 @@ def _online_timeline(seed: int, lr: float) -> Timeline:
     return simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), name="online")
 
 
-def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict]:
+def online_runs(seed: int, *, lr: float = LEARNING_RATE, baseline: bool = False) -> tuple[Scenario, dict]:
     """The Online chapter's first experiment: static batch, batch on a window every 500 events, online.
 
     On the seed's drifting stream: a static logistic regression, one refitted every 500 events on
@@ -275,13 +295,16 @@ def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict
         The drifting stream's seed (an int).
     lr
         The online learner's SGD learning rate (default ``LEARNING_RATE``, 0.05).
+    baseline
+        Add the naive baseline ``"naive baseline: majority"`` (the majority class seen so far).
 
     Returns
     -------
     scenario : Scenario
         The seed's drifting stream.
     runs : dict
-        ``{name: Timeline}``: ``"batch, static"``, ``"batch, retrain every 500"`` and ``"online"``.
+        ``{name: Timeline}``: ``"batch, static"``, ``"batch, retrain every 500"`` and ``"online"``
+        (then the baseline).
 
     Examples
     --------
@@ -292,10 +315,13 @@ def online_runs(seed: int, *, lr: float = LEARNING_RATE) -> tuple[Scenario, dict
     from sklearn.linear_model import LogisticRegression
 
     sc = drifting_classification(seed=seed)
-    return sc, {"batch, static": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), name="batch, static"),
-                "batch, retrain every 500": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(),
-                                                           retrain_every=500, window=1000, name="batch, retrain"),
-                "online": _online_timeline(seed, lr)}
+    runs = {"batch, static": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), name="batch, static"),
+            "batch, retrain every 500": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(),
+                                                       retrain_every=500, window=1000, name="batch, retrain"),
+            "online": _online_timeline(seed, lr)}
+    if baseline:
+        runs[BASELINE["classification"]] = _baseline(sc, "classification", metrics.Accuracy())
+    return sc, runs
 
 
 def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) -> tuple[Scenario, dict]:

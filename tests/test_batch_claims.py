@@ -51,6 +51,13 @@ def test_a_static_model_ages_slowly_and_retraining_helps_a_little(seed):
     assert 0 < 1 - retrained.score / static.score < 0.1  # retraining helps a little: batch is enough
 
 
+def test_both_house_price_models_beat_the_naive_baseline(seed):
+    _, runs = ex.house_runs(seed, baseline=True)
+    static, retrained, naive = runs.values()
+    assert naive.name == "naive baseline: last"
+    assert max(static.score, retrained.score) < naive.score  # lower MAE than "the price of the last sale"
+
+
 def test_a_static_model_goes_stale_and_a_window_recovers(seed):
     sc, runs = ex.drift_runs(seed)
     static, everything, window = runs.values()
@@ -61,6 +68,14 @@ def test_a_static_model_goes_stale_and_a_window_recovers(seed):
     recover = dm.events_to_recover(window)
     assert recover is not None and 500 < recover < 1500  # back, but not at the first retrain after the drift
     assert np.nanmin(window.rolling[d:]) < window.window_score(0, d) - 0.1  # the dip the figure shows
+
+
+def test_every_drift_model_beats_the_majority_baseline_after_the_drift(seed):
+    sc, runs = ex.drift_runs(seed, baseline=True)
+    *models, naive = runs.values()
+    d = sc.drift_at[0]
+    assert naive.name == "naive baseline: majority" and len(models) == 3
+    assert all(model.window_score(d) > naive.window_score(d) for model in models)
 
 
 def test_fresher_retrains_are_more_accurate_and_fit_more_rows(seed):

@@ -222,6 +222,18 @@ def test_real_world_examples_back_the_notes_advice(examples):
     assert abs(houses["online"].score - houses[periodic].score) < 0.05 * houses[periodic].score
     # stock trading: the static model goes stale, online keeps up
     assert stocks["online"].score < stocks[periodic].score < stocks["batch, static"].score
+    # the naive baseline (last value): every house-price line beats it, no stock line does
+    naive = dm.examples.NAIVE
+    assert list(houses)[-1] == list(stocks)[-1] == naive
+    assert all(tl.score < houses[naive].score for name, tl in houses.items() if name != naive)
+    assert all(tl.score > stocks[naive].score for name, tl in stocks.items() if name != naive)
+
+
+def test_every_mode_beats_the_majority_baseline_after_the_drift(runs):
+    for c in runs:
+        d = c.scenario.drift_at[0]
+        assert c.baseline.name == "naive baseline: majority" and c.baseline.name not in c.runs
+        assert all(tl.window_score(d) > c.baseline.window_score(d) for tl in c.runs.values())
 
 
 def test_text_corpus_trains_in_one_chunk_of_memory_then_continues_online(examples):

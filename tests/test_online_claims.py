@@ -56,6 +56,15 @@ def test_online_recovers_before_the_windowed_batch_retrains(seed):
     assert online.model_version.max() == len(sc) + 1 and retrained.model_version.max() == 9
 
 
+@seeds
+def test_every_model_of_the_online_race_beats_the_majority_baseline(seed):
+    sc, runs = ex.online_runs(seed, baseline=True)
+    d = sc.drift_at[0]
+    naive = runs.pop(ex.BASELINE["classification"])
+    assert list(runs) == ["batch, static", "batch, retrain every 500", "online"]
+    assert all(tl.window_score(d) > naive.window_score(d) for tl in runs.values())
+
+
 @pytest.mark.slow
 def test_the_comparison_chapter_runs_the_same_online_line():
     from deployment_modes.comparison import run_comparison
@@ -129,6 +138,8 @@ def test_stock_prices_online_beats_static_and_naive_beats_both():
                                                              engine=neighbors.LazySearch(window_size=100))),
     }, metric=metrics.MAE())
     naive = np.mean(np.abs(apple.X["lag_1"].to_numpy() - apple.y))
+    baseline = dm.simulate(apple, dm.NaiveBaseline("last"), metrics.MAE())
+    assert baseline.score == pytest.approx(naive)  # the chapter's baseline line is "tomorrow's price is today's"
     assert naive < runs["online"].score < runs["static"].score / 3
     assert apple.y.max() > 3 * apple.y_initial.max()
 
@@ -153,3 +164,22 @@ def test_the_chapter_sweep_is_the_package_sweep():
 
     mine = ex.learning_rate_sweep(1, [0.05, 0.3]).drop(columns="seed")
     assert mine.equals(sweep_learning_rate(dm.scenarios.drifting_classification(seed=1), [0.05, 0.3]))
+
+
+def test_the_input_guard_keeps_one_extreme_value_from_breaking_the_model():
+    """The chapter's input-guard claims, on its call: unguarded broken, every policy keeps the model."""
+    table = dm.input_guard.extreme_value_experiment(scenario_seeds=(0, 1, 2), n_stream=2000, at=500)
+    unguarded, guarded_runs = table[table["run"] == "unguarded"], table[table["run"] != "unguarded"]
+    assert set(guarded_runs["run"]) == {"reject", "clip", "hold"} and len(unguarded) == 3
+    assert not unguarded["finite_weights"].any() and guarded_runs["finite_weights"].all()
+    assert unguarded["accuracy_after"].max() < 0.6 < 0.8 < guarded_runs["accuracy_after"].min()
+    assert (guarded_runs["guard_actions"] == 1).all()  # the one glitch, and nothing else
+
+
+def test_a_held_event_waits_for_review_and_leaves_the_model_unchanged():
+    stream = dm.scenarios.drifting_classification(seed=0)
+    held = dm.InputGuard(dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE)), "hold")
+    held.fit_initial(*stream.initial)
+    version = held.model_version
+    held.learn_one({**stream.X.iloc[0].to_dict(), "x0": 1e200}, stream.y[0])
+    assert held.log[-1].kind == "hold input" and len(held.held) == 1 and held.model_version == version
