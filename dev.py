@@ -30,7 +30,12 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
 ASSETS = ROOT / "book" / "_assets"  # package.json + package-lock.json: the book's pinned JavaScript
 VENDOR = ASSETS / "static" / "book_js"  # served as _static/book_js/ (see book/_assets/book_site.py)
-INSTALL_FILES = ["pyproject.toml", "constraints.txt", "book/_assets/package.json", "book/_assets/package-lock.json"]
+INSTALL_FILES = [
+    "pyproject.toml",
+    "constraints.txt",
+    "book/_assets/package.json",
+    "book/_assets/package-lock.json",
+]
 # what the book serves from the npm packages: file or folder in node_modules -> place under VENDOR
 VENDORED = {
     "mermaid/dist/mermaid.esm.min.mjs": "mermaid/mermaid.esm.min.mjs",
@@ -50,7 +55,9 @@ def _install_key() -> str:
 
 def run(*args, **kwargs) -> None:
     """Run a command inside the environment (its bin first on PATH); stop on failure."""
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(VENV))
+    env = dict(
+        os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(VENV)
+    )
     env.pop("PYTHONPATH", None)
     code = subprocess.call([str(a) for a in args], cwd=ROOT, env=env, **kwargs)
     if code:
@@ -77,11 +84,15 @@ def ensure_loopback() -> None:
     get_flags, set_flags, up = 0x8913, 0x8914, 0x1  # SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            flags = struct.unpack("16sh", fcntl.ioctl(s, get_flags, struct.pack("16sh", b"lo", 0))[:18])[1]
+            flags = struct.unpack(
+                "16sh", fcntl.ioctl(s, get_flags, struct.pack("16sh", b"lo", 0))[:18]
+            )[1]
             fcntl.ioctl(s, set_flags, struct.pack("16sh", b"lo", flags | up))
         print("loopback was down (no network namespace?): brought 127.0.0.1 up", flush=True)
     except OSError as error:
-        print(f"warning: 127.0.0.1 is unreachable and could not be brought up ({error})", flush=True)
+        print(
+            f"warning: 127.0.0.1 is unreachable and could not be brought up ({error})", flush=True
+        )
 
 
 def ensure_env() -> None:
@@ -89,13 +100,23 @@ def ensure_env() -> None:
     key = _install_key()
     if STAMP.exists() and STAMP.read_text().strip() == key:
         return
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by any python3
         sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     print(f"setting up {VENV} (once; later runs reuse it)", flush=True)
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True)
-    run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-c", ROOT / "constraints.txt", "-e", f"{ROOT}[all]")
+    run(
+        BIN / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-c",
+        ROOT / "constraints.txt",
+        "-e",
+        f"{ROOT}[all]",
+    )
     vendor_js()
     STAMP.write_text(key)
 
@@ -108,13 +129,20 @@ def vendor_js() -> bool:
     """
     npm = shutil.which("npm")
     if npm is None:
-        print("note: npm not found; the book will load Mermaid and the widget manager from a CDN", flush=True)
+        print(
+            "note: npm not found; the book will load Mermaid and the widget manager from a CDN",
+            flush=True,
+        )
         return False
-    code = subprocess.call([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-                           cwd=ASSETS)
+    code = subprocess.call(
+        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ASSETS
+    )
     if code:
-        print("note: npm ci failed (no registry?); the book will load Mermaid and the widget manager from a CDN;"
-              " remove .venv/.installed to try again", flush=True)
+        print(
+            "note: npm ci failed (no registry?); the book will load Mermaid and the widget manager from a CDN;"
+            " remove .venv/.installed to try again",
+            flush=True,
+        )
         return False
     fresh = VENDOR.with_name("book_js.tmp")
     shutil.rmtree(fresh, ignore_errors=True)
@@ -122,7 +150,11 @@ def vendor_js() -> bool:
         src, dst = ASSETS / "node_modules" / source, fresh / target
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.map", "*.d.ts", "embed.js*", "libembed-amd.js"))
+            shutil.copytree(
+                src,
+                dst,
+                ignore=shutil.ignore_patterns("*.map", "*.d.ts", "embed.js*", "libembed-amd.js"),
+            )
         else:
             shutil.copy2(src, dst)
     shutil.rmtree(VENDOR, ignore_errors=True)
@@ -132,7 +164,9 @@ def vendor_js() -> bool:
 
 def book(args: list[str]) -> None:
     run(BIN / "jupyter-book", "build", ".", *args)
-    print(f"the book is in {ROOT / '_build' / 'html'}; open _build/html/index.html or run: python3 dev.py serve")
+    print(
+        f"the book is in {ROOT / '_build' / 'html'}; open _build/html/index.html or run: python3 dev.py serve"
+    )
 
 
 def test(args: list[str]) -> None:
@@ -142,7 +176,16 @@ def test(args: list[str]) -> None:
 def serve(args: list[str]) -> None:
     port = args[args.index("--port") + 1] if "--port" in args else "8000"
     print(f"serving the book on http://127.0.0.1:{port}/ (Ctrl-C to stop)", flush=True)
-    run(BIN / "python", "-m", "http.server", port, "--bind", "127.0.0.1", "--directory", ROOT / "_build" / "html")
+    run(
+        BIN / "python",
+        "-m",
+        "http.server",
+        port,
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+        ROOT / "_build" / "html",
+    )
 
 
 STUDENT = ROOT / "_build" / "student"
@@ -151,7 +194,16 @@ STUDENT = ROOT / "_build" / "student"
 def student_book(args: list[str]) -> None:
     STUDENT.mkdir(parents=True, exist_ok=True)
     run(BIN / "python", ROOT / "book" / "_ext" / "student_config.py", ROOT, STUDENT / "_config.yml")
-    run(BIN / "jupyter-book", "build", ".", "--config", STUDENT / "_config.yml", "--path-output", STUDENT, *args)
+    run(
+        BIN / "jupyter-book",
+        "build",
+        ".",
+        "--config",
+        STUDENT / "_config.yml",
+        "--path-output",
+        STUDENT,
+        *args,
+    )
     print(f"the student book (no solutions) is in {STUDENT / '_build' / 'html'}")
 
 
@@ -165,13 +217,30 @@ def grade(args: list[str]) -> None:
 
 def lab(args: list[str]) -> None:
     """JupyterLab on book/, with jupyterlab-myst: the chapters' MyST (exercises, {eval} numbers) rendered."""
-    probe = subprocess.call([BIN / "python", "-c", "import jupyterlab, jupyterlab_myst"], stderr=subprocess.DEVNULL)
+    probe = subprocess.call(
+        [BIN / "python", "-c", "import jupyterlab, jupyterlab_myst"], stderr=subprocess.DEVNULL
+    )
     if probe:
         print("installing JupyterLab and jupyterlab-myst into .venv (once)", flush=True)
-        run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "-c", ROOT / "constraints.txt", "-e", f"{ROOT}[lab]")
-    print("in JupyterLab, Run > Run All Cells: the prose's numbers appear as its Markdown cells run", flush=True)
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # a container's root
+        run(
+            BIN / "python",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-c",
+            ROOT / "constraints.txt",
+            "-e",
+            f"{ROOT}[lab]",
+        )
+    print(
+        "in JupyterLab, Run > Run All Cells: the prose's numbers appear as its Markdown cells run",
+        flush=True,
+    )
+    as_root = (
+        ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    )  # a container's root
     run(BIN / "jupyter", "lab", ROOT / "book", *as_root, *args)
 
 
@@ -179,8 +248,16 @@ def prose(args: list[str]) -> None:
     run(BIN / "python", ROOT / "book" / "_ext" / "prose_numbers.py", *args)
 
 
-COMMANDS = {"book": book, "test": test, "serve": serve, "student-book": student_book, "assign": assign,
-            "grade": grade, "lab": lab, "prose": prose}
+COMMANDS = {
+    "book": book,
+    "test": test,
+    "serve": serve,
+    "student-book": student_book,
+    "assign": assign,
+    "grade": grade,
+    "lab": lab,
+    "prose": prose,
+}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

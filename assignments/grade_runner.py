@@ -38,7 +38,9 @@ def bring_loopback_up() -> None:
 
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            flags = struct.unpack("16sh", fcntl.ioctl(s, 0x8913, struct.pack("16sh", b"lo", 0))[:18])[1]
+            flags = struct.unpack(
+                "16sh", fcntl.ioctl(s, 0x8913, struct.pack("16sh", b"lo", 0))[:18]
+            )[1]
             if not flags & 0x1:
                 fcntl.ioctl(s, 0x8914, struct.pack("16sh", b"lo", flags | 0x1))
     except OSError:
@@ -85,7 +87,9 @@ class Watch:
 
     def on_executed(self, cell, cell_index, execute_reply=None, **_):
         content = (execute_reply or {}).get("content", {})
-        interrupted = content.get("status") == "error" and content.get("ename") == "KeyboardInterrupt"
+        interrupted = (
+            content.get("status") == "error" and content.get("ename") == "KeyboardInterrupt"
+        )
         if interrupted and time.monotonic() - self.started >= self.timeout - 0.05:
             self.timed_out.append(label(cell))
 
@@ -112,7 +116,9 @@ def hide_tests_while_cells_run(stash: list[tuple[Path, Path]]) -> None:
 
     def grade_notebook(*args, **kwargs):
         private = Path(tempfile.mkdtemp(prefix="tests-"))
-        for i, folder in enumerate([Path("tests"), Path("../source/tests")]):  # cwd: autograder/submission
+        for i, folder in enumerate(
+            [Path("tests"), Path("../source/tests")]
+        ):  # cwd: autograder/submission
             if folder.is_dir():
                 stash.append((private / str(i), folder.resolve()))
                 shutil.move(folder, private / str(i))
@@ -124,10 +130,22 @@ def hide_tests_while_cells_run(stash: list[tuple[Path, Path]]) -> None:
 def outcome_of(results) -> dict:
     questions = {}
     for name, test_file in results.results.items():
-        cases = [{"name": r.test_case.name, "hidden": bool(r.test_case.hidden), "passed": bool(r.passed),
-                  "message": "" if r.test_case.hidden or r.passed else (r.message or "").strip()[-1500:]}
-                 for r in test_file.test_case_results]
-        questions[name] = {"score": float(test_file.score), "max_score": float(test_file.possible), "cases": cases}
+        cases = [
+            {
+                "name": r.test_case.name,
+                "hidden": bool(r.test_case.hidden),
+                "passed": bool(r.passed),
+                "message": ""
+                if r.test_case.hidden or r.passed
+                else (r.message or "").strip()[-1500:],
+            }
+            for r in test_file.test_case_results
+        ]
+        questions[name] = {
+            "score": float(test_file.score),
+            "max_score": float(test_file.possible),
+            "cases": cases,
+        }
     return {"questions": questions}
 
 
@@ -147,10 +165,14 @@ def main(autograder: str, submission: str, outcome_path: str, time_limit: float)
     from otter.run import main as otter_run
 
     try:
-        outcome = outcome_of(otter_run(str(copy), autograder=autograder, output_dir=None, no_logo=True))
+        outcome = outcome_of(
+            otter_run(str(copy), autograder=autograder, output_dir=None, no_logo=True)
+        )
         if not outcome["questions"]:
-            outcome["error"] = "otter returned no test results (the notebook's final cell did not run)"
-    except BaseException as error:  # noqa: BLE001: whatever stopped the grading is the row's reason
+            outcome["error"] = (
+                "otter returned no test results (the notebook's final cell did not run)"
+            )
+    except BaseException as error:  # noqa: BLE001 - whatever stopped the grading is the row's reason
         where = f" while running {label(watch.current)}" if watch.current is not None else ""
         reason = f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error).strip() else ''}"
         outcome = {"error": f"grading failed{where}: {reason}"}

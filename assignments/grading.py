@@ -14,8 +14,8 @@ import hashlib
 import json
 import os
 import re
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,22 +23,35 @@ import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 RUNNER = Path(__file__).resolve().with_name("grade_runner.py")
 RUNNING: set = set()  # the grading processes alive, stopped on Ctrl-C
 STOPPING = threading.Event()  # set on Ctrl-C: a grading cut short writes no row
 TIME_LIMIT = 300.0  # seconds a submission's cells may run, by default
-BASE = ["student", "assignment", "submission", "sha256", "older_submissions", "score", "max_score",
-        "public_passed", "flagged", "timed_out", "error"]
+BASE = [
+    "student",
+    "assignment",
+    "submission",
+    "sha256",
+    "older_submissions",
+    "score",
+    "max_score",
+    "public_passed",
+    "flagged",
+    "timed_out",
+    "error",
+]
 # code a submission has no reason to contain: it reaches into the grader, its files or the network
-SUSPICIOUS = re.compile(r"\botter\b|\bgrader\b(?!\.(check|check_all|export)\()|autograder|results\.(json|pkl)|"
-                        r"GradingResults|Checker|\btests/|OK_FORMAT|sys\.modules|__import__|importlib|"
-                        r"\bgc\.get_objects|\bsocket\b|urllib|requests\.|subprocess|os\.system")
+SUSPICIOUS = re.compile(
+    r"\botter\b|\bgrader\b(?!\.(check|check_all|export)\()|autograder|results\.(json|pkl)|"
+    r"GradingResults|Checker|\btests/|OK_FORMAT|sys\.modules|__import__|importlib|"
+    r"\bgc\.get_objects|\bsocket\b|urllib|requests\.|subprocess|os\.system"
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def questions_of(autograder: str) -> dict[str, float]:
     """``{question: max points}`` of an autograder zip, read from its test files (not from a run)."""
     from otter.nbmeta_config import NBMetadataConfig
@@ -56,9 +69,15 @@ def questions_of(autograder: str) -> dict[str, float]:
 
 def suspicious_lines(notebook: dict, handed_out: dict | None) -> list[str]:
     """Code lines of a submission that reach for otter, its files or the network (handed-out lines aside)."""
+
     def lines(nb):
-        return [line.strip() for cell in nb.get("cells", []) if cell.get("cell_type") == "code"
-                for line in "".join(cell.get("source", "")).splitlines() if line.strip()]
+        return [
+            line.strip()
+            for cell in nb.get("cells", [])
+            if cell.get("cell_type") == "code"
+            for line in "".join(cell.get("source", "")).splitlines()
+            if line.strip()
+        ]
 
     given = set(lines(handed_out or {}))
     return [line for line in lines(notebook) if line not in given and SUSPICIOUS.search(line)]
@@ -79,8 +98,11 @@ def latest_submissions(folder: Path) -> list[dict]:
     A notebook in a sub-folder belongs to the student the sub-folder is named after; a notebook at the
     top of ``folder`` is its own student (its file name).
     """
-    notebooks = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-                       and not p.name.startswith("."))
+    notebooks = sorted(
+        p
+        for p in folder.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
+    )
     groups: dict[tuple[str, str], list[Path]] = {}
     for path in notebooks:
         relative = path.relative_to(folder)
@@ -96,7 +118,7 @@ def latest_submissions(folder: Path) -> list[dict]:
 def _assignment_hint(path: Path) -> str:
     try:
         return json.loads(path.read_text(encoding="utf-8"))["metadata"]["otter"]["assignment_name"]
-    except Exception:  # noqa: BLE001: a corrupt file still needs a group of its own
+    except Exception:  # noqa: BLE001 - a corrupt file still needs a group of its own
         return path.stem
 
 
@@ -132,7 +154,9 @@ class Gradebook:
 
     def add(self, row: dict) -> None:
         with self.lock, open(self.path, "a", newline="", encoding="utf-8") as f:
-            csv.DictWriter(f, fieldnames=self.columns, restval="", extrasaction="ignore").writerow(row)
+            csv.DictWriter(f, fieldnames=self.columns, restval="", extrasaction="ignore").writerow(
+                row
+            )
             f.flush()
 
 
@@ -142,23 +166,49 @@ def run_otter(autograder: Path, notebook: Path, time_limit: float, prefix: list[
         outcome_path = Path(tmp) / "outcome.json"
         work = Path(tmp) / "work"
         work.mkdir()
-        env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "TMPDIR": str(work),
-               "HOME": str(work), "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
-        command = [*prefix, sys.executable, str(RUNNER), str(autograder), str(notebook), str(outcome_path),
-                   str(time_limit)]
-        process = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, start_new_session=True)
+        env = {
+            "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+            "TMPDIR": str(work),
+            "HOME": str(work),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLBACKEND": "Agg",
+        }
+        command = [
+            *prefix,
+            sys.executable,
+            str(RUNNER),
+            str(autograder),
+            str(notebook),
+            str(outcome_path),
+            str(time_limit),
+        ]
+        process = subprocess.Popen(
+            command,
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         RUNNING.add(process)
         try:
-            output, _ = process.communicate(timeout=time_limit + 300)  # the runner's own limits come first
+            output, _ = process.communicate(
+                timeout=time_limit + 300
+            )  # the runner's own limits come first
         except subprocess.TimeoutExpired:
             stop(process)
-            return {"error": f"grading stopped after {time_limit + 300:g} s (the tests themselves hung)"}
+            return {
+                "error": f"grading stopped after {time_limit + 300:g} s (the tests themselves hung)"
+            }
         finally:
             RUNNING.discard(process)
         if outcome_path.exists():
             return json.loads(outcome_path.read_text(encoding="utf-8"))
-        return {"error": "the grader stopped without a result: " + (output.strip().splitlines() or ["?"])[-1]}
+        return {
+            "error": "the grader stopped without a result: "
+            + (output.strip().splitlines() or ["?"])[-1]
+        }
 
 
 def stop(process) -> None:
@@ -185,7 +235,9 @@ def feedback_text(row: dict, outcome: dict) -> str:
             if case["hidden"]:
                 lines.append(f"  - hidden test {case['name']} failed")
             else:
-                lines.append(f"  - test {case['name']} failed: " + case["message"].replace("\n", "\n    "))
+                lines.append(
+                    f"  - test {case['name']} failed: " + case["message"].replace("\n", "\n    ")
+                )
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -216,15 +268,30 @@ def identify(path: Path, known) -> tuple[str, dict | None, str]:
     for name in sorted(known, key=len, reverse=True):
         if path.stem == name or path.stem.startswith((name + "_", name + "-")):
             return name, notebook, problem
-    return "", notebook, problem or "cannot tell which assignment it is (no otter metadata, no known file name)"
+    return (
+        "",
+        notebook,
+        problem or "cannot tell which assignment it is (no otter metadata, no known file name)",
+    )
 
 
-def grade_submission(entry: dict, assignments: dict, time_limit: float, prefix: list[str]) -> tuple[dict, dict]:
+def grade_submission(
+    entry: dict, assignments: dict, time_limit: float, prefix: list[str]
+) -> tuple[dict, dict]:
     """Grade one submission: its CSV row and the runner's outcome (for the feedback file)."""
     path = entry["path"]
-    row = {"student": entry["student"], "submission": str(path), "sha256": sha256(path),
-           "older_submissions": entry["older"], "score": 0.0, "max_score": 0.0, "public_passed": False,
-           "flagged": "", "timed_out": "", "error": ""}
+    row = {
+        "student": entry["student"],
+        "submission": str(path),
+        "sha256": sha256(path),
+        "older_submissions": entry["older"],
+        "score": 0.0,
+        "max_score": 0.0,
+        "public_passed": False,
+        "flagged": "",
+        "timed_out": "",
+        "error": "",
+    }
     name, notebook, problem = identify(path, assignments)
     row["assignment"] = name
     maxima = questions_of(str(assignments[name][0])) if name in assignments else {}
@@ -234,7 +301,11 @@ def grade_submission(entry: dict, assignments: dict, time_limit: float, prefix: 
     if problem:
         row["error"] = problem
         return row, {}
-    handed_out = json.loads(assignments[name][1].read_text(encoding="utf-8")) if assignments[name][1].exists() else None
+    handed_out = (
+        json.loads(assignments[name][1].read_text(encoding="utf-8"))
+        if assignments[name][1].exists()
+        else None
+    )
     flagged = suspicious_lines(notebook, handed_out)
     row["flagged"] = " | ".join(flagged)[:500]
     outcome = run_otter(assignments[name][0], path, time_limit, prefix)
@@ -253,8 +324,15 @@ def grade_submission(entry: dict, assignments: dict, time_limit: float, prefix: 
     return row, outcome
 
 
-def grade(submissions, csv_path=None, out=None, jobs: int = 1, time_limit: float = TIME_LIMIT,
-          isolate: bool = True, log=print) -> list[dict]:
+def grade(
+    submissions,
+    csv_path=None,
+    out=None,
+    jobs: int = 1,
+    time_limit: float = TIME_LIMIT,
+    isolate: bool = True,
+    log=print,
+) -> list[dict]:
     """Grade the latest submission of every student under ``submissions``, resuming an earlier run.
 
     Parameters
@@ -291,8 +369,10 @@ def grade(submissions, csv_path=None, out=None, jobs: int = 1, time_limit: float
             f.write(stamped + "\n")
         log(line)
 
-    note(f"grading {len(entries)} submissions from {folder} (time limit {time_limit:g} s, "
-         f"{'no network: ' + ' '.join(Path(p).name for p in prefix) if prefix else 'network not isolated'})")
+    note(
+        f"grading {len(entries)} submissions from {folder} (time limit {time_limit:g} s, "
+        f"{'no network: ' + ' '.join(Path(p).name for p in prefix) if prefix else 'network not isolated'})"
+    )
     rows, todo = [], []
     for entry in entries:
         kept = book.previous(entry["student"], str(entry["path"]), sha256(entry["path"]))
@@ -308,10 +388,16 @@ def grade(submissions, csv_path=None, out=None, jobs: int = 1, time_limit: float
         name = f"{row['student']}__{row['assignment'] or Path(row['submission']).stem}.txt"
         (feedback / name).write_text(feedback_text(row, outcome), encoding="utf-8")
         book.add(row)
-        status = f"ERROR {row['error']}" if row["error"] else f"{row['score']:g} / {row['max_score']:g}"
-        extra = (" FLAGGED" if row["flagged"] else "") + (" (timed out: " + row["timed_out"] + ")" if row["timed_out"] else "")
-        note(f"{row['student']} {Path(row['submission']).name} ({row['assignment'] or '?'}): {status}{extra} "
-             f"[{time.monotonic() - started:.0f} s]")
+        status = (
+            f"ERROR {row['error']}" if row["error"] else f"{row['score']:g} / {row['max_score']:g}"
+        )
+        extra = (" FLAGGED" if row["flagged"] else "") + (
+            " (timed out: " + row["timed_out"] + ")" if row["timed_out"] else ""
+        )
+        note(
+            f"{row['student']} {Path(row['submission']).name} ({row['assignment'] or '?'}): {status}{extra} "
+            f"[{time.monotonic() - started:.0f} s]"
+        )
         return row
 
     STOPPING.clear()

@@ -40,7 +40,9 @@ def notebook_seconds(name: str) -> dict:
     import psutil
 
     nb = nbformat.read(ROOT / "book" / name, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}}
+    )
     with client.setup_kernel():
         kernel = psutil.Process(client.km.provisioner.process.pid)
         cpu0, start = sum(kernel.cpu_times()[:2]), time.perf_counter()
@@ -58,15 +60,25 @@ def main() -> None:
     downtime = measure_downtime(scenario)
     downtime_seconds = time.perf_counter() - start
     result = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_average_1min": round(os.getloadavg()[0], 2)},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+        },
         "downtime": downtime,
         "downtime_measurement_seconds": round(downtime_seconds, 2),
-        "naive_failed_per_swap_failed": (downtime["naive"]["failed"] / downtime["swap"]["failed"]
-                                         if downtime["swap"]["failed"] else None),
+        "naive_failed_per_swap_failed": (
+            downtime["naive"]["failed"] / downtime["swap"]["failed"]
+            if downtime["swap"]["failed"]
+            else None
+        ),
         "notebook_seconds": times,
-        "notebook_cpu_seconds_over_budget": {name: round(t["kernel_cpu_seconds"] / BUDGET, 2) for name, t in times.items()},
-        "notebook_wall_seconds_over_budget": {name: round(t["wall_seconds"] / BUDGET, 2) for name, t in times.items()},
+        "notebook_cpu_seconds_over_budget": {
+            name: round(t["kernel_cpu_seconds"] / BUDGET, 2) for name, t in times.items()
+        },
+        "notebook_wall_seconds_over_budget": {
+            name: round(t["wall_seconds"] / BUDGET, 2) for name, t in times.items()
+        },
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")

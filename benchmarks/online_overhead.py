@@ -6,7 +6,8 @@ stream, alarms logged) and through the loop a user would write with river alone;
 what dominates, through the deployment with monitoring off (input checks only). Goal: the
 deployment costs at most 1.15x the bare loop, and no more than the monitored loop a user writes
 by hand (river's ``utils.Rolling(metrics.Accuracy, 200)`` and ADWIN on the errors). Rounds are
-short and interleaved (bare, by hand, ours, ours unmonitored), best of each: the machine is shared. Writes ``benchmarks/results/online_overhead.json``.
+short and interleaved (bare, by hand, ours, ours unmonitored), best of each: the machine is shared.
+Writes ``benchmarks/results/online_overhead.json``.
 
 Run: ``PYTHONPATH=. python benchmarks/online_overhead.py [n_events]``
 """
@@ -38,7 +39,11 @@ def hand_monitored_loop(model, events, window=200):
     """The monitored loop a user writes with river alone: rolling accuracy and ADWIN on the errors."""
     from river import drift, metrics, utils
 
-    rolling, detector, alarms = utils.Rolling(metrics.Accuracy, window_size=window), drift.ADWIN(), []
+    rolling, detector, alarms = (
+        utils.Rolling(metrics.Accuracy, window_size=window),
+        drift.ADWIN(),
+        [],
+    )
     start = time.process_time()
     for i, (x, y) in enumerate(events):
         p = model.predict_one(x)
@@ -66,10 +71,14 @@ def main(n: int = 20_000, repeats: int = 5) -> dict:
     phishing = list(datasets.Phishing())
     models = {
         "StandardScaler | LogisticRegression (hyperplane stream)": (
-            preprocessing.StandardScaler() | linear_model.LogisticRegression(), events),
+            preprocessing.StandardScaler() | linear_model.LogisticRegression(),
+            events,
+        ),
         "HoeffdingTreeClassifier (hyperplane stream)": (tree.HoeffdingTreeClassifier(), events),
         "StandardScaler | LogisticRegression (Phishing)": (
-            preprocessing.StandardScaler() | linear_model.LogisticRegression(), list(itertools.islice(itertools.cycle(phishing), n))),
+            preprocessing.StandardScaler() | linear_model.LogisticRegression(),
+            list(itertools.islice(itertools.cycle(phishing), n)),
+        ),
     }
     rows = []
     for name, (model, data) in models.items():
@@ -81,21 +90,39 @@ def main(n: int = 20_000, repeats: int = 5) -> dict:
             by_hand = min(by_hand, hand_monitored_loop(copy.deepcopy(model), data))
             seconds, dep = deployment_loop(copy.deepcopy(model), data)
             ours = min(ours, seconds)
-            checks_only = min(checks_only, deployment_loop(copy.deepcopy(model), data, monitor=False)[0])
-        rows.append({"model": name, "events": len(data), "bare_events_per_s": round(len(data) / bare),
-                     "deployment_events_per_s": round(len(data) / ours), "ratio": round(ours / bare, 3),
-                     "hand_monitored_events_per_s": round(len(data) / by_hand),
-                     "ratio_to_hand_monitored_loop": round(ours / by_hand, 3),
-                     "ratio_without_monitoring": round(checks_only / bare, 3),
-                     "overhead_us_per_event": round(1e6 * (ours - bare) / len(data), 2),
-                     "monitoring_us_per_event": round(1e6 * (ours - checks_only) / len(data), 2),
-                     "alarms": sum(e.kind == "alarm" for e in dep.log)})
-        print(f"{name}: bare {len(data) / bare:,.0f} ev/s, OnlineDeployment(monitor=True) "
-              f"{len(data) / ours:,.0f} ev/s, ratio {ours / bare:.3f}x "
-              f"(without monitoring {checks_only / bare:.3f}x); hand-monitored loop {len(data) / by_hand:,.0f} ev/s, "
-              f"ours / hand-monitored {ours / by_hand:.3f}x")
-    result = {"benchmark": "online_overhead", "goal_ratio": 1.15, "goal_ratio_to_hand_monitored_loop": 1.0, "python": platform.python_version(),
-              "repeats": repeats, "clock": "process_time", "rows": rows}
+            checks_only = min(
+                checks_only, deployment_loop(copy.deepcopy(model), data, monitor=False)[0]
+            )
+        rows.append(
+            {
+                "model": name,
+                "events": len(data),
+                "bare_events_per_s": round(len(data) / bare),
+                "deployment_events_per_s": round(len(data) / ours),
+                "ratio": round(ours / bare, 3),
+                "hand_monitored_events_per_s": round(len(data) / by_hand),
+                "ratio_to_hand_monitored_loop": round(ours / by_hand, 3),
+                "ratio_without_monitoring": round(checks_only / bare, 3),
+                "overhead_us_per_event": round(1e6 * (ours - bare) / len(data), 2),
+                "monitoring_us_per_event": round(1e6 * (ours - checks_only) / len(data), 2),
+                "alarms": sum(e.kind == "alarm" for e in dep.log),
+            }
+        )
+        print(
+            f"{name}: bare {len(data) / bare:,.0f} ev/s, OnlineDeployment(monitor=True) "
+            f"{len(data) / ours:,.0f} ev/s, ratio {ours / bare:.3f}x "
+            f"(without monitoring {checks_only / bare:.3f}x); hand-monitored loop {len(data) / by_hand:,.0f} ev/s, "
+            f"ours / hand-monitored {ours / by_hand:.3f}x"
+        )
+    result = {
+        "benchmark": "online_overhead",
+        "goal_ratio": 1.15,
+        "goal_ratio_to_hand_monitored_loop": 1.0,
+        "python": platform.python_version(),
+        "repeats": repeats,
+        "clock": "process_time",
+        "rows": rows,
+    }
     out = pathlib.Path(__file__).parent / "results" / "online_overhead.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

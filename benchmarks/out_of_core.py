@@ -95,13 +95,21 @@ def main() -> None:
         parquet = dm.corpus.write_numeric(tmp / "parquet", n_rows=n, n_files=10, seed=0)
         csv = dm.corpus.write_numeric(tmp / "csv", n_rows=n, n_files=10, seed=0, format="csv")
         small = dm.corpus.write_numeric(tmp / "small", n_rows=n // 10, n_files=1, seed=0)
-        results = {"rows": n, "features": 20, "chunk_rows": CHUNK, "cpus": os.cpu_count(),
-                   "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-                   "python": platform.python_version()}
+        results = {
+            "rows": n,
+            "features": 20,
+            "chunk_rows": CHUNK,
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            "python": platform.python_version(),
+        }
 
         common = {"classes": [0, 1], "target": "y", "text": None, "chunk_rows": CHUNK}
-        runs = [{"path": [str(f) for f in files], "in_memory": load_all, **common}
-                for files in (small, parquet) for load_all in (False, True)]
+        runs = [
+            {"path": [str(f) for f in files], "in_memory": load_all, **common}
+            for files in (small, parquet)
+            for load_all in (False, True)
+        ]
         if "a" in args.sections:
             results["a_memory"] = memory_section(runs, small, common)
         if "b" in args.sections or "c" in args.sections:
@@ -109,7 +117,11 @@ def main() -> None:
         if "d" in args.sections:
             results["d_dask_vs_local"] = dask_section(tmp, n, args)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    name = RESULTS if args.sections == "abcd" else RESULTS.with_name(f"out_of_core_{args.sections}.json")
+    name = (
+        RESULTS
+        if args.sections == "abcd"
+        else RESULTS.with_name(f"out_of_core_{args.sections}.json")
+    )
     name.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
@@ -117,32 +129,58 @@ def main() -> None:
 def memory_section(runs, small, common) -> dict:
     """(a) peak RSS of out-of-core training and of loading everything, data x1 and x10, each in a fresh process."""
     ooc_small, all_small, ooc_big, all_big = dm.measure_peak(
-        "deployment_modes.out_of_core:train_on_disk", runs, warmup={"path": [str(small[0])], **common})
-    return {"out_of_core_peak_mb": [ooc_small["peak_mb"], ooc_big["peak_mb"]],
-            "load_everything_peak_mb": [all_small["peak_mb"], all_big["peak_mb"]],
-            "out_of_core_peak_ratio_10x": ooc_big["peak_mb"] / ooc_small["peak_mb"],
-            "load_everything_peak_ratio_10x": all_big["peak_mb"] / all_small["peak_mb"], "goal": "<= 1.1"}
+        "deployment_modes.out_of_core:train_on_disk",
+        runs,
+        warmup={"path": [str(small[0])], **common},
+    )
+    return {
+        "out_of_core_peak_mb": [ooc_small["peak_mb"], ooc_big["peak_mb"]],
+        "load_everything_peak_mb": [all_small["peak_mb"], all_big["peak_mb"]],
+        "out_of_core_peak_ratio_10x": ooc_big["peak_mb"] / ooc_small["peak_mb"],
+        "load_everything_peak_ratio_10x": all_big["peak_mb"] / all_small["peak_mb"],
+        "goal": "<= 1.1",
+    }
 
 
 def speed_sections(results: dict, tmp: Path, csv, n: int, args) -> None:
     """(b) against pandas read_csv + partial_fit and (c) against the same chunks in memory."""
-    wall, cpu, models = interleaved({"parquet": lambda: package(tmp / "parquet"), "csv": lambda: package(tmp / "csv"),
-                                     "pandas": lambda: pandas_recipe(csv)}, args.repeat)
+    wall, cpu, models = interleaved(
+        {
+            "parquet": lambda: package(tmp / "parquet"),
+            "csv": lambda: package(tmp / "csv"),
+            "pandas": lambda: pandas_recipe(csv),
+        },
+        args.repeat,
+    )
     t_parquet, t_csv, t_pandas = wall["parquet"], wall["csv"], wall["pandas"]
     m_parquet, m_csv, m_pandas = models["parquet"], models["csv"], models["pandas"]
     chunks = list(dm.read_chunks(tmp / "parquet", "y", chunk_rows=CHUNK))
     t_memory, m_memory = best(lambda: in_memory_loop(chunks), args.repeat)
-    del chunks
+    chunks = None  # free the chunks before the next section
     results["b_speed_vs_pandas_read_csv"] = {
-        "rows_per_second": {"package_parquet": n / t_parquet, "package_csv": n / t_csv, "pandas_read_csv": n / t_pandas},
-        "speedup_package_parquet": t_pandas / t_parquet, "speedup_package_csv": t_pandas / t_csv,
-        "cpu_speedup_package_parquet": cpu["pandas"] / cpu["parquet"], "cpu_speedup_package_csv": cpu["pandas"] / cpu["csv"],
-        "goal": "parquet >= 3, csv >= 1", "rounds": args.repeat, "timing": "best of interleaved rounds",
-        "same_model_as_recipe": bool(np.allclose(m_parquet.coef_, m_pandas.coef_) and np.allclose(m_csv.coef_, m_pandas.coef_))}
+        "rows_per_second": {
+            "package_parquet": n / t_parquet,
+            "package_csv": n / t_csv,
+            "pandas_read_csv": n / t_pandas,
+        },
+        "speedup_package_parquet": t_pandas / t_parquet,
+        "speedup_package_csv": t_pandas / t_csv,
+        "cpu_speedup_package_parquet": cpu["pandas"] / cpu["parquet"],
+        "cpu_speedup_package_csv": cpu["pandas"] / cpu["csv"],
+        "goal": "parquet >= 3, csv >= 1",
+        "rounds": args.repeat,
+        "timing": "best of interleaved rounds",
+        "same_model_as_recipe": bool(
+            np.allclose(m_parquet.coef_, m_pandas.coef_)
+            and np.allclose(m_csv.coef_, m_pandas.coef_)
+        ),
+    }
     results["c_streaming_cost_vs_in_memory_chunks"] = {
         "seconds": {"package_parquet": t_parquet, "in_memory_chunks": t_memory},
-        "ratio": t_parquet / t_memory, "goal": "<= 1.3",
-        "same_model": bool(np.array_equal(m_parquet.coef_, m_memory.coef_))}
+        "ratio": t_parquet / t_memory,
+        "goal": "<= 1.3",
+        "same_model": bool(np.array_equal(m_parquet.coef_, m_memory.coef_)),
+    }
 
 
 def dask_section(tmp: Path, n: int, args) -> dict:
@@ -157,16 +195,29 @@ def dask_section(tmp: Path, n: int, args) -> dict:
     from deployment_modes.scale_out import fit_dask, local_cluster
 
     file_rows = n // 10
-    local_time, local = best(lambda: dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(
-        dm.read_chunks(tmp / "parquet", "y", chunk_rows=file_rows)), args.repeat)
+    local_time, local = best(
+        lambda: dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(
+            dm.read_chunks(tmp / "parquet", "y", chunk_rows=file_rows)
+        ),
+        args.repeat,
+    )
     with local_cluster(2) as cluster, Client(cluster) as client:
         frame = dd.read_parquet(str(tmp / "parquet"))
-        dask_time, remote = best(lambda: fit_dask(dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]),
-                                                  frame, target="y", scheduler=client), args.repeat)
-    return {"seconds": {"local": local_time, "dask_2_workers": dask_time},
-            "dask_over_local_time": dask_time / local_time,
-            "same_model": bool(np.array_equal(local.model.coef_, remote.model.coef_)),
-            "partitions": len(remote.history)}
+        dask_time, remote = best(
+            lambda: fit_dask(
+                dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]),
+                frame,
+                target="y",
+                scheduler=client,
+            ),
+            args.repeat,
+        )
+    return {
+        "seconds": {"local": local_time, "dask_2_workers": dask_time},
+        "dask_over_local_time": dask_time / local_time,
+        "same_model": bool(np.array_equal(local.model.coef_, remote.model.coef_)),
+        "partitions": len(remote.history),
+    }
 
 
 if __name__ == "__main__":

@@ -32,26 +32,30 @@ def measure(repeat: int = 3) -> dict:
         for page in sp.toc_pages():
             runs = [sp.visit(browser, url, page, screenshot=False) for _ in range(repeat)]
             problems = sorted({p for r in runs for p in r["problems"]})
-            rows.append({
-                "page": page,
-                "bytes": int(statistics.median(r["bytes"] for r in runs)),
-                "requests": int(statistics.median(r["requests"] for r in runs)),
-                "load_ms": round(statistics.median(r["load_ms"] for r in runs), 1),
-                "rendered_ms": round(statistics.median(r["ready_ms"] for r in runs), 1),
-                "mermaid": runs[0]["mermaid"],
-                "widgets": runs[0]["widgets"],
-                "problems": problems,
-            })
+            rows.append(
+                {
+                    "page": page,
+                    "bytes": int(statistics.median(r["bytes"] for r in runs)),
+                    "requests": int(statistics.median(r["requests"] for r in runs)),
+                    "load_ms": round(statistics.median(r["load_ms"] for r in runs), 1),
+                    "rendered_ms": round(statistics.median(r["ready_ms"] for r in runs), 1),
+                    "mermaid": runs[0]["mermaid"],
+                    "widgets": runs[0]["widgets"],
+                    "problems": problems,
+                }
+            )
     largest = max(rows, key=lambda r: r["bytes"])
     slowest = max(rows, key=lambda r: r["rendered_ms"])
     return {
         "what": "every page of _toc.yml served from 127.0.0.1 in headless Chromium, network unused, cold cache; "
-                "bytes = encoded bytes of the page and everything it fetched; load_ms = navigation start to the "
-                "load event; rendered_ms = navigation start to every diagram and widget rendered (median of "
-                f"{repeat} visits)",
+        "bytes = encoded bytes of the page and everything it fetched; load_ms = navigation start to the "
+        "load event; rendered_ms = navigation start to every diagram and widget rendered (median of "
+        f"{repeat} visits)",
         "note": "sizes are uncompressed (Python's http.server sends no gzip); most of every page is the theme's "
-                "fontawesome.js (1.5 MB) and CSS, and a page with widgets adds the widget manager (3.6 MB)",
-        "largest_page": {k: largest[k] for k in ("page", "bytes", "requests", "load_ms", "rendered_ms")},
+        "fontawesome.js (1.5 MB) and CSS, and a page with widgets adds the widget manager (3.6 MB)",
+        "largest_page": {
+            k: largest[k] for k in ("page", "bytes", "requests", "load_ms", "rendered_ms")
+        },
         "slowest_page": {k: slowest[k] for k in ("page", "bytes", "load_ms", "rendered_ms")},
         "pages": rows,
     }
@@ -66,9 +70,11 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for row in result["pages"]:
-        print(f"{row['page']:<28} {row['bytes'] / 1e6:6.2f} MB {row['requests']:4d} requests "
-              f"load {row['load_ms']:7.1f} ms rendered {row['rendered_ms']:7.1f} ms"
-              + (f"  PROBLEMS: {row['problems']}" if row["problems"] else ""))
+        print(
+            f"{row['page']:<28} {row['bytes'] / 1e6:6.2f} MB {row['requests']:4d} requests "
+            f"load {row['load_ms']:7.1f} ms rendered {row['rendered_ms']:7.1f} ms"
+            + (f"  PROBLEMS: {row['problems']}" if row["problems"] else "")
+        )
     print("largest:", result["largest_page"])
 
 

@@ -41,7 +41,10 @@ N_SINGLE, N_PACED, RATE, BATCH, N_BATCHES, ROUNDS = 1000, 1000, 200, 1000, 10, 3
 
 def percentiles(seconds: list[float]) -> dict:
     ms = 1e3 * np.asarray(seconds)
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3)}
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+    }
 
 
 def back_to_back(client, requests) -> dict:
@@ -51,7 +54,10 @@ def back_to_back(client, requests) -> dict:
         t = time.perf_counter()
         client.post(path, json=body).raise_for_status()
         times.append(time.perf_counter() - t)
-    return {**percentiles(times), "requests_per_second": round(len(times) / (time.perf_counter() - start), 1)}
+    return {
+        **percentiles(times),
+        "requests_per_second": round(len(times) / (time.perf_counter() - start), 1),
+    }
 
 
 def paced(client, requests, rate: float) -> dict:
@@ -67,9 +73,14 @@ def paced(client, requests, rate: float) -> dict:
         done = time.perf_counter()
         waited[path].append(done - due)
         service.append(done - sent)
-    return {"rate": rate, "seconds": round(time.perf_counter() - start, 2),
-            "predict": percentiles(waited["/predict"]), "learn": percentiles(waited["/learn"]),
-            "all": percentiles(waited["/predict"] + waited["/learn"]), "all_from_send": percentiles(service)}
+    return {
+        "rate": rate,
+        "seconds": round(time.perf_counter() - start, 2),
+        "predict": percentiles(waited["/predict"]),
+        "learn": percentiles(waited["/learn"]),
+        "all": percentiles(waited["/predict"] + waited["/learn"]),
+        "all_from_send": percentiles(service),
+    }
 
 
 def in_process(events) -> dict:
@@ -88,11 +99,14 @@ def in_process(events) -> dict:
         state = durable.DurableDeployment(folder, "online", snapshot_every=10**9)
         start = time.perf_counter()
         for i in range(0, len(events), BATCH):
-            state.learn_many(events[i:i + BATCH])
+            state.learn_many(events[i : i + BATCH])
         logged = len(events) / (time.perf_counter() - start)
         state.close(snapshot=False)
-    return {"learn_one_loop": learn_only, "predict_then_learn_loop": prequential,
-            "durable_learn_many_no_http": logged}
+    return {
+        "learn_one_loop": learn_only,
+        "predict_then_learn_loop": prequential,
+        "durable_learn_many_no_http": logged,
+    }
 
 
 class OnePredictPerEvent(dm.BatchDeployment):
@@ -107,13 +121,18 @@ def batch_monitor(events) -> dict:
 
     initial = dm.scenarios.drifting_classification(seed=0).initial
     speeds = {}
-    for name, kind in (("scored_many_at_once", dm.BatchDeployment), ("one_predict_per_event", OnePredictPerEvent)):
+    for name, kind in (
+        ("scored_many_at_once", dm.BatchDeployment),
+        ("one_predict_per_event", OnePredictPerEvent),
+    ):
         with tempfile.TemporaryDirectory() as folder:
-            durable.init_state(folder, kind(LogisticRegression(), window=1000), *initial, mode="batch")
+            durable.init_state(
+                folder, kind(LogisticRegression(), window=1000), *initial, mode="batch"
+            )
             state = durable.DurableDeployment(folder, snapshot_every=10**9)
             start = time.perf_counter()
             for i in range(0, len(events), BATCH):
-                state.learn_many(events[i:i + BATCH])
+                state.learn_many(events[i : i + BATCH])
             state.metrics()  # scores what is left
             speeds[name] = len(events) / (time.perf_counter() - start)
             state.close(snapshot=False)
@@ -121,7 +140,10 @@ def batch_monitor(events) -> dict:
 
 
 def over_http(client, events) -> float:
-    bodies = [{"events": [{"x": x, "y": y} for x, y in events[i:i + BATCH]]} for i in range(0, len(events), BATCH)]
+    bodies = [
+        {"events": [{"x": x, "y": y} for x, y in events[i : i + BATCH]]}
+        for i in range(0, len(events), BATCH)
+    ]
     start = time.perf_counter()
     for body in bodies:
         client.post("/learn_many", json=body).raise_for_status()
@@ -131,35 +153,58 @@ def over_http(client, events) -> float:
 def main() -> None:
     stream = [(x, y) for x, y in dm.scenarios.drifting_classification(seed=0, n_stream=4000)]
     events = [({k: float(v) for k, v in x.items()}, y) for x, y in stream]
-    many = (events * 3)[:BATCH * N_BATCHES]
-    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
-              "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
-              "deployment": "default online: river StandardScaler | LogisticRegression, drifting classification"}
-    with tempfile.TemporaryDirectory() as folder, serve.start(folder, mode="online") as server, \
-            httpx.Client(base_url=server.url, timeout=30) as client:
-        result["predict_back_to_back"] = back_to_back(client, [("/predict", {"x": x}) for x, _ in events[:N_SINGLE]])
-        result["learn_back_to_back"] = back_to_back(client, [("/learn", {"x": x, "y": y})
-                                                             for x, y in events[:N_SINGLE]])
-        mixed = [("/predict", {"x": x}) if i % 2 else ("/learn", {"x": x, "y": y})
-                 for i, (x, y) in enumerate(events[N_SINGLE:N_SINGLE + N_PACED])]
+    many = (events * 3)[: BATCH * N_BATCHES]
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+        "deployment": "default online: river StandardScaler | LogisticRegression, drifting classification",
+    }
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        serve.start(folder, mode="online") as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        result["predict_back_to_back"] = back_to_back(
+            client, [("/predict", {"x": x}) for x, _ in events[:N_SINGLE]]
+        )
+        result["learn_back_to_back"] = back_to_back(
+            client, [("/learn", {"x": x, "y": y}) for x, y in events[:N_SINGLE]]
+        )
+        mixed = [
+            ("/predict", {"x": x}) if i % 2 else ("/learn", {"x": x, "y": y})
+            for i, (x, y) in enumerate(events[N_SINGLE : N_SINGLE + N_PACED])
+        ]
         result["paced_200_per_second"] = paced(client, mixed, RATE)
         # throughput: best of ROUNDS, server and in-process taking turns (the machine is shared)
         rounds = []
         for _ in range(ROUNDS):
-            rounds.append({"server_http": over_http(client, many), **in_process(many), **batch_monitor(many)})
+            rounds.append(
+                {"server_http": over_http(client, many), **in_process(many), **batch_monitor(many)}
+            )
     best = {key: round(max(r[key] for r in rounds)) for key in rounds[0]}
-    result["learn_many_events_per_second"] = {**best, "rounds": ROUNDS, "events_per_round": len(many)}
+    result["learn_many_events_per_second"] = {
+        **best,
+        "rounds": ROUNDS,
+        "events_per_round": len(many),
+    }
     served, local = best["server_http"], best
-    result["ratios"] = {"server_vs_learn_one_loop": round(served / local["learn_one_loop"], 3),
-                        "server_vs_predict_then_learn_loop": round(served / local["predict_then_learn_loop"], 3),
-                        "server_vs_durable_no_http": round(served / local["durable_learn_many_no_http"], 3),
-                        "batch_monitor_many_vs_one_per_event": round(best["scored_many_at_once"]
-                                                                     / best["one_predict_per_event"], 3)}
+    result["ratios"] = {
+        "server_vs_learn_one_loop": round(served / local["learn_one_loop"], 3),
+        "server_vs_predict_then_learn_loop": round(served / local["predict_then_learn_loop"], 3),
+        "server_vs_durable_no_http": round(served / local["durable_learn_many_no_http"], 3),
+        "batch_monitor_many_vs_one_per_event": round(
+            best["scored_many_at_once"] / best["one_predict_per_event"], 3
+        ),
+    }
     p99 = result["paced_200_per_second"]["all"]["p99_ms"]
-    result["goals"] = {"batched_vs_predict_then_learn_at_least": 0.5, "p99_ms_at_200_rps_at_most": 10,
-                       "batched_met": result["ratios"]["server_vs_predict_then_learn_loop"] >= 0.5,
-                       "p99_met": p99 <= 10,
-                       "batch_monitor_faster": result["ratios"]["batch_monitor_many_vs_one_per_event"] > 1}
+    result["goals"] = {
+        "batched_vs_predict_then_learn_at_least": 0.5,
+        "p99_ms_at_200_rps_at_most": 10,
+        "batched_met": result["ratios"]["server_vs_predict_then_learn_loop"] >= 0.5,
+        "p99_met": p99 <= 10,
+        "batch_monitor_faster": result["ratios"]["batch_monitor_many_vs_one_per_event"] > 1,
+    }
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

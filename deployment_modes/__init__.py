@@ -12,9 +12,33 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (chunk_learning, comparison, corpus, decision, decision_sim, delay_experiment, detectors, downtime,
-               drift_kinds, examples, experiments, guardrails, incremental, input_guard, label_delay, label_join, memory,
-               monitor, rating, release, release_experiment, retraining, scenarios, seeds, triggers)
+from . import (
+    chunk_learning,
+    comparison,
+    corpus,
+    decision,
+    decision_sim,
+    delay_experiment,
+    detectors,
+    downtime,
+    drift_kinds,
+    examples,
+    experiments,
+    guardrails,
+    incremental,
+    input_guard,
+    label_delay,
+    label_join,
+    memory,
+    monitor,
+    rating,
+    release,
+    release_experiment,
+    retraining,
+    scenarios,
+    seeds,
+    triggers,
+)
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunk_learning import learn_chunk
@@ -28,10 +52,18 @@ from .memory import measure_peak
 from .monitor import Monitor
 from .online import OnlineDeployment, sgd_model, sweep_learning_rate
 from .out_of_core import HashedText, OutOfCoreTrainer, out_of_core_then_online
-from .release import CanaryRelease, ShadowRelease
 from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
+from .release import CanaryRelease, ShadowRelease
 from .scenarios import Scenario
-from .timeline import Deployment, LogEntry, Timeline, compare, cumulative_compute, events_to_recover, simulate
+from .timeline import (
+    Deployment,
+    LogEntry,
+    Timeline,
+    compare,
+    cumulative_compute,
+    events_to_recover,
+    simulate,
+)
 from .triggers import AlarmThenCollect, PerformanceTrigger
 
 __version__ = "0.1.0"
@@ -46,14 +78,73 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AlarmThenCollect", "BatchDeployment", "CanaryRelease", "ChunkReader", "Deployment", "FeatureBounds", "HashedText",
-           "HitRate", "InputGuard", "LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier", "LogEntry",
-           "ModelPool", "Monitor", "NaiveBaseline", "OnlineDeployment", "OutOfCoreTrainer", "Pause",
-           "PerformanceTrigger", "Recommendation", "Rollback", "Scenario", "ShadowRelease", "Timeline",
-           "TrendingRecommender", "ValidationGate", "chunk_learning", "compare", "comparison", "corpus",
-           "cumulative_compute", "decision", "decision_sim", "delay_experiment", "detectors", "downtime", "drift_kinds",
-           "events_to_recover", "events_until_recommended", "examples", "experiments", "guardrails",
-           "incremental", "input_guard", "label_delay", "label_join", "learn_chunk", "measure_peak", "memory", "monitor",
-           "new_title_share", "out_of_core_then_online", "plots", "rating", "read_chunks", "recommend", "release",
-           "release_experiment", "retraining", "scenarios", "seeds", "sgd_model", "simulate",
-           "sweep_learning_rate", "sweep_retrain_interval", "triggers", "widgets"]
+__all__ = [
+    "AlarmThenCollect",
+    "BatchDeployment",
+    "CanaryRelease",
+    "ChunkReader",
+    "Deployment",
+    "FeatureBounds",
+    "HashedText",
+    "HitRate",
+    "InputGuard",
+    "LeanKNeighborsRegressor",
+    "LeanLogisticRegression",
+    "LeanSGDClassifier",
+    "LogEntry",
+    "ModelPool",
+    "Monitor",
+    "NaiveBaseline",
+    "OnlineDeployment",
+    "OutOfCoreTrainer",
+    "Pause",
+    "PerformanceTrigger",
+    "Recommendation",
+    "Rollback",
+    "Scenario",
+    "ShadowRelease",
+    "Timeline",
+    "TrendingRecommender",
+    "ValidationGate",
+    "chunk_learning",
+    "compare",
+    "comparison",
+    "corpus",
+    "cumulative_compute",
+    "decision",
+    "decision_sim",
+    "delay_experiment",
+    "detectors",
+    "downtime",
+    "drift_kinds",
+    "events_to_recover",
+    "events_until_recommended",
+    "examples",
+    "experiments",
+    "guardrails",
+    "incremental",
+    "input_guard",
+    "label_delay",
+    "label_join",
+    "learn_chunk",
+    "measure_peak",
+    "memory",
+    "monitor",
+    "new_title_share",
+    "out_of_core_then_online",
+    "plots",
+    "rating",
+    "read_chunks",
+    "recommend",
+    "release",
+    "release_experiment",
+    "retraining",
+    "scenarios",
+    "seeds",
+    "sgd_model",
+    "simulate",
+    "sweep_learning_rate",
+    "sweep_retrain_interval",
+    "triggers",
+    "widgets",
+]

@@ -36,7 +36,9 @@ def fraction(value, name: str, *, low: float = 0.0, high: float = 1.0) -> float:
 def has_method(obj, method: str, name: str) -> None:
     """Raise TypeError naming ``name`` when ``obj`` has no callable ``method`` (or is a class, not an instance)."""
     if isinstance(obj, type):
-        raise TypeError(f"{name} must be an instance, e.g. {obj.__name__}(), got the class {obj.__name__}")
+        raise TypeError(
+            f"{name} must be an instance, e.g. {obj.__name__}(), got the class {obj.__name__}"
+        )
     if not callable(getattr(obj, method, None)):
         raise TypeError(f"{name} must have a {method}() method, got {type(obj).__name__}")
 
@@ -57,8 +59,12 @@ def features(x, expected, name: str = "x", *, numbers_only: bool = True, text=No
         if x.keys() != expected:
             missing = sorted(expected - x.keys(), key=str)
             extra = sorted(x.keys() - expected, key=str)
-            raise ValueError(f"{name} has features that differ from training: missing {missing}, extra {extra}")
-    if not numbers_only:  # the fast path: a C-level sum is a float (or int) and finite iff every value is a finite number
+            raise ValueError(
+                f"{name} has features that differ from training: missing {missing}, extra {extra}"
+            )
+    # the fast path: a C-level sum is a float (or int) and finite iff every value is a finite
+    # number
+    if not numbers_only:
         try:
             total = sum(x.values())
         except TypeError:  # a string, or not a number: the loop below says which
@@ -81,8 +87,10 @@ def _check_value(value, name: str, numbers_only: bool, text_allowed: bool = True
             raise TypeError(f"{name} must be a number, as in training, got str {value!r}")
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number{'' if numbers_only else ' or a string'}, "
-                        f"got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{name} must be a number{'' if numbers_only else ' or a string'}, "
+            f"got {type(value).__name__} {value!r}"
+        )
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
 
@@ -90,10 +98,14 @@ def _check_value(value, name: str, numbers_only: bool, text_allowed: bool = True
 def labels(y, n_rows: int, name: str = "y") -> np.ndarray:
     """``y`` as a 1-D array of one label per row (``n_rows``), else a ValueError naming ``name``."""
     if y is None or isinstance(y, (str, bytes, dict)):
-        raise TypeError(f"{name} must be a list or array of labels, one per row, got {type(y).__name__}")
+        raise TypeError(
+            f"{name} must be a list or array of labels, one per row, got {type(y).__name__}"
+        )
     array = np.asarray(y)
     if array.ndim != 1 or len(array) != n_rows:
-        raise ValueError(f"{name} must have one label per row of X: got shape {array.shape} for {n_rows} rows")
+        raise ValueError(
+            f"{name} must have one label per row of X: got shape {array.shape} for {n_rows} rows"
+        )
     return array
 
 
@@ -107,15 +119,21 @@ def label(y, classification: bool, *, kind=None, classes=None, name: str = "y"):
     y = plain(y)
     if not classification:
         if isinstance(y, bool) or not isinstance(y, numbers.Real):
-            raise TypeError(f"{name} must be a number (a regression target), got {type(y).__name__} {y!r}")
+            raise TypeError(
+                f"{name} must be a number (a regression target), got {type(y).__name__} {y!r}"
+            )
         if not math.isfinite(y):
             raise ValueError(f"{name} must be finite, got {y!r}")
         return y
     if not isinstance(y, (str, numbers.Integral)):
-        raise TypeError(f"{name} must be a class label (str, int or bool), got {type(y).__name__} {y!r}")
+        raise TypeError(
+            f"{name} must be a class label (str, int or bool), got {type(y).__name__} {y!r}"
+        )
     if kind is not None and not isinstance(y, kind):
-        raise TypeError(f"{name} must be a class label like the earlier ones ({kind.__name__}), "
-                        f"got {type(y).__name__} {y!r}")
+        raise TypeError(
+            f"{name} must be a class label like the earlier ones ({kind.__name__}), "
+            f"got {type(y).__name__} {y!r}"
+        )
     if classes is not None and y not in classes:
         raise ValueError(f"{name} must be one of the classes {list(classes)}, got {y!r}")
     return y
@@ -129,7 +147,9 @@ def label_kind(y):
 def one_of(value, options, name: str) -> str:
     """Return ``value`` if it is one of the strings ``options``, else raise naming ``name``."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {list(options)}, got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{name} must be one of {list(options)}, got {type(value).__name__} {value!r}"
+        )
     if value not in options:
         raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
     return value
@@ -145,7 +165,9 @@ def boolean(value, name: str) -> bool:
 def gigabytes(value, name: str) -> float:
     """Return ``value`` as a float if it is a positive, finite number (of gigabytes), else raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number of gigabytes, got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{name} must be a number of gigabytes, got {type(value).__name__} {value!r}"
+        )
     if not 0 < value < float("inf"):
         raise ValueError(f"{name} must be a positive, finite number of gigabytes, got {value!r}")
     return float(value)

@@ -25,7 +25,11 @@ from .timeline import LogEntry
 __all__ = ["NaiveBaseline", "STRATEGIES"]
 
 #: The strategies, and the task each is for.
-STRATEGIES = {"last": ("classification", "regression"), "majority": ("classification",), "mean": ("regression",)}
+STRATEGIES = {
+    "last": ("classification", "regression"),
+    "majority": ("classification",),
+    "mean": ("regression",),
+}
 
 
 class NaiveBaseline:
@@ -68,8 +72,12 @@ class NaiveBaseline:
         y = plain(y)
         if self.strategy == "majority":
             if not isinstance(y, (str, numbers.Integral)):
-                raise TypeError(f"y must be a class label (str, int or bool) for 'majority', got {type(y).__name__} {y!r}")
-        elif self.strategy == "mean" and (isinstance(y, bool) or not isinstance(y, numbers.Real) or not math.isfinite(y)):
+                raise TypeError(
+                    f"y must be a class label (str, int or bool) for 'majority', got {type(y).__name__} {y!r}"
+                )
+        elif self.strategy == "mean" and (
+            isinstance(y, bool) or not isinstance(y, numbers.Real) or not math.isfinite(y)
+        ):
             raise TypeError(f"y must be a finite number for 'mean', got {type(y).__name__} {y!r}")
         return y
 
@@ -79,8 +87,12 @@ class NaiveBaseline:
         if not labels:
             raise ValueError("y must hold at least one label")
         if len(labels) != len(X):
-            raise ValueError(f"y must have one label per row of X: {len(labels)} labels for {len(X)} rows")
-        self._counts = collections.Counter(labels) if self.strategy == "majority" else collections.Counter()
+            raise ValueError(
+                f"y must have one label per row of X: {len(labels)} labels for {len(X)} rows"
+            )
+        self._counts = (
+            collections.Counter(labels) if self.strategy == "majority" else collections.Counter()
+        )
         self._sum = float(sum(labels)) if self.strategy == "mean" else 0.0
         self._last, self._n, self.n_seen, self.model_version = labels[-1], len(labels), 0, 1
         self.log = [LogEntry(0, "train", rows=len(labels))]

@@ -47,7 +47,9 @@ def as_frame(X, name: str = "X") -> pd.DataFrame:
             raise ValueError(f"{name} must be 2-D (rows x features), got shape {array.shape}")
         frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
     if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one row and one feature, got shape {frame.shape}")
+        raise ValueError(
+            f"{name} must have at least one row and one feature, got shape {frame.shape}"
+        )
     return frame
 
 
@@ -67,13 +69,26 @@ def _label_kind(y: np.ndarray, classification: bool):
         return str
     if np.issubdtype(y.dtype, np.floating):
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise ValueError("y holds non-integer numbers but the estimator is a classifier: "
-                             "class labels must be ints, strings or bools")
+            raise ValueError(
+                "y holds non-integer numbers but the estimator is a classifier: "
+                "class labels must be ints, strings or bools"
+            )
         return numbers.Integral
-    kinds = {bool if isinstance(v, (bool, np.bool_)) else str if isinstance(v, str)
-             else numbers.Integral if isinstance(v, numbers.Integral) else type(v) for v in y.tolist()}
+    kinds = {
+        bool
+        if isinstance(v, (bool, np.bool_))
+        else str
+        if isinstance(v, str)
+        else numbers.Integral
+        if isinstance(v, numbers.Integral)
+        else type(v)
+        for v in y.tolist()
+    }
     if len(kinds) != 1 or not kinds <= {bool, str, numbers.Integral}:
-        raise TypeError(f"y must hold class labels of one kind (all str, all int or all bool), got {sorted(k.__name__ for k in kinds)}")
+        raise TypeError(
+            "y must hold class labels of one kind (all str, all int or all bool), "
+            f"got {sorted(k.__name__ for k in kinds)}"
+        )
     return kinds.pop()
 
 
@@ -125,22 +140,36 @@ class BatchDeployment:
     (3, 'swap', 3)
     """
 
-    def __init__(self, estimator, retrain_every: int | None = None, *, window: int | None = None,
-                 period: float | None = None, time_feature: str | None = None, trigger=None,
-                 refit: str = "scratch"):
+    def __init__(
+        self,
+        estimator,
+        retrain_every: int | None = None,
+        *,
+        window: int | None = None,
+        period: float | None = None,
+        time_feature: str | None = None,
+        trigger=None,
+        refit: str = "scratch",
+    ):
         has_method(estimator, "fit", "estimator")
         has_method(estimator, "predict", "estimator")
         if refit not in ("scratch", "continue"):
             raise ValueError(f"refit must be 'scratch' or 'continue', got {refit!r}")
         if refit == "continue":
-            can_continue = callable(getattr(estimator, "partial_fit", None)) or \
-                "warm_start" in getattr(estimator, "get_params", dict)()
+            can_continue = (
+                callable(getattr(estimator, "partial_fit", None))
+                or "warm_start" in getattr(estimator, "get_params", dict)()
+            )
             if not can_continue:
-                raise ValueError(f"refit='continue' needs an estimator that can continue training (a partial_fit "
-                                 f"method or a warm_start parameter); {type(estimator).__name__} has neither")
+                raise ValueError(
+                    f"refit='continue' needs an estimator that can continue training (a partial_fit "
+                    f"method or a warm_start parameter); {type(estimator).__name__} has neither"
+                )
             if window is not None:
-                raise ValueError("window is for refit='scratch': refit='continue' trains on the events "
-                                 "since the last retrain only")
+                raise ValueError(
+                    "window is for refit='scratch': refit='continue' trains on the events "
+                    "since the last retrain only"
+                )
         self.refit = refit
         self.estimator = estimator
         self.retrain_every = positive_int(retrain_every, "retrain_every", allow_none=True)
@@ -152,8 +181,10 @@ class BatchDeployment:
         if trigger is not None:
             has_method(trigger, "update", "trigger")
             if not hasattr(trigger, "drift_detected"):
-                raise TypeError(f"trigger must be a river drift detector (update() and drift_detected), "
-                                f"got {type(trigger).__name__}")
+                raise TypeError(
+                    f"trigger must be a river drift detector (update() and drift_detected), "
+                    f"got {type(trigger).__name__}"
+                )
         self.period, self.time_feature, self.trigger = period, time_feature, trigger
         self.model = None
         self.model_version = 0
@@ -169,7 +200,9 @@ class BatchDeployment:
         """
         X = as_frame(X)
         if self.time_feature is not None and self.time_feature not in X.columns:
-            raise ValueError(f"time_feature {self.time_feature!r} is not a feature of X; its features are {list(X.columns)}")
+            raise ValueError(
+                f"time_feature {self.time_feature!r} is not a feature of X; its features are {list(X.columns)}"
+            )
         numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
         if X.isna().to_numpy().any() or not np.isfinite(numeric).all():
             raise ValueError("X must hold finite values: it has a missing or infinite value")
@@ -184,14 +217,23 @@ class BatchDeployment:
         fresh._numeric, fresh._label_kind = not classification, kind
         fresh._rows, fresh._labels, fresh.forgotten = [], [], 0
         fresh.model, fresh.model_version, fresh.log, fresh.n_seen = None, 0, [], 0
-        fresh._monitor = None if self.trigger is None else \
-            Monitor(classification=classification, window=1, detector=copy.deepcopy(self.trigger))
+        fresh._monitor = (
+            None
+            if self.trigger is None
+            else Monitor(
+                classification=classification, window=1, detector=copy.deepcopy(self.trigger)
+            )
+        )
         fresh._schedules = [EveryEvents(self.retrain_every)] if self.retrain_every else []
         if self.period is not None:
             fresh._schedules.append(EveryPeriod(self.period, self.time_feature))
-        fresh._since = fresh._candidate_upto = 0  # stored events already trained on (refit="continue")
+        fresh._since = fresh._candidate_upto = (
+            0  # stored events already trained on (refit="continue")
+        )
         fresh.swap_in(*fresh.fit_candidate(), kind="train")
-        self.__dict__.update(fresh.__dict__)  # all or nothing: a failure above leaves self as it was
+        self.__dict__.update(
+            fresh.__dict__
+        )  # all or nothing: a failure above leaves self as it was
 
     def _require_model(self):
         if self.model is None:
@@ -219,7 +261,9 @@ class BatchDeployment:
         self._require_model()
         X = np.asarray(rows, dtype=float)
         if X.ndim != 2 or X.shape[1] != len(self._features) or not np.isfinite(X).all():
-            raise ValueError(f"rows must be finite rows of {len(self._features)} feature values, got shape {X.shape}")
+            raise ValueError(
+                f"rows must be finite rows of {len(self._features)} feature values, got shape {X.shape}"
+            )
         with config_context(assume_finite=True):
             return [plain(p) for p in self.model.predict(X)]
 
@@ -239,7 +283,9 @@ class BatchDeployment:
 
     def _due(self, x, y) -> bool:
         due = False
-        for schedule in self._schedules:  # each schedule sees every event (a period tracks its boundary)
+        for (
+            schedule
+        ) in self._schedules:  # each schedule sees every event (a period tracks its boundary)
             due = schedule.due(self.n_seen, x) or due
         if self._monitor is not None:  # the drift trigger watches the served model's errors
             due = self._monitor.update(y, self.predict_one(x), self.n_seen + 1) is not None or due
@@ -253,18 +299,26 @@ class BatchDeployment:
         if not hasattr(self, "_X0"):
             self._require_model()
         upto = self.n_seen if upto is None else upto
-        if isinstance(upto, bool) or not isinstance(upto, numbers.Integral) or not 0 <= upto <= self.n_seen:
-            raise ValueError(f"upto must be an int between 0 and {self.n_seen} (events stored), got {upto!r}")
+        if (
+            isinstance(upto, bool)
+            or not isinstance(upto, numbers.Integral)
+            or not 0 <= upto <= self.n_seen
+        ):
+            raise ValueError(
+                f"upto must be an int between 0 and {self.n_seen} (events stored), got {upto!r}"
+            )
         first = 0 if self.window is None else max(0, upto - self.window)
         if first < self.forgotten:
-            raise ValueError(f"upto={upto} needs events from {first} on, but the first {self.forgotten} "
-                             f"are forgotten (see forget)")
+            raise ValueError(
+                f"upto={upto} needs events from {first} on, but the first {self.forgotten} "
+                f"are forgotten (see forget)"
+            )
         rows = slice(first - self.forgotten, upto - self.forgotten)
         new = pd.DataFrame(self._rows[rows], columns=self._features)
         X = pd.concat([self._X0, new], ignore_index=True) if len(new) else self._X0
         y = np.concatenate([self._y0, np.asarray(self._labels[rows])])
         if self.window is not None:
-            X, y = X.iloc[-self.window:].reset_index(drop=True), y[-self.window:]
+            X, y = X.iloc[-self.window :].reset_index(drop=True), y[-self.window :]
         return X, y
 
     def forget(self, upto: int) -> int:
@@ -281,12 +335,20 @@ class BatchDeployment:
         >>> dep.forget(10), dep.stored_rows, len(dep.training_data()[1])
         (7, 5, 3)
         """
-        if isinstance(upto, bool) or not isinstance(upto, numbers.Integral) or not 0 <= upto <= self.n_seen:
-            raise ValueError(f"upto must be an int between 0 and {self.n_seen} (events stored), got {upto!r}")
+        if (
+            isinstance(upto, bool)
+            or not isinstance(upto, numbers.Integral)
+            or not 0 <= upto <= self.n_seen
+        ):
+            raise ValueError(
+                f"upto must be an int between 0 and {self.n_seen} (events stored), got {upto!r}"
+            )
         if self.window is None:
             return 0
         drop = max(0, upto - self.window - self.forgotten)
-        if drop:  # new lists, not an in-place del, so a reader holding the old ones is not disturbed
+        if (
+            drop
+        ):  # new lists, not an in-place del, so a reader holding the old ones is not disturbed
             self._rows, self._labels = self._rows[drop:], self._labels[drop:]
             self.forgotten += drop
         return drop
@@ -314,8 +376,8 @@ class BatchDeployment:
         """Stateful training: a copy of the served model trained on the events since the last retrain."""
         self.training_data(upto)  # checks upto
         upto = self.n_seen if upto is None else upto
-        X = np.array(self._rows[self._since:upto], dtype=float).reshape(-1, len(self._features))
-        y = np.asarray(self._labels[self._since:upto])
+        X = np.array(self._rows[self._since : upto], dtype=float).reshape(-1, len(self._features))
+        y = np.asarray(self._labels[self._since : upto])
         start = time.perf_counter()
         model = copy.deepcopy(self.model)
         if len(y):
@@ -327,22 +389,34 @@ class BatchDeployment:
         self._candidate_upto = upto
         return model, len(y), time.perf_counter() - start
 
-    def swap_in(self, model, rows: int, seconds: float, kind: str = "swap", detail: str = "") -> None:
+    def swap_in(
+        self, model, rows: int, seconds: float, kind: str = "swap", detail: str = ""
+    ) -> None:
         """Serve ``model`` from now on: one assignment, atomic for anyone holding the deployment."""
         has_method(model, "predict", "model")
         self._since = self._candidate_upto
         self.model = model
         self.model_version += 1
-        self.log.append(LogEntry(self.n_seen, kind, rows=rows, seconds=seconds,
-                                 detail=detail or f"version {self.model_version}"))
+        self.log.append(
+            LogEntry(
+                self.n_seen,
+                kind,
+                rows=rows,
+                seconds=seconds,
+                detail=detail or f"version {self.model_version}",
+            )
+        )
 
     @property
     def moving_parts(self) -> dict:
         """Each part this deployment runs in production, and when it acts, as ``{part: when}``.
 
         >>> from sklearn.linear_model import Ridge
-        >>> BatchDeployment(Ridge(), retrain_every=500).moving_parts
-        {'store of labelled events': 'every event', 'retraining job, from scratch': 'every 500 events', 'test and redeploy (model swap)': 'every retrain'}
+        >>> for part, when in BatchDeployment(Ridge(), retrain_every=500).moving_parts.items():
+        ...     print(f"{part}: {when}")
+        store of labelled events: every event
+        retraining job, from scratch: every 500 events
+        test and redeploy (model swap): every retrain
         """
         schedule = []
         if self.retrain_every is not None:
@@ -351,15 +425,28 @@ class BatchDeployment:
             schedule.append(f"every {self.period:g} of {self.time_feature}")
         performance = type(self.trigger).__name__ == "PerformanceTrigger"
         if self.trigger is not None:
-            schedule.append("when the rolling error crosses its threshold" if performance else "after a drift alarm")
+            schedule.append(
+                "when the rolling error crosses its threshold"
+                if performance
+                else "after a drift alarm"
+            )
         stateful = self.refit == "continue"
-        parts = {"store of labelled events" + (" since the last retrain" if stateful else ""): "every event"}
+        parts = {
+            "store of labelled events"
+            + (" since the last retrain" if stateful else ""): "every event"
+        }
         if schedule:
-            parts["training job, continuing the served model" if stateful else "retraining job, from scratch"] = \
-                " or ".join(schedule)
+            parts[
+                "training job, continuing the served model"
+                if stateful
+                else "retraining job, from scratch"
+            ] = " or ".join(schedule)
             parts["test and redeploy (model swap)"] = "every retrain"
         if self.trigger is not None:
-            parts[("performance" if performance else "drift") + " trigger on the served model's errors"] = "every event"
+            parts[
+                ("performance" if performance else "drift")
+                + " trigger on the served model's errors"
+            ] = "every event"
         return parts
 
     @property
@@ -372,7 +459,9 @@ class BatchDeployment:
         return len(self._y0) + len(self._labels)
 
 
-def sweep_retrain_interval(scenario, estimator, intervals, metric, *, window: int | None = None) -> pd.DataFrame:
+def sweep_retrain_interval(
+    scenario, estimator, intervals, metric, *, window: int | None = None
+) -> pd.DataFrame:
     """Run batch deployments that retrain every ``k`` events, for each ``k`` in ``intervals``.
 
     Returns one row per interval: retrains, rows fitted in all (the compute, in rows), compute
@@ -401,22 +490,32 @@ def sweep_retrain_interval(scenario, estimator, intervals, metric, *, window: in
     >>> sweep_retrain_interval(sc, Ridge(), [None, 100], metrics.MAE())["retrains"].tolist()
     [0, 2]
     """
-    from .timeline import simulate
-
     from .scenarios import Scenario
+    from .timeline import simulate
 
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
-    if isinstance(intervals, (str, bytes, dict)) or not isinstance(intervals, (list, tuple, range)) or not intervals:
-        raise ValueError(f"intervals must be a non-empty list of retrain intervals (None for static), got {intervals!r:.60}")
+    if (
+        isinstance(intervals, (str, bytes, dict))
+        or not isinstance(intervals, (list, tuple, range))
+        or not intervals
+    ):
+        raise ValueError(
+            f"intervals must be a non-empty list of retrain intervals (None for static), got {intervals!r:.60}"
+        )
     for k in intervals:
         positive_int(k, "intervals (each one)", allow_none=True)
     rows = []
     for k in intervals:
         tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric)
         r = tl.retrains
-        row = {"retrain_every": k or 0, "retrains": len(r), "rows_fitted": int(r["rows"].sum()),
-               "compute_seconds": float(r["seconds"].sum()), "score": tl.score}
+        row = {
+            "retrain_every": k or 0,
+            "retrains": len(r),
+            "rows_fitted": int(r["rows"].sum()),
+            "compute_seconds": float(r["seconds"].sum()),
+            "score": tl.score,
+        }
         if scenario.drift_at:
             row["score_after_drift"] = tl.window_score(scenario.drift_at[0])
         rows.append(row)

@@ -17,13 +17,21 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-
 from sklearn.base import is_classifier, is_regressor
 
-from .incremental import is_classifier as river_supervised  # river or scikit-learn: predicts classes
+from .incremental import (
+    is_classifier as river_supervised,
+)  # river or scikit-learn: predicts classes
 from .incremental import is_river_model
 
-__all__ = ["ChunkHistory", "chunk_nbytes", "fresh_copy", "learn_chunk", "score_model", "transform_chunk"]
+__all__ = [
+    "ChunkHistory",
+    "chunk_nbytes",
+    "fresh_copy",
+    "learn_chunk",
+    "score_model",
+    "transform_chunk",
+]
 
 
 def transform_chunk(transform, X):
@@ -188,7 +196,11 @@ def chunk_nbytes(X, Xt) -> int:
     (320, 640)
     """
     if isinstance(X, pd.DataFrame):
-        size = X.to_numpy(copy=False).nbytes if _all_float(X) else int(X.memory_usage(deep=True, index=False).sum())
+        size = (
+            X.to_numpy(copy=False).nbytes
+            if _all_float(X)
+            else int(X.memory_usage(deep=True, index=False).sum())
+        )
     else:
         size = np.asarray(X).nbytes
     if Xt is not X:
@@ -235,17 +247,34 @@ class ChunkHistory:
     def __len__(self) -> int:
         return len(self.records)
 
-    def record(self, model, *, rows: int, read_seconds: float, learn_seconds: float, nbytes: int,
-               rss_bytes: int, peak_bytes: int) -> None:
+    def record(
+        self,
+        model,
+        *,
+        rows: int,
+        read_seconds: float,
+        learn_seconds: float,
+        nbytes: int,
+        rss_bytes: int,
+        peak_bytes: int,
+    ) -> None:
         """Add the row of a chunk just learned (``nbytes``: :func:`chunk_nbytes`; memory in bytes)."""
         last = self.records[-1] if self.records else None
         peak_bytes = max(peak_bytes, int(last["peak_rss_mb"] * 2**20) if last else 0)
         score = score_model(model, *self._holdout) if self._holdout is not None else float("nan")
-        self.records.append({"chunk": len(self.records) + 1, "rows": rows,
-                             "rows_seen": (last["rows_seen"] if last else 0) + rows,
-                             "read_seconds": read_seconds, "learn_seconds": learn_seconds,
-                             "chunk_mb": nbytes / 2**20, "rss_mb": rss_bytes / 2**20,
-                             "peak_rss_mb": peak_bytes / 2**20, "score": score})
+        self.records.append(
+            {
+                "chunk": len(self.records) + 1,
+                "rows": rows,
+                "rows_seen": (last["rows_seen"] if last else 0) + rows,
+                "read_seconds": read_seconds,
+                "learn_seconds": learn_seconds,
+                "chunk_mb": nbytes / 2**20,
+                "rss_mb": rss_bytes / 2**20,
+                "peak_rss_mb": peak_bytes / 2**20,
+                "score": score,
+            }
+        )
 
     def frame(self) -> pd.DataFrame:
         """The history as a table, one row per chunk."""
@@ -258,16 +287,32 @@ def _all_float(frame: pd.DataFrame) -> bool:
 
 def check_learner(model, classes, transform, y=0) -> None:
     """Check :func:`learn_chunk`'s model, classes and transform; raise a TypeError or ValueError naming them."""
-    if isinstance(model, type) or not (callable(getattr(model, "partial_fit", None))
-                                       or is_river_model(model) and callable(getattr(model, "learn_many", None))):
-        raise TypeError(f"model must have partial_fit() (scikit-learn) or learn_many() (river), got {model!r:.60}")
+    if isinstance(model, type) or not (
+        callable(getattr(model, "partial_fit", None))
+        or is_river_model(model)
+        and callable(getattr(model, "learn_many", None))
+    ):
+        raise TypeError(
+            f"model must have partial_fit() (scikit-learn) or learn_many() (river), got {model!r:.60}"
+        )
     if classes is not None:
         check_classes(classes)
     elif not is_river_model(model) and is_classifier(model) and not hasattr(model, "classes_"):
-        raise ValueError("classes must list every label for the first partial_fit of a scikit-learn classifier")
-    if y is None and (is_classifier(model) or is_regressor(model) or is_river_model(model) and river_supervised(model)):
-        raise ValueError(f"y must hold the labels: {type(model).__name__} learns from labelled data")
-    if transform is not None and (isinstance(transform, type) or not (callable(transform) or hasattr(transform, "transform"))):
+        raise ValueError(
+            "classes must list every label for the first partial_fit of a scikit-learn classifier"
+        )
+    if y is None and (
+        is_classifier(model)
+        or is_regressor(model)
+        or is_river_model(model)
+        and river_supervised(model)
+    ):
+        raise ValueError(
+            f"y must hold the labels: {type(model).__name__} learns from labelled data"
+        )
+    if transform is not None and (
+        isinstance(transform, type) or not (callable(transform) or hasattr(transform, "transform"))
+    ):
         raise TypeError(f"transform must be callable or have transform(), got {transform!r:.60}")
 
 
@@ -276,8 +321,9 @@ def check_classes(classes) -> np.ndarray:
     if isinstance(classes, (str, bytes, dict)) or not isinstance(classes, Iterable):
         raise TypeError(f"classes must be a list of labels, got {type(classes).__name__}")
     labels = list(classes)
-    if any(label is None or label != label for label in labels) or \
-            not all(isinstance(label, (str, numbers.Integral, np.integer, np.str_)) for label in labels):
+    if any(label is None or label != label for label in labels) or not all(
+        isinstance(label, (str, numbers.Integral, np.integer, np.str_)) for label in labels
+    ):
         raise ValueError(f"classes must hold class labels (str, int or bool), got {labels!r:.60}")
     if len(labels) < 2 or len(set(labels)) != len(labels):
         raise ValueError(f"classes must list at least two distinct labels, got {labels!r:.60}")
@@ -301,13 +347,21 @@ def check_chunk(number: int | None, X, y, classes, layout):
             pass  # the fast path: one pass over the numbers finds a NaN or an infinity
         elif X.isna().to_numpy().any():
             row, column = np.argwhere(X.isna().to_numpy())[0]
-            raise ValueError(f"{where}: X has a missing value (row {row}, column {X.columns[column]!r})")
+            raise ValueError(
+                f"{where}: X has a missing value (row {row}, column {X.columns[column]!r})"
+            )
         numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
         if numeric.size and not np.isfinite(numeric).all():
             raise ValueError(f"{where}: X has an infinite value")
         n = len(X)
-    elif isinstance(X, (str, bytes, dict)) or not hasattr(X, "shape") and not isinstance(X, (list, tuple)):
-        raise TypeError(f"{where}: X must be a DataFrame, an array or a list of rows, got {type(X).__name__}")
+    elif (
+        isinstance(X, (str, bytes, dict))
+        or not hasattr(X, "shape")
+        and not isinstance(X, (list, tuple))
+    ):
+        raise TypeError(
+            f"{where}: X must be a DataFrame, an array or a list of rows, got {type(X).__name__}"
+        )
     else:
         n = X.shape[0] if hasattr(X, "shape") else len(X)
         if hasattr(X, "indptr"):  # a sparse matrix
@@ -315,7 +369,9 @@ def check_chunk(number: int | None, X, y, classes, layout):
         else:
             values = np.asarray(X)
             if values.ndim != 2:
-                raise ValueError(f"{where}: X must be 2-D (rows x features), got shape {values.shape}")
+                raise ValueError(
+                    f"{where}: X must be 2-D (rows x features), got shape {values.shape}"
+                )
             shape = values.shape[1:]
         if values.dtype.kind in "fc" and not np.isfinite(values).all():
             raise ValueError(f"{where}: X has a NaN or infinite value")
@@ -324,7 +380,9 @@ def check_chunk(number: int | None, X, y, classes, layout):
     if y is not None:
         labels = np.asarray(y)
         if labels.ndim != 1 or len(labels) != n:
-            raise ValueError(f"{where}: X has {n} rows but y has {labels.shape} labels: one label per row")
+            raise ValueError(
+                f"{where}: X has {n} rows but y has {labels.shape} labels: one label per row"
+            )
         if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
             raise ValueError(f"{where}: y has a NaN or infinite label")
         if labels.dtype == object and pd.isna(labels).any():
@@ -332,5 +390,7 @@ def check_chunk(number: int | None, X, y, classes, layout):
         if classes is not None:
             unseen = set(pd.unique(labels).tolist()) - set(classes.tolist())
             if unseen:
-                raise ValueError(f"{where}: y has labels {sorted(unseen, key=str)} that are not among the classes {classes.tolist()}")
+                raise ValueError(
+                    f"{where}: y has labels {sorted(unseen, key=str)} that are not among the classes {classes.tolist()}"
+                )
     return shape

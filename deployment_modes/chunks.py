@@ -25,13 +25,24 @@ from ._checks import positive_int
 __all__ = ["ChunkReader", "read_chunks"]
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-CSV_BLOCK_BYTES = 1 << 19  # pyarrow parses 512 KiB blocks faster than its default 1 MiB or 4 MiB (measured)
+CSV_BLOCK_BYTES = (
+    1 << 19
+)  # pyarrow parses 512 KiB blocks faster than its default 1 MiB or 4 MiB (measured)
 
 
-def read_chunks(path, target: str | None = None, *, chunk_rows: int | None = None,
-                memory_budget: int | None = None, columns: list | None = None, shuffle: bool = False,
-                seed: int = 0, shuffle_buffer: int | None = None, on_bad_rows: str = "raise",
-                progress: bool = False) -> ChunkReader:
+def read_chunks(
+    path,
+    target: str | None = None,
+    *,
+    chunk_rows: int | None = None,
+    memory_budget: int | None = None,
+    columns: list | None = None,
+    shuffle: bool = False,
+    seed: int = 0,
+    shuffle_buffer: int | None = None,
+    on_bad_rows: str = "raise",
+    progress: bool = False,
+) -> ChunkReader:
     """Iterate a CSV or Parquet file, a folder of them or a list of files, as ``(X, y)`` chunks read from disk.
 
     ``X`` is a DataFrame of the feature ``columns`` (default: every column but ``target``) and
@@ -77,9 +88,18 @@ def read_chunks(path, target: str | None = None, *, chunk_rows: int | None = Non
     >>> [(len(X), list(y)) for X, y in read_chunks(folder / "d.csv", "label", chunk_rows=2)]
     [(2, ['a', 'b']), (2, ['a', 'b']), (1, ['a'])]
     """
-    return ChunkReader(path, target, chunk_rows=chunk_rows, memory_budget=memory_budget, columns=columns,
-                       shuffle=shuffle, seed=seed, shuffle_buffer=shuffle_buffer, on_bad_rows=on_bad_rows,
-                       progress=progress)
+    return ChunkReader(
+        path,
+        target,
+        chunk_rows=chunk_rows,
+        memory_budget=memory_budget,
+        columns=columns,
+        shuffle=shuffle,
+        seed=seed,
+        shuffle_buffer=shuffle_buffer,
+        on_bad_rows=on_bad_rows,
+        progress=progress,
+    )
 
 
 def _files(path) -> list[Path]:
@@ -89,7 +109,9 @@ def _files(path) -> list[Path]:
             raise ValueError("path mixes CSV and Parquet files: keep one format")
         return files
     if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a file or folder path (or a non-empty list of them), got {type(path).__name__}")
+        raise TypeError(
+            f"path must be a file or folder path (or a non-empty list of them), got {type(path).__name__}"
+        )
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"path {str(path)!r} does not exist")
@@ -103,7 +125,9 @@ def _files(path) -> list[Path]:
         raise ValueError(f"path {str(path)!r} must end in .csv, .parquet or .pq")
     kinds = {SUFFIXES[p.suffix.lower()] for p in files}
     if len(kinds) > 1:
-        raise ValueError(f"path {str(path)!r} mixes CSV and Parquet files: keep one format per folder")
+        raise ValueError(
+            f"path {str(path)!r} mixes CSV and Parquet files: keep one format per folder"
+        )
     return files
 
 
@@ -113,6 +137,11 @@ def _csv_header(file: Path) -> list[str]:
     if not header:
         raise ValueError(f"file {str(file)!r} is empty: a CSV file needs a header line")
     return header
+
+
+def bad_row(batch, index: int) -> dict:
+    """Row ``index`` of an Arrow record batch as a dict, for an error message."""
+    return batch.slice(index, 1).to_pylist()[0]
 
 
 class BadRowError(ValueError):
@@ -140,8 +169,20 @@ class ChunkReader:
     ([2, 1], 3, 1)
     """
 
-    def __init__(self, path, target=None, *, chunk_rows=None, memory_budget=None, columns=None,
-                 shuffle=False, seed=0, shuffle_buffer=None, on_bad_rows="raise", progress=False):
+    def __init__(
+        self,
+        path,
+        target=None,
+        *,
+        chunk_rows=None,
+        memory_budget=None,
+        columns=None,
+        shuffle=False,
+        seed=0,
+        shuffle_buffer=None,
+        on_bad_rows="raise",
+        progress=False,
+    ):
         self.files = _files(path)
         self.format = SUFFIXES[self.files[0].suffix.lower()]
         if on_bad_rows not in ("raise", "skip"):
@@ -153,27 +194,42 @@ class ChunkReader:
         for flag, value in (("shuffle", shuffle), ("progress", progress)):
             if not isinstance(value, bool):
                 raise TypeError(f"{flag} must be True or False, got {value!r}")
-        self.on_bad_rows, self.shuffle, self.seed, self.progress = on_bad_rows, shuffle, int(seed), progress
+        self.on_bad_rows, self.shuffle, self.seed, self.progress = (
+            on_bad_rows,
+            shuffle,
+            int(seed),
+            progress,
+        )
         names = [self._names(f) for f in self.files]
         if target is not None and not isinstance(target, str):
-            raise TypeError(f"target must be a column name (str) or None, got {type(target).__name__}")
+            raise TypeError(
+                f"target must be a column name (str) or None, got {type(target).__name__}"
+            )
         for file, cols in zip(self.files, names):
             if target is not None and target not in cols:
-                raise ValueError(f"target {target!r} is not a column of {str(file)!r}; its columns are {cols}")
+                raise ValueError(
+                    f"target {target!r} is not a column of {str(file)!r}; its columns are {cols}"
+                )
         if columns is None:
             columns = [c for c in names[0] if c != target]
         else:
-            if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) for c in columns):
+            if not isinstance(columns, (list, tuple)) or not all(
+                isinstance(c, str) for c in columns
+            ):
                 raise TypeError("columns must be a list of column names")
             columns = list(columns)
             if target is not None and target in columns:
-                raise ValueError(f"columns must not hold the target {target!r}: the label is not a feature")
+                raise ValueError(
+                    f"columns must not hold the target {target!r}: the label is not a feature"
+                )
             if len(set(columns)) != len(columns):
                 raise ValueError(f"columns names a column twice: {columns}")
         for file, cols in zip(self.files, names):
             missing = [c for c in columns if c not in cols]
             if missing:
-                raise ValueError(f"columns {missing} are not in {str(file)!r}; its columns are {cols}")
+                raise ValueError(
+                    f"columns {missing} are not in {str(file)!r}; its columns are {cols}"
+                )
         if not columns:
             raise ValueError("columns is empty: the chunks need at least one feature column")
         self.target, self.columns = target, columns
@@ -184,12 +240,15 @@ class ChunkReader:
             memory_budget = positive_int(memory_budget, "memory_budget")
             per_row = self.bytes_per_row()
             if memory_budget < per_row:
-                raise ValueError(f"memory_budget of {memory_budget} bytes is too small for one row "
-                                 f"(about {per_row:.0f} bytes in memory)")
+                raise ValueError(
+                    f"memory_budget of {memory_budget} bytes is too small for one row "
+                    f"(about {per_row:.0f} bytes in memory)"
+                )
             chunk_rows = int(memory_budget // per_row)
         self.chunk_rows = positive_int(10_000 if chunk_rows is None else chunk_rows, "chunk_rows")
-        self.shuffle_buffer = positive_int(10 * self.chunk_rows if shuffle_buffer is None else shuffle_buffer,
-                                           "shuffle_buffer")
+        self.shuffle_buffer = positive_int(
+            10 * self.chunk_rows if shuffle_buffer is None else shuffle_buffer, "shuffle_buffer"
+        )
         self.memory_budget = memory_budget
         self._parse_skipped = self._value_skipped = 0
         self.rows = 0
@@ -205,15 +264,20 @@ class ChunkReader:
         try:
             return pq.ParquetFile(file).schema_arrow.names
         except (pa.ArrowException, OSError) as error:
-            raise ValueError(f"file {str(file)!r} is not a readable Parquet file: {error}") from None
+            raise ValueError(
+                f"file {str(file)!r} is not a readable Parquet file: {error}"
+            ) from None
 
     def _schema(self) -> pa.Schema:
         """The types every file is read with: the first file's, features as float64 if numeric."""
         first = self.files[0]
         if self.format == "csv":
-            reader = pcsv.open_csv(first, read_options=pcsv.ReadOptions(block_size=1 << 16),
-                                   parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-                                   convert_options=pcsv.ConvertOptions(include_columns=self._read))
+            reader = pcsv.open_csv(
+                first,
+                read_options=pcsv.ReadOptions(block_size=1 << 16),
+                parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+                convert_options=pcsv.ConvertOptions(include_columns=self._read),
+            )
             schema = reader.schema
             reader.close()
         else:
@@ -231,12 +295,16 @@ class ChunkReader:
         sample = next(self._batches(self.files[0], 1000), None)
         if sample is None or sample.num_rows == 0:
             return 1.0
-        return max(sample.to_pandas().memory_usage(deep=True, index=False).sum() / sample.num_rows, 1.0)
+        return max(
+            sample.to_pandas().memory_usage(deep=True, index=False).sum() / sample.num_rows, 1.0
+        )
 
     def __len__(self) -> int:
         """The number of chunks (Parquet only; a CSV file must be read to count its rows)."""
         if self.format != "parquet" or self.on_bad_rows == "skip":
-            raise TypeError("the number of chunks is only known without reading for Parquet files read with on_bad_rows='raise'")
+            raise TypeError(
+                "the number of chunks is only known without reading for Parquet files read with on_bad_rows='raise'"
+            )
         return -(-self.n_rows // self.chunk_rows)
 
     @property
@@ -258,11 +326,19 @@ class ChunkReader:
         parquet = pq.ParquetFile(file)
         first_row = 0
         groups = range(parquet.num_row_groups) if row_groups is None else row_groups
-        offsets = np.concatenate([[0], np.cumsum([parquet.metadata.row_group(i).num_rows
-                                                  for i in range(parquet.num_row_groups)])])
+        offsets = np.concatenate(
+            [
+                [0],
+                np.cumsum(
+                    [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
+                ),
+            ]
+        )
         for group in groups:
             first_row = int(offsets[group])
-            for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=[group], columns=self._read):
+            for batch in parquet.iter_batches(
+                batch_size=batch_rows, row_groups=[group], columns=self._read
+            ):
                 batch = self._conform(batch, file)
                 yield self._drop_nulls(batch, file, first_row)
                 first_row += batch.num_rows
@@ -272,9 +348,12 @@ class ChunkReader:
         types = {f.name: f.type for f in self.schema}
         done, parse_skipped = 0, self._parse_skipped
         try:
-            reader = pcsv.open_csv(file, parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
-                                   read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-                                   convert_options=pcsv.ConvertOptions(column_types=types, include_columns=self._read))
+            reader = pcsv.open_csv(
+                file,
+                parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
+                read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+                convert_options=pcsv.ConvertOptions(column_types=types, include_columns=self._read),
+            )
             for batch in reader:
                 yield self._drop_nulls(batch.select(self._read), file, done)
                 done += batch.num_rows
@@ -289,9 +368,18 @@ class ChunkReader:
         strings = {name: pa.string() for name in self._read}
         seen = 0
         try:
-            batches = iter(pcsv.open_csv(file, parse_options=pcsv.ParseOptions(invalid_row_handler=self._invalid_row_handler(file)),
-                                         convert_options=pcsv.ConvertOptions(column_types=strings, include_columns=self._read),
-                                         read_options=pcsv.ReadOptions(use_threads=False)))
+            batches = iter(
+                pcsv.open_csv(
+                    file,
+                    parse_options=pcsv.ParseOptions(
+                        invalid_row_handler=self._invalid_row_handler(file)
+                    ),
+                    convert_options=pcsv.ConvertOptions(
+                        column_types=strings, include_columns=self._read
+                    ),
+                    read_options=pcsv.ReadOptions(use_threads=False),
+                )
+            )
         except pa.ArrowInvalid as error:
             raise self._parse_error(file, error) from None
         while True:
@@ -316,8 +404,10 @@ class ChunkReader:
             if bad.any():
                 row = seen - batch.num_rows + start + int(np.argmax(bad)) + 1
                 if self.on_bad_rows == "raise":
-                    raise BadRowError(f"file {str(file)!r}, row {row}: a value does not have its column's type "
-                                      f"({dict(zip(self._read, batch.slice(start + int(np.argmax(bad)), 1).to_pylist()[0].values()))})")
+                    raise BadRowError(
+                        f"file {str(file)!r}, row {row}: a value does not have its column's type "
+                        f"({dict(zip(self._read, bad_row(batch, start + int(np.argmax(bad))).values()))})"
+                    )
                 self._value_skipped += int(bad.sum())
                 frame = frame[~bad]
             table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
@@ -330,6 +420,7 @@ class ChunkReader:
                 self._parse_skipped += 1
                 return "skip"
             return "error"
+
         return handle
 
     def _parse_error(self, file, error) -> BadRowError:
@@ -341,17 +432,24 @@ class ChunkReader:
             return "error"
 
         try:
-            reader = pcsv.open_csv(file, parse_options=pcsv.ParseOptions(invalid_row_handler=record),
-                                   read_options=pcsv.ReadOptions(use_threads=False),
-                                   convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in self._read}))
+            reader = pcsv.open_csv(
+                file,
+                parse_options=pcsv.ParseOptions(invalid_row_handler=record),
+                read_options=pcsv.ReadOptions(use_threads=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={n: pa.string() for n in self._read}
+                ),
+            )
             for _ in reader:
                 pass
         except pa.ArrowInvalid:
             pass
         if found and found[0].number is not None:
             row = found[0]
-            return BadRowError(f"file {str(file)!r}, row {row.number - 1}: expected {row.expected_columns} "
-                               f"fields, found {row.actual_columns} ({row.text!r})")
+            return BadRowError(
+                f"file {str(file)!r}, row {row.number - 1}: expected {row.expected_columns} "
+                f"fields, found {row.actual_columns} ({row.text!r})"
+            )
         return BadRowError(f"file {str(file)!r} cannot be read as CSV: {error}")
 
     def _conform(self, batch: pa.RecordBatch, file) -> pa.RecordBatch:
@@ -360,8 +458,10 @@ class ChunkReader:
         try:
             return batch.select(self._read).cast(self.schema)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-            raise BadRowError(f"file {str(file)!r} has column types {batch.schema.types} that do not match "
-                              f"the first file's {self.schema.types}: {error}") from None
+            raise BadRowError(
+                f"file {str(file)!r} has column types {batch.schema.types} that do not match "
+                f"the first file's {self.schema.types}: {error}"
+            ) from None
 
     def _drop_nulls(self, batch: pa.RecordBatch, file, first_row: int) -> pa.RecordBatch:
         if not any(batch.column(i).null_count for i in range(batch.num_columns)):
@@ -372,7 +472,10 @@ class ChunkReader:
                 missing |= pc.is_null(column).to_numpy(zero_copy_only=False)
         if self.on_bad_rows == "raise":
             row = first_row + int(np.argmax(missing)) + 1
-            raise BadRowError(f"file {str(file)!r}, row {row}: a missing value ({batch.slice(int(np.argmax(missing)), 1).to_pylist()[0]})")
+            raise BadRowError(
+                f"file {str(file)!r}, row {row}: a missing value "
+                f"({bad_row(batch, int(np.argmax(missing)))})"
+            )
         self._value_skipped += int(missing.sum())
         return batch.filter(pa.array(~missing))
 
@@ -414,8 +517,8 @@ class ChunkReader:
             buffer = table if buffer is None else pa.concat_tables([buffer, table])
             while buffer.num_rows >= self.shuffle_buffer + self.chunk_rows:
                 order = rng.permutation(buffer.num_rows)
-                yield buffer.take(order[:self.chunk_rows])
-                buffer = buffer.take(np.sort(order[self.chunk_rows:])).combine_chunks()
+                yield buffer.take(order[: self.chunk_rows])
+                buffer = buffer.take(np.sort(order[self.chunk_rows :])).combine_chunks()
         if buffer is not None and buffer.num_rows:
             buffer = buffer.take(rng.permutation(buffer.num_rows))
             for start in range(0, buffer.num_rows, self.chunk_rows):
@@ -425,7 +528,9 @@ class ChunkReader:
         """The chunk as ``(X, y)``: numeric features go straight into one float block (no pandas consolidation)."""
         features = table.select(self.columns)
         if all(pa.types.is_floating(t) for t in features.schema.types):
-            matrix = np.empty((table.num_rows, len(self.columns)), dtype=np.float64)  # C order: what an estimator uses
+            matrix = np.empty(
+                (table.num_rows, len(self.columns)), dtype=np.float64
+            )  # C order: what an estimator uses
             for i, column in enumerate(features.columns):
                 matrix[:, i] = column.to_numpy()
             X = pd.DataFrame(matrix, columns=self.columns, copy=False)
@@ -441,6 +546,7 @@ class ChunkReader:
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
+
             bar = tqdm(total=self.n_rows, unit="rows", unit_scale=True, desc="reading chunks")
         self.rows, self._parse_skipped, self._value_skipped = 0, 0, 0
         try:
@@ -454,5 +560,9 @@ class ChunkReader:
                 bar.close()
 
     def __repr__(self) -> str:
-        where = self.files[0] if len(self.files) == 1 else f"{len(self.files)} {self.format} files in {self.files[0].parent}"
+        where = (
+            self.files[0]
+            if len(self.files) == 1
+            else f"{len(self.files)} {self.format} files in {self.files[0].parent}"
+        )
         return f"ChunkReader({where}, target={self.target!r}, chunk_rows={self.chunk_rows})"

@@ -21,23 +21,51 @@ from ._checks import positive_int
 from .lean import LeanLogisticRegression
 from .timeline import cumulative_compute, events_to_recover
 
-__all__ = ["Comparison", "LINES", "MOVING_PARTS", "chunked_training_risk", "run_comparison", "value_of_freshness"]
+__all__ = [
+    "Comparison",
+    "LINES",
+    "MOVING_PARTS",
+    "chunked_training_risk",
+    "run_comparison",
+    "value_of_freshness",
+]
 
 #: The lines of the comparison, in the order of the table's columns.
 LINES = ("batch", "batch, drift-triggered", "online", "out-of-core, then online")
 
 #: The parts each mode needs in production, as this course builds them (the complexity row counts them).
 MOVING_PARTS = {
-    "batch": ["store of every labelled event", "retraining job (from scratch)", "retrain schedule",
-              "test before redeploy", "redeploy (model swap)"],
-    "batch, drift-triggered": ["store of recent labelled events", "retraining job (from scratch)",
-                               "drift detector on live errors", "test before redeploy", "redeploy (model swap)"],
-    "online": ["model that learns on the server", "live feed of labels", "monitoring (rolling metric, drift alarms)",
-               "checkpoints and rollback", "pause or validation gate"],
-    "out-of-core, then online": ["data on disk, in chunks", "chunk reader", "incremental estimator (partial_fit)",
-                                 "model that learns on the server", "live feed of labels",
-                                 "monitoring (rolling metric, drift alarms)", "checkpoints and rollback",
-                                 "pause or validation gate"],
+    "batch": [
+        "store of every labelled event",
+        "retraining job (from scratch)",
+        "retrain schedule",
+        "test before redeploy",
+        "redeploy (model swap)",
+    ],
+    "batch, drift-triggered": [
+        "store of recent labelled events",
+        "retraining job (from scratch)",
+        "drift detector on live errors",
+        "test before redeploy",
+        "redeploy (model swap)",
+    ],
+    "online": [
+        "model that learns on the server",
+        "live feed of labels",
+        "monitoring (rolling metric, drift alarms)",
+        "checkpoints and rollback",
+        "pause or validation gate",
+    ],
+    "out-of-core, then online": [
+        "data on disk, in chunks",
+        "chunk reader",
+        "incremental estimator (partial_fit)",
+        "model that learns on the server",
+        "live feed of labels",
+        "monitoring (rolling metric, drift alarms)",
+        "checkpoints and rollback",
+        "pause or validation gate",
+    ],
 }
 
 
@@ -96,16 +124,25 @@ class Comparison:
         """Accuracy points lost on the true labels, from the poisoning to 500 events after it."""
         start, stop = self.poison
         truth, stop = self.scenario.y, stop + 500
-        return {name: 100 * (self.runs[name].window_score(start, stop, y_true=truth)
-                             - tl.window_score(start, stop, y_true=truth))
-                for name, tl in self.poisoned.items()}
+        return {
+            name: 100
+            * (
+                self.runs[name].window_score(start, stop, y_true=truth)
+                - tl.window_score(start, stop, y_true=truth)
+            )
+            for name, tl in self.poisoned.items()
+        }
 
     def true_rolling(self, name: str, *, window: int = 200) -> np.ndarray:
         """Rolling accuracy of the poisoned run ``name`` against the true (unpoisoned) labels."""
         if name not in self.poisoned:
-            raise ValueError(f"name must be one of the poisoned runs {sorted(self.poisoned)}, got {name!r}")
+            raise ValueError(
+                f"name must be one of the poisoned runs {sorted(self.poisoned)}, got {name!r}"
+            )
         window = positive_int(window, "window")
-        correct = np.array([p == y for p, y in zip(self.poisoned[name].y_pred, self.scenario.y)], dtype=float)
+        correct = np.array(
+            [p == y for p, y in zip(self.poisoned[name].y_pred, self.scenario.y)], dtype=float
+        )
         return pd.Series(correct).rolling(window, min_periods=1).mean().to_numpy()
 
     def compute(self) -> pd.DataFrame:
@@ -119,10 +156,13 @@ class Comparison:
         for name in LINES:
             tl = self.runs[name]
             retrains = tl.retrains
-            offline = float(retrains["seconds"].sum()) + sum(e.seconds for e in tl.log if e.kind == "train")
+            offline = float(retrains["seconds"].sum()) + sum(
+                e.seconds for e in tl.log if e.kind == "train"
+            )
             rows[name] = {
                 "offline training seconds": offline,
-                "learning seconds while serving": tl.learn_seconds - float(retrains["seconds"].sum()),
+                "learning seconds while serving": tl.learn_seconds
+                - float(retrains["seconds"].sum()),
                 "retrains": len(retrains),
                 "model versions": int(tl.model_version.max()),
                 "model updates per event": (int(tl.model_version.max()) - 1) / len(tl),
@@ -132,13 +172,19 @@ class Comparison:
                 "accuracy after the drift (%)": 100 * tl.window_score(tl.drift_at[0]),
                 "training compute, 2nd half / 1st half": _halves(compute[name].to_numpy()),
                 "training compute (rows processed)": int(compute[name].iloc[-1]),
-                "training compute (seconds)": offline + tl.learn_seconds - float(retrains["seconds"].sum()),
+                "training compute (seconds)": offline
+                + tl.learn_seconds
+                - float(retrains["seconds"].sum()),
                 "moving parts": len(MOVING_PARTS[name]),
             }
         frame = pd.DataFrame(rows)
         drops = self.poison_drop()
-        frame.loc["accuracy drop when poisoned (points)"] = [drops.get(n, np.nan) for n in frame.columns]
-        frame.loc["... with guardrails (points)"] = [drops.get(f"{n}, guardrails", np.nan) for n in frame.columns]
+        frame.loc["accuracy drop when poisoned (points)"] = [
+            drops.get(n, np.nan) for n in frame.columns
+        ]
+        frame.loc["... with guardrails (points)"] = [
+            drops.get(f"{n}, guardrails", np.nan) for n in frame.columns
+        ]
         return frame
 
     def table(self, notes: dict):
@@ -181,7 +227,9 @@ def _memory(scenario, make_batch, make_online, chunk_mb) -> pd.DataFrame:
         start = _held_mb(dep)
         _stream_through(dep, events)
         rows[name] = (_held_mb(dep), _held_mb(dep) / start)
-    rows["batch, drift-triggered"] = rows["batch"]  # it keeps every row too; only its refits use a window
+    rows["batch, drift-triggered"] = rows[
+        "batch"
+    ]  # it keeps every row too; only its refits use a window
     first, last = chunk_mb
     rows["out-of-core, then online"] = (max(last, rows["online"][0]), last / first)
     frame = pd.DataFrame(rows, index=["held at the end (MB)", "growth with the data"])
@@ -189,22 +237,35 @@ def _memory(scenario, make_batch, make_online, chunk_mb) -> pd.DataFrame:
     return frame[list(LINES)]
 
 
-def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000, drift_at: int = 2000,
-                   retrain_every: int = 500, collect: int = 300, poison_start: int = 1000,
-                   poison_length: int = 300, chunk_rows: int = 250, online_batch: int = 10,
-                   downtime: dict | None = None, directory=None) -> Comparison:
+def run_comparison(
+    seed: int = 0,
+    *,
+    n_initial: int = 1000,
+    n_stream: int = 4000,
+    drift_at: int = 2000,
+    retrain_every: int = 500,
+    collect: int = 300,
+    poison_start: int = 1000,
+    poison_length: int = 300,
+    chunk_rows: int = 250,
+    online_batch: int = 10,
+    downtime: dict | None = None,
+    directory=None,
+) -> Comparison:
     """Run every line on one drifting stream, and the online and batch lines on it poisoned.
 
     The stream is :func:`~deployment_modes.scenarios.drifting_classification` (``seed``, sizes,
     concept change at ``drift_at``). Lines: batch retrained from scratch every ``retrain_every``
     events on all the data; batch retrained on the last ``collect`` rows ``collect`` events after
-    a drift alarm (:class:`~deployment_modes.triggers.AlarmThenCollect`); online (river logistic regression, one update per
+    a drift alarm (:class:`~deployment_modes.triggers.AlarmThenCollect`); online (river logistic
+    regression, one update per
     event), without and with guardrails (checkpoints every 200 events, rollback and a pause on an
     alarm); out-of-core then online (the initial data written to disk and learned ``chunk_rows``
     rows at a time by scikit-learn's SGD, then online in mini-batches of ``online_batch`` events,
     one ``partial_fit`` each). The poisoned stream has wrong labels for ``poison_length``
     events from ``poison_start``. ``directory`` holds the files (default: a temporary one).
-    ``downtime`` is :func:`~deployment_modes.downtime.measure_downtime`'s result for the downtime row (it runs real servers,
+    ``downtime`` is :func:`~deployment_modes.downtime.measure_downtime`'s result for the downtime
+    row (it runs real servers,
     too slow for every build: ``benchmarks/comparison.py`` measures it, :func:`~deployment_modes.downtime.load_downtime`
     reads it). The out-of-core line is replayed on the poisoned stream too, and its first training's
     own risks are measured by :func:`chunked_training_risk`.
@@ -238,9 +299,9 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     >>> c.measures().shape[1], sorted(c.chunk_risk)
     (4, ['poisoned chunk', 'sorted by label'])
     """
-    import sklearn
     import tempfile
 
+    import sklearn
     from river import metrics
 
     from .baselines import NaiveBaseline
@@ -252,13 +313,22 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
     from .timeline import compare, simulate
     from .triggers import AlarmThenCollect
 
-    poison_start, poison_length = positive_int(poison_start, "poison_start"), positive_int(poison_length, "poison_length")
-    if downtime is not None and not (isinstance(downtime, dict) and {"naive", "swap", "online"} <= set(downtime)):
+    poison_start, poison_length = (
+        positive_int(poison_start, "poison_start"),
+        positive_int(poison_length, "poison_length"),
+    )
+    if downtime is not None and not (
+        isinstance(downtime, dict) and {"naive", "swap", "online"} <= set(downtime)
+    ):
         raise TypeError("downtime must be the dict measure_downtime returns (naive, swap, online)")
     if isinstance(drift_at, int) and poison_start + poison_length + 500 > drift_at:
-        raise ValueError("poison_start + poison_length must end 500 events before drift_at, so that the "
-                         "poisoning and the drift are measured apart")
-    scenario = drifting_classification(seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at)
+        raise ValueError(
+            "poison_start + poison_length must end 500 events before drift_at, so that the "
+            "poisoning and the drift are measured apart"
+        )
+    scenario = drifting_classification(
+        seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at
+    )
     poisoned = poison_labels(scenario, poison_start, poison_length, seed=seed)
 
     def model():
@@ -268,36 +338,82 @@ def run_comparison(seed: int = 0, *, n_initial: int = 1000, n_stream: int = 4000
         return BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every)
 
     def triggered():
-        return BatchDeployment(LeanLogisticRegression(), window=collect, trigger=AlarmThenCollect(collect=collect))
+        return BatchDeployment(
+            LeanLogisticRegression(), window=collect, trigger=AlarmThenCollect(collect=collect)
+        )
 
     def guarded():
-        return Pause(Rollback(OnlineDeployment(model(), monitor=True), checkpoint_every=200), max_pause=300)
+        return Pause(
+            Rollback(OnlineDeployment(model(), monitor=True), checkpoint_every=200), max_pause=300
+        )
 
-    with tempfile.TemporaryDirectory() as scratch, \
-            sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        ooc, chunk_mb = out_of_core_then_online(scenario, directory or scratch, chunk_rows=chunk_rows,
-                                                batch_size=online_batch, seed=seed, memory=True)
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
+    ):
+        ooc, chunk_mb = out_of_core_then_online(
+            scenario,
+            directory or scratch,
+            chunk_rows=chunk_rows,
+            batch_size=online_batch,
+            seed=seed,
+            memory=True,
+        )
         chunks = int(ooc.log[0].detail.split(", ")[1].split()[0])
         poisoned_ooc = copy.deepcopy(ooc)
-        ooc_line = simulate(scenario, ooc, metrics.Accuracy(), name="out-of-core, then online", fit_initial=False)
-        runs = compare(scenario, {
-            "batch": batch(),
-            "batch, drift-triggered": triggered(),
-            "online": OnlineDeployment(model()),
-            "online, guardrails": guarded(),
-        }, metrics.Accuracy())
+        ooc_line = simulate(
+            scenario, ooc, metrics.Accuracy(), name="out-of-core, then online", fit_initial=False
+        )
+        runs = compare(
+            scenario,
+            {
+                "batch": batch(),
+                "batch, drift-triggered": triggered(),
+                "online": OnlineDeployment(model()),
+                "online, guardrails": guarded(),
+            },
+            metrics.Accuracy(),
+        )
         runs["out-of-core, then online"] = ooc_line
-        baseline = simulate(scenario, NaiveBaseline("majority"), metrics.Accuracy(), name="naive baseline: majority")
-        poisoned_runs = compare(poisoned, {"batch": batch(), "batch, drift-triggered": triggered(),
-                                           "online": OnlineDeployment(model()), "online, guardrails": guarded()},
-                                metrics.Accuracy())
-        poisoned_runs["out-of-core, then online"] = simulate(poisoned, poisoned_ooc, metrics.Accuracy(),
-                                                             name="out-of-core, then online", fit_initial=False)
-        memory = _memory(scenario, lambda: BatchDeployment(LeanLogisticRegression()),
-                         lambda: OnlineDeployment(model()), chunk_mb)
+        baseline = simulate(
+            scenario, NaiveBaseline("majority"), metrics.Accuracy(), name="naive baseline: majority"
+        )
+        poisoned_runs = compare(
+            poisoned,
+            {
+                "batch": batch(),
+                "batch, drift-triggered": triggered(),
+                "online": OnlineDeployment(model()),
+                "online, guardrails": guarded(),
+            },
+            metrics.Accuracy(),
+        )
+        poisoned_runs["out-of-core, then online"] = simulate(
+            poisoned,
+            poisoned_ooc,
+            metrics.Accuracy(),
+            name="out-of-core, then online",
+            fit_initial=False,
+        )
+        memory = _memory(
+            scenario,
+            lambda: BatchDeployment(LeanLogisticRegression()),
+            lambda: OnlineDeployment(model()),
+            chunk_mb,
+        )
         chunk_risk = chunked_training_risk(scenario, chunk_rows=chunk_rows, seed=seed)
-    return Comparison(scenario, runs, poisoned_runs, (poison_start, poison_start + poison_length), memory,
-                      downtime, chunks, chunk_rows, chunk_risk, baseline=baseline)
+    return Comparison(
+        scenario,
+        runs,
+        poisoned_runs,
+        (poison_start, poison_start + poison_length),
+        memory,
+        downtime,
+        chunks,
+        chunk_rows,
+        chunk_risk,
+        baseline=baseline,
+    )
 
 
 def chunked_training_risk(scenario, *, chunk_rows: int = 250, seed: int = 0) -> dict:
@@ -339,9 +455,11 @@ def chunked_training_risk(scenario, *, chunk_rows: int = 250, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
 
     def accuracy(X, y) -> float:
-        model = LeanSGDClassifier(loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed)
+        model = LeanSGDClassifier(
+            loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed
+        )
         for i in range(0, len(y), chunk_rows):
-            model.partial_fit(X[i:i + chunk_rows], y[i:i + chunk_rows], classes=classes)
+            model.partial_fit(X[i : i + chunk_rows], y[i : i + chunk_rows], classes=classes)
         return 100 * float(np.mean(model.predict(X_test) == y_test))
 
     clean = accuracy(X0, y0)
@@ -349,10 +467,15 @@ def chunked_training_risk(scenario, *, chunk_rows: int = 250, seed: int = 0) -> 
     last = slice(len(bad) - chunk_rows, len(bad))
     bad[last] = [rng.choice(classes[classes != label]) for label in bad[last]]
     order = np.argsort(y0, kind="stable")
-    return {"poisoned chunk": clean - accuracy(X0, bad), "sorted by label": clean - accuracy(X0[order], y0[order])}
+    return {
+        "poisoned chunk": clean - accuracy(X0, bad),
+        "sorted by label": clean - accuracy(X0[order], y0[order]),
+    }
 
 
-def value_of_freshness(scenario, intervals=(250, 500, 1000, 2000), *, window: int | None = 1000) -> pd.DataFrame:
+def value_of_freshness(
+    scenario, intervals=(250, 500, 1000, 2000), *, window: int | None = 1000
+) -> pd.DataFrame:
     """Accuracy after the drift and compute, for batch retrained every ``k`` events, ``k`` in ``intervals``.
 
     :func:`~deployment_modes.sweep_retrain_interval` with :class:`LeanLogisticRegression` on the
@@ -382,7 +505,6 @@ def value_of_freshness(scenario, intervals=(250, 500, 1000, 2000), *, window: in
     if not intervals or any(k is None for k in intervals):
         raise ValueError("intervals must be a non-empty list of retrain intervals (events)")
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        return sweep_retrain_interval(scenario, LeanLogisticRegression(), list(intervals), metrics.Accuracy(),
-                                      window=window)
-
-
+        return sweep_retrain_interval(
+            scenario, LeanLogisticRegression(), list(intervals), metrics.Accuracy(), window=window
+        )

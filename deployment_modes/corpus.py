@@ -99,12 +99,25 @@ def _documents(rng, topics, lengths, topic_cdfs, global_cdf, vocab, topic_share)
         ranks[mask] = np.searchsorted(topic_cdfs[t], draws[mask])
     words = vocab[np.minimum(ranks, len(vocab) - 1)]
     ends = np.cumsum(lengths)
-    return [" ".join(words[end - n:end]) for n, end in zip(lengths, ends)]
+    return [" ".join(words[end - n : end]) for n, end in zip(lengths, ends)]
 
 
-def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int = 2_000, n_topics: int = 5,
-                 vocab_size: int = 5_000, doc_words: int = 40, topic_share: float = 0.15, zipf: float = 1.1,
-                 drift: float = 0.0, order: str = "mixed", format: str = "parquet", seed: int = 0) -> Corpus:
+def write_corpus(
+    folder,
+    *,
+    n_docs: int = 20_000,
+    n_files: int = 10,
+    n_test: int = 2_000,
+    n_topics: int = 5,
+    vocab_size: int = 5_000,
+    doc_words: int = 40,
+    topic_share: float = 0.15,
+    zipf: float = 1.1,
+    drift: float = 0.0,
+    order: str = "mixed",
+    format: str = "parquet",
+    seed: int = 0,
+) -> Corpus:
     """Write a labelled text corpus as ``n_files`` chunk files in ``folder/train`` and a test file.
 
     Each document has a topic (its label, column ``topic``) and about ``doc_words`` words
@@ -165,7 +178,9 @@ def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int
     folder = Path(folder)
     train = folder / "train"
     if train.exists() and any(train.iterdir()):
-        raise ValueError(f"folder {str(folder)!r} already holds a corpus in train/: use an empty folder")
+        raise ValueError(
+            f"folder {str(folder)!r} already holds a corpus in train/: use an empty folder"
+        )
     train.mkdir(parents=True, exist_ok=True)
 
     vocab = vocabulary(vocab_size)
@@ -184,13 +199,17 @@ def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int
     rng = np.random.default_rng(seed)
     labels = rng.integers(n_topics, size=n_docs + n_test)
     lengths = 1 + rng.poisson(doc_words - 1, size=n_docs + n_test)
-    train_labels = np.sort(labels[:n_docs], kind="stable") if order == "by_topic" else labels[:n_docs]
+    train_labels = (
+        np.sort(labels[:n_docs], kind="stable") if order == "by_topic" else labels[:n_docs]
+    )
     bounds = np.linspace(0, n_docs, n_files + 1).astype(int)
     suffix = ".parquet" if format == "parquet" else ".csv"
     width = len(str(n_files - 1))
     files = []
-    parts = [(train / f"part-{i:0{width}d}{suffix}", train_labels[a:b], lengths[a:b])
-             for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+    parts = [
+        (train / f"part-{i:0{width}d}{suffix}", train_labels[a:b], lengths[a:b])
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))
+    ]
     parts.append((folder / f"test{suffix}", labels[n_docs:], lengths[n_docs:]))
     for path, topic_ids, word_counts in parts:
         texts = _documents(rng, topic_ids, word_counts, topic_cdfs, global_cdf, vocab, topic_share)
@@ -204,8 +223,15 @@ def write_corpus(folder, *, n_docs: int = 20_000, n_files: int = 10, n_test: int
     return Corpus(train, files[-1], files[:-1], n_docs, n_test, names, size)
 
 
-def write_numeric(folder, *, n_rows: int = 100_000, n_files: int = 10, n_features: int = 20,
-                  format: str = "parquet", seed: int = 0) -> list:
+def write_numeric(
+    folder,
+    *,
+    n_rows: int = 100_000,
+    n_files: int = 10,
+    n_features: int = 20,
+    format: str = "parquet",
+    seed: int = 0,
+) -> list:
     """Write a numeric classification table (``x0..``, label ``y`` in 0/1) as ``n_files`` files.
 
     The label is the sign of a fixed linear function of the features plus noise. Returns the

@@ -16,13 +16,43 @@ import html
 from dataclasses import dataclass, field
 
 from ._checks import boolean, gigabytes, one_of
-from .decision_sim import (AFTER_CHANGE, CHANGE, DELAY_EVENTS, FITS_FRACTION, LABEL_DELAY, MARGIN_POINTS, MODES,
-                           DelayedLabels, line_of, simulate_modes, simulation_verdict, situation_scenario)
+from .decision_sim import (
+    AFTER_CHANGE,
+    CHANGE,
+    DELAY_EVENTS,
+    FITS_FRACTION,
+    LABEL_DELAY,
+    MARGIN_POINTS,
+    MODES,
+    DelayedLabels,
+    line_of,
+    simulate_modes,
+    simulation_verdict,
+    situation_scenario,
+)
 from .drift_kinds import KINDS as DRIFT_KINDS
 
-__all__ = ["AFTER_CHANGE", "CHANGE", "DELAY_EVENTS", "DRIFT_KINDS", "FITS_FRACTION", "LABEL_DELAY", "MARGIN_POINTS",
-           "MODES", "RECURRING", "REFITS", "TRIGGERS", "DelayedLabels", "Recommendation", "line_of", "recommend",
-           "retraining_advice", "simulate_modes", "simulation_verdict", "situation_scenario"]
+__all__ = [
+    "AFTER_CHANGE",
+    "CHANGE",
+    "DELAY_EVENTS",
+    "DRIFT_KINDS",
+    "FITS_FRACTION",
+    "LABEL_DELAY",
+    "MARGIN_POINTS",
+    "MODES",
+    "RECURRING",
+    "REFITS",
+    "TRIGGERS",
+    "DelayedLabels",
+    "Recommendation",
+    "line_of",
+    "recommend",
+    "retraining_advice",
+    "simulate_modes",
+    "simulation_verdict",
+    "situation_scenario",
+]
 
 
 #: What starts a retrain: the Retraining chapter's four triggers, or every label for a model that learns online.
@@ -32,8 +62,10 @@ TRIGGERS = ("time", "volume", "performance", "drift", "every label")
 REFITS = ("scratch", "continue")
 
 #: What the Retraining chapter found on recurring drift.
-RECURRING = ("keep the old models and serve the one whose concept returns (dm.ModelPool): with recurring drift, "
-             "retraining on recent data forgets the old concept, and a slower learning rate did not help")
+RECURRING = (
+    "keep the old models and serve the one whose concept returns (dm.ModelPool): with recurring drift, "
+    "retraining on recent data forgets the old concept, and a slower learning rate did not help"
+)
 
 
 def _drift_kind(value) -> str | None:
@@ -81,8 +113,13 @@ class Recommendation:
         """The retraining advice in a few words: ``"<trigger> trigger, stateful (refit='continue')"``."""
         if self.trigger is None:
             return ""
-        how = {"continue": "stateful (refit='continue')", "scratch": "stateless (refit='scratch')"}.get(self.refit, "")
-        when = "update on every label" if self.trigger == "every label" else f"{self.trigger} trigger"
+        how = {
+            "continue": "stateful (refit='continue')",
+            "scratch": "stateless (refit='scratch')",
+        }.get(self.refit, "")
+        when = (
+            "update on every label" if self.trigger == "every label" else f"{self.trigger} trigger"
+        )
         return f"{when}, {how}" if how else when
 
     def __str__(self) -> str:
@@ -101,10 +138,17 @@ class Recommendation:
         return f"<p><b>Recommended: {html.escape(self.mode)}</b></p><ul>{''.join(items)}</ul>"
 
 
-def recommend(*, change: str = "slow", data_gb: float = 1.0, memory_gb: float = 16.0,
-              realtime: bool = False, prefer_stability: bool = False,
-              label_delay: str = "days", drift_kind: str | None = None,
-              partial_fit: bool = True) -> Recommendation:
+def recommend(
+    *,
+    change: str = "slow",
+    data_gb: float = 1.0,
+    memory_gb: float = 16.0,
+    realtime: bool = False,
+    prefer_stability: bool = False,
+    label_delay: str = "days",
+    drift_kind: str | None = None,
+    partial_fit: bool = True,
+) -> Recommendation:
     """Recommend a deployment mode for a situation, with the reasons and the caveats.
 
     ``change`` is how fast the data changes (``"stable"``, ``"slow"`` or ``"fast"``);
@@ -147,49 +191,73 @@ def recommend(*, change: str = "slow", data_gb: float = 1.0, memory_gb: float = 
     'online'
     >>> recommend(change="fast", data_gb=500, memory_gb=32, label_delay="hours").mode
     'out-of-core, then online'
-    >>> recommend(change="fast", realtime=True, prefer_stability=True)
+    >>> recommend(change="fast", realtime=True, prefer_stability=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: realtime=True and prefer_stability=True contradict each other: real-time adaptation changes the model with every event, stability keeps it fixed between releases
+    ValueError: realtime=True and prefer_stability=True contradict each other: ...
     """
     change = one_of(change, CHANGE, "change")
     data_gb, memory_gb = gigabytes(data_gb, "data_gb"), gigabytes(memory_gb, "memory_gb")
-    realtime, prefer_stability = boolean(realtime, "realtime"), boolean(prefer_stability, "prefer_stability")
+    realtime, prefer_stability = (
+        boolean(realtime, "realtime"),
+        boolean(prefer_stability, "prefer_stability"),
+    )
     label_delay = one_of(label_delay, LABEL_DELAY, "label_delay")
     drift_kind = _drift_kind(drift_kind)
     partial_fit = boolean(partial_fit, "partial_fit")
     if drift_kind is not None and change == "stable":
-        raise ValueError(f"change='stable' and drift_kind={drift_kind!r} contradict each other: data that "
-                         "barely changes has no drift to name")
+        raise ValueError(
+            f"change='stable' and drift_kind={drift_kind!r} contradict each other: data that "
+            "barely changes has no drift to name"
+        )
     if realtime and prefer_stability:
-        raise ValueError("realtime=True and prefer_stability=True contradict each other: real-time adaptation "
-                         "changes the model with every event, stability keeps it fixed between releases")
+        raise ValueError(
+            "realtime=True and prefer_stability=True contradict each other: real-time adaptation "
+            "changes the model with every event, stability keeps it fixed between releases"
+        )
     if realtime and label_delay == "weeks":
-        raise ValueError("realtime=True and label_delay='weeks' contradict each other: a model cannot adapt "
-                         "in real time to labels that arrive weeks later")
+        raise ValueError(
+            "realtime=True and label_delay='weeks' contradict each other: a model cannot adapt "
+            "in real time to labels that arrive weeks later"
+        )
     if realtime and change == "stable":
-        raise ValueError("realtime=True and change='stable' contradict each other: there is nothing to adapt "
-                         "to in real time when the data does not change")
+        raise ValueError(
+            "realtime=True and change='stable' contradict each other: there is nothing to adapt "
+            "to in real time when the data does not change"
+        )
 
     reasons, caveats = [], []
     too_big = data_gb > memory_gb * FITS_FRACTION
     labels_fast = LABEL_DELAY.index(label_delay) <= LABEL_DELAY.index("days")
     evolve = (realtime or change == "fast") and not prefer_stability and labels_fast
     if data_gb > memory_gb:
-        reasons.append(f"the data ({data_gb:g} GB) does not fit in memory ({memory_gb:g} GB): "
-                       "train chunk by chunk from disk")
+        reasons.append(
+            f"the data ({data_gb:g} GB) does not fit in memory ({memory_gb:g} GB): "
+            "train chunk by chunk from disk"
+        )
     elif too_big:
-        reasons.append(f"the data ({data_gb:g} GB) fills more than half the memory ({memory_gb:g} GB): "
-                       "training makes copies of it (features, a converted or shuffled copy) that would not "
-                       "fit; train chunk by chunk from disk")
+        reasons.append(
+            f"the data ({data_gb:g} GB) fills more than half the memory ({memory_gb:g} GB): "
+            "training makes copies of it (features, a converted or shuffled copy) that would not "
+            "fit; train chunk by chunk from disk"
+        )
     if too_big:
-        caveats.append("chunk order matters: shuffle the chunks, or the model is biased towards the last ones")
+        caveats.append(
+            "chunk order matters: shuffle the chunks, or the model is biased towards the last ones"
+        )
     if evolve:
-        reasons.append("real-time adaptation is needed" if realtime else
-                       "the data changes fast: a model retrained now and then goes stale between retrains")
-        reasons.append(f"labels arrive within {label_delay}, so every event can update the model soon after it")
-        caveats.append("online learning needs monitoring: guardrails against bad data (poisoning, outliers), "
-                       "drift alarms and a way to roll back")
+        reasons.append(
+            "real-time adaptation is needed"
+            if realtime
+            else "the data changes fast: a model retrained now and then goes stale between retrains"
+        )
+        reasons.append(
+            f"labels arrive within {label_delay}, so every event can update the model soon after it"
+        )
+        caveats.append(
+            "online learning needs monitoring: guardrails against bad data (poisoning, outliers), "
+            "drift alarms and a way to roll back"
+        )
         if label_delay == "days":
             caveats.append("labels take days: the model adapts no faster than its labels arrive")
     else:
@@ -198,29 +266,44 @@ def recommend(*, change: str = "slow", data_gb: float = 1.0, memory_gb: float = 
         elif prefer_stability:
             reasons.append("stable, reproducible predictions matter more than adaptability")
         elif not labels_fast:
-            reasons.append("labels take weeks to arrive: updating every event gains little over a periodic retrain")
+            reasons.append(
+                "labels take weeks to arrive: updating every event gains little over a periodic retrain"
+            )
         else:
-            reasons.append("the data drifts slowly and no real-time adaptation is needed: "
-                           "a periodic retrain keeps up")
+            reasons.append(
+                "the data drifts slowly and no real-time adaptation is needed: "
+                "a periodic retrain keeps up"
+            )
         if change == "fast":
-            caveats.append("the data changes fast: retrain often, on a recent window, or when a drift "
-                           "detector fires, or the model goes stale")
+            caveats.append(
+                "the data changes fast: retrain often, on a recent window, or when a drift "
+                "detector fires, or the model goes stale"
+            )
         if not too_big:
             caveats.append("each retrain fits on all the data kept: its cost grows with the data")
     if too_big:
         mode = "out-of-core, then online" if evolve else "out-of-core"
         if not evolve:
-            reasons.append("the model does not need to evolve between releases: re-run the chunked training "
-                           "now and then")
+            reasons.append(
+                "the model does not need to evolve between releases: re-run the chunked training "
+                "now and then"
+            )
     else:
         mode = "online" if evolve else "batch"
-    trigger, refit, retraining = retraining_advice(mode, change=change, drift_kind=drift_kind,
-                                                   partial_fit=partial_fit, label_delay=label_delay)
+    trigger, refit, retraining = retraining_advice(
+        mode, change=change, drift_kind=drift_kind, partial_fit=partial_fit, label_delay=label_delay
+    )
     return Recommendation(mode, reasons, caveats, trigger, refit, retraining)
 
 
-def retraining_advice(mode: str, *, change: str = "slow", drift_kind: str | None = None, partial_fit: bool = True,
-                      label_delay: str = "days") -> tuple[str, str, list[str]]:
+def retraining_advice(
+    mode: str,
+    *,
+    change: str = "slow",
+    drift_kind: str | None = None,
+    partial_fit: bool = True,
+    label_delay: str = "days",
+) -> tuple[str, str, list[str]]:
     """The retraining trigger and refit for a mode, and why: ``(trigger, refit, sentences)``.
 
     A mode that learns online updates on every label, statefully. A mode that retrains
@@ -252,45 +335,64 @@ def retraining_advice(mode: str, *, change: str = "slow", drift_kind: str | None
     partial_fit = boolean(partial_fit, "partial_fit")
     label_delay = one_of(label_delay, LABEL_DELAY, "label_delay")
     if drift_kind is not None and change == "stable":
-        raise ValueError(f"change='stable' and drift_kind={drift_kind!r} contradict each other: data that "
-                         "barely changes has no drift to name")
+        raise ValueError(
+            f"change='stable' and drift_kind={drift_kind!r} contradict each other: data that "
+            "barely changes has no drift to name"
+        )
     said = []
     if mode in ("online", "out-of-core, then online"):
-        said.append("an online model updates on every label, continuing from its state: no retraining schedule")
+        said.append(
+            "an online model updates on every label, continuing from its state: no retraining schedule"
+        )
         if drift_kind is not None:
-            said.append(f"online learning copes with {drift_kind} drift: in the Retraining chapter it coped best "
-                        "of all the deployments with all four kinds of drift, on every seed")
+            said.append(
+                f"online learning copes with {drift_kind} drift: in the Retraining chapter it coped best "
+                "of all the deployments with all four kinds of drift, on every seed"
+            )
         if drift_kind == "recurring":
             said.append(RECURRING)
         return "every label", "continue", said
     if change == "stable" and drift_kind is None:
         trigger = "time"
-        said.append("the data barely changes: retrain on a schedule (time trigger); time and volume triggers "
-                    "retrain alike when traffic is steady")
+        said.append(
+            "the data barely changes: retrain on a schedule (time trigger); time and volume triggers "
+            "retrain alike when traffic is steady"
+        )
     else:
         trigger = "performance"
-        said.append("retrain when the served model's rolling error crosses a threshold (performance trigger): "
-                    "it was the most accurate of the four triggers in the Retraining chapter")
+        said.append(
+            "retrain when the served model's rolling error crosses a threshold (performance trigger): "
+            "it was the most accurate of the four triggers in the Retraining chapter"
+        )
         if drift_kind in ("gradual", "incremental"):
-            said.append(f"avoid the drift trigger: with {drift_kind} drift a drift-triggered retrain reacts late, "
-                        "the detector firing only once the change is large")
+            said.append(
+                f"avoid the drift trigger: with {drift_kind} drift a drift-triggered retrain reacts late, "
+                "the detector firing only once the change is large"
+            )
         else:
             said.append("a drift trigger retrained least: choose it when each retrain is expensive")
         if label_delay == "weeks":
-            said.append("labels take weeks: the performance trigger sees the errors only when their labels arrive")
+            said.append(
+                "labels take weeks: the performance trigger sees the errors only when their labels arrive"
+            )
     if partial_fit:
         refit = "continue"
-        said.append("retrain statefully (BatchDeployment(refit='continue')), continuing the served model on the "
-                    "events since the last retrain: it beat stateless retraining on every seed, with far fewer "
-                    "rows per retrain")
+        said.append(
+            "retrain statefully (BatchDeployment(refit='continue')), continuing the served model on the "
+            "events since the last retrain: it beat stateless retraining on every seed, with far fewer "
+            "rows per retrain"
+        )
     else:
         refit = "scratch"
-        said.append("the estimator has no partial_fit: retrain from scratch on a recent window "
-                    "(refit='scratch'); stateful retraining, where possible, beat it on every seed")
+        said.append(
+            "the estimator has no partial_fit: retrain from scratch on a recent window "
+            "(refit='scratch'); stateful retraining, where possible, beat it on every seed"
+        )
     if drift_kind == "recurring":
         said.append(RECURRING)
     if drift_kind is not None:
-        said.append("consider online learning if labels arrive soon enough: it coped best with all four kinds "
-                    "of drift, on every seed")
+        said.append(
+            "consider online learning if labels arrive soon enough: it coped best with all four kinds "
+            "of drift, on every seed"
+        )
     return trigger, refit, said
-

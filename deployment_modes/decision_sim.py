@@ -16,12 +16,28 @@ import functools
 from ._checks import boolean, gigabytes, has_method, one_of, positive_int
 from .scenarios import Scenario, drifting_classification
 
-__all__ = ["AFTER_CHANGE", "CHANGE", "DELAY_EVENTS", "FITS_FRACTION", "LABEL_DELAY", "MARGIN_POINTS", "MODES",
-           "DelayedLabels", "line_of", "simulate_modes", "simulation_verdict", "situation_scenario"]
+__all__ = [
+    "AFTER_CHANGE",
+    "CHANGE",
+    "DELAY_EVENTS",
+    "FITS_FRACTION",
+    "LABEL_DELAY",
+    "MARGIN_POINTS",
+    "MODES",
+    "DelayedLabels",
+    "line_of",
+    "simulate_modes",
+    "simulation_verdict",
+    "situation_scenario",
+]
 
 MODES = ("batch", "online", "out-of-core", "out-of-core, then online")
 #: How fast the data changes, that is the relation between features and labels...
-CHANGE = {"stable": "barely changes", "slow": "drifts slowly (months)", "fast": "changes within days or hours"}
+CHANGE = {
+    "stable": "barely changes",
+    "slow": "drifts slowly (months)",
+    "fast": "changes within days or hours",
+}
 #: How soon the true label of an event is known, from fastest to slowest.
 LABEL_DELAY = ("seconds", "hours", "days", "weeks")
 #: The simulation's stream has 30 events a day: a label that takes this long arrives this many events later.
@@ -30,14 +46,19 @@ DELAY_EVENTS = {"seconds": 0, "hours": 2, "days": 30, "weeks": 210}
 FITS_FRACTION = 0.5
 
 
-
 def _initial_size(ratio: float) -> int:
     """Events in the first training for a data-to-memory ``ratio``: 1,000, scaled up to 4,000 at most."""
     return int(1000 * min(max(ratio, 1.0), 4.0))
 
 
-def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb: float = 16.0,
-                       n_stream: int = 3000, seed: int = 0) -> Scenario:
+def situation_scenario(
+    change: str = "slow",
+    *,
+    data_gb: float = 1.0,
+    memory_gb: float = 16.0,
+    n_stream: int = 3000,
+    seed: int = 0,
+) -> Scenario:
     """A small drifting-classification scenario that mimics the situation's answers.
 
     ``change`` sets the drift: ``"stable"`` has none (the stream stops before it), ``"slow"``
@@ -73,11 +94,17 @@ def situation_scenario(change: str = "slow", *, data_gb: float = 1.0, memory_gb:
     drift_at = n_stream // 3 if change == "slow" else n_stream // 2
     width = {"stable": 50, "slow": n_stream // 3, "fast": 50}[change]
     if change == "stable":
-        whole = drifting_classification(seed=seed, n_initial=n_initial, n_stream=2 * n_stream,
-                                        drift_at=2 * n_stream - 1, width=width)
+        whole = drifting_classification(
+            seed=seed,
+            n_initial=n_initial,
+            n_stream=2 * n_stream,
+            drift_at=2 * n_stream - 1,
+            width=width,
+        )
         return whole.head(n_stream)
-    return drifting_classification(seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at,
-                                   width=width)
+    return drifting_classification(
+        seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at, width=width
+    )
 
 
 def line_of(mode: str) -> str:
@@ -94,8 +121,12 @@ def line_of(mode: str) -> str:
     'batch'
     """
     one_of(mode, MODES, "mode")
-    return {"batch": "batch", "out-of-core": "batch", "online": "online",
-            "out-of-core, then online": "out-of-core, then online"}[mode]
+    return {
+        "batch": "batch",
+        "out-of-core": "batch",
+        "online": "online",
+        "out-of-core, then online": "out-of-core, then online",
+    }[mode]
 
 
 class DelayedLabels:
@@ -155,9 +186,16 @@ class DelayedLabels:
         return self.deployment.log
 
 
-def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: float = 16.0,
-                   label_delay: str = "seconds", n_stream: int = 3000, seed: int = 0,
-                   retrain_every: int = 500) -> dict:
+def simulate_modes(
+    change: str = "slow",
+    *,
+    data_gb: float = 1.0,
+    memory_gb: float = 16.0,
+    label_delay: str = "seconds",
+    n_stream: int = 3000,
+    seed: int = 0,
+    retrain_every: int = 500,
+) -> dict:
     """Run every mode on :func:`situation_scenario` of the answers: ``{line: Timeline}``.
 
     The lines are ``"batch"`` (a logistic regression retrained every ``retrain_every`` labels on
@@ -192,9 +230,14 @@ def simulate_modes(change: str = "slow", *, data_gb: float = 1.0, memory_gb: flo
     change = one_of(change, CHANGE, "change")
     data_gb, memory_gb = gigabytes(data_gb, "data_gb"), gigabytes(memory_gb, "memory_gb")
     label_delay = one_of(label_delay, LABEL_DELAY, "label_delay")
-    n_stream, retrain_every = positive_int(n_stream, "n_stream"), positive_int(retrain_every, "retrain_every")
+    n_stream, retrain_every = (
+        positive_int(n_stream, "n_stream"),
+        positive_int(retrain_every, "retrain_every"),
+    )
     n_initial = _initial_size(data_gb / memory_gb)
-    return dict(_simulate_modes(change, n_initial, DELAY_EVENTS[label_delay], n_stream, seed, retrain_every))
+    return dict(
+        _simulate_modes(change, n_initial, DELAY_EVENTS[label_delay], n_stream, seed, retrain_every)
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -210,17 +253,34 @@ def _simulate_modes(change, n_initial, delay, n_stream, seed, retrain_every):
     from .out_of_core import out_of_core_then_online
     from .timeline import compare, simulate
 
-    scenario = situation_scenario(change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed)
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True), \
-            tempfile.TemporaryDirectory() as folder:  # events are checked already
-        runs = compare(scenario, {
-            "batch": DelayedLabels(BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every,
-                                                   window=1000), delay),
-            "online": DelayedLabels(OnlineDeployment(sgd_model("classification", 0.05)), delay),
-        }, metrics.Accuracy())
+    scenario = situation_scenario(
+        change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed
+    )
+    with (
+        sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
+        tempfile.TemporaryDirectory() as folder,
+    ):  # events are checked already
+        runs = compare(
+            scenario,
+            {
+                "batch": DelayedLabels(
+                    BatchDeployment(
+                        LeanLogisticRegression(), retrain_every=retrain_every, window=1000
+                    ),
+                    delay,
+                ),
+                "online": DelayedLabels(OnlineDeployment(sgd_model("classification", 0.05)), delay),
+            },
+            metrics.Accuracy(),
+        )
         deployed = DelayedLabels(out_of_core_then_online(scenario, folder, seed=seed), delay)
-        runs["out-of-core, then online"] = simulate(scenario, deployed, metrics.Accuracy(),
-                                                    name="out-of-core, then online", fit_initial=False)
+        runs["out-of-core, then online"] = simulate(
+            scenario,
+            deployed,
+            metrics.Accuracy(),
+            name="out-of-core, then online",
+            fit_initial=False,
+        )
     return runs
 
 
@@ -230,8 +290,14 @@ AFTER_CHANGE = 500
 MARGIN_POINTS = 1.0
 
 
-def simulation_verdict(runs: dict, *, realtime: bool = False, prefer_stability: bool = False,
-                       data_gb: float = 1.0, memory_gb: float = 16.0):
+def simulation_verdict(
+    runs: dict,
+    *,
+    realtime: bool = False,
+    prefer_stability: bool = False,
+    data_gb: float = 1.0,
+    memory_gb: float = 16.0,
+):
     """Which line the simulation favours, by the rule the Decision guide states: ``(line, table)``.
 
     The score is the accuracy after the change (its first :data:`AFTER_CHANGE` events) when
@@ -266,15 +332,31 @@ def simulation_verdict(runs: dict, *, realtime: bool = False, prefer_stability: 
         raise TypeError("runs must be the dict simulate_modes returns")
     rows = {}
     for name, tl in runs.items():
-        after = 100 * tl.window_score(tl.drift_at[0], tl.drift_at[0] + AFTER_CHANGE) if tl.drift_at else np.nan
-        rows[name] = {"accuracy over the stream (%)": 100 * tl.score, "accuracy after the change (%)": after,
-                      "model versions served": int(np.max(tl.model_version)),
-                      "eligible": name == "batch" or not (prefer_stability or (too_big and name == "online"))}
+        after = (
+            100 * tl.window_score(tl.drift_at[0], tl.drift_at[0] + AFTER_CHANGE)
+            if tl.drift_at
+            else np.nan
+        )
+        rows[name] = {
+            "accuracy over the stream (%)": 100 * tl.score,
+            "accuracy after the change (%)": after,
+            "model versions served": int(np.max(tl.model_version)),
+            "eligible": name == "batch" or not (prefer_stability or (too_big and name == "online")),
+        }
     table = pd.DataFrame(rows).T
-    column = "accuracy after the change (%)" if realtime and runs["batch"].drift_at else "accuracy over the stream (%)"
+    column = (
+        "accuracy after the change (%)"
+        if realtime and runs["batch"].drift_at
+        else "accuracy over the stream (%)"
+    )
     best = "batch"
-    for name in table.index:  # in order of simplicity: a line must beat the simpler choice by the margin
-        if table.loc[name, "eligible"] and table.loc[name, column] > table.loc[best, column] + MARGIN_POINTS:
+    for (
+        name
+    ) in table.index:  # in order of simplicity: a line must beat the simpler choice by the margin
+        if (
+            table.loc[name, "eligible"]
+            and table.loc[name, column] > table.loc[best, column] + MARGIN_POINTS
+        ):
             best = name
     table["score used"] = column
     return best, table

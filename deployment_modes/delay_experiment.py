@@ -20,8 +20,17 @@ from threadpoolctl import threadpool_limits
 
 from ._checks import positive_int
 
-__all__ = ["MODES", "advantage_vanishes", "delay_sweep", "deployments", "lead_table", "online_advantage", "optimism",
-           "price_delay_sweep", "summarize"]
+__all__ = [
+    "MODES",
+    "advantage_vanishes",
+    "delay_sweep",
+    "deployments",
+    "lead_table",
+    "online_advantage",
+    "optimism",
+    "price_delay_sweep",
+    "summarize",
+]
 
 MODES = ("online", "batch", "batch, drift-triggered")
 
@@ -70,24 +79,39 @@ def deployments(task: str, *, retrain_every: int = 500, collect: int = 300) -> d
 
     from .batch import BatchDeployment
     from .lean import LeanKNeighborsRegressor, LeanLogisticRegression
-    from .triggers import AlarmThenCollect
     from .online import OnlineDeployment, sgd_model
+    from .triggers import AlarmThenCollect
 
     if task == "classification":
-        return {"online": OnlineDeployment(sgd_model(task, 0.05)),
-                "batch": BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every),
-                "batch, drift-triggered": BatchDeployment(LeanLogisticRegression(), window=collect,
-                                                          trigger=AlarmThenCollect(collect=collect))}
+        return {
+            "online": OnlineDeployment(sgd_model(task, 0.05)),
+            "batch": BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every),
+            "batch, drift-triggered": BatchDeployment(
+                LeanLogisticRegression(), window=collect, trigger=AlarmThenCollect(collect=collect)
+            ),
+        }
     if task == "regression":  # as the Online chapter predicts prices: 10 nearest neighbours
-        return {"online": OnlineDeployment(neighbors.KNNRegressor(n_neighbors=10,
-                                                                  engine=neighbors.LazySearch(window_size=100))),
-                "batch": BatchDeployment(LeanKNeighborsRegressor(n_neighbors=10), retrain_every=retrain_every)}
+        return {
+            "online": OnlineDeployment(
+                neighbors.KNNRegressor(n_neighbors=10, engine=neighbors.LazySearch(window_size=100))
+            ),
+            "batch": BatchDeployment(
+                LeanKNeighborsRegressor(n_neighbors=10), retrain_every=retrain_every
+            ),
+        }
     raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
 
 
-def delay_sweep(delays=(0, 100, 300, 1000), seeds=(0, 1, 2, 3, 4), *, n_initial: int = 500,
-                n_stream: int = 1500, drift_at: int = 500, retrain_every: int = 250,
-                collect: int = 150) -> pd.DataFrame:
+def delay_sweep(
+    delays=(0, 100, 300, 1000),
+    seeds=(0, 1, 2, 3, 4),
+    *,
+    n_initial: int = 500,
+    n_stream: int = 1500,
+    drift_at: int = 500,
+    retrain_every: int = 250,
+    collect: int = 150,
+) -> pd.DataFrame:
     """Accuracy after the drift of each mode, for each label delay (events) and seed.
 
     The stream is :func:`~deployment_modes.scenarios.drifting_classification` (``seed``, sizes).
@@ -114,9 +138,14 @@ def delay_sweep(delays=(0, 100, 300, 1000), seeds=(0, 1, 2, 3, 4), *, n_initial:
     ((6, 7), True)
     """
     delays, seeds = _check_delays(delays), _check_seeds(seeds)
-    retrain_every, collect = positive_int(retrain_every, "retrain_every"), positive_int(collect, "collect")
+    retrain_every, collect = (
+        positive_int(retrain_every, "retrain_every"),
+        positive_int(collect, "collect"),
+    )
     rows = []
-    with threadpool_limits(1):  # small fits: BLAS threads only wait for each other (17x the CPU under load)
+    with threadpool_limits(
+        1
+    ):  # small fits: BLAS threads only wait for each other (17x the CPU under load)
         for seed in seeds:
             rows += _sweep_seed(seed, delays, n_initial, n_stream, drift_at, retrain_every, collect)
     return pd.DataFrame(rows)
@@ -128,18 +157,32 @@ def _sweep_seed(seed, delays, n_initial, n_stream, drift_at, retrain_every, coll
     from .scenarios import drifting_classification
     from .timeline import simulate
 
-    scenario = drifting_classification(seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at)
+    scenario = drifting_classification(
+        seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at
+    )
     rows = []
     for delay in delays:
-        for mode, deployment in deployments("classification", retrain_every=retrain_every, collect=collect).items():
+        for mode, deployment in deployments(
+            "classification", retrain_every=retrain_every, collect=collect
+        ).items():
             tl = simulate(scenario, deployment, metrics.Accuracy(), delay=delay, name=mode)
-            rows.append({"seed": seed, "delay": delay, "mode": mode, "after_drift": tl.window_score(drift_at),
-                         "score": tl.score, "retrains": len(tl.retrains), "label_delay": float(tl.label_delay.mean())})
+            rows.append(
+                {
+                    "seed": seed,
+                    "delay": delay,
+                    "mode": mode,
+                    "after_drift": tl.window_score(drift_at),
+                    "score": tl.score,
+                    "retrains": len(tl.retrains),
+                    "label_delay": float(tl.label_delay.mean()),
+                }
+            )
     return rows
 
 
-def price_delay_sweep(delays=(0, 20, 60), names=("apple",), *,
-                      retrain_every: int = 60) -> pd.DataFrame:
+def price_delay_sweep(
+    delays=(0, 20, 60), names=("apple",), *, retrain_every: int = 60
+) -> pd.DataFrame:
     """Mean absolute error of online and batch on real prices, for each label delay (trading days).
 
     The price series (:func:`~deployment_modes.scenarios.stock_prices`) play the part of seeds:
@@ -170,7 +213,9 @@ def price_delay_sweep(delays=(0, 20, 60), names=("apple",), *,
         rows += [row for name in names for row in _price_rows(name, delays, retrain_every)]
     table = pd.DataFrame(rows)
     base = table[table["delay"] == 0].set_index(["series", "mode"])["mae"]
-    table["relative"] = [row.mae / base.get((row.series, row.mode), np.nan) for row in table.itertuples()]
+    table["relative"] = [
+        row.mae / base.get((row.series, row.mode), np.nan) for row in table.itertuples()
+    ]
     return table
 
 
@@ -185,13 +230,23 @@ def _price_rows(name, delays, retrain_every) -> list[dict]:
     for delay in delays:
         for mode, deployment in deployments("regression", retrain_every=retrain_every).items():
             tl = simulate(scenario, deployment, metrics.MAE(), delay=delay, name=mode)
-            rows.append({"series": name, "delay": delay, "mode": mode, "mae": tl.score, "retrains": len(tl.retrains)})
+            rows.append(
+                {
+                    "series": name,
+                    "delay": delay,
+                    "mode": mode,
+                    "mae": tl.score,
+                    "retrains": len(tl.retrains),
+                }
+            )
     return rows
 
 
 def _check_table(table, columns) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame) or not set(columns) <= set(table.columns):
-        raise TypeError(f"table must be the DataFrame delay_sweep returns (columns {sorted(columns)})")
+        raise TypeError(
+            f"table must be the DataFrame delay_sweep returns (columns {sorted(columns)})"
+        )
     return table
 
 
@@ -212,7 +267,9 @@ def summarize(table: pd.DataFrame, column: str = "after_drift") -> pd.DataFrame:
     [[0.85, 0.8, 0.9]]
     """
     table = _check_table(table, {"delay", "mode", column})
-    return table.pivot_table(index="delay", columns="mode", values=column, aggfunc=["mean", "min", "max"])
+    return table.pivot_table(
+        index="delay", columns="mode", values=column, aggfunc=["mean", "min", "max"]
+    )
 
 
 def online_advantage(table: pd.DataFrame) -> pd.DataFrame:
@@ -254,8 +311,15 @@ def lead_table(table: pd.DataFrame) -> pd.DataFrame:
     [[0.07, -0.06, 0.2, 1.0, 2.0]]
     """
     lead = online_advantage(table)
-    return pd.DataFrame({"mean": lead.mean(axis=1), "min": lead.min(axis=1), "max": lead.max(axis=1),
-                         "seeds_ahead": (lead > 0).sum(axis=1), "seeds": lead.notna().sum(axis=1)})
+    return pd.DataFrame(
+        {
+            "mean": lead.mean(axis=1),
+            "min": lead.min(axis=1),
+            "max": lead.max(axis=1),
+            "seeds_ahead": (lead > 0).sum(axis=1),
+            "seeds": lead.notna().sum(axis=1),
+        }
+    )
 
 
 def advantage_vanishes(table: pd.DataFrame) -> dict:
@@ -312,8 +376,12 @@ def optimism(table: pd.DataFrame, column: str = "after_drift") -> pd.DataFrame:
     """
     table = _check_table(table, {"seed", "delay", "mode", column})
     if 0 not in set(table["delay"]):
-        raise ValueError("table must include delay 0 (immediate labels) to measure the optimism against")
+        raise ValueError(
+            "table must include delay 0 (immediate labels) to measure the optimism against"
+        )
     immediate = table[table["delay"] == 0].set_index(["seed", "mode"])[column]
     out = table[["seed", "delay", "mode"]].copy()
-    out["optimism"] = [immediate[(s, m)] - v for s, m, v in zip(table["seed"], table["mode"], table[column])]
+    out["optimism"] = [
+        immediate[(s, m)] - v for s, m, v in zip(table["seed"], table["mode"], table[column])
+    ]
     return out

@@ -28,8 +28,17 @@ import pandas as pd
 from ._checks import positive_int
 from .drift_kinds import drift_stream
 
-__all__ = ["GRIDS", "TUNED", "default_detectors", "detect", "error_streams", "measure_detectors",
-           "summarize_detectors", "tune", "tuned_detectors"]
+__all__ = [
+    "GRIDS",
+    "TUNED",
+    "default_detectors",
+    "detect",
+    "error_streams",
+    "measure_detectors",
+    "summarize_detectors",
+    "tune",
+    "tuned_detectors",
+]
 
 #: Settings tried by :func:`tune` for each detector: one parameter, its values (the default first).
 GRIDS = {
@@ -51,14 +60,23 @@ def _make(name: str, value=None):
     from river import drift
     from river.drift import binary
 
-    classes = {"ADWIN": drift.ADWIN, "PageHinkley": drift.PageHinkley, "KSWIN": drift.KSWIN,
-               "DDM": binary.DDM, "EDDM": binary.EDDM}
+    classes = {
+        "ADWIN": drift.ADWIN,
+        "PageHinkley": drift.PageHinkley,
+        "KSWIN": drift.KSWIN,
+        "DDM": binary.DDM,
+        "EDDM": binary.EDDM,
+    }
     if name not in classes:
         raise ValueError(f"name must be one of {sorted(classes)}, got {name!r}")
     kwargs = {} if value is None else {GRIDS[name][0]: value}
     if name == "KSWIN":
-        kwargs["stat_size"] = kwargs.get("window_size", 100) * 3 // 10  # its default share of the window
-        kwargs["seed"] = 0  # KSWIN samples its reference window at random: seeded, as everything here
+        kwargs["stat_size"] = (
+            kwargs.get("window_size", 100) * 3 // 10
+        )  # its default share of the window
+        kwargs["seed"] = (
+            0  # KSWIN samples its reference window at random: seeded, as everything here
+        )
     if name == "PageHinkley":
         kwargs["mode"] = "up"  # an error rate that rises is the drift that matters
     if name == "EDDM" and value is not None:
@@ -94,8 +112,15 @@ def tuned_detectors(settings: dict | None = None) -> dict:
     return {name: _make(name, value) for name, value in settings.items()}
 
 
-def error_streams(kind: str = "sudden", seeds=range(5), *, n_stream: int = 1000, drift_at: int = 600,
-                  angle: float = 30.0, **kwargs) -> list[tuple[np.ndarray, int]]:
+def error_streams(
+    kind: str = "sudden",
+    seeds=range(5),
+    *,
+    n_stream: int = 1000,
+    drift_at: int = 600,
+    angle: float = 30.0,
+    **kwargs,
+) -> list[tuple[np.ndarray, int]]:
     """The errors (0/1) of a static logistic regression on :func:`~deployment_modes.drift_kinds.drift_stream`.
 
     One ``(errors, drift_at)`` per seed; the model is trained on the stream's initial data, so its
@@ -173,7 +198,9 @@ def detect(detector, errors) -> list[int]:
     >>> detect(drift.ADWIN(), [0.0] * 500 + [1.0] * 100)
     [511]
     """
-    if not callable(getattr(detector, "update", None)) or not callable(getattr(detector, "clone", None)):
+    if not callable(getattr(detector, "update", None)) or not callable(
+        getattr(detector, "clone", None)
+    ):
         raise TypeError(f"detector must be a river drift detector, got {type(detector).__name__}")
     detector = detector.clone()
     alarms = []
@@ -215,13 +242,26 @@ def measure_detectors(detectors: dict, streams, *, max_delay: int | None = None)
     rows = []
     for name, detector in detectors.items():
         for index, (errors, at) in enumerate(streams):
-            if isinstance(at, bool) or not isinstance(at, numbers.Integral) or not 0 < at < len(errors):
-                raise ValueError(f"each stream's drift_at must be inside it, got {at!r} for {len(errors)} events")
+            if (
+                isinstance(at, bool)
+                or not isinstance(at, numbers.Integral)
+                or not 0 < at < len(errors)
+            ):
+                raise ValueError(
+                    f"each stream's drift_at must be inside it, got {at!r} for {len(errors)} events"
+                )
             alarms = detect(detector, errors)
             limit = len(errors) if max_delay is None else min(len(errors), at + max_delay)
             found = [a for a in alarms if at <= a < limit]
-            rows.append({"detector": name, "stream": index, "delay": float(found[0] - at) if found else math.nan,
-                         "false_alarms": sum(a < at for a in alarms), "stable_events": at})
+            rows.append(
+                {
+                    "detector": name,
+                    "stream": index,
+                    "delay": float(found[0] - at) if found else math.nan,
+                    "false_alarms": sum(a < at for a in alarms),
+                    "stable_events": at,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -242,10 +282,18 @@ def summarize_detectors(measured: pd.DataFrame) -> pd.DataFrame:
     (11.0, 0, 2)
     """
     groups = measured.groupby("detector", sort=False)
-    table = pd.DataFrame({
-        "mean_delay": groups["delay"].mean(), "min_delay": groups["delay"].min(), "max_delay": groups["delay"].max(),
-        "false_alarms_per_10k": 1e4 * groups["false_alarms"].sum() / groups["stable_events"].sum(),
-        "missed": groups["delay"].apply(lambda d: int(d.isna().sum())), "streams": groups.size()})
+    table = pd.DataFrame(
+        {
+            "mean_delay": groups["delay"].mean(),
+            "min_delay": groups["delay"].min(),
+            "max_delay": groups["delay"].max(),
+            "false_alarms_per_10k": 1e4
+            * groups["false_alarms"].sum()
+            / groups["stable_events"].sum(),
+            "missed": groups["delay"].apply(lambda d: int(d.isna().sum())),
+            "streams": groups.size(),
+        }
+    )
     return table
 
 

@@ -20,8 +20,12 @@ __all__ = ["MEASURED", "downtime_table", "load_downtime", "measure_downtime"]
 MEASURED = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "comparison.json"
 
 #: The rows of :func:`downtime_table`: the measured run, and the mode it stands for.
-RUNS = {"naive": "batch, naive restart (stop, retrain, start)", "swap": "batch, atomic swap (POST /deploy)",
-        "online": "online, learning in place", "out-of-core, then online": "out-of-core, then online, learning in place"}
+RUNS = {
+    "naive": "batch, naive restart (stop, retrain, start)",
+    "swap": "batch, atomic swap (POST /deploy)",
+    "online": "online, learning in place",
+    "out-of-core, then online": "out-of-core, then online, learning in place",
+}
 
 
 def measure_downtime(scenario, *, n_events: int = 2000, interval: float = 0.005) -> dict:
@@ -32,7 +36,8 @@ def measure_downtime(scenario, *, n_events: int = 2000, interval: float = 0.005)
     atomically (``POST /deploy``: retrain aside, swap in one assignment) and naively (stop,
     retrain, start). An online server learns the same events while the probe asks, and so does
     a server deploying an out-of-core model (first trained from disk by chunks, then learning in
-    place). Returns ``{"naive": ..., "swap": ..., "online": ..., "out-of-core, then online": ...}``, each :func:`~deployment_modes.serve.downtime`'s
+    place). Returns ``{"naive": ..., "swap": ..., "online": ..., "out-of-core, then online":
+    ...}``, each :func:`~deployment_modes.serve.downtime`'s
     summary plus ``"seconds_measured"``. Needs the ``serve`` extra; the servers are always stopped.
 
     Parameters
@@ -79,30 +84,48 @@ def measure_downtime(scenario, *, n_events: int = 2000, interval: float = 0.005)
         return {**serve.downtime(table), "seconds_measured": float(table["sent"].iloc[-1])}
 
     with tempfile.TemporaryDirectory() as folder:
-        durable.init_state(folder, BatchDeployment(LeanLogisticRegression()), *scenario.initial, mode="batch")
+        durable.init_state(
+            folder, BatchDeployment(LeanLogisticRegression()), *scenario.initial, mode="batch"
+        )
         server = serve.start(folder)
         try:
-            httpx.post(server.url + "/learn_many", json={"events": events}, timeout=60).raise_for_status()
-            results["swap"] = probed(server, lambda: httpx.post(server.url + "/deploy", timeout=60).raise_for_status())
+            httpx.post(
+                server.url + "/learn_many", json={"events": events}, timeout=60
+            ).raise_for_status()
+            results["swap"] = probed(
+                server, lambda: httpx.post(server.url + "/deploy", timeout=60).raise_for_status()
+            )
             restarted = []
-            results["naive"] = probed(server, lambda: restarted.append(serve.naive_redeploy(server, folder)))
+            results["naive"] = probed(
+                server, lambda: restarted.append(serve.naive_redeploy(server, folder))
+            )
             server = restarted[0] if restarted else server
         finally:
             server.stop()
+
     def learn(server):
         for i in range(0, len(events), 100):
-            httpx.post(server.url + "/learn_many", json={"events": events[i:i + 100]}, timeout=60).raise_for_status()
+            httpx.post(
+                server.url + "/learn_many", json={"events": events[i : i + 100]}, timeout=60
+            ).raise_for_status()
 
     with tempfile.TemporaryDirectory() as folder:
-        durable.init_state(folder, OnlineDeployment(sgd_model("classification", 0.05)), *scenario.initial,
-                           mode="online")
+        durable.init_state(
+            folder,
+            OnlineDeployment(sgd_model("classification", 0.05)),
+            *scenario.initial,
+            mode="online",
+        )
         with serve.start(folder) as server:
             results["online"] = probed(server, lambda: learn(server))
     with tempfile.TemporaryDirectory() as folder:
         state = Path(folder) / "state"
-        trained = out_of_core_then_online(scenario, folder)  # the first training, from disk, before the server
-        durable.DurableDeployment(state, "online", deployment=trained,
-                                  schema=durable.Schema.of(*scenario.initial)).close(snapshot=False)
+        trained = out_of_core_then_online(
+            scenario, folder
+        )  # the first training, from disk, before the server
+        durable.DurableDeployment(
+            state, "online", deployment=trained, schema=durable.Schema.of(*scenario.initial)
+        ).close(snapshot=False)
         with serve.start(state) as server:
             results["out-of-core, then online"] = probed(server, lambda: learn(server))
     return results
@@ -143,16 +166,25 @@ def downtime_table(downtime: dict):
     Examples
     --------
     >>> run = {"seconds": 0.0, "failed": 0, "requests": 10}
-    >>> downtime_table({"naive": {**run, "seconds": 2.0, "failed": 5}, "swap": run, "online": run})["failed requests"].tolist()
+    >>> table = downtime_table({"naive": {**run, "seconds": 2.0, "failed": 5}, "swap": run, "online": run})
+    >>> table["failed requests"].tolist()
     [5, 0, 0]
     """
     import pandas as pd
 
     if not isinstance(downtime, dict) or not {"naive", "swap", "online"} <= set(downtime):
-        raise TypeError("downtime must be the dict measure_downtime returns (naive, swap, online, ...)")
-    rows = {label: {"seconds without answers": round(float(downtime[run]["seconds"]), 2),
-                    "failed requests": int(downtime[run]["failed"]), "requests": int(downtime[run]["requests"])}
-            for run, label in RUNS.items() if run in downtime}
+        raise TypeError(
+            "downtime must be the dict measure_downtime returns (naive, swap, online, ...)"
+        )
+    rows = {
+        label: {
+            "seconds without answers": round(float(downtime[run]["seconds"]), 2),
+            "failed requests": int(downtime[run]["failed"]),
+            "requests": int(downtime[run]["requests"]),
+        }
+        for run, label in RUNS.items()
+        if run in downtime
+    }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "mode (measured on a real server)"
     return table

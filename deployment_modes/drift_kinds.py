@@ -46,8 +46,9 @@ def _concepts(rng, n_features: int, angle: float) -> tuple[np.ndarray, np.ndarra
     return a, u / np.linalg.norm(u)
 
 
-def concept_weights(kind: str, n_events: int, drift_at: int, width: int, recur_at: int | None,
-                    angle: float, rng) -> np.ndarray:
+def concept_weights(
+    kind: str, n_events: int, drift_at: int, width: int, recur_at: int | None, angle: float, rng
+) -> np.ndarray:
     """The angle (degrees, from concept A) of the concept that labels each of ``n_events`` stream events.
 
     Parameters
@@ -84,9 +85,20 @@ def concept_weights(kind: str, n_events: int, drift_at: int, width: int, recur_a
     raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
 
-def drift_stream(kind: str = "sudden", seed: int = 0, *, n_initial: int = 300, n_stream: int = 1500,
-                 drift_at: int = 500, width: int = 300, recur_at: int | None = None, angle: float = 90.0,
-                 noise: float = 0.05, n_features: int = 4, events_per_day: float | None = None) -> Scenario:
+def drift_stream(
+    kind: str = "sudden",
+    seed: int = 0,
+    *,
+    n_initial: int = 300,
+    n_stream: int = 1500,
+    drift_at: int = 500,
+    width: int = 300,
+    recur_at: int | None = None,
+    angle: float = 90.0,
+    noise: float = 0.05,
+    n_features: int = 4,
+    events_per_day: float | None = None,
+) -> Scenario:
     """A binary classification stream with one drift of the given ``kind`` at a known position.
 
     ``scenario.drift_at`` holds the start of each change (two for recurring drift); ``info`` holds
@@ -132,27 +144,42 @@ def drift_stream(kind: str = "sudden", seed: int = 0, *, n_initial: int = 300, n
     drift_at, width = positive_int(drift_at, "drift_at"), positive_int(width, "width")
     n_features = positive_int(n_features, "n_features")
     if n_features < 2:
-        raise ValueError(f"n_features must be at least 2 (a concept turns in a plane), got {n_features}")
+        raise ValueError(
+            f"n_features must be at least 2 (a concept turns in a plane), got {n_features}"
+        )
     if isinstance(angle, bool) or not isinstance(angle, numbers.Real) or not 0 < angle <= 180:
         raise ValueError(f"angle must be a number of degrees in (0, 180], got {angle!r}")
     noise = fraction(noise, "noise", high=0.5)
     if drift_at >= n_stream:
-        raise ValueError(f"drift_at must be inside the stream (< n_stream={n_stream}), got {drift_at}")
+        raise ValueError(
+            f"drift_at must be inside the stream (< n_stream={n_stream}), got {drift_at}"
+        )
     if kind == "recurring":
-        recur_at = (drift_at + n_stream) // 2 if recur_at is None else positive_int(recur_at, "recur_at")
+        recur_at = (
+            (drift_at + n_stream) // 2 if recur_at is None else positive_int(recur_at, "recur_at")
+        )
         if not drift_at < recur_at < n_stream:
-            raise ValueError(f"recur_at must be between drift_at={drift_at} and n_stream={n_stream}, got {recur_at}")
+            raise ValueError(
+                f"recur_at must be between drift_at={drift_at} and n_stream={n_stream}, got {recur_at}"
+            )
     elif recur_at is not None:
         raise ValueError(f"recur_at is only for kind='recurring', got it for {kind!r}")
-    if events_per_day is not None and (isinstance(events_per_day, bool) or not isinstance(events_per_day, numbers.Real)
-                                       or not events_per_day > 0):
+    if events_per_day is not None and (
+        isinstance(events_per_day, bool)
+        or not isinstance(events_per_day, numbers.Real)
+        or not events_per_day > 0
+    ):
         raise ValueError(f"events_per_day must be a positive number, got {events_per_day!r}")
     rng = np.random.default_rng(seed)
     a, u = _concepts(rng, n_features, angle)
     n = n_initial + n_stream
     X = rng.normal(size=(n, n_features))
-    degrees = np.concatenate([np.zeros(n_initial),
-                              concept_weights(kind, n_stream, drift_at, width, recur_at, angle, rng)])
+    degrees = np.concatenate(
+        [
+            np.zeros(n_initial),
+            concept_weights(kind, n_stream, drift_at, width, recur_at, angle, rng),
+        ]
+    )
     theta = np.radians(degrees)
     w = np.cos(theta)[:, None] * a + np.sin(theta)[:, None] * u
     y = (np.einsum("ij,ij->i", X, w) > 0).astype(int)
@@ -167,14 +194,28 @@ def drift_stream(kind: str = "sudden", seed: int = 0, *, n_initial: int = 300, n
         frame.insert(0, "day", times.round(4))
     starts = (drift_at,) if kind != "recurring" else (drift_at, recur_at)
     settled = (drift_at + width,) if kind in ("gradual", "incremental") else starts
-    return Scenario(f"{kind} drift", "classification", frame.iloc[:n_initial].reset_index(drop=True), y[:n_initial],
-                    frame.iloc[n_initial:].reset_index(drop=True), y[n_initial:], times[n_initial:], starts,
-                    description=f"Rotating hyperplane, {kind} drift of {angle:g} degrees at event {drift_at}"
-                                + (f" over {width} events" if kind in ("gradual", "incremental") else "")
-                                + (f", concept A back at {recur_at}" if kind == "recurring" else "")
-                                + f", {100 * noise:g}% label noise.",
-                    info={"kind": kind, "width": width, "angle": angle, "noise": noise, "settled_at": settled,
-                          "concept_angle": degrees[n_initial:]})
+    return Scenario(
+        f"{kind} drift",
+        "classification",
+        frame.iloc[:n_initial].reset_index(drop=True),
+        y[:n_initial],
+        frame.iloc[n_initial:].reset_index(drop=True),
+        y[n_initial:],
+        times[n_initial:],
+        starts,
+        description=f"Rotating hyperplane, {kind} drift of {angle:g} degrees at event {drift_at}"
+        + (f" over {width} events" if kind in ("gradual", "incremental") else "")
+        + (f", concept A back at {recur_at}" if kind == "recurring" else "")
+        + f", {100 * noise:g}% label noise.",
+        info={
+            "kind": kind,
+            "width": width,
+            "angle": angle,
+            "noise": noise,
+            "settled_at": settled,
+            "concept_angle": degrees[n_initial:],
+        },
+    )
 
 
 class ModelPool:
@@ -182,7 +223,9 @@ class ModelPool:
 
     A live river ``model`` learns every event. Every ``checkpoint_every`` events a copy of it is
     kept (the last two); when the ``detector`` (ADWIN by default, run by a
-    :class:`~deployment_modes.monitor.Monitor`) raises an upward alarm on the live model's errors, the older copy, taken before the change, joins the pool (at most ``size`` old models, the oldest
+    :class:`~deployment_modes.monitor.Monitor`) raises an upward alarm on the live model's errors,
+    the older copy, taken before the change, joins the pool (at most ``size`` old models, the
+    oldest
     leaves first). Every model of the pool is scored on each event; the one with the fewest errors
     over the last ``window`` events answers (the live one on ties). Old models do not learn: they are
     the memory of their concept, which a single model that adapted to a new concept has lost.
@@ -209,15 +252,23 @@ class ModelPool:
     (True, 1)
     """
 
-    def __init__(self, model, *, detector=None, window: int = 30, size: int = 3, checkpoint_every: int = 100):
-        if not callable(getattr(model, "learn_one", None)) or not callable(getattr(model, "predict_one", None)):
-            raise TypeError(f"model must be a river model (learn_one, predict_one), got {type(model).__name__}")
+    def __init__(
+        self, model, *, detector=None, window: int = 30, size: int = 3, checkpoint_every: int = 100
+    ):
+        if not callable(getattr(model, "learn_one", None)) or not callable(
+            getattr(model, "predict_one", None)
+        ):
+            raise TypeError(
+                f"model must be a river model (learn_one, predict_one), got {type(model).__name__}"
+            )
         if detector is None:
             from river import drift
 
             detector = drift.ADWIN()
         if not callable(getattr(detector, "update", None)):
-            raise TypeError(f"detector must be a river drift detector, got {type(detector).__name__}")
+            raise TypeError(
+                f"detector must be a river drift detector, got {type(detector).__name__}"
+            )
         self.window, self.size = positive_int(window, "window"), positive_int(size, "size")
         self.checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
         self._model, self.detector = model, detector
@@ -231,13 +282,17 @@ class ModelPool:
         X = as_frame(X)
         labels = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(y)]
         if len(labels) != len(X):
-            raise ValueError(f"y must have one label per row of X: {len(labels)} labels for {len(X)} rows")
+            raise ValueError(
+                f"y must have one label per row of X: {len(labels)} labels for {len(X)} rows"
+            )
         live = copy.deepcopy(self._model)
         for x, label in zip(X.to_dict(orient="records"), labels):
             live.learn_one(x, label)
         self.models, self._errors = [live], [deque(maxlen=self.window)]
         self._checkpoints = deque(maxlen=2)
-        self._monitor = Monitor(classification=True, window=self.window, detector=self.detector.clone())
+        self._monitor = Monitor(
+            classification=True, window=self.window, detector=self.detector.clone()
+        )
         self.model_version, self.n_seen, self.log = 1, 0, [LogEntry(0, "train", rows=len(labels))]
 
     def _best(self) -> int:
@@ -265,8 +320,10 @@ class ModelPool:
         if alarm is not None and alarm.up and self._checkpoints:
             self.models.insert(1, self._checkpoints[0])
             self._errors.insert(1, deque(maxlen=self.window))
-            del self.models[self.size + 1:], self._errors[self.size + 1:]
+            del self.models[self.size + 1 :], self._errors[self.size + 1 :]
             self._checkpoints.clear()
-            self.log.append(LogEntry(self.n_seen, "alarm", detail=f"old model kept, pool of {len(self.models)}"))
+            self.log.append(
+                LogEntry(self.n_seen, "alarm", detail=f"old model kept, pool of {len(self.models)}")
+            )
         elif self.n_seen % self.checkpoint_every == 0:
             self._checkpoints.append(copy.deepcopy(self.models[0]))

@@ -44,10 +44,30 @@ from .durable_labels import Busy, LabelsAndRedeploys
 from .event_schema import MODES, InputOutOfBounds, Schema, check_mode, default_deployment
 from .label_join import LabelJoin, check_window
 from .monitor import Monitor
-from .storage import SNAPSHOT, LogWriteError, LogWriter, StateError, encode, load_snapshot, lock_state_dir, read_log
+from .storage import (
+    SNAPSHOT,
+    LogWriteError,
+    LogWriter,
+    StateError,
+    encode,
+    load_snapshot,
+    lock_state_dir,
+    read_log,
+)
 
-__all__ = ["MODES", "Busy", "DurableDeployment", "InputOutOfBounds", "LogWriteError", "Schema", "StateError",
-           "default_deployment", "init_state", "load_snapshot", "read_log"]
+__all__ = [
+    "MODES",
+    "Busy",
+    "DurableDeployment",
+    "InputOutOfBounds",
+    "LogWriteError",
+    "Schema",
+    "StateError",
+    "default_deployment",
+    "init_state",
+    "load_snapshot",
+    "read_log",
+]
 
 
 class _Pending:
@@ -108,8 +128,17 @@ class DurableDeployment(LabelsAndRedeploys):
     snapshot_retry_seconds = 1.0
     score_every = 256
 
-    def __init__(self, state_dir, mode: str | None = None, *, deployment=None, schema: Schema | None = None,
-                 snapshot_every: int = 10_000, label_window: float | None = None, input_guard: bool = True):
+    def __init__(
+        self,
+        state_dir,
+        mode: str | None = None,
+        *,
+        deployment=None,
+        schema: Schema | None = None,
+        snapshot_every: int = 10_000,
+        label_window: float | None = None,
+        input_guard: bool = True,
+    ):
         self.state_dir = Path(state_dir)
         if not isinstance(input_guard, bool):
             raise TypeError(f"input_guard must be True or False, got {input_guard!r}")
@@ -121,17 +150,19 @@ class DurableDeployment(LabelsAndRedeploys):
         self.snapshot_every = positive_int(snapshot_every, "snapshot_every")
         if (deployment is None) != (schema is None):
             raise ValueError("deployment and schema must be given together (see init_state)")
-        self._lock = threading.Lock()       # the model: one prediction or one event's learning at a time
-        self._writer = threading.Lock()     # the log and the snapshots: one writer at a time
+        self._lock = threading.Lock()  # the model: one prediction or one event's learning at a time
+        self._writer = threading.Lock()  # the log and the snapshots: one writer at a time
         self._queue_lock = threading.Lock()
         self._deploying = threading.Lock()  # one batch retrain at a time
         self._queue: list[_Pending] = []
         self._wal: LogWriter | None = None
-        self._segments: list[Path] = []     # the segments read or written: the only ones ever deleted
+        self._segments: list[Path] = []  # the segments read or written: the only ones ever deleted
         self._lockfd = None
         self.snapshot_error, self._failed_at = None, -math.inf
         self._retraining_upto, self._replaying = None, False
-        self._unscored: list[tuple] = []  # batch mode: events learned, not yet scored by the monitor
+        self._unscored: list[
+            tuple
+        ] = []  # batch mode: events learned, not yet scored by the monitor
         self.started_at = time.time()
         try:
             self._lockfd = lock_state_dir(self.state_dir)
@@ -161,9 +192,11 @@ class DurableDeployment(LabelsAndRedeploys):
             self._restore(mode, found)
             return
         if found:
-            raise StateError(f"{self.state_dir} holds write-ahead log segments ({', '.join(p.name for p in found)}) "
-                             f"but no {SNAPSHOT}: their events cannot be replayed without it. Restore the "
-                             f"snapshot, or move the wal-*.log files away to start afresh")
+            raise StateError(
+                f"{self.state_dir} holds write-ahead log segments ({', '.join(p.name for p in found)}) "
+                f"but no {SNAPSHOT}: their events cannot be replayed without it. Restore the "
+                f"snapshot, or move the wal-*.log files away to start afresh"
+            )
         mode = mode or "online"
         if deployment is None:
             deployment, schema = default_deployment(mode)
@@ -174,7 +207,12 @@ class DurableDeployment(LabelsAndRedeploys):
             has_method(deployment, method, "deployment")
         self.deployment, self.schema, self.mode = deployment, schema, mode
         self._classes = {c: c for c in schema.classes or ()}
-        self.monitor, self.seq, self.n_seen, self.failed = Monitor(classification=schema.task == "classification"), 0, 0, 0
+        self.monitor, self.seq, self.n_seen, self.failed = (
+            Monitor(classification=schema.task == "classification"),
+            0,
+            0,
+            0,
+        )
         self.replayed = 0
         self.join = LabelJoin(self._label_window) if self._label_window else None
         self._snapshot()
@@ -184,10 +222,14 @@ class DurableDeployment(LabelsAndRedeploys):
         if isinstance(state, dict):
             state.setdefault("join", None)  # a state dir from before labels were joined
         if not isinstance(state, dict) or set(state) != set(self._state_keys):
-            raise StateError(f"{self.state_dir / SNAPSHOT} does not hold a durable deployment's state")
+            raise StateError(
+                f"{self.state_dir / SNAPSHOT} does not hold a durable deployment's state"
+            )
         if mode is not None and state["mode"] != mode:
-            raise StateError(f"the state dir holds a {state['mode']} deployment, not {mode}: "
-                             f"start with --mode {state['mode']} or another state dir")
+            raise StateError(
+                f"the state dir holds a {state['mode']} deployment, not {mode}: "
+                f"start with --mode {state['mode']} or another state dir"
+            )
         self.__dict__.update(state)
         self.last_snapshot = header
         self._classes = {c: c for c in self.schema.classes or ()}
@@ -197,8 +239,10 @@ class DurableDeployment(LabelsAndRedeploys):
             self.join.window = self._label_window
         records = [r for r in read_log(self.state_dir) if r["seq"] > self.seq]
         if records and records[0]["seq"] != self.seq + 1:
-            raise StateError(f"the write-ahead log of {self.state_dir} misses records {self.seq + 1} to "
-                             f"{records[0]['seq'] - 1} after the snapshot: refusing to start")
+            raise StateError(
+                f"the write-ahead log of {self.state_dir} misses records {self.seq + 1} to "
+                f"{records[0]['seq'] - 1} after the snapshot: refusing to start"
+            )
         self._replaying = True
         for record in records:
             self._apply(record)
@@ -225,8 +269,9 @@ class DurableDeployment(LabelsAndRedeploys):
         it (replaying the log would not reproduce it either).
         """
         self._score()
-        self.last_snapshot = storage.write_snapshot(self.state_dir, self._state(), self.seq,
-                                                    n_seen=self.n_seen, mode=self.mode)
+        self.last_snapshot = storage.write_snapshot(
+            self.state_dir, self._state(), self.seq, n_seen=self.n_seen, mode=self.mode
+        )
         self._new_segment()
 
     def _new_segment(self) -> None:
@@ -241,8 +286,10 @@ class DurableDeployment(LabelsAndRedeploys):
 
     def _snapshot_if_due(self) -> None:
         """A snapshot every ``snapshot_every`` events; one that fails is retried later, never raised."""
-        if (self.n_seen - self.last_snapshot["n_seen"] < self.snapshot_every
-                or time.monotonic() - self._failed_at < self.snapshot_retry_seconds):
+        if (
+            self.n_seen - self.last_snapshot["n_seen"] < self.snapshot_every
+            or time.monotonic() - self._failed_at < self.snapshot_retry_seconds
+        ):
             return
         try:
             self._snapshot()
@@ -285,8 +332,13 @@ class DurableDeployment(LabelsAndRedeploys):
             model, rows, seconds = live or self.deployment.fit_candidate(record["upto"])
             self._score()  # the events before the swap are scored by the model that served them
             with self._lock:
-                self.deployment.swap_in(model, rows, seconds, kind="swap",
-                                        detail=f"fitted on the first {record['upto']} events")
+                self.deployment.swap_in(
+                    model,
+                    rows,
+                    seconds,
+                    kind="swap",
+                    detail=f"fitted on the first {record['upto']} events",
+                )
         else:
             raise ValueError(f"unknown log record kind {record['kind']!r}")
 
@@ -304,7 +356,9 @@ class DurableDeployment(LabelsAndRedeploys):
             self._score()  # the monitor sees the events in order
         try:
             with self._lock:
-                if served is self._PREDICT and static and shadow is None:  # scored later, many at once
+                if (
+                    served is self._PREDICT and static and shadow is None
+                ):  # scored later, many at once
                     self._unscored.append((values, y, self.n_seen))
                 else:
                     served = self.deployment.predict_one(x) if served is self._PREDICT else served
@@ -322,8 +376,13 @@ class DurableDeployment(LabelsAndRedeploys):
         one ``predict`` per event: the same model, so the same predictions and the same metric.
         """
         dep = self.deployment
-        return (self.mode == "batch" and callable(getattr(dep, "predict_many", None))
-                and all(getattr(dep, name, None) is None for name in ("retrain_every", "period", "trigger")))
+        return (
+            self.mode == "batch"
+            and callable(getattr(dep, "predict_many", None))
+            and all(
+                getattr(dep, name, None) is None for name in ("retrain_every", "period", "trigger")
+            )
+        )
 
     def _score(self) -> None:
         """Update the monitor with the events learned but not yet scored, in order."""
@@ -343,10 +402,17 @@ class DurableDeployment(LabelsAndRedeploys):
         window, a batch deployment keeps every event: ``stored_events`` in :meth:`metrics` shows it.
         """
         window = getattr(self.deployment, "window", None)
-        if window is None or not hasattr(self.deployment, "forget") or self._retraining_upto is not None:
+        if (
+            window is None
+            or not hasattr(self.deployment, "forget")
+            or self._retraining_upto is not None
+        ):
             return
         with self._lock:
-            if self._retraining_upto is None and self.n_seen - self.deployment.forgotten >= 2 * window:
+            if (
+                self._retraining_upto is None
+                and self.n_seen - self.deployment.forgotten >= 2 * window
+            ):
                 self.deployment.forget(self.n_seen)
 
     def _commit(self, record: dict, live=None) -> dict:
@@ -367,7 +433,9 @@ class DurableDeployment(LabelsAndRedeploys):
                 finally:
                     for p in batch:
                         if not p.done:
-                            p.error = p.error or StateError("the write stopped before this record was logged")
+                            p.error = p.error or StateError(
+                                "the write stopped before this record was logged"
+                            )
                             p.done = True
         if pending.error is not None:
             raise pending.error
@@ -391,9 +459,15 @@ class DurableDeployment(LabelsAndRedeploys):
             error = self._apply(p.record, p.live)
             self.seq = p.record["seq"]
             if error is not None:
-                p.error = RuntimeError(f"record {self.seq} is logged but the deployment refused it: {error}")
-            p.result = {"learned": len(p.record.get("events", ())), "n_seen": self.n_seen,
-                        "seq": self.seq, "model_version": self.deployment.model_version}
+                p.error = RuntimeError(
+                    f"record {self.seq} is logged but the deployment refused it: {error}"
+                )
+            p.result = {
+                "learned": len(p.record.get("events", ())),
+                "n_seen": self.n_seen,
+                "seq": self.seq,
+                "model_version": self.deployment.model_version,
+            }
             p.done = True
         self._snapshot_if_due()
 
@@ -413,7 +487,9 @@ class DurableDeployment(LabelsAndRedeploys):
         with self._lock:
             y_pred, version = self.deployment.predict_one(x), self.deployment.model_version
         y_pred = plain(y_pred)
-        if self.schema.classes is not None:  # the class as the training labels spell it (river says True for 1)
+        if (
+            self.schema.classes is not None
+        ):  # the class as the training labels spell it (river says True for 1)
             y_pred = self._classes.get(y_pred, y_pred)
         return y_pred, version
 
@@ -433,13 +509,22 @@ class DurableDeployment(LabelsAndRedeploys):
             if not isinstance(event, (tuple, list)) or len(event) != 2:
                 raise TypeError(f"events[{i}] must be an (x, y) pair, got {type(event).__name__}")
             where = f"events[{i}]."
-            checked.append([self._guarded(self.schema.values, event[0], where), self.schema.label(event[1], where)])
+            checked.append(
+                [
+                    self._guarded(self.schema.values, event[0], where),
+                    self.schema.label(event[1], where),
+                ]
+            )
         return self._commit({"kind": "learn", "events": checked})
 
     def learn_one(self, x, y) -> dict:
         """Learn one labelled event, durably (see :meth:`learn_many`)."""
-        return self._commit({"kind": "learn", "events": [[self._guarded(self.schema.values, x),
-                                                          self.schema.label(y)]]})
+        return self._commit(
+            {
+                "kind": "learn",
+                "events": [[self._guarded(self.schema.values, x), self.schema.label(y)]],
+            }
+        )
 
     @property
     def model_version(self) -> int:
@@ -455,23 +540,46 @@ class DurableDeployment(LabelsAndRedeploys):
         self._score()
         with self._lock:
             scored = self.monitor.last_error is not None  # nothing scored yet: no rolling value
-            rolling, alarms = self.monitor.rolling.get() if scored else None, list(self.monitor.alarms)
+            rolling, alarms = (
+                self.monitor.rolling.get() if scored else None,
+                list(self.monitor.alarms),
+            )
             version, n_seen, seq = self.deployment.model_version, self.n_seen, self.seq
         snap = self.last_snapshot
-        return {"mode": self.mode, "events_seen": n_seen, "model_version": version, "log_seq": seq,
-                "rolling_metric": {"name": "accuracy" if self.schema.task == "classification" else "MAE",
-                                   "window": self.monitor.window, "value": rolling},
-                "drift_alarms": len(alarms), "last_alarm_at": alarms[-1].at if alarms else None,
-                "last_snapshot": {"seq": snap["seq"], "events_seen": snap["n_seen"], "bytes": snap["bytes"],
-                                  "written_at": snap["written_at"]}, "snapshot_error": self.snapshot_error,
-                "input_guard": self.input_guard and self.schema.bounds is not None,
-                "inputs_rejected": self.inputs_rejected,
-                "records_replayed_at_start": self.replayed, "refused_records": self.failed, "retraining": self.retraining,
-                "stored_events": self.n_seen - getattr(self.deployment, "forgotten", 0) if self.mode == "batch" else None,
-                "labels": self.join.stats() if self.join is not None else None,
-                "shadow": None if self._shadow is None else {"scored": self._shadow.count, "of": self._shadow.n},
-                "last_deploy": self.last_deploy,
-                "uptime_seconds": time.time() - self.started_at}
+        return {
+            "mode": self.mode,
+            "events_seen": n_seen,
+            "model_version": version,
+            "log_seq": seq,
+            "rolling_metric": {
+                "name": "accuracy" if self.schema.task == "classification" else "MAE",
+                "window": self.monitor.window,
+                "value": rolling,
+            },
+            "drift_alarms": len(alarms),
+            "last_alarm_at": alarms[-1].at if alarms else None,
+            "last_snapshot": {
+                "seq": snap["seq"],
+                "events_seen": snap["n_seen"],
+                "bytes": snap["bytes"],
+                "written_at": snap["written_at"],
+            },
+            "snapshot_error": self.snapshot_error,
+            "input_guard": self.input_guard and self.schema.bounds is not None,
+            "inputs_rejected": self.inputs_rejected,
+            "records_replayed_at_start": self.replayed,
+            "refused_records": self.failed,
+            "retraining": self.retraining,
+            "stored_events": self.n_seen - getattr(self.deployment, "forgotten", 0)
+            if self.mode == "batch"
+            else None,
+            "labels": self.join.stats() if self.join is not None else None,
+            "shadow": None
+            if self._shadow is None
+            else {"scored": self._shadow.count, "of": self._shadow.n},
+            "last_deploy": self.last_deploy,
+            "uptime_seconds": time.time() - self.started_at,
+        }
 
     def close(self, snapshot: bool = True) -> None:
         """Write a last snapshot (unless ``snapshot=False``), close the log and release the state dir."""

@@ -82,8 +82,10 @@ class LabelsAndRedeploys:
         Returns ``{"prediction_id", "y_pred", "model_version"}`` once the record is on disk.
         """
         if self.join is None:
-            raise StateError("predictions are logged with an id only when the server joins labels: "
-                             "start it with --label-window SECONDS")
+            raise StateError(
+                "predictions are logged with an id only when the server joins labels: "
+                "start it with --label-window SECONDS"
+            )
         now = time.time()
         stale = self.join.stale(now)
         if stale:
@@ -103,14 +105,22 @@ class LabelsAndRedeploys:
         counted); a bad label ValueError or TypeError. Then nothing is logged or learned.
         """
         if self.join is None:
-            raise StateError("this server does not join labels: start it with --label-window SECONDS")
-        if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__len__") or len(labels) == 0:
+            raise StateError(
+                "this server does not join labels: start it with --label-window SECONDS"
+            )
+        if (
+            isinstance(labels, (str, bytes, dict))
+            or not hasattr(labels, "__len__")
+            or len(labels) == 0
+        ):
             raise TypeError("labels must be a non-empty list of (prediction_id, y) pairs")
         now, claimed, checked = time.time(), [], []
         try:
             for i, pair in enumerate(labels):
                 if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                    raise TypeError(f"labels[{i}] must be a (prediction_id, y) pair, got {type(pair).__name__}")
+                    raise TypeError(
+                        f"labels[{i}] must be a (prediction_id, y) pair, got {type(pair).__name__}"
+                    )
                 pid, y = pair
                 y = self.schema.label(y, f"labels[{i}].")
                 try:
@@ -167,23 +177,31 @@ class LabelsAndRedeploys:
             with self._lock:
                 upto = self._retraining_upto = self.n_seen
             model, rows, seconds = self.deployment.fit_candidate(upto)
-            candidate = ShadowCandidate(model, rows, seconds, upto, n=n,
-                                        classification=self.schema.task == "classification")
+            candidate = ShadowCandidate(
+                model, rows, seconds, upto, n=n, classification=self.schema.task == "classification"
+            )
             self.last_deploy = {"state": "shadow", "shadow_events": n, "fitted_on_events": upto}
             self._shadow = candidate
             decided = candidate.done.wait(timeout)
             self._shadow = None
             if not decided:
-                swap, reason = False, f"only {candidate.count} of {n} labelled events came in {timeout:g} s"
+                swap, reason = (
+                    False,
+                    f"only {candidate.count} of {n} labelled events came in {timeout:g} s",
+                )
             else:
                 swap, reason = candidate.verdict()
             result = {"model_version": self.deployment.model_version}
             if swap:
                 result = self._commit({"kind": "deploy", "upto": upto}, live=(model, rows, seconds))
-            self.last_deploy = {"state": "swapped" if swap else "refused", "swapped": swap, "reason": reason,
-                                "shadow_events": candidate.count, "errors": {"served": candidate.errors[0],
-                                                                             "candidate": candidate.errors[1]},
-                                "fitted_on_events": upto}
+            self.last_deploy = {
+                "state": "swapped" if swap else "refused",
+                "swapped": swap,
+                "reason": reason,
+                "shadow_events": candidate.count,
+                "errors": {"served": candidate.errors[0], "candidate": candidate.errors[1]},
+                "fitted_on_events": upto,
+            }
             return {**result, **self.last_deploy, "rows": rows, "seconds": seconds}
         finally:
             self._shadow = None

@@ -86,7 +86,11 @@ class Schema:
     def __post_init__(self):
         if self.bounds is not None:
             guard = FeatureBounds.from_dict(self.bounds)
-            limits = tuple((i, guard.low[f], guard.high[f]) for i, f in enumerate(self.features) if f in guard.low)
+            limits = tuple(
+                (i, guard.low[f], guard.high[f])
+                for i, f in enumerate(self.features)
+                if f in guard.low
+            )
             object.__setattr__(self, "_guard", guard)
             object.__setattr__(self, "_limits", limits)
 
@@ -108,10 +112,14 @@ class Schema:
         X, y = as_frame(X), np.asarray(y)
         bounds = FeatureBounds(X).to_dict()
         if y.dtype.kind in "iubOU":
-            return cls(tuple(X.columns), "classification", tuple(plain(v) for v in np.unique(y)), bounds)
+            return cls(
+                tuple(X.columns), "classification", tuple(plain(v) for v in np.unique(y)), bounds
+            )
         return cls(tuple(X.columns), "regression", bounds=bounds)
 
-    def event(self, x, y=None, *, where: str = "", label: bool = True, guard: bool = True) -> tuple[dict, object]:
+    def event(
+        self, x, y=None, *, where: str = "", label: bool = True, guard: bool = True
+    ) -> tuple[dict, object]:
         """Check one event; return it with ``x`` in feature order and float values.
 
         ``guard=False`` skips the input bounds (see :meth:`values`).
@@ -134,7 +142,11 @@ class Schema:
         :class:`InputOutOfBounds`.
         """
         values = self._checked_values(x, where)
-        if guard and self._guard is not None and not all(lo <= values[i] <= hi for i, lo, hi in self._limits):
+        if (
+            guard
+            and self._guard is not None
+            and not all(lo <= values[i] <= hi for i, lo, hi in self._limits)
+        ):
             verdict = self._guard.check(dict(zip(self.features, values)))
             if not verdict.ok:
                 raise InputOutOfBounds(f"{where}x is abnormal: {verdict.describe()}")
@@ -143,7 +155,9 @@ class Schema:
     def _checked_values(self, x, where: str) -> list[float]:
         if type(x) is dict and len(x) == len(self.features):
             try:
-                values = [float(x[f]) if type(x[f]) in (float, int) else None for f in self.features]
+                values = [
+                    float(x[f]) if type(x[f]) in (float, int) else None for f in self.features
+                ]
             except (KeyError, OverflowError):
                 values = [None]
             if None not in values and all(map(math.isfinite, values)):
@@ -211,7 +225,10 @@ def default_deployment(mode: str = "online"):
         from river import linear_model, preprocessing
 
         from .online import OnlineDeployment
-        deployment = OnlineDeployment(preprocessing.StandardScaler() | linear_model.LogisticRegression())
+
+        deployment = OnlineDeployment(
+            preprocessing.StandardScaler() | linear_model.LogisticRegression()
+        )
     deployment.fit_initial(X, y)
     return deployment, Schema.of(X, y)
 

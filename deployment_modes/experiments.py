@@ -27,11 +27,26 @@ from .online import OnlineDeployment, sgd_model
 from .scenarios import Scenario, drifting_classification, house_prices, poison_labels
 from .timeline import LogEntry, Timeline, events_to_recover, simulate
 
-__all__ = ["BASELINE", "LEARNING_RATE", "POISON", "batch_timeline", "cold_start", "drift_runs", "guardrail_runs",
-           "house_runs", "learning_rate_sweep", "online_runs", "retrain_sweep", "sweep_summary"]
+__all__ = [
+    "BASELINE",
+    "LEARNING_RATE",
+    "POISON",
+    "batch_timeline",
+    "cold_start",
+    "drift_runs",
+    "guardrail_runs",
+    "house_runs",
+    "learning_rate_sweep",
+    "online_runs",
+    "retrain_sweep",
+    "sweep_summary",
+]
 
 LEARNING_RATE = 0.05  # the online learner's SGD step size, here and in the Comparison chapter
-POISON = (1000, 300)  # (first event, length) of the burst of wrong labels, here and in the Comparison chapter
+POISON = (
+    1000,
+    300,
+)  # (first event, length) of the burst of wrong labels, here and in the Comparison chapter
 #: The name of the naive baseline's line, by task: the last label (regression), the majority class (classification)
 BASELINE = {"regression": "naive baseline: last", "classification": "naive baseline: majority"}
 
@@ -42,8 +57,16 @@ def _baseline(sc: Scenario, task: str, metric) -> Timeline:
     return simulate(sc, NaiveBaseline(strategy), metric, name=BASELINE[task])
 
 
-def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int | None = None,
-                   window: int | None = None, name: str = "batch", rolling: int = 200) -> Timeline:
+def batch_timeline(
+    scenario: Scenario,
+    estimator,
+    metric,
+    *,
+    retrain_every: int | None = None,
+    window: int | None = None,
+    name: str = "batch",
+    rolling: int = 200,
+) -> Timeline:
     """The timeline of ``BatchDeployment(estimator, retrain_every, window=window)`` on ``scenario``, fast.
 
     The batch retraining loop itself: fit a clone on the initial data, let it predict the next
@@ -102,8 +125,15 @@ def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int 
             Xt, yt = Xt[-window:], yt[-window:]
         start = time.perf_counter()
         model = clone(estimator).fit(Xt, yt)
-        log.append(LogEntry(upto, kind, rows=len(yt), seconds=time.perf_counter() - start,
-                            detail=f"version {len(log) + 1}"))
+        log.append(
+            LogEntry(
+                upto,
+                kind,
+                rows=len(yt),
+                seconds=time.perf_counter() - start,
+                detail=f"version {len(log) + 1}",
+            )
+        )
         return model
 
     with threadpool_limits(limits=1):  # a small fit: threads only fight over the cores
@@ -111,8 +141,17 @@ def batch_timeline(scenario: Scenario, estimator, metric, *, retrain_every: int 
     whole = metric.clone()
     for truth, p in zip(y.tolist(), predictions):
         whole.update(truth, p)
-    return Timeline(name, y.tolist(), predictions, np.array(versions), _rolling(metric, y, predictions, rolling),
-                    np.asarray(scenario.times), whole, log, tuple(scenario.drift_at))
+    return Timeline(
+        name,
+        y.tolist(),
+        predictions,
+        np.array(versions),
+        _rolling(metric, y, predictions, rolling),
+        np.asarray(scenario.times),
+        whole,
+        log,
+        tuple(scenario.drift_at),
+    )
 
 
 def _segments(fit, X, n: int, step: int, retrain_every):
@@ -125,7 +164,9 @@ def _segments(fit, X, n: int, step: int, retrain_every):
         versions.extend([version] * (stop - start))
         if retrain_every is not None and stop % retrain_every == 0:
             model, version = fit(stop, "retrain"), version + 1
-            versions[-1] = version  # as simulate records it: the version after the event's learn_one
+            versions[-1] = (
+                version  # as simulate records it: the version after the event's learn_one
+            )
     return predictions, versions
 
 
@@ -148,13 +189,25 @@ def _drift_timeline(seed: int, retrain_every: int | None, window: int | None) ->
     from sklearn.linear_model import LogisticRegression
 
     sc = drifting_classification(seed=seed)
-    name = "static" if retrain_every is None else f"retrain every {retrain_every:,}, " + (
-        "all data" if window is None else f"last {window:,} rows")
-    return batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=retrain_every,
-                          window=window, name=name)
+    name = (
+        "static"
+        if retrain_every is None
+        else f"retrain every {retrain_every:,}, "
+        + ("all data" if window is None else f"last {window:,} rows")
+    )
+    return batch_timeline(
+        sc,
+        LogisticRegression(),
+        metrics.Accuracy(),
+        retrain_every=retrain_every,
+        window=window,
+        name=name,
+    )
 
 
-def house_runs(seed: int, *, retrain_every: int = 500, baseline: bool = False) -> tuple[Scenario, dict]:
+def house_runs(
+    seed: int, *, retrain_every: int = 500, baseline: bool = False
+) -> tuple[Scenario, dict]:
     """Experiment 1 of the Batch chapter: house prices, a static Ridge against one retrained every 500 sales.
 
     Both deployments are scored with the mean absolute error (MAE) of the predicted price.
@@ -185,16 +238,24 @@ def house_runs(seed: int, *, retrain_every: int = 500, baseline: bool = False) -
     from sklearn.linear_model import Ridge
 
     sc = house_prices(seed=seed)
-    runs = {"static": batch_timeline(sc, Ridge(), metrics.MAE(), name="static"),
-            f"retrain every {retrain_every} sales": batch_timeline(
-                sc, Ridge(), metrics.MAE(), retrain_every=retrain_every, name=f"retrain every {retrain_every}")}
+    runs = {
+        "static": batch_timeline(sc, Ridge(), metrics.MAE(), name="static"),
+        f"retrain every {retrain_every} sales": batch_timeline(
+            sc,
+            Ridge(),
+            metrics.MAE(),
+            retrain_every=retrain_every,
+            name=f"retrain every {retrain_every}",
+        ),
+    }
     if baseline:
         runs[BASELINE["regression"]] = _baseline(sc, "regression", metrics.MAE())
     return sc, runs
 
 
-def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000,
-               baseline: bool = False) -> tuple[Scenario, dict]:
+def drift_runs(
+    seed: int, *, retrain_every: int = 500, window: int = 1000, baseline: bool = False
+) -> tuple[Scenario, dict]:
     """Experiment 2 of the Batch chapter: concept drift, static against retrained on all data or a window.
 
     Three batch logistic regressions on the seed's drifting stream: never retrained, retrained every
@@ -225,15 +286,20 @@ def drift_runs(seed: int, *, retrain_every: int = 500, window: int = 1000,
     >>> list(runs)
     ['static', 'retrain every 500, all data', 'retrain every 500, last 1,000 rows']
     """
-    runs = [_drift_timeline(seed, None, None), _drift_timeline(seed, retrain_every, None),
-            _drift_timeline(seed, retrain_every, window)]
+    runs = [
+        _drift_timeline(seed, None, None),
+        _drift_timeline(seed, retrain_every, None),
+        _drift_timeline(seed, retrain_every, window),
+    ]
     sc = drifting_classification(seed=seed)
     if baseline:
         runs.append(_baseline(sc, "classification", metrics.Accuracy()))
     return sc, {tl.name: tl for tl in runs}
 
 
-def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=(None, 1000)) -> pd.DataFrame:
+def retrain_sweep(
+    seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=(None, 1000)
+) -> pd.DataFrame:
     """Per retrain interval (0 = never) and window (0 = all data): accuracy around the drift, cost.
 
     Each run is a batch logistic regression on the seed's drifting stream (the runs of
@@ -267,11 +333,19 @@ def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=
         for window in windows:
             tl = _drift_timeline(seed, k, window)
             d = tl.drift_at[0]
-            rows.append({"seed": seed, "retrain_every": k or 0, "window": window or 0,
-                         "score_before_drift": tl.window_score(d - 1000, d), "score_after_drift": tl.window_score(d),
-                         "events_to_recover": events_to_recover(tl), "retrains": len(tl.retrains),
-                         "rows_fitted": int(tl.retrains["rows"].sum()),
-                         "compute_seconds": float(tl.retrains["seconds"].sum())})
+            rows.append(
+                {
+                    "seed": seed,
+                    "retrain_every": k or 0,
+                    "window": window or 0,
+                    "score_before_drift": tl.window_score(d - 1000, d),
+                    "score_after_drift": tl.window_score(d),
+                    "events_to_recover": events_to_recover(tl),
+                    "retrains": len(tl.retrains),
+                    "rows_fitted": int(tl.retrains["rows"].sum()),
+                    "compute_seconds": float(tl.retrains["seconds"].sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -279,10 +353,14 @@ def retrain_sweep(seed: int, intervals=(None, 250, 500, 1000, 2000), *, windows=
 def _online_timeline(seed: int, lr: float) -> Timeline:
     """The online SGD learner on the seed's drifting stream (cached: the first experiment and the sweep share it)."""
     sc = drifting_classification(seed=seed)
-    return simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), name="online")
+    return simulate(
+        sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), name="online"
+    )
 
 
-def online_runs(seed: int, *, lr: float = LEARNING_RATE, baseline: bool = False) -> tuple[Scenario, dict]:
+def online_runs(
+    seed: int, *, lr: float = LEARNING_RATE, baseline: bool = False
+) -> tuple[Scenario, dict]:
     """The Online chapter's first experiment: static batch, batch on a window every 500 events, online.
 
     On the seed's drifting stream: a static logistic regression, one refitted every 500 events on
@@ -315,16 +393,28 @@ def online_runs(seed: int, *, lr: float = LEARNING_RATE, baseline: bool = False)
     from sklearn.linear_model import LogisticRegression
 
     sc = drifting_classification(seed=seed)
-    runs = {"batch, static": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), name="batch, static"),
-            "batch, retrain every 500": batch_timeline(sc, LogisticRegression(), metrics.Accuracy(),
-                                                       retrain_every=500, window=1000, name="batch, retrain"),
-            "online": _online_timeline(seed, lr)}
+    runs = {
+        "batch, static": batch_timeline(
+            sc, LogisticRegression(), metrics.Accuracy(), name="batch, static"
+        ),
+        "batch, retrain every 500": batch_timeline(
+            sc,
+            LogisticRegression(),
+            metrics.Accuracy(),
+            retrain_every=500,
+            window=1000,
+            name="batch, retrain",
+        ),
+        "online": _online_timeline(seed, lr),
+    }
     if baseline:
         runs[BASELINE["classification"]] = _baseline(sc, "classification", metrics.Accuracy())
     return sc, runs
 
 
-def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) -> tuple[Scenario, dict]:
+def cold_start(
+    seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000
+) -> tuple[Scenario, dict]:
     """The same online model on one stream: started cold (no first training) or first trained offline.
 
     Defined in the Online learning chapter (``book/online.ipynb``).
@@ -353,10 +443,19 @@ def cold_start(seed: int, *, lr: float = LEARNING_RATE, n_stream: int = 1000) ->
     True
     """
     sc = drifting_classification(seed=seed).head(n_stream)
-    cold = simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), fit_initial=False,
-                    name="online from the first event (cold)")
-    warm = simulate(sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(),
-                    name="trained offline first, then online")
+    cold = simulate(
+        sc,
+        OnlineDeployment(sgd_model("classification", lr)),
+        metrics.Accuracy(),
+        fit_initial=False,
+        name="online from the first event (cold)",
+    )
+    warm = simulate(
+        sc,
+        OnlineDeployment(sgd_model("classification", lr)),
+        metrics.Accuracy(),
+        name="trained offline first, then online",
+    )
     return sc, {cold.name: cold, warm.name: warm}
 
 
@@ -366,15 +465,20 @@ def _monitored(model):
 
 # each guardrail as a wrapper around a monitored deployment of ``model``; checkpoints every 200 events and a
 # pause of at most 300 events are the Comparison chapter's guarded line
-GUARDRAILS = {"plain online": OnlineDeployment,
-              "rollback": lambda model: Rollback(_monitored(model), checkpoint_every=200),
-              "pause": lambda model: Pause(_monitored(model), max_pause=300),
-              "gate": lambda model: ValidationGate(_monitored(model), every=100),
-              "rollback + pause": lambda model: Pause(Rollback(_monitored(model), checkpoint_every=200), max_pause=300)}
+GUARDRAILS = {
+    "plain online": OnlineDeployment,
+    "rollback": lambda model: Rollback(_monitored(model), checkpoint_every=200),
+    "pause": lambda model: Pause(_monitored(model), max_pause=300),
+    "gate": lambda model: ValidationGate(_monitored(model), every=100),
+    "rollback + pause": lambda model: Pause(
+        Rollback(_monitored(model), checkpoint_every=200), max_pause=300
+    ),
+}
 
 
-def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | None = None,
-                   poison: tuple = POISON) -> tuple[Scenario, Scenario, dict]:
+def guardrail_runs(
+    seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | None = None, poison: tuple = POISON
+) -> tuple[Scenario, Scenario, dict]:
     """The poisoned stream (``poison`` = first event, length) through each guardrail (``{name: make(model)}``).
 
     Each guardrail wraps the same online SGD learner; every run sees the same burst of wrong labels.
@@ -410,8 +514,12 @@ def guardrail_runs(seed: int, *, lr: float = LEARNING_RATE, guardrails: dict | N
     """
     clean = drifting_classification(seed=seed)
     poisoned = poison_labels(clean, *poison, seed=seed)
-    runs = {name: simulate(poisoned, make(sgd_model("classification", lr)), metrics.Accuracy(), name=name)
-            for name, make in (guardrails or GUARDRAILS).items()}
+    runs = {
+        name: simulate(
+            poisoned, make(sgd_model("classification", lr)), metrics.Accuracy(), name=name
+        )
+        for name, make in (guardrails or GUARDRAILS).items()
+    }
     return clean, poisoned, runs
 
 
@@ -443,9 +551,15 @@ def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
     for lr in rates:
         tl = _online_timeline(seed, lr)
         d = tl.drift_at[0]
-        rows.append({"learning_rate": lr, "score_before_drift": tl.window_score(max(d - 1000, 0), d),
-                     "score_after_drift": tl.window_score(d), "events_to_recover": events_to_recover(tl),
-                     "seed": seed})
+        rows.append(
+            {
+                "learning_rate": lr,
+                "score_before_drift": tl.window_score(max(d - 1000, 0), d),
+                "score_after_drift": tl.window_score(d),
+                "events_to_recover": events_to_recover(tl),
+                "seed": seed,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -477,10 +591,16 @@ def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
     >>> sweep_summary(sweep)[["retrain_every", "acc_window mean", "acc_all min", "rows_all max"]].values.tolist()
     [[500.0, 0.875, 0.25, 9000.0]]
     """
-    names = {("score_after_drift", 1000): "acc_window", ("score_after_drift", 0): "acc_all",
-             ("rows_fitted", 0): "rows_all"}
-    wide = sweep.pivot_table(index=["seed", "retrain_every"], columns="window",
-                             values=["score_after_drift", "rows_fitted"])
+    names = {
+        ("score_after_drift", 1000): "acc_window",
+        ("score_after_drift", 0): "acc_all",
+        ("rows_fitted", 0): "rows_all",
+    }
+    wide = sweep.pivot_table(
+        index=["seed", "retrain_every"],
+        columns="window",
+        values=["score_after_drift", "rows_fitted"],
+    )
     wide = pd.DataFrame({name: wide[key] for key, name in names.items()}).reset_index()
     summary = wide.drop(columns="seed").groupby("retrain_every").agg(["mean", "min", "max"])
     summary.columns = [" ".join(c) for c in summary.columns]

@@ -57,10 +57,14 @@ class Guardrail:
     def __init__(self, deployment):
         core = getattr(deployment, "core", None)
         if not isinstance(core, OnlineDeployment):
-            raise TypeError("deployment must be an OnlineDeployment or a guardrail around one, "
-                            f"got {type(deployment).__name__}")
+            raise TypeError(
+                "deployment must be an OnlineDeployment or a guardrail around one, "
+                f"got {type(deployment).__name__}"
+            )
         if core.monitor is None:
-            raise ValueError("deployment must be monitored: build it with OnlineDeployment(model, monitor=True)")
+            raise ValueError(
+                "deployment must be monitored: build it with OnlineDeployment(model, monitor=True)"
+            )
         self.deployment, self.core = deployment, core
 
     # -- the deployment interface: the wrapped deployment's ---------------------------------------
@@ -179,8 +183,10 @@ class Rollback(Guardrail):
         self.reset()
 
     def parts(self) -> dict:
-        return {"checkpoints of the model": f"every {self.checkpoint_every} events",
-                "rollback to a checkpoint": "on an alarm"}
+        return {
+            "checkpoints of the model": f"every {self.checkpoint_every} events",
+            "rollback to a checkpoint": "on an alarm",
+        }
 
     def reset(self) -> None:
         """Forget the checkpoints."""
@@ -239,7 +245,11 @@ class Pause(Guardrail):
     def __init__(self, deployment, max_pause: int = 500, tolerance: float = 0.25):
         super().__init__(deployment)
         self.max_pause = positive_int(max_pause, "max_pause")
-        if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not tolerance >= 0:
+        if (
+            isinstance(tolerance, bool)
+            or not isinstance(tolerance, numbers.Real)
+            or not tolerance >= 0
+        ):
             raise ValueError(f"tolerance must be a number >= 0, got {tolerance!r}")
         self.tolerance = float(tolerance)
         self.reset()
@@ -264,7 +274,10 @@ class Pause(Guardrail):
         core = self.core
         recent = max(core.monitor.window // 4, 1)
         waited = core.n_seen - self.paused_since
-        back = waited >= recent and core.monitor.error_level(recent) <= self._baseline * (1 + self.tolerance) + 1e-12
+        back = (
+            waited >= recent
+            and core.monitor.error_level(recent) <= self._baseline * (1 + self.tolerance) + 1e-12
+        )
         if back or waited >= self.max_pause:
             self.paused_since = None
             core.monitor.restart_detector()
@@ -278,7 +291,9 @@ class Pause(Guardrail):
         self.deployment.react(alarm)
         self.paused_since, self._baseline = core.n_seen, baseline
         core.drop_pending()
-        core.log.append(LogEntry(core.n_seen, "pause", detail=f"error level before the alarm {baseline:.4g}"))
+        core.log.append(
+            LogEntry(core.n_seen, "pause", detail=f"error level before the alarm {baseline:.4g}")
+        )
         return True
 
     def learn(self, x: dict, y, into=None) -> bool:
@@ -323,8 +338,10 @@ class ValidationGate(Guardrail):
         self.reset()
 
     def parts(self) -> dict:
-        return {"candidate model, scored beside the served one": "every event",
-                "validation and swap of the candidate": f"every {self.every} events"}
+        return {
+            "candidate model, scored beside the served one": "every event",
+            "validation and swap of the candidate": f"every {self.every} events",
+        }
 
     def reset(self) -> None:
         """A fresh candidate, copied from the served model."""
@@ -339,14 +356,21 @@ class ValidationGate(Guardrail):
         classification = self.core.learner.classifier
         c = self.candidate.predict_one(x)
         self._errors[0] += error
-        self._errors[1] += prediction_error(y, c, classification) if c is not None else \
-            1.0 if classification else error
+        self._errors[1] += (
+            prediction_error(y, c, classification)
+            if c is not None
+            else 1.0
+            if classification
+            else error
+        )
         self._n += 1
         self.deployment.on_scored(x, y, error)
 
     def react(self, alarm) -> bool:
         skip = self.deployment.react(alarm)
-        if self.core.learner is not self._served:  # rolled back: the candidate restarts from the served model
+        if (
+            self.core.learner is not self._served
+        ):  # rolled back: the candidate restarts from the served model
             self._fork()
         return skip
 

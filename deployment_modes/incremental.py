@@ -105,19 +105,27 @@ class IncrementalModel:
     def __init__(self, model, classes=None, transform=None):
         self.river = is_river_model(model)
         if not self.river:
-            has_method(model, "partial_fit", "model (a river model or an estimator with partial_fit)")
+            has_method(
+                model, "partial_fit", "model (a river model or an estimator with partial_fit)"
+            )
             has_method(model, "predict", "model")
         self.model, self.transform = model, transform
         self.classifier = is_classifier(model)
         if not self.river and self.classifier and classes is None and not is_fitted(model):
-            raise ValueError("classes must list every class label for a scikit-learn classifier "
-                             "(it is passed to the first partial_fit)")
+            raise ValueError(
+                "classes must list every class label for a scikit-learn classifier "
+                "(it is passed to the first partial_fit)"
+            )
         if classes is not None:
             if isinstance(classes, (str, bytes, dict)) or not isinstance(classes, Iterable):
-                raise TypeError(f"classes must be a list of every class label, got {type(classes).__name__} {classes!r}")
+                raise TypeError(
+                    f"classes must be a list of every class label, got {type(classes).__name__} {classes!r}"
+                )
             classes = [plain(c) for c in classes]
             if len(classes) < 2 or len(set(classes)) != len(classes):
-                raise ValueError(f"classes must list at least two distinct class labels, got {classes!r}")
+                raise ValueError(
+                    f"classes must list at least two distinct class labels, got {classes!r}"
+                )
         self.classes = classes
         self.fitted = is_fitted(model)
         self.columns = None

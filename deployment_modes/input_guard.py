@@ -56,7 +56,10 @@ class Verdict:
         """The verdict in words (what a server returns with a 422)."""
         if self.ok:
             return "every value is inside its bounds"
-        return "; ".join(f"{f}={v!r} is outside its bounds [{lo:.4g}, {hi:.4g}]" for f, v, lo, hi in self.out_of_bounds)
+        return "; ".join(
+            f"{f}={v!r} is outside its bounds [{lo:.4g}, {hi:.4g}]"
+            for f, v, lo, hi in self.out_of_bounds
+        )
 
 
 class FeatureBounds:
@@ -85,7 +88,11 @@ class FeatureBounds:
     def __init__(self, X, margin: float = 1.0):
         from .batch import as_frame
 
-        if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 0 <= margin < math.inf:
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, numbers.Real)
+            or not 0 <= margin < math.inf
+        ):
             raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
         frame = as_frame(X)
         self.margin = float(margin)
@@ -133,7 +140,11 @@ class FeatureBounds:
     def from_dict(cls, data: dict) -> FeatureBounds:
         """Bounds saved by :meth:`to_dict`."""
         bounds = cls.__new__(cls)
-        bounds.margin, bounds.low, bounds.high = float(data["margin"]), dict(data["low"]), dict(data["high"])
+        bounds.margin, bounds.low, bounds.high = (
+            float(data["margin"]),
+            dict(data["low"]),
+            dict(data["high"]),
+        )
         return bounds
 
     def __repr__(self) -> str:
@@ -178,12 +189,23 @@ class InputGuard:
     (1, 1)
     """
 
-    def __init__(self, deployment, policy: str = "reject", *, margin: float = 1.0, bounds: FeatureBounds | None = None):
+    def __init__(
+        self,
+        deployment,
+        policy: str = "reject",
+        *,
+        margin: float = 1.0,
+        bounds: FeatureBounds | None = None,
+    ):
         for method in ("fit_initial", "predict_one", "learn_one"):
             has_method(deployment, method, "deployment")
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
-        if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 0 <= margin < math.inf:
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, numbers.Real)
+            or not 0 <= margin < math.inf
+        ):
             raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
         if bounds is not None and not isinstance(bounds, FeatureBounds):
             raise TypeError(f"bounds must be a FeatureBounds, got {type(bounds).__name__}")
@@ -234,8 +256,12 @@ class InputGuard:
     def release(self, accept) -> int:
         """Learn the held events for which ``accept(x, y)`` is true, drop the others; return how many were learned."""
         if not callable(accept):
-            raise TypeError(f"accept must be a function (x, y) -> bool, got {type(accept).__name__}")
-        decisions = [bool(accept(x, y)) for x, y in self.held]  # all decided before anything is learned
+            raise TypeError(
+                f"accept must be a function (x, y) -> bool, got {type(accept).__name__}"
+            )
+        decisions = [
+            bool(accept(x, y)) for x, y in self.held
+        ]  # all decided before anything is learned
         held, self.held = self.held, []
         for (x, y), keep in zip(held, decisions):
             if keep:
@@ -246,8 +272,15 @@ class InputGuard:
         return f"InputGuard({self.deployment!r}, policy={self.policy!r})"
 
 
-def extreme_value_experiment(scenario_seeds=(0, 1, 2), *, value: float = 1e200, feature: str = "x0",
-                             at: int = 500, n_stream: int = 2000, lr: float = 0.1) -> pd.DataFrame:
+def extreme_value_experiment(
+    scenario_seeds=(0, 1, 2),
+    *,
+    value: float = 1e200,
+    feature: str = "x0",
+    at: int = 500,
+    n_stream: int = 2000,
+    lr: float = 0.1,
+) -> pd.DataFrame:
     """One extreme value in a clean stream, with and without the input guard: accuracy after it.
 
     On ``drifting_classification`` without drift (seed by seed), event ``at`` of the stream
@@ -284,20 +317,34 @@ def extreme_value_experiment(scenario_seeds=(0, 1, 2), *, value: float = 1e200, 
     from .timeline import simulate
 
     if isinstance(at, bool) or not isinstance(at, numbers.Integral) or not 0 < at < n_stream - 1:
-        raise ValueError(f"at must be inside the stream (0 < at < n_stream - 1 = {n_stream - 1}), got {at!r}")
+        raise ValueError(
+            f"at must be inside the stream (0 < at < n_stream - 1 = {n_stream - 1}), got {at!r}"
+        )
     fraction(lr, "lr", low=1e-12, high=10.0)
     rows = []
     for seed in scenario_seeds:
-        clean = scenarios.drifting_classification(seed=seed, n_stream=n_stream + 200, drift_at=n_stream + 100)
+        clean = scenarios.drifting_classification(
+            seed=seed, n_stream=n_stream + 200, drift_at=n_stream + 100
+        )
         attacked = scenarios.extreme_value(clean.head(n_stream), at, feature, value)
         runs = {"unguarded": OnlineDeployment(sgd_model("classification", lr))}
-        runs.update({policy: InputGuard(OnlineDeployment(sgd_model("classification", lr)), policy)
-                     for policy in POLICIES})
+        runs.update(
+            {
+                policy: InputGuard(OnlineDeployment(sgd_model("classification", lr)), policy)
+                for policy in POLICIES
+            }
+        )
         for name, dep in runs.items():
             tl = simulate(attacked, dep, metrics.Accuracy())
             weights = dep.model["LogisticRegression"].weights
-            rows.append({"seed": seed, "run": name, "accuracy_before": tl.window_score(0, at),
-                         "accuracy_after": tl.window_score(at + 1),
-                         "finite_weights": all(math.isfinite(w) for w in weights.values()),
-                         "guard_actions": sum(e.kind.endswith(" input") for e in dep.log)})
+            rows.append(
+                {
+                    "seed": seed,
+                    "run": name,
+                    "accuracy_before": tl.window_score(0, at),
+                    "accuracy_after": tl.window_score(at + 1),
+                    "finite_weights": all(math.isfinite(w) for w in weights.values()),
+                    "guard_actions": sum(e.kind.endswith(" input") for e in dep.log),
+                }
+            )
     return pd.DataFrame(rows)

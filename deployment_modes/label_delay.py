@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import numbers
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 __all__ = ["arrival_order", "check_timing"]
 
@@ -28,15 +28,21 @@ def _moment_function(moment) -> Callable | None:
     if moment is None:
         return None
     if isinstance(moment, str):
+
         def read(x):
             try:
                 return x[moment]
             except (KeyError, TypeError):
-                raise ValueError(f"moment names the feature {moment!r}, which the event {x!r} does not have") from None
+                raise ValueError(
+                    f"moment names the feature {moment!r}, which the event {x!r} does not have"
+                ) from None
+
         return read
     if callable(moment):
         return moment
-    raise TypeError(f"moment must be None, a feature name or a callable moment(x), got {type(moment).__name__}")
+    raise TypeError(
+        f"moment must be None, a feature name or a callable moment(x), got {type(moment).__name__}"
+    )
 
 
 def _delay_function(delay, timed: bool) -> Callable:
@@ -44,16 +50,22 @@ def _delay_function(delay, timed: bool) -> Callable:
         return lambda x, y: 0
     if isinstance(delay, str):
         if not timed:
-            raise ValueError("delay names a feature, which only makes sense with a moment: give moment= too")
+            raise ValueError(
+                "delay names a feature, which only makes sense with a moment: give moment= too"
+            )
         return lambda x, y: x[delay]
     if callable(delay):
         return delay
     if isinstance(delay, bool):
-        raise TypeError(f"delay must be a number of events, a duration or a callable, got {delay!r}")
+        raise TypeError(
+            f"delay must be a number of events, a duration or a callable, got {delay!r}"
+        )
     if not timed:
         if not isinstance(delay, numbers.Integral):
-            raise TypeError(f"delay must be an int (a number of events) when moment is None, "
-                            f"got {type(delay).__name__} {delay!r}")
+            raise TypeError(
+                f"delay must be an int (a number of events) when moment is None, "
+                f"got {type(delay).__name__} {delay!r}"
+            )
         if delay < 0:
             raise ValueError(f"delay must be >= 0 events, got {delay!r}")
         return lambda x, y: int(delay)
@@ -64,8 +76,10 @@ def _delay_function(delay, timed: bool) -> Callable:
         if not delay >= 0:
             raise ValueError(f"delay must be a number >= 0, got {delay!r}")
     else:
-        raise TypeError(f"delay must be a number, a timedelta, a feature name or a callable delay(x, y), "
-                        f"got {type(delay).__name__}")
+        raise TypeError(
+            f"delay must be a number, a timedelta, a feature name or a callable delay(x, y), "
+            f"got {type(delay).__name__}"
+        )
     return lambda x, y: delay
 
 
@@ -121,12 +135,16 @@ def arrival_order(stream: Iterable, *, moment=None, delay=None) -> Iterator[tupl
     for i, event in enumerate(stream):
         if type(event) is not tuple or len(event) != 2:
             if not isinstance(event, (tuple, list)) or len(event) != 2:
-                raise TypeError(f"source must yield (x, y) pairs, got {type(event).__name__} {event!r:.60}")
+                raise TypeError(
+                    f"source must yield (x, y) pairs, got {type(event).__name__} {event!r:.60}"
+                )
         x, y = event
         now = i if read_moment is None else read_moment(x)
         if previous is not None and now < previous:
-            raise ValueError(f"moment must not decrease along the stream: event {i} is at {now!r}, "
-                             f"after {previous!r}")
+            raise ValueError(
+                f"moment must not decrease along the stream: event {i} is at {now!r}, "
+                f"after {previous!r}"
+            )
         previous = now
         wait = read_delay(x, y)
         due = now + wait

@@ -105,7 +105,9 @@ class LabelJoin:
         self.resolved = collections.OrderedDict()  # id -> "labelled" | "expired"
         self.remember = int(remember)
         self.labelled = self.expired = 0
-        self.delays = collections.deque(maxlen=10_000)  # seconds from prediction to label, recent ones
+        self.delays = collections.deque(
+            maxlen=10_000
+        )  # seconds from prediction to label, recent ones
         self._claimed: set = set()
         self._lock = threading.Lock()
 
@@ -160,12 +162,16 @@ class LabelJoin:
             if pid in self._claimed or self.resolved.get(pid) == "labelled":
                 raise AlreadyLabelled(f"the prediction {pid} has a label already")
             if self.resolved.get(pid) == "expired":
-                raise LabelTooLate(f"the prediction {pid} expired: its label came more than {self.window:g} s late")
+                raise LabelTooLate(
+                    f"the prediction {pid} expired: its label came more than {self.window:g} s late"
+                )
             if pid not in self.pending:
                 raise UnknownPrediction(f"no prediction has the id {pid!r}")
             if now - self.pending[pid][2] > self.window:
-                raise LabelTooLate(f"the label of {pid} came {now - self.pending[pid][2]:.3g} s after the "
-                                   f"prediction, more than the window of {self.window:g} s")
+                raise LabelTooLate(
+                    f"the label of {pid} came {now - self.pending[pid][2]:.3g} s after the "
+                    f"prediction, more than the window of {self.window:g} s"
+                )
             self._claimed.add(pid)
 
     def release(self, pid) -> None:
@@ -187,14 +193,26 @@ class LabelJoin:
     def stats(self) -> dict:
         """Pending, labelled and expired predictions, and the label delay's p50 and p90 (seconds)."""
         delays = np.asarray(self.delays, dtype=float)
-        p50, p90 = (float(v) for v in np.percentile(delays, [50, 90])) if len(delays) else (None, None)
-        return {"pending": len(self.pending), "labelled": self.labelled, "expired": self.expired,
-                "window_seconds": self.window, "label_delay_seconds": {"p50": p50, "p90": p90}}
+        p50, p90 = (
+            (float(v) for v in np.percentile(delays, [50, 90])) if len(delays) else (None, None)
+        )
+        return {
+            "pending": len(self.pending),
+            "labelled": self.labelled,
+            "expired": self.expired,
+            "window_seconds": self.window,
+            "label_delay_seconds": {"p50": p50, "p90": p90},
+        }
 
 
 def check_window(window) -> float:
     """``window`` as a positive number of seconds, else ValueError naming it."""
-    if isinstance(window, bool) or not isinstance(window, (int, float)) or not math.isfinite(window) or window <= 0:
+    if (
+        isinstance(window, bool)
+        or not isinstance(window, (int, float))
+        or not math.isfinite(window)
+        or window <= 0
+    ):
         raise ValueError(f"label_window must be a positive number of seconds, got {window!r}")
     return float(window)
 
@@ -221,7 +239,9 @@ class ShadowCandidate:
     (True, (False, 'the candidate made 2 errors on 2 labelled events, the served model 0'))
     """
 
-    def __init__(self, model, rows: int, seconds: float, upto: int, *, n: int, classification: bool):
+    def __init__(
+        self, model, rows: int, seconds: float, upto: int, *, n: int, classification: bool
+    ):
         self.model, self.rows, self.seconds, self.upto = model, rows, seconds, upto
         self.n, self.classification = n, classification
         self.errors = [0.0, 0.0]  # served, candidate
@@ -249,6 +269,8 @@ class ShadowCandidate:
         """``(swap, reason)``: swap only if the candidate's error is not larger than the served model's."""
         served, candidate = self.errors
         what = "errors" if self.classification else "total absolute error"
-        reason = (f"the candidate made {candidate:.4g} {what} on {self.count} labelled events, "
-                  f"the served model {served:.4g}")
+        reason = (
+            f"the candidate made {candidate:.4g} {what} on {self.count} labelled events, "
+            f"the served model {served:.4g}"
+        )
         return candidate <= served, reason

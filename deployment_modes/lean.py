@@ -73,7 +73,8 @@ class LeanKNeighborsRegressor(KNeighborsRegressor):
     --------
     >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0.0, 1.0, 2.0, 3.0])
     >>> lean = LeanKNeighborsRegressor(n_neighbors=2).fit(X, y)
-    >>> lean.predict([[0.2], [2.9]]).tolist() == KNeighborsRegressor(n_neighbors=2).fit(X, y).predict([[0.2], [2.9]]).tolist()
+    >>> usual = KNeighborsRegressor(n_neighbors=2).fit(X, y)
+    >>> lean.predict([[0.2], [2.9]]).tolist() == usual.predict([[0.2], [2.9]]).tolist()
     True
     """
 
@@ -83,7 +84,12 @@ class LeanKNeighborsRegressor(KNeighborsRegressor):
         return self
 
     def predict(self, X):
-        if self.weights != "uniform" or self.metric != "minkowski" or self.p != 2 or self._targets.ndim != 1:
+        if (
+            self.weights != "uniform"
+            or self.metric != "minkowski"
+            or self.p != 2
+            or self._targets.ndim != 1
+        ):
             return super().predict(X)
         X = np.asarray(X, dtype=float)
         distances = ((X[:, None, :] - self._rows[None, :, :]) ** 2).sum(axis=2)

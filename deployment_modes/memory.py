@@ -95,8 +95,15 @@ def _resolve(name: str):
     return getattr(importlib.import_module(module), attr)
 
 
-def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processes: int = 2,
-                 timeout: float = 600, allocations: bool = False) -> list[dict]:
+def measure_peak(
+    func,
+    runs: list[dict],
+    *,
+    warmup: dict | None = None,
+    processes: int = 2,
+    timeout: float = 600,
+    allocations: bool = False,
+) -> list[dict]:
     """Run ``func(**kwargs)`` for each ``kwargs`` in ``runs``, each in a fresh process; report its memory.
 
     Each run starts from the same clean baseline: a new Python process that imports only what
@@ -157,9 +164,12 @@ def measure_peak(func, runs: list[dict], *, warmup: dict | None = None, processe
         for index, kwargs in enumerate(runs):
             if len(running) >= processes:
                 finish(*running.pop(0))
-            job = json.dumps({"func": name, "kwargs": kwargs, "warmup": warmup, "allocations": bool(allocations)})
-            process = subprocess.Popen([*command, job], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       text=True, env=env)
+            job = json.dumps(
+                {"func": name, "kwargs": kwargs, "warmup": warmup, "allocations": bool(allocations)}
+            )
+            process = subprocess.Popen(
+                [*command, job], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            )
             running.append((index, process))
         while running:
             finish(*running.pop(0))
@@ -219,8 +229,14 @@ def _main() -> None:
     start = rss()
     result = func(**job["kwargs"])
     peak = peak_rss()
-    report = {"start_mb": start / 2**20, "peak_mb": peak / 2**20, "growth_mb": (peak - start) / 2**20,
-              "rss_anon_mb": _status_mb("RssAnon"), "rss_file_mb": _status_mb("RssFile"), "result": result}
+    report = {
+        "start_mb": start / 2**20,
+        "peak_mb": peak / 2**20,
+        "growth_mb": (peak - start) / 2**20,
+        "rss_anon_mb": _status_mb("RssAnon"),
+        "rss_file_mb": _status_mb("RssFile"),
+        "result": result,
+    }
     if job.get("allocations"):
         python = tracemalloc.get_traced_memory()[1] / 2**20
         arrow = pool.max_memory() / 2**20 if pool is not None else 0.0

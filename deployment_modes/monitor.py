@@ -146,16 +146,22 @@ class Monitor:
             detector = drift.ADWIN()
         has_method(detector, "update", "detector")
         if not hasattr(detector, "drift_detected"):
-            raise TypeError(f"detector must be a river drift detector (update() and drift_detected), "
-                            f"got {type(detector).__name__}")
+            raise TypeError(
+                f"detector must be a river drift detector (update() and drift_detected), "
+                f"got {type(detector).__name__}"
+            )
         self.metric, self.classification = metric, classification
         self.window = positive_int(window, "window")
         self.detector = detector
-        self._fresh_detector = detector.clone() if callable(getattr(detector, "clone", None)) else None
+        self._fresh_detector = (
+            detector.clone() if callable(getattr(detector, "clone", None)) else None
+        )
         self._forget()
 
     def _forget(self) -> None:
-        self._pairs = deque(maxlen=self.window)  # (y, prediction): the rolling metric and error level, when asked
+        self._pairs = deque(
+            maxlen=self.window
+        )  # (y, prediction): the rolling metric and error level, when asked
         self.alarms: list[Alarm] = []
 
     def reset(self) -> None:
@@ -178,8 +184,12 @@ class Monitor:
             return None
         self._pairs.append((y, y_pred))
         detector = self.detector
-        before = getattr(detector, "estimation", None)  # the detector's error level before this event
-        detector.update(float(y_pred != y) if self.classification else abs(y - y_pred))  # prediction_error, inlined
+        before = getattr(
+            detector, "estimation", None
+        )  # the detector's error level before this event
+        detector.update(
+            float(y_pred != y) if self.classification else abs(y - y_pred)
+        )  # prediction_error, inlined
         if not detector.drift_detected:
             return None
         alarm = Alarm(at, before, getattr(detector, "estimation", None))

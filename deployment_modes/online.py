@@ -77,10 +77,22 @@ class OnlineDeployment:
 
     _text = None  # features whose values may be strings (snapshots pickled before it was added have none)
 
-    def __init__(self, model, *, classes=None, transform=None, batch_size: int | None = None,
-                 monitor: bool = False, metric=None, window: int = 200, detector=None):
+    def __init__(
+        self,
+        model,
+        *,
+        classes=None,
+        transform=None,
+        batch_size: int | None = None,
+        monitor: bool = False,
+        metric=None,
+        window: int = 200,
+        detector=None,
+    ):
         if model is None:
-            raise TypeError("model must be a river model or a scikit-learn estimator with partial_fit, got None")
+            raise TypeError(
+                "model must be a river model or a scikit-learn estimator with partial_fit, got None"
+            )
         self._initial = copy.deepcopy(model)
         self.learner = IncrementalModel(copy.deepcopy(model), classes, transform)
         self.batch_size = positive_int(batch_size, "batch_size", allow_none=True)
@@ -110,9 +122,14 @@ class OnlineDeployment:
         self._last = None  # (x, prediction) of the last predict, reused by learn_one's monitoring
 
     def _new_monitor(self) -> Monitor:
-        return Monitor(self.metric, classification=self.learner.classifier, window=self.window,
-                       detector=self.detector.clone() if callable(getattr(self.detector, "clone", None))
-                       else self.detector)
+        return Monitor(
+            self.metric,
+            classification=self.learner.classifier,
+            window=self.window,
+            detector=self.detector.clone()
+            if callable(getattr(self.detector, "clone", None))
+            else self.detector,
+        )
 
     @property
     def core(self) -> OnlineDeployment:
@@ -144,9 +161,19 @@ class OnlineDeployment:
     # -- input checks: raise before anything changes -------------------------------------------
     def _check_y(self, y, name: str = "y"):
         y = plain(y)
-        if type(y) is self._label_type and self.learner.classes is None and (type(y) is not float or y - y == 0.0):
+        if (
+            type(y) is self._label_type
+            and self.learner.classes is None
+            and (type(y) is not float or y - y == 0.0)
+        ):
             return y  # the fast path: a label of the very type of the earlier ones
-        return label(y, self.learner.classifier, kind=self._label_kind, classes=self.learner.classes, name=name)
+        return label(
+            y,
+            self.learner.classifier,
+            kind=self._label_kind,
+            classes=self.learner.classes,
+            name=name,
+        )
 
     def _remember(self, x, y) -> None:
         if self._features is None:
@@ -178,8 +205,16 @@ class OnlineDeployment:
         y = [plain(v) for v in labels(y, len(X)).tolist()]
         rows = X.to_dict(orient="records")
         fresh = copy.copy(self)
-        fresh.learner = IncrementalModel(copy.deepcopy(self._initial), self.learner.classes, self.learner.transform)
-        fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._text = 0, [], 0, None, None
+        fresh.learner = IncrementalModel(
+            copy.deepcopy(self._initial), self.learner.classes, self.learner.transform
+        )
+        fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._text = (
+            0,
+            [],
+            0,
+            None,
+            None,
+        )
         fresh._label_kind = fresh._label_type = None
         for i, (x, target) in enumerate(zip(rows, y)):
             features(x, fresh._features, f"X row {i}", numbers_only=False, text=fresh._text)
@@ -194,13 +229,22 @@ class OnlineDeployment:
             else:
                 step = fresh.batch_size or len(rows)
                 for i in range(0, len(rows), step):
-                    fresh.learner.learn_many(rows[i:i + step], y[i:i + step])
+                    fresh.learner.learn_many(rows[i : i + step], y[i : i + step])
         fresh._buffer, fresh._last = [], None
         fresh.monitor = None if self.monitor is None else fresh._new_monitor()
         fresh.model_version = 1
-        fresh.log.append(LogEntry(0, "train", rows=len(rows), seconds=time.perf_counter() - start,
-                                  detail=f"version 1, {epochs} epoch(s)"))
-        self.__dict__.update(fresh.__dict__)  # all or nothing: a failure above leaves self as it was
+        fresh.log.append(
+            LogEntry(
+                0,
+                "train",
+                rows=len(rows),
+                seconds=time.perf_counter() - start,
+                detail=f"version 1, {epochs} epoch(s)",
+            )
+        )
+        self.__dict__.update(
+            fresh.__dict__
+        )  # all or nothing: a failure above leaves self as it was
 
     def predict_one(self, x: dict):
         """The served model's prediction for one event (``None`` before it has learned anything)."""
@@ -300,8 +344,10 @@ class OnlineDeployment:
         self._buffer = []
 
     def __repr__(self) -> str:
-        return (f"OnlineDeployment({type(self.model).__name__}, version={self.model_version}, "
-                f"n_seen={self.n_seen})")
+        return (
+            f"OnlineDeployment({type(self.model).__name__}, version={self.model_version}, "
+            f"n_seen={self.n_seen})"
+        )
 
 
 def sweep_learning_rate(scenario, rates, *, metric=None, window: int = 200) -> pd.DataFrame:
@@ -331,15 +377,18 @@ def sweep_learning_rate(scenario, rates, *, metric=None, window: int = 200) -> p
     """
     from river import metrics
 
-    from .timeline import events_to_recover, simulate
-
     from .scenarios import Scenario
+    from .timeline import events_to_recover, simulate
 
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     if not scenario.drift_at:
         raise ValueError("scenario must have a drift (drift_at) to show the trade-off")
-    if isinstance(rates, (str, bytes, dict)) or not isinstance(rates, (list, tuple, np.ndarray)) or not len(rates):
+    if (
+        isinstance(rates, (str, bytes, dict))
+        or not isinstance(rates, (list, tuple, np.ndarray))
+        or not len(rates)
+    ):
         raise ValueError(f"rates must be a non-empty list of learning rates, got {rates!r:.60}")
     for lr in rates:
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
@@ -349,11 +398,20 @@ def sweep_learning_rate(scenario, rates, *, metric=None, window: int = 200) -> p
     for lr in rates:
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
             raise ValueError(f"rates must be positive numbers, got {lr!r}")
-        tl = simulate(scenario, OnlineDeployment(sgd_model(scenario.task, lr)),
-                      metric or (metrics.Accuracy() if scenario.task == "classification" else metrics.MAE()),
-                      window=window)
-        rows.append({"learning_rate": lr, "score_before_drift": tl.window_score(max(drift - 1000, 0), drift),
-                     "score_after_drift": tl.window_score(drift), "events_to_recover": events_to_recover(tl)})
+        tl = simulate(
+            scenario,
+            OnlineDeployment(sgd_model(scenario.task, lr)),
+            metric or (metrics.Accuracy() if scenario.task == "classification" else metrics.MAE()),
+            window=window,
+        )
+        rows.append(
+            {
+                "learning_rate": lr,
+                "score_before_drift": tl.window_score(max(drift - 1000, 0), drift),
+                "score_after_drift": tl.window_score(drift),
+                "events_to_recover": events_to_recover(tl),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -377,5 +435,9 @@ def sgd_model(task: str, lr: float):
         raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
     from river import linear_model, optim, preprocessing
 
-    model = linear_model.LogisticRegression if task == "classification" else linear_model.LinearRegression
+    model = (
+        linear_model.LogisticRegression
+        if task == "classification"
+        else linear_model.LinearRegression
+    )
     return preprocessing.StandardScaler() | model(optimizer=optim.SGD(lr))

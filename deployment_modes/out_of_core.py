@@ -21,8 +21,17 @@ from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from ._checks import positive_int
-from .chunk_learning import (ChunkHistory, check_chunk, check_classes, chunk_nbytes, fresh_copy, learn_checked_chunk,
-                             learn_chunk, score_model, transform_chunk)
+from .chunk_learning import (
+    ChunkHistory,
+    check_chunk,
+    check_classes,
+    chunk_nbytes,
+    fresh_copy,
+    learn_checked_chunk,
+    learn_chunk,
+    score_model,
+    transform_chunk,
+)
 from .incremental import is_river_model
 from .memory import peak_rss, rss
 
@@ -65,9 +74,14 @@ class HashedText(TransformerMixin, BaseEstimator):
         """Hashed word counts of the documents in ``X``."""
         if not isinstance(self.column, str):
             raise TypeError(f"column must name the text column (str), got {self.column!r:.60}")
-        missing = isinstance(X, pd.DataFrame) and self.column not in X.columns or \
-            isinstance(X, dict) and self.column not in X or \
-            isinstance(X, (list, tuple)) and any(isinstance(x, dict) and self.column not in x for x in X)
+        missing = (
+            isinstance(X, pd.DataFrame)
+            and self.column not in X.columns
+            or isinstance(X, dict)
+            and self.column not in X
+            or isinstance(X, (list, tuple))
+            and any(isinstance(x, dict) and self.column not in x for x in X)
+        )
         if missing:
             raise ValueError(f"column {self.column!r} is not in X")
         if isinstance(X, dict):
@@ -79,10 +93,15 @@ class HashedText(TransformerMixin, BaseEstimator):
         elif isinstance(X, (list, tuple, pd.Series)) and all(isinstance(x, str) for x in X):
             texts = X
         else:
-            raise TypeError(f"X must be a DataFrame, a dict, a list of dicts with a {self.column!r} entry "
-                            f"or a list of texts, got {type(X).__name__}")
-        vectorizer = HashingVectorizer(n_features=positive_int(self.n_features, "n_features"),
-                                       alternate_sign=self.alternate_sign, analyzer=str.split)
+            raise TypeError(
+                f"X must be a DataFrame, a dict, a list of dicts with a {self.column!r} entry "
+                f"or a list of texts, got {type(X).__name__}"
+            )
+        vectorizer = HashingVectorizer(
+            n_features=positive_int(self.n_features, "n_features"),
+            alternate_sign=self.alternate_sign,
+            analyzer=str.split,
+        )
         return vectorizer.transform(texts)
 
     __call__ = transform
@@ -125,27 +144,41 @@ class OutOfCoreTrainer:
     [2, 4, 6]
     """
 
-    def __init__(self, estimator, *, classes=None, transform=None, holdout=None, progress: bool = False):
+    def __init__(
+        self, estimator, *, classes=None, transform=None, holdout=None, progress: bool = False
+    ):
         river_model = is_river_model(estimator) and callable(getattr(estimator, "learn_many", None))
         if not river_model and not callable(getattr(estimator, "partial_fit", None)):
-            raise TypeError(f"estimator must have partial_fit() (scikit-learn) or learn_many() (river), "
-                            f"got {type(estimator).__name__}: it cannot learn chunk by chunk")
+            raise TypeError(
+                f"estimator must have partial_fit() (scikit-learn) or learn_many() (river), "
+                f"got {type(estimator).__name__}: it cannot learn chunk by chunk"
+            )
         if not river_model and is_classifier(estimator) and classes is None:
-            raise ValueError("classes must list every label up front: a chunk may not hold them all")
+            raise ValueError(
+                "classes must list every label up front: a chunk may not hold them all"
+            )
         if classes is not None:
             classes = check_classes(classes)
         if transform is not None and not (callable(transform) or hasattr(transform, "transform")):
-            raise TypeError(f"transform must be callable or have transform(), got {type(transform).__name__}")
+            raise TypeError(
+                f"transform must be callable or have transform(), got {type(transform).__name__}"
+            )
         if holdout is not None and (not isinstance(holdout, tuple) or len(holdout) != 2):
             raise TypeError("holdout must be an (X, y) pair")
-        self.estimator, self.classes, self.transform, self.holdout = estimator, classes, transform, holdout
+        self.estimator, self.classes, self.transform, self.holdout = (
+            estimator,
+            classes,
+            transform,
+            holdout,
+        )
         self.progress = progress
         self.model = None
         self.history = pd.DataFrame()
         self.log: list = []
 
     def start(self) -> tuple[object, ChunkHistory]:
-        """Begin a training: a fresh copy of the estimator and an empty :class:`~deployment_modes.chunk_learning.ChunkHistory`.
+        """Begin a training: a fresh copy of the estimator and an empty
+        :class:`~deployment_modes.chunk_learning.ChunkHistory`.
 
         :meth:`fit` calls it; so does a path that feeds the chunks itself (the Dask path), which
         then records each chunk in the history and hands both to :meth:`finish`.
@@ -160,8 +193,15 @@ class OutOfCoreTrainer:
             raise ValueError("the chunks are empty: no chunk (or partition) to learn from")
         self.model, self.history = model, history.frame()
         seconds = float(self.history["read_seconds"].sum() + self.history["learn_seconds"].sum())
-        self.log = [LogEntry(0, "train", rows=int(self.history["rows_seen"].iloc[-1]), seconds=seconds,
-                             detail=f"out-of-core, {len(history)} chunks")]
+        self.log = [
+            LogEntry(
+                0,
+                "train",
+                rows=int(self.history["rows_seen"].iloc[-1]),
+                seconds=seconds,
+                detail=f"out-of-core, {len(history)} chunks",
+            )
+        ]
         return self
 
     def fit(self, chunks) -> OutOfCoreTrainer:
@@ -174,16 +214,21 @@ class OutOfCoreTrainer:
             DataFrame is trained on its cluster by :func:`~deployment_modes.scale_out.fit_dask`.
         """
         if type(chunks).__module__.startswith("dask"):
-            raise TypeError("chunks is a Dask collection: train on its cluster with "
-                            "deployment_modes.scale_out.fit_dask(trainer, frame, target=...)")
+            raise TypeError(
+                "chunks is a Dask collection: train on its cluster with "
+                "deployment_modes.scale_out.fit_dask(trainer, frame, target=...)"
+            )
         if isinstance(chunks, (str, bytes, dict)) or not isinstance(chunks, Iterable):
-            raise TypeError("chunks must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target); "
-                            f"got {type(chunks).__name__}")
+            raise TypeError(
+                "chunks must be an iterable of (X, y) chunks, e.g. dm.read_chunks(path, target); "
+                f"got {type(chunks).__name__}"
+            )
         model, history = self.start()
         source, layout, number = iter(chunks), None, 0
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
+
             bar = tqdm(unit="rows", unit_scale=True, desc="training")
         try:
             while True:
@@ -193,7 +238,9 @@ class OutOfCoreTrainer:
                 except StopIteration:
                     break
                 if not isinstance(chunk, tuple) or len(chunk) != 2:
-                    raise TypeError(f"each chunk must be an (X, y) pair, got {type(chunk).__name__}")
+                    raise TypeError(
+                        f"each chunk must be an (X, y) pair, got {type(chunk).__name__}"
+                    )
                 X, y = chunk
                 number += 1
                 layout = check_chunk(number, X, y, self.classes, layout)
@@ -202,8 +249,15 @@ class OutOfCoreTrainer:
                 learn_checked_chunk(model, Xt, y, self.classes)
                 done = time.perf_counter()
                 rows = len(y) if y is not None else Xt.shape[0]
-                history.record(model, rows=rows, read_seconds=read - start, learn_seconds=done - read,
-                               nbytes=chunk_nbytes(X, Xt), rss_bytes=rss(), peak_bytes=peak_rss())
+                history.record(
+                    model,
+                    rows=rows,
+                    read_seconds=read - start,
+                    learn_seconds=done - read,
+                    nbytes=chunk_nbytes(X, Xt),
+                    rss_bytes=rss(),
+                    peak_bytes=peak_rss(),
+                )
                 if bar is not None:
                     bar.update(rows)
         finally:
@@ -240,9 +294,18 @@ class OutOfCoreTrainer:
         return deployment
 
 
-def train_on_disk(path, classes: list, target: str = "topic", *, text: str | None = "text",
-                  in_memory: bool = False, chunk_rows: int = 2_000, n_features: int = 2**16,
-                  test: str | None = None, seed: int = 0) -> dict:
+def train_on_disk(
+    path,
+    classes: list,
+    target: str = "topic",
+    *,
+    text: str | None = "text",
+    in_memory: bool = False,
+    chunk_rows: int = 2_000,
+    n_features: int = 2**16,
+    test: str | None = None,
+    seed: int = 0,
+) -> dict:
     """Train an SGD classifier on the files at ``path``: chunk by chunk, or all at once.
 
     ``text`` names the text column (hashed with :class:`HashedText`); ``text=None`` uses
@@ -284,18 +347,27 @@ def train_on_disk(path, classes: list, target: str = "topic", *, text: str | Non
 
     from .chunks import read_chunks
 
-    reader = read_chunks(path, target, chunk_rows=chunk_rows, columns=None if text is None else [text])
+    reader = read_chunks(
+        path, target, chunk_rows=chunk_rows, columns=None if text is None else [text]
+    )
     transform = None if text is None else HashedText(text, n_features=n_features)
     estimator = SGDClassifier(random_state=seed)
     if in_memory:
         import pyarrow.csv as pcsv
         import pyarrow.parquet as pq
 
-        tables = [pcsv.read_csv(f) if f.suffix == ".csv" else pq.read_table(f) for f in reader.files]
+        tables = [
+            pcsv.read_csv(f) if f.suffix == ".csv" else pq.read_table(f) for f in reader.files
+        ]
         data = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
         del tables
-        model = learn_chunk(estimator, data[reader.columns], data[target].to_numpy(), classes=classes,
-                            transform=transform)
+        model = learn_chunk(
+            estimator,
+            data[reader.columns],
+            data[target].to_numpy(),
+            classes=classes,
+            transform=transform,
+        )
         rows = len(data)
     else:
         trainer = OutOfCoreTrainer(estimator, classes=classes, transform=transform).fit(reader)
@@ -319,13 +391,21 @@ class _Standardize:
         return (np.asarray(X, dtype=float) - self.mean) / self.scale
 
 
-def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch_size: int = 10, seed: int = 0,
-                            memory: bool = False):
+def out_of_core_then_online(
+    scenario,
+    directory,
+    *,
+    chunk_rows: int = 250,
+    batch_size: int = 10,
+    seed: int = 0,
+    memory: bool = False,
+):
     """Out-of-core, then online: write ``scenario.initial`` to ``directory`` as CSV, train on it by chunks, deploy.
 
     The first training reads the file twice, ``chunk_rows`` rows at a time: once for the features'
     means and spreads (``StandardScaler.partial_fit``), once to learn (scikit-learn's SGD,
-    ``partial_fit`` per chunk, on standardized features); the returned :class:`~deployment_modes.OnlineDeployment` continues from that model in
+    ``partial_fit`` per chunk, on standardized features); the returned
+    :class:`~deployment_modes.OnlineDeployment` continues from that model in
     mini-batches of ``batch_size`` events: replay the stream with ``simulate(..., fit_initial=False)``. With
     ``memory=True`` the initial data plus the stream is trained on too, and the largest chunk in
     memory (MB) for both sizes is returned as well: ``(deployment, (mb_initial, mb_all))``.
@@ -360,7 +440,10 @@ def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch
     from .chunks import read_chunks
     from .lean import LeanSGDClassifier
 
-    chunk_rows, batch_size = positive_int(chunk_rows, "chunk_rows"), positive_int(batch_size, "batch_size")
+    chunk_rows, batch_size = (
+        positive_int(chunk_rows, "chunk_rows"),
+        positive_int(batch_size, "batch_size"),
+    )
     X0, y0 = scenario.initial
     classes = sorted(set(np.unique(y0).tolist()) | set(np.unique(scenario.y).tolist()))
 
@@ -369,13 +452,18 @@ def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch
         frame.to_csv(path, index=False)
 
         def chunks():  # the events reach the deployed model as plain values: train on plain arrays too
-            return ((X.to_numpy(dtype=float), y) for X, y in read_chunks(path, "y", chunk_rows=chunk_rows))
+            return (
+                (X.to_numpy(dtype=float), y)
+                for X, y in read_chunks(path, "y", chunk_rows=chunk_rows)
+            )
 
         scaler = StandardScaler()
         for X, _ in chunks():  # a first pass for the features' means and spreads, a second to learn
             scaler.partial_fit(X)
         # the online line's learner: logistic loss, plain SGD at learning rate 0.05
-        model = LeanSGDClassifier(loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed)
+        model = LeanSGDClassifier(
+            loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed
+        )
         transform = _Standardize(list(X0.columns), scaler.mean_, scaler.scale_)
         return OutOfCoreTrainer(model, classes=classes, transform=transform).fit(chunks())
 
@@ -383,5 +471,10 @@ def out_of_core_then_online(scenario, directory, *, chunk_rows: int = 250, batch
     deployment = trainer.to_online(batch_size=batch_size)
     if not memory:
         return deployment
-    bigger = train(pd.concat([X0.assign(y=y0), scenario.X.assign(y=scenario.y)]), "initial_and_stream.csv")
-    return deployment, (float(trainer.history["chunk_mb"].max()), float(bigger.history["chunk_mb"].max()))
+    bigger = train(
+        pd.concat([X0.assign(y=y0), scenario.X.assign(y=scenario.y)]), "initial_and_stream.csv"
+    )
+    return deployment, (
+        float(trainer.history["chunk_mb"].max()),
+        float(bigger.history["chunk_mb"].max()),
+    )

@@ -15,8 +15,15 @@ __all__ = ["plot_corpus", "plot_online_server", "plot_redeploys", "plot_spread",
 MARKS = {"retrain": "|", "alarm": "v", "rollback": "x", "pause": "s", "resume": "^", "swap": "D"}
 
 
-def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: str | None = None,
-                  show_log: bool = True, warmup: int = 0):
+def plot_timeline(
+    timelines,
+    ax=None,
+    *,
+    metric_name: str | None = None,
+    title: str | None = None,
+    show_log: bool = True,
+    warmup: int = 0,
+):
     """Plot one :class:`Timeline`, or a dict ``{name: Timeline}`` on shared axes.
 
     Each line is the rolling metric against the event position; the deployment's log entries
@@ -50,7 +57,8 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> import deployment_modes as dm
-    >>> tl = dm.simulate(dm.scenarios.house_prices(n_initial=50, n_stream=60), dm.BatchDeployment(Ridge()), metrics.MAE())
+    >>> houses = dm.scenarios.house_prices(n_initial=50, n_stream=60)
+    >>> tl = dm.simulate(houses, dm.BatchDeployment(Ridge()), metrics.MAE())
     >>> ax = plot_timeline(tl, warmup=10)
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('events since deployment', 'rolling MAE')
@@ -58,7 +66,11 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
     """
     if isinstance(timelines, Timeline):
         timelines = {timelines.name: timelines}
-    if not isinstance(timelines, dict) or not timelines or not all(isinstance(t, Timeline) for t in timelines.values()):
+    if (
+        not isinstance(timelines, dict)
+        or not timelines
+        or not all(isinstance(t, Timeline) for t in timelines.values())
+    ):
         raise TypeError("timelines must be a Timeline or a non-empty dict of name -> Timeline")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.5))
@@ -69,10 +81,20 @@ def plot_timeline(timelines, ax=None, *, metric_name: str | None = None, title: 
             _mark_log(ax, tl, line.get_color(), row)
     for d in first.drift_at:
         ax.axvspan(d, d + max(len(first) // 100, 1), color="tab:red", alpha=0.25, lw=0)
-        ax.annotate("drift", (d, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
-                    textcoords="offset points", color="tab:red")
+        ax.annotate(
+            "drift",
+            (d, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            color="tab:red",
+        )
     name = metric_name or type(first.metric).__name__
-    kinds = [k for k in MARKS if show_log and any(e.kind == k and e.at > 0 for tl in timelines.values() for e in tl.log)]
+    kinds = [
+        k
+        for k in MARKS
+        if show_log and any(e.kind == k and e.at > 0 for tl in timelines.values() for e in tl.log)
+    ]
     for kind in kinds:  # the log's marks, named in words in the legend
         ax.plot([], [], MARKS[kind], color="grey", ms=8, mew=1.6, ls="", label=kind)
     ax.set_xlabel("events since deployment")
@@ -90,26 +112,55 @@ def _mark_log(ax, tl, color, row: int) -> None:
     for kind, marker in MARKS.items():
         at = [e.at for e in tl.log if e.kind == kind and 0 < e.at <= len(tl)]
         if at:
-            ax.plot(at, [0.03 + 0.045 * row] * len(at), marker, color=color, ms=8, mew=1.6,
-                    transform=ax.get_xaxis_transform(), clip_on=False)
+            ax.plot(
+                at,
+                [0.03 + 0.045 * row] * len(at),
+                marker,
+                color=color,
+                ms=8,
+                mew=1.6,
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+            )
 
 
 # -- figures of the Batch and Online learning chapters (book/batch.ipynb, book/online.ipynb) ----------
-__all__ += ["course_style", "plot_cold_start", "plot_concepts", "plot_house_trend", "plot_learning_rate_sweep",
-            "plot_releases", "plot_retrain_sweep", "plot_seed_bands", "plot_true_accuracy"]
+__all__ += [
+    "course_style",
+    "plot_cold_start",
+    "plot_concepts",
+    "plot_house_trend",
+    "plot_learning_rate_sweep",
+    "plot_releases",
+    "plot_retrain_sweep",
+    "plot_seed_bands",
+    "plot_true_accuracy",
+]
 
 
 def course_style() -> None:
     """The chapters' figure style: text as large as the page's body text (13 pt at 90 dpi is 16 px)."""
-    plt.rcParams.update({"figure.dpi": 90, "font.size": 13, "axes.titlesize": 13, "axes.labelsize": 13,
-                         "xtick.labelsize": 12, "ytick.labelsize": 12, "legend.fontsize": 12,
-                         "axes.grid": True, "grid.alpha": 0.3})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 90,
+            "font.size": 13,
+            "axes.titlesize": 13,
+            "axes.labelsize": 13,
+            "xtick.labelsize": 12,
+            "ytick.labelsize": 12,
+            "legend.fontsize": 12,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+        }
+    )
 
 
 _STYLES = ["-", "--", "-.", ":"]
 
 
-def plot_seed_bands(runs_by_seed: dict, ax=None, *, metric_name: str, warmup: int = 200, marks: bool = True):
+def plot_seed_bands(
+    runs_by_seed: dict, ax=None, *, metric_name: str, warmup: int = 200, marks: bool = True
+):
     """Rolling metric of each deployment: the first seed's line and the min-max band over all seeds.
 
     The first ``warmup`` events, where the rolling window is not yet full, are not drawn. Retrains
@@ -158,17 +209,35 @@ def plot_seed_bands(runs_by_seed: dict, ax=None, *, metric_name: str, warmup: in
         x = np.arange(curves.shape[1])[warmup:]
         (line,) = ax.plot(x, curves[0, warmup:], lw=1.6, ls=_STYLES[row % len(_STYLES)], label=name)
         if len(seeds) > 1:
-            ax.fill_between(x, np.nanmin(curves[:, warmup:], 0), np.nanmax(curves[:, warmup:], 0),
-                            color=line.get_color(), alpha=0.18, lw=0)
+            ax.fill_between(
+                x,
+                np.nanmin(curves[:, warmup:], 0),
+                np.nanmax(curves[:, warmup:], 0),
+                color=line.get_color(),
+                alpha=0.18,
+                lw=0,
+            )
         if marks:
             _mark_log(ax, tl, line.get_color(), row)
-    kinds = [k for k in MARKS if marks and any(e.kind == k and 0 < e.at for t in first.values() for e in t.log)]
+    kinds = [
+        k
+        for k in MARKS
+        if marks and any(e.kind == k and 0 < e.at for t in first.values() for e in t.log)
+    ]
     for kind in kinds:  # the marks in words, in the legend
-        ax.plot([], [], MARKS[kind], color="grey", ms=8, mew=1.6, ls="", label=f"{kind} (first seed)")
+        ax.plot(
+            [], [], MARKS[kind], color="grey", ms=8, mew=1.6, ls="", label=f"{kind} (first seed)"
+        )
     for d in tl.drift_at:
         ax.axvline(d, color="tab:red", lw=1.2)
-        ax.annotate("drift", (d, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -16),
-                    textcoords="offset points", color="tab:red")
+        ax.annotate(
+            "drift",
+            (d, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -16),
+            textcoords="offset points",
+            color="tab:red",
+        )
     ax.set(xlabel="events since deployment", ylabel=metric_name, xlim=(0, len(tl)))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     ax.figure.tight_layout()
@@ -214,16 +283,29 @@ def plot_concepts(scenario, *, n: int = 300, seed: int = 0):
     d, width = scenario.drift_at[0], int(scenario.info.get("width", 50))
     X, y = scenario.X.to_numpy(), scenario.y
     old = LogisticRegression().fit(X[:d], y[:d])
-    new = LogisticRegression().fit(X[d + width:], y[d + width:])
+    new = LogisticRegression().fit(X[d + width :], y[d + width :])
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(2, 1, figsize=(7, 8), sharex=True, sharey=True)
-    for ax, (title, rows) in zip(axes, [(f"before the drift (events 0 to {d - 1:,})", np.arange(d)),
-                                        (f"after the drift (events {d + width:,} on)", np.arange(d + width, len(y)))]):
+    for ax, (title, rows) in zip(
+        axes,
+        [
+            (f"before the drift (events 0 to {d - 1:,})", np.arange(d)),
+            (f"after the drift (events {d + width:,} on)", np.arange(d + width, len(y))),
+        ],
+    ):
         pick = rng.choice(rows, size=min(n, len(rows)), replace=False)
         s_old, s_new = old.decision_function(X[pick]), new.decision_function(X[pick])
         for label, marker, color in [(0, "o", "tab:blue"), (1, "^", "tab:orange")]:
             m = y[pick] == label
-            ax.scatter(s_old[m], s_new[m], marker=marker, s=22, color=color, alpha=0.7, label=f"label {label}")
+            ax.scatter(
+                s_old[m],
+                s_new[m],
+                marker=marker,
+                s=22,
+                color=color,
+                alpha=0.7,
+                label=f"label {label}",
+            )
         ax.axvline(0, color="black", lw=1.2, ls="--")
         ax.axhline(0, color="grey", lw=1.2, ls=":")
         ax.set(title=title, ylabel="score under the new rule")
@@ -263,17 +345,33 @@ def plot_house_trend(scenario, *, window: int = 250):
 
     X0, y0 = scenario.initial
     days0 = np.asarray(scenario.info["initial_days"])
-    per_m2 = pd.Series(np.concatenate([y0 / X0["area_m2"], scenario.y / scenario.X["area_m2"]]) * 1000)
+    per_m2 = pd.Series(
+        np.concatenate([y0 / X0["area_m2"], scenario.y / scenario.X["area_m2"]]) * 1000
+    )
     days = np.concatenate([days0, scenario.times])
     _, ax = plt.subplots(figsize=(8, 4))
     ax.scatter(days, per_m2, s=4, alpha=0.25, color="grey", label="one sale")
-    ax.plot(days, per_m2.rolling(window, center=True, min_periods=window // 2).median(), color="tab:blue", lw=2.2,
-            label=f"median of {window} sales")
+    ax.plot(
+        days,
+        per_m2.rolling(window, center=True, min_periods=window // 2).median(),
+        color="tab:blue",
+        lw=2.2,
+        label=f"median of {window} sales",
+    )
     ax.axvspan(days.min(), 0, color="tab:green", alpha=0.1, lw=0)
-    ax.annotate("first training", (days.min(), 1.0), xycoords=("data", "axes fraction"), xytext=(4, -16),
-                textcoords="offset points", color="tab:green")
-    ax.set(xlabel="days since deployment", ylabel="price (EUR per m²)",
-           ylim=tuple(np.nanpercentile(per_m2, [1, 99])))
+    ax.annotate(
+        "first training",
+        (days.min(), 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, -16),
+        textcoords="offset points",
+        color="tab:green",
+    )
+    ax.set(
+        xlabel="days since deployment",
+        ylabel="price (EUR per m²)",
+        ylim=tuple(np.nanpercentile(per_m2, [1, 99])),
+    )
     ax.legend(loc="lower right", markerscale=3)
     return ax
 
@@ -314,10 +412,13 @@ def plot_releases(scenario, *, bin_days: float = 2.0):
     is_new = np.isin(scenario.y, new).astype(float)
     which = np.digitize(days, edges) - 1
     share = np.bincount(which, weights=is_new, minlength=len(edges)) / np.maximum(
-        np.bincount(which, minlength=len(edges)), 1)
-    bottom.stairs(100 * share[:len(edges) - 1], edges, color="tab:purple", lw=1.8)
+        np.bincount(which, minlength=len(edges)), 1
+    )
+    bottom.stairs(100 * share[: len(edges) - 1], edges, color="tab:purple", lw=1.8)
     top.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    bottom.set(xlabel="days since deployment", ylabel="views of new\ntitles (%)", xlim=(0, days.max()))
+    bottom.set(
+        xlabel="days since deployment", ylabel="views of new\ntitles (%)", xlim=(0, days.max())
+    )
     fig.tight_layout()
     return fig
 
@@ -350,22 +451,27 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
 
     import numpy as np
     import pandas as pd
-    import pyarrow.parquet as pq
     import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
 
     if not files:
         raise ValueError("files must list at least one corpus file")
     counts, per_file = Counter(), {}
     for i, path in enumerate(files):
-        frame = (pq.read_table(path) if str(path).endswith(".parquet") else pcsv.read_csv(path)).to_pandas()
+        frame = (
+            pq.read_table(path) if str(path).endswith(".parquet") else pcsv.read_csv(path)
+        ).to_pandas()
         if i == 0:  # the word counts of the first file are enough to see the law
             counts.update(word for doc in frame[text] for word in doc.split())
         per_file[getattr(path, "stem", str(path))] = frame[target].value_counts()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6.4))
     freq = np.array(sorted(counts.values(), reverse=True)[:max_words])
     top.loglog(np.arange(1, len(freq) + 1), freq, ".", ms=3)
-    top.set(xlabel="word rank (1 = most frequent)", ylabel="occurrences",
-            title="Words of the first file: a few are very common (Zipf)")
+    top.set(
+        xlabel="word rank (1 = most frequent)",
+        ylabel="occurrences",
+        title="Words of the first file: a few are very common (Zipf)",
+    )
     top.grid(alpha=0.3)
     table = pd.DataFrame(per_file).fillna(0).T
     left = np.zeros(len(table))
@@ -381,7 +487,16 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
 
 def _band(ax, x, table, column, label, style, marker):
     mean, low, high = (table[f"{column} {k}"] for k in ("mean", "min", "max"))
-    ax.errorbar(x, mean, yerr=[mean - low, high - mean], ls=style, marker=marker, capsize=4, lw=1.6, label=label)
+    ax.errorbar(
+        x,
+        mean,
+        yerr=[mean - low, high - mean],
+        ls=style,
+        marker=marker,
+        capsize=4,
+        lw=1.6,
+        label=label,
+    )
 
 
 def plot_retrain_sweep(table, *, columns: dict):
@@ -472,7 +587,9 @@ def plot_learning_rate_sweep(table):
     return fig
 
 
-def plot_true_accuracy(runs: dict, y_true, *, span: tuple, window: int = 100, stop: int | None = None, ax=None):
+def plot_true_accuracy(
+    runs: dict, y_true, *, span: tuple, window: int = 100, stop: int | None = None, ax=None
+):
     """Rolling accuracy of each timeline against other labels (a poisoned stream's true ones), burst shaded.
 
     Defined in the Online learning chapter (``book/online.ipynb``).
@@ -521,7 +638,10 @@ def plot_true_accuracy(runs: dict, y_true, *, span: tuple, window: int = 100, st
         rolled = correct.rolling(window).mean().to_numpy()[:stop]
         ax.plot(np.arange(len(rolled)), rolled, lw=1.6, ls=_STYLES[row % 4], label=name)
     ax.axvspan(*span, color="tab:red", alpha=0.15, lw=0, label="wrong labels")
-    ax.set(xlabel="events since deployment", ylabel=f"accuracy on the true labels\n(last {window} events)")
+    ax.set(
+        xlabel="events since deployment",
+        ylabel=f"accuracy on the true labels\n(last {window} events)",
+    )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     ax.figure.tight_layout()
     return ax
@@ -570,14 +690,23 @@ def plot_cold_start(runs_by_seed: dict, *, metric_name: str, stop: int = 1000, w
         curves = []
         for s in seeds:
             tl = runs_by_seed[s][name]
-            right = pd.Series([float(p == y) if p is not None else 0.0 for p, y in zip(tl.y_pred[:stop], tl.y_true)])
+            right = pd.Series(
+                [
+                    float(p == y) if p is not None else 0.0
+                    for p, y in zip(tl.y_pred[:stop], tl.y_true)
+                ]
+            )
             curves.append(right.rolling(window, min_periods=1).mean().to_numpy())
         curves = np.array(curves)
         x = np.arange(1, curves.shape[1] + 1)
         (line,) = ax.plot(x, curves[0], lw=1.8, ls=_STYLES[row % 4], label=name)
         ax.fill_between(x, curves.min(0), curves.max(0), color=line.get_color(), alpha=0.18, lw=0)
-    ax.set(xlabel="events since deployment", ylabel=f"{metric_name}\n(last {window} events)", xlim=(0, stop),
-           ylim=(0, 1.02))
+    ax.set(
+        xlabel="events since deployment",
+        ylabel=f"{metric_name}\n(last {window} events)",
+        xlim=(0, stop),
+        ylim=(0, 1.02),
+    )
     ax.legend(loc="lower right")
     return ax
 
@@ -604,7 +733,10 @@ def plot_new_title_share(runs: dict, scenario, *, window: int = 250):
         ax.plot(scenario.times, 100 * share, lw=1.8, ls=_STYLES[row % 4], label=name)
         for at in tl.retrains["at"]:
             ax.axvline(scenario.times[at - 1], color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="days since deployment", ylabel=f"recommended slots to\nnew titles (%, last {window})")
+    ax.set(
+        xlabel="days since deployment",
+        ylabel=f"recommended slots to\nnew titles (%, last {window})",
+    )
     ax.legend(loc="upper left")
     return fig
 
@@ -615,13 +747,16 @@ def plot_versions(runs: dict):
     >>> from river import metrics
     >>> from sklearn.linear_model import Ridge
     >>> import deployment_modes as dm
-    >>> tl = dm.simulate(dm.scenarios.house_prices(n_initial=50, n_stream=60), dm.BatchDeployment(Ridge()), metrics.MAE())
+    >>> houses = dm.scenarios.house_prices(n_initial=50, n_stream=60)
+    >>> tl = dm.simulate(houses, dm.BatchDeployment(Ridge()), metrics.MAE())
     >>> plot_versions({"static": tl}).axes[0].get_yscale()
     'log'
     """
     fig, ax = plt.subplots(figsize=(8, 3.6))
     for row, (name, tl) in enumerate(runs.items()):
-        ax.step(range(len(tl)), tl.model_version, where="post", lw=1.8, ls=_STYLES[row % 4], label=name)
+        ax.step(
+            range(len(tl)), tl.model_version, where="post", lw=1.8, ls=_STYLES[row % 4], label=name
+        )
     ax.set(yscale="log", xlabel="events since deployment", ylabel="model version")
     ax.legend(loc="upper left")
     fig.tight_layout()
@@ -658,7 +793,9 @@ def plot_spread(ax, x, values, *, label: str, marker: str = "o-"):
     if values.ndim != 2 or len(values) != len(x):
         raise ValueError("values must have one row per x and one column per seed")
     (line,) = ax.plot(x, values.mean(axis=1), marker, label=f"{label} (mean, min-max band)")
-    ax.fill_between(x, values.min(axis=1), values.max(axis=1), color=line.get_color(), alpha=0.2, lw=0)
+    ax.fill_between(
+        x, values.min(axis=1), values.max(axis=1), color=line.get_color(), alpha=0.2, lw=0
+    )
     return line
 
 
@@ -695,18 +832,38 @@ def plot_online_server(progress, answers, probe_y, *, drift_events: int):
     if len(reached):
         for ax in (top, bottom):
             ax.axvline(reached.iloc[0], color="tab:red", ls="--", lw=1)
-        top.annotate("the stream\nreaches the drift", (reached.iloc[0], 0.05), xycoords=("data", "axes fraction"),
-                     xytext=(5, 0), textcoords="offset points", color="tab:red")
-    top.set(ylabel="server's rolling accuracy\n(last 200 events, %)",
-            title="One server learns the stream\nwhile a client asks every 5 ms")
+        top.annotate(
+            "the stream\nreaches the drift",
+            (reached.iloc[0], 0.05),
+            xycoords=("data", "axes fraction"),
+            xytext=(5, 0),
+            textcoords="offset points",
+            color="tab:red",
+        )
+    top.set(
+        ylabel="server's rolling accuracy\n(last 200 events, %)",
+        title="One server learns the stream\nwhile a client asks every 5 ms",
+    )
     top.grid(alpha=0.3)
     right = answers["y_pred"] == probe_y
     ok = answers["ok"]
-    bottom.scatter(answers.loc[ok & right, "sent"], answers.loc[ok & right, "latency_ms"], s=8, color="tab:green",
-                   label="right answer")
-    bottom.scatter(answers.loc[ok & ~right, "sent"], answers.loc[ok & ~right, "latency_ms"], s=8,
-                   color="tab:orange", label="wrong answer")
-    bottom.set(yscale="log", xlabel="seconds since the stream started", ylabel="prediction latency (ms)")
+    bottom.scatter(
+        answers.loc[ok & right, "sent"],
+        answers.loc[ok & right, "latency_ms"],
+        s=8,
+        color="tab:green",
+        label="right answer",
+    )
+    bottom.scatter(
+        answers.loc[ok & ~right, "sent"],
+        answers.loc[ok & ~right, "latency_ms"],
+        s=8,
+        color="tab:orange",
+        label="wrong answer",
+    )
+    bottom.set(
+        yscale="log", xlabel="seconds since the stream started", ylabel="prediction latency (ms)"
+    )
     bottom.legend(loc="upper left")
     bottom.grid(alpha=0.3)
     fig.tight_layout()
@@ -724,7 +881,7 @@ def plot_prices(scenario, runs: dict):
     >>> plot_prices(sc.head(50), runs).axes[0].get_ylabel()
     'closing price (USD)'
     """
-    dates = scenario.info["dates"][len(scenario.y_initial):][:len(scenario)]
+    dates = scenario.info["dates"][len(scenario.y_initial) :][: len(scenario)]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(dates, scenario.y, color="black", lw=1.2, label="actual")
     for row, (name, tl) in enumerate(runs.items()):
@@ -760,8 +917,13 @@ def plot_redeploys(runs: dict):
 
     if not isinstance(runs, dict) or not runs:
         raise TypeError("runs must be a non-empty dict of title -> (probe table, (start, end))")
-    fig, axes = plt.subplots(2 * len(runs), 1, figsize=(7, 3.3 * len(runs)), sharex=True,
-                             gridspec_kw={"height_ratios": [3, 1] * len(runs)})
+    fig, axes = plt.subplots(
+        2 * len(runs),
+        1,
+        figsize=(7, 3.3 * len(runs)),
+        sharex=True,
+        gridspec_kw={"height_ratios": [3, 1] * len(runs)},
+    )
     for k, (title, (table, span)) in enumerate(runs.items()):
         latency, failed = axes[2 * k], axes[2 * k + 1]
         ok = table["ok"]
@@ -775,8 +937,12 @@ def plot_redeploys(runs: dict):
         latency.grid(alpha=0.3)
         failed.plot(table.loc[~ok, "sent"], [0] * int((~ok).sum()), "|", color="tab:red", ms=14)
         failed.set(yticks=[], ylim=(-1, 1), ylabel="no\nanswer")
-        failed.set_title(f"{int((~ok).sum())} failed requests" if (~ok).any() else "no failed request",
-                         loc="left", fontsize="medium", color="tab:red")
+        failed.set_title(
+            f"{int((~ok).sum())} failed requests" if (~ok).any() else "no failed request",
+            loc="left",
+            fontsize="medium",
+            color="tab:red",
+        )
     axes[-1].set_xlabel("seconds since the probe started (grey: redeploy in progress)")
     fig.tight_layout()
     return fig

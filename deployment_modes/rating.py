@@ -37,8 +37,16 @@ import pandas as pd
 __all__ = ["ASPECTS", "MODES", "levels", "rate", "table_html"]
 
 #: The notes' table: its rows (aspects) and its columns (modes), with the line of the runs that measures each mode.
-ASPECTS = ("Training", "Data handling", "Model update", "Downtime", "Memory usage", "Adaptability", "Risk",
-           "Complexity")
+ASPECTS = (
+    "Training",
+    "Data handling",
+    "Model update",
+    "Downtime",
+    "Memory usage",
+    "Adaptability",
+    "Risk",
+    "Complexity",
+)
 MODES = {"batch": "batch", "online": "online", "out-of-core": "out-of-core, then online"}
 LEVELS = ("Low", "Medium", "High")
 
@@ -70,14 +78,21 @@ def levels(values: dict) -> dict:
     low, high = min(values.values()), max(values.values())
     if high < 2 * low:
         return {name: "no difference" for name in values}
-    return {name: LEVELS[min(int(3 * np.log(v / low) / np.log(high / low)), 2)] for name, v in values.items()}
+    return {
+        name: LEVELS[min(int(3 * np.log(v / low) / np.log(high / low)), 2)]
+        for name, v in values.items()
+    }
 
 
 def _span(values, fmt: str) -> str:
     values = np.asarray(values, dtype=float)
     low, high = np.nanmin(values), np.nanmax(values)
     mean = fmt.format(np.nanmean(values))
-    return mean if fmt.format(low) == fmt.format(high) else f"{mean} ({fmt.format(low)}–{fmt.format(high)})"
+    return (
+        mean
+        if fmt.format(low) == fmt.format(high)
+        else f"{mean} ({fmt.format(low)}–{fmt.format(high)})"
+    )
 
 
 def _facts(comparisons) -> dict:
@@ -91,21 +106,31 @@ def _facts(comparisons) -> dict:
             f = facts[mode]
             f.setdefault("versions", []).append(int(tl.model_version.max()))
             f.setdefault("retrains", []).append(int(m.loc["retrains", line]))
-            f.setdefault("updates per event", []).append(float(m.loc["model updates per event", line]))
+            f.setdefault("updates per event", []).append(
+                float(m.loc["model updates per event", line])
+            )
             f.setdefault("largest fit", []).append(max(e.rows for e in fits))
             f.setdefault("rows seen", []).append(len(c.scenario.y_initial) + len(c.scenario))
             f.setdefault("chunks", []).append(c.chunks if mode == "out-of-core" else 0)
             f.setdefault("memory", []).append(float(m.loc["memory held at the end (MB)", line]))
             f.setdefault("growth", []).append(float(m.loc["memory growth with the data", line]))
             recover = m.loc["events to recover after the drift", line]
-            f.setdefault("recover", []).append(np.nan if recover is None or pd.isna(recover) else float(recover))
-            f.setdefault("after drift", []).append(float(m.loc["accuracy after the drift (%)", line]))
+            f.setdefault("recover", []).append(
+                np.nan if recover is None or pd.isna(recover) else float(recover)
+            )
+            f.setdefault("after drift", []).append(
+                float(m.loc["accuracy after the drift (%)", line])
+            )
             f.setdefault("left after drift", []).append(len(tl) - tl.drift_at[0] + 1)
-            f.setdefault("retrain rows", []).append(max([e.rows for e in tl.log if e.kind == "retrain"], default=0))
+            f.setdefault("retrain rows", []).append(
+                max([e.rows for e in tl.log if e.kind == "retrain"], default=0)
+            )
             f.setdefault("chunk rows", []).append(c.chunk_rows if mode == "out-of-core" else 0)
             f.setdefault("drop", []).append(float(c.poison_drop()[line]))
             if mode == "online":
-                f.setdefault("drop guarded", []).append(float(c.poison_drop()["online, guardrails"]))
+                f.setdefault("drop guarded", []).append(
+                    float(c.poison_drop()["online, guardrails"])
+                )
             if mode == "out-of-core":
                 f.setdefault("drop chunk", []).append(c.chunk_risk["poisoned chunk"])
                 f.setdefault("drop order", []).append(c.chunk_risk["sorted by label"])
@@ -147,88 +172,184 @@ def rate(comparisons, notes: dict, downtime: dict | None) -> pd.DataFrame:
     comparisons = list(comparisons)
     if not comparisons:
         raise ValueError("comparisons must hold at least one Comparison")
-    if not isinstance(notes, dict) or set(notes) != set(ASPECTS) or any(set(notes[a]) != set(MODES) for a in ASPECTS):
-        raise ValueError(f"notes must rate every aspect {list(ASPECTS)} for every mode {list(MODES)}")
+    if (
+        not isinstance(notes, dict)
+        or set(notes) != set(ASPECTS)
+        or any(set(notes[a]) != set(MODES) for a in ASPECTS)
+    ):
+        raise ValueError(
+            f"notes must rate every aspect {list(ASPECTS)} for every mode {list(MODES)}"
+        )
     facts = _facts(comparisons)
     rows = []
 
     def add(aspect, mode, measured, level_per_seed):
         level, verdict = _verdict(notes[aspect][mode], level_per_seed)
-        rows.append({"aspect": aspect, "mode": mode, "notes": notes[aspect][mode], "measured": measured,
-                     "level": level, "verdict": verdict})
+        rows.append(
+            {
+                "aspect": aspect,
+                "mode": mode,
+                "notes": notes[aspect][mode],
+                "measured": measured,
+                "level": level,
+                "verdict": verdict,
+            }
+        )
 
     for mode in MODES:
         f = facts[mode]
         in_place = [max(v - 1 - r, 0) for v, r in zip(f["versions"], f["retrains"])]
-        words = ["Offline" if p == 0 else ("Offline chunks → Online" if k else "Online") for p, k in zip(in_place, f["chunks"])]
-        first = "first training offline from disk, in chunks" if mode == "out-of-core" else "first training offline"
-        add("Training", mode, f"{first}; then {_span(f['retrains'], '{:.0f}')} retrains offline and "
-                              f"{_span(in_place, '{:,.0f}')} updates on the server", words)
+        words = [
+            "Offline" if p == 0 else ("Offline chunks → Online" if k else "Online")
+            for p, k in zip(in_place, f["chunks"])
+        ]
+        first = (
+            "first training offline from disk, in chunks"
+            if mode == "out-of-core"
+            else "first training offline"
+        )
+        add(
+            "Training",
+            mode,
+            f"{first}; then {_span(f['retrains'], '{:.0f}')} retrains offline and "
+            f"{_span(in_place, '{:,.0f}')} updates on the server",
+            words,
+        )
     for mode in MODES:
         f = facts[mode]
-        words = ["Entire dataset" if fit >= seen else ("Chunks" if k else "One instance at a time")
-                 for fit, seen, k in zip(f["retrain rows"], f["rows seen"], f["chunks"])]
+        words = [
+            "Entire dataset" if fit >= seen else ("Chunks" if k else "One instance at a time")
+            for fit, seen, k in zip(f["retrain rows"], f["rows seen"], f["chunks"])
+        ]
         if mode == "batch":
-            text = f"each retrain fits every row kept: the last one {_span(f['retrain rows'], '{:,.0f}')} rows of " \
-                   f"{_span(f['rows seen'], '{:,.0f}')}"
+            text = (
+                f"each retrain fits every row kept: the last one {_span(f['retrain rows'], '{:,.0f}')} rows of "
+                f"{_span(f['rows seen'], '{:,.0f}')}"
+            )
         elif mode == "out-of-core":
-            text = (f"first training: {_span(f['chunks'], '{:.0f}')} chunks of {_span(f['chunk rows'], '{:,.0f}')} "
-                    f"rows from disk; then {_span([1 / u for u in f['updates per event']], '{:.0f}')} events per update")
+            text = (
+                f"first training: {_span(f['chunks'], '{:.0f}')} chunks of {_span(f['chunk rows'], '{:,.0f}')} "
+                f"rows from disk; then {_span([1 / u for u in f['updates per event']], '{:.0f}')} events per update"
+            )
         else:
             text = f"{_span([1 / u for u in f['updates per event']], '{:.0f}')} event per update, no retrain"
         add("Data handling", mode, text, words)
     for mode in MODES:
         f = facts[mode]
-        words = ["Continuous" if u >= 0.1 else ("Periodic retraining" if r else "Static")
-                 for u, r in zip(f["updates per event"], f["retrains"])]
-        add("Model update", mode, f"{_span(f['updates per event'], '{:.2f}')} updates per event, "
-                                  f"{_span(f['retrains'], '{:.0f}')} retrains", words)
+        words = [
+            "Continuous" if u >= 0.1 else ("Periodic retraining" if r else "Static")
+            for u, r in zip(f["updates per event"], f["retrains"])
+        ]
+        add(
+            "Model update",
+            mode,
+            f"{_span(f['updates per event'], '{:.2f}')} updates per event, "
+            f"{_span(f['retrains'], '{:.0f}')} retrains",
+            words,
+        )
     for mode in MODES:
         if downtime is None:
-            rows.append({"aspect": "Downtime", "mode": mode, "notes": notes["Downtime"][mode],
-                         "measured": "not measured (benchmarks/comparison.py measures it)", "level": "",
-                         "verdict": "not measured"})
+            rows.append(
+                {
+                    "aspect": "Downtime",
+                    "mode": mode,
+                    "notes": notes["Downtime"][mode],
+                    "measured": "not measured (benchmarks/comparison.py measures it)",
+                    "level": "",
+                    "verdict": "not measured",
+                }
+            )
             continue
-        runs = {"naive restart": downtime["naive"], "atomic swap": downtime["swap"]} if mode == "batch" else \
-            {"learning in place": downtime.get(MODES[mode], downtime["online"])}
-        parts = [f"{name}: {r['seconds']:.1f} s, {r['failed']:,} of {r['requests']:,} requests failed"
-                 for name, r in runs.items()]
+        runs = (
+            {"naive restart": downtime["naive"], "atomic swap": downtime["swap"]}
+            if mode == "batch"
+            else {"learning in place": downtime.get(MODES[mode], downtime["online"])}
+        )
+        parts = [
+            f"{name}: {r['seconds']:.1f} s, {r['failed']:,} of {r['requests']:,} requests failed"
+            for name, r in runs.items()
+        ]
         shown = {name: "Yes" if r["failed"] else "No" for name, r in runs.items()}
         note = notes["Downtime"][mode]
         agree = [name for name, word in shown.items() if note.lower().startswith(word.lower())]
-        verdict = "agrees" if len(agree) == len(shown) else (
-            f"agrees for the {', '.join(agree)}; differs for the "
-            f"{', '.join(n for n in shown if n not in agree)}" if agree else "differs")
-        rows.append({"aspect": "Downtime", "mode": mode, "notes": note, "measured": "; ".join(parts),
-                     "level": " / ".join(dict.fromkeys(shown.values())), "verdict": verdict})
+        verdict = (
+            "agrees"
+            if len(agree) == len(shown)
+            else (
+                f"agrees for the {', '.join(agree)}; differs for the "
+                f"{', '.join(n for n in shown if n not in agree)}"
+                if agree
+                else "differs"
+            )
+        )
+        rows.append(
+            {
+                "aspect": "Downtime",
+                "mode": mode,
+                "notes": note,
+                "measured": "; ".join(parts),
+                "level": " / ".join(dict.fromkeys(shown.values())),
+                "verdict": verdict,
+            }
+        )
     memory = _measured_levels(facts, "growth", lambda f, i: f["growth"][i])
-    recover = _measured_levels(facts, "recover", lambda f, i: 1 / (f["left after drift"][i] if np.isnan(f["recover"][i])
-                                                                   else f["recover"][i]))
-    risk = _measured_levels(facts, "drop", lambda f, i: max([f["drop"][i]] + [f[k][i] for k in ("drop chunk", "drop order")
-                                                                                if k in f]))
+    recover = _measured_levels(
+        facts,
+        "recover",
+        lambda f, i: (
+            1 / (f["left after drift"][i] if np.isnan(f["recover"][i]) else f["recover"][i])
+        ),
+    )
+    risk = _measured_levels(
+        facts,
+        "drop",
+        lambda f, i: max(
+            [f["drop"][i]] + [f[k][i] for k in ("drop chunk", "drop order") if k in f]
+        ),
+    )
     parts = _measured_levels(facts, "parts", lambda f, i: f["parts"][i])
     for mode in MODES:
         f = facts[mode]
-        add("Memory usage", mode, f"{_span(f['memory'], '{:.2f}')} MB held at the end; "
-                                  f"×{_span(f['growth'], '{:.1f}')} as the data grows", [s[mode] for s in memory])
+        add(
+            "Memory usage",
+            mode,
+            f"{_span(f['memory'], '{:.2f}')} MB held at the end; "
+            f"×{_span(f['growth'], '{:.1f}')} as the data grows",
+            [s[mode] for s in memory],
+        )
     for mode in MODES:
         f = facts[mode]
         never = int(np.isnan(f["recover"]).sum())
-        rec = "never recovers" if never == len(f["recover"]) else f"recovers in {_span(f['recover'], '{:,.0f}')} events" + (
-            f" (never on {never} of {len(f['recover'])} seeds)" if never else "")
-        add("Adaptability", mode, f"{rec}; {_span(f['after drift'], '{:.1f}')}% right after the drift",
-            [s[mode] for s in recover])
+        rec = (
+            "never recovers"
+            if never == len(f["recover"])
+            else f"recovers in {_span(f['recover'], '{:,.0f}')} events"
+            + (f" (never on {never} of {len(f['recover'])} seeds)" if never else "")
+        )
+        add(
+            "Adaptability",
+            mode,
+            f"{rec}; {_span(f['after drift'], '{:.1f}')}% right after the drift",
+            [s[mode] for s in recover],
+        )
     for mode in MODES:
         f = facts[mode]
         text = f"−{_span(f['drop'], '{:.1f}')} points under poisoned labels"
         if mode == "online":
             text += f" (−{_span(f['drop guarded'], '{:.1f}')} with guardrails)"
         if mode == "out-of-core":
-            text += (f"; in the chunked training, a poisoned last chunk −{_span(f['drop chunk'], '{:.1f}')}, "
-                     f"data sorted by label −{_span(f['drop order'], '{:.1f}')}")
+            text += (
+                f"; in the chunked training, a poisoned last chunk −{_span(f['drop chunk'], '{:.1f}')}, "
+                f"data sorted by label −{_span(f['drop order'], '{:.1f}')}"
+            )
         add("Risk", mode, text, [s[mode] for s in risk])
     for mode in MODES:
-        add("Complexity", mode, f"{_span(facts[mode]['parts'], '{:.0f}')} moving parts", [s[mode] for s in parts])
+        add(
+            "Complexity",
+            mode,
+            f"{_span(facts[mode]['parts'], '{:.0f}')} moving parts",
+            [s[mode] for s in parts],
+        )
     frame = pd.DataFrame(rows)
     frame["aspect"] = pd.Categorical(frame["aspect"], ASPECTS, ordered=True)
     return frame.sort_values(["aspect"], kind="stable").reset_index(drop=True)
@@ -260,12 +381,14 @@ def table_html(rated: pd.DataFrame, *, caption: str = ""):
     >>> "<caption>Table 1.</caption>" in table_html(pd.DataFrame(rows), caption="Table 1.")._repr_html_()
     True
     """
-    style = ("<style>.notes-table{table-layout:fixed;width:100%;border-collapse:collapse;font-size:0.85em}"
-             ".notes-table td,.notes-table th{border:1px solid #ccc;padding:4px;vertical-align:top;"
-             "overflow-wrap:break-word;hyphens:auto;width:33%}"
-             ".notes-table th.aspect{background:#eef2f7;text-align:left;font-size:1.05em}"
-             ".notes-table .word{font-size:1.3em;font-weight:bold;display:block;line-height:1.2}"
-             ".notes-table .agrees{color:#1a7f37}.notes-table .differs{color:#b35900}</style>")
+    style = (
+        "<style>.notes-table{table-layout:fixed;width:100%;border-collapse:collapse;font-size:0.85em}"
+        ".notes-table td,.notes-table th{border:1px solid #ccc;padding:4px;vertical-align:top;"
+        "overflow-wrap:break-word;hyphens:auto;width:33%}"
+        ".notes-table th.aspect{background:#eef2f7;text-align:left;font-size:1.05em}"
+        ".notes-table .word{font-size:1.3em;font-weight:bold;display:block;line-height:1.2}"
+        ".notes-table .agrees{color:#1a7f37}.notes-table .differs{color:#b35900}</style>"
+    )
     head = "".join(f"<th>{html.escape(mode)}</th>" for mode in MODES)
     body = []
     for aspect in ASPECTS:
@@ -273,11 +396,17 @@ def table_html(rated: pd.DataFrame, *, caption: str = ""):
         for mode in MODES:
             r = rated[(rated["aspect"] == aspect) & (rated["mode"] == mode)].iloc[0]
             kind = "agrees" if r["verdict"] == "agrees" else "differs"
-            cells.append(f"<td><span class='word'>{html.escape(r['notes'])}</span>{html.escape(r['measured'])}"
-                         f"<br/><span class='{kind}'>{'✓' if kind == 'agrees' else '≠'} {html.escape(r['verdict'])}"
-                         "</span></td>")
-        body.append(f"<tr><th class='aspect' colspan='{len(MODES)}'>{html.escape(aspect)}</th></tr>"
-                    f"<tr>{''.join(cells)}</tr>")
+            cells.append(
+                f"<td><span class='word'>{html.escape(r['notes'])}</span>{html.escape(r['measured'])}"
+                f"<br/><span class='{kind}'>{'✓' if kind == 'agrees' else '≠'} {html.escape(r['verdict'])}"
+                "</span></td>"
+            )
+        body.append(
+            f"<tr><th class='aspect' colspan='{len(MODES)}'>{html.escape(aspect)}</th></tr>"
+            f"<tr>{''.join(cells)}</tr>"
+        )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return _Html(f"{style}<table class='notes-table'>{cap}<thead><tr>{head}</tr></thead>"
-                 f"<tbody>{''.join(body)}</tbody></table>")
+    return _Html(
+        f"{style}<table class='notes-table'>{cap}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )

@@ -80,7 +80,10 @@ class TrendingRecommender(BaseEstimator):
     def _top(self, genre: int) -> tuple:
         if genre not in self._cache:
             table = self.scores_.get(genre, {})
-            self._cache[genre] = tuple(t for _, t in heapq.nsmallest(self.k, zip(map(float.__neg__, table.values()), table)))
+            self._cache[genre] = tuple(
+                t
+                for _, t in heapq.nsmallest(self.k, zip(map(float.__neg__, table.values()), table))
+            )
         return self._cache[genre]
 
     def predict_one(self, x: dict) -> tuple:
@@ -151,7 +154,9 @@ def new_title_share(recommendations, new_titles) -> np.ndarray:
     array([0.25, 1.  , 0.  ])
     """
     new = set(int(t) for t in new_titles)
-    return np.array([sum(t in new for t in rec) / len(rec) if rec else 0.0 for rec in recommendations])
+    return np.array(
+        [sum(t in new for t in rec) / len(rec) if rec else 0.0 for rec in recommendations]
+    )
 
 
 def events_until_recommended(recommendations, scenario) -> pd.DataFrame:
@@ -179,13 +184,22 @@ def events_until_recommended(recommendations, scenario) -> pd.DataFrame:
     """
     new, release = scenario.info["new_titles"], scenario.info["release_day"]
     if len(recommendations) != len(scenario):
-        raise ValueError(f"recommendations must have one entry per event: {len(recommendations)} for {len(scenario)}")
+        raise ValueError(
+            f"recommendations must have one entry per event: {len(recommendations)} for {len(scenario)}"
+        )
     times, watched = np.asarray(scenario.times), np.asarray(scenario.y)
     rows = []
     for title in new:
         first = int(np.searchsorted(times, release[title]))
         hit = next((i for i in range(first, len(times)) if title in recommendations[i]), None)
-        rows.append({"title": int(title), "release_day": float(release[title]),
-                     "events": np.nan if hit is None else hit - first,
-                     "views": int(np.sum(watched[first:hit if hit is not None else len(times)] == title))})
+        rows.append(
+            {
+                "title": int(title),
+                "release_day": float(release[title]),
+                "events": np.nan if hit is None else hit - first,
+                "views": int(
+                    np.sum(watched[first : hit if hit is not None else len(times)] == title)
+                ),
+            }
+        )
     return pd.DataFrame(rows)

@@ -52,7 +52,7 @@ def sign_test(wins: int, losses: int) -> float:
     n = wins + losses
     if n == 0:
         return 1.0
-    return sum(math.comb(n, k) for k in range(wins, n + 1)) / 2 ** n
+    return sum(math.comb(n, k) for k in range(wins, n + 1)) / 2**n
 
 
 def two_proportion_test(errors_a: int, n_a: int, errors_b: int, n_b: int) -> float:
@@ -88,8 +88,16 @@ def _check_deployment(deployment, name: str) -> None:
 class _Release:
     """What the shadow and canary releases share: the pair, the evidence, the decision, the log."""
 
-    def __init__(self, champion, challenger, *, evidence: int = 500, margin: float = 0.0, alpha: float | None = None,
-                 task: str = "classification"):
+    def __init__(
+        self,
+        champion,
+        challenger,
+        *,
+        evidence: int = 500,
+        margin: float = 0.0,
+        alpha: float | None = None,
+        task: str = "classification",
+    ):
         _check_deployment(champion, "champion")
         _check_deployment(challenger, "challenger")
         if champion is challenger:
@@ -104,7 +112,9 @@ class _Release:
                 raise ValueError("alpha (a test on error rates) needs task='classification'")
         self.champion, self.challenger, self.alpha, self.task = champion, challenger, alpha, task
         self.decision: dict | None = None
-        self.served_by_challenger = 0  # predictions users got from the challenger before the decision
+        self.served_by_challenger = (
+            0  # predictions users got from the challenger before the decision
+        )
         self._decisions: list[LogEntry] = []
         self._pending: dict = {}  # id(x) -> (x, champion's prediction, challenger's prediction, who served)
         self._errors = [0.0, 0.0]  # champion, challenger: summed errors on the evidence
@@ -149,7 +159,9 @@ class _Release:
         """Both deployments learn the label; while deciding, it also scores the predictions made for ``x``."""
         entry = self._pending.pop(id(x), None)
         if self.deciding:
-            if entry is None or entry[0] is not x:  # a label for an event not predicted here: predict it now
+            if (
+                entry is None or entry[0] is not x
+            ):  # a label for an event not predicted here: predict it now
                 entry = (x, *self._predictions(x))
             self._score(y, entry[1], entry[2], entry[3])
         self.champion.learn_one(x, y)
@@ -175,17 +187,35 @@ class _Release:
             promoted = p_value < self.alpha
             rule = f"p = {p_value:.3g} that the challenger is not better (alpha {self.alpha:g})"
         old = self.model_version
-        self.decision = {"promoted": promoted, "at": self.n_seen, "champion_error": rate0, "challenger_error": rate1,
-                         "champion_events": n0, "challenger_events": n1, "p_value": p_value, "predicted": self.n_predicted,
-                         "served_by_challenger": self.served_by_challenger}
+        self.decision = {
+            "promoted": promoted,
+            "at": self.n_seen,
+            "champion_error": rate0,
+            "challenger_error": rate1,
+            "champion_events": n0,
+            "challenger_events": n1,
+            "p_value": p_value,
+            "predicted": self.n_predicted,
+            "served_by_challenger": self.served_by_challenger,
+        }
         if promoted:
             self._offset = old + 1 - getattr(self.challenger, "model_version", 0)
         self._pending.clear()
-        self._decisions.append(LogEntry(self.n_seen, "promote" if promoted else "reject", rows=n1,
-                                        detail=f"{type(self).__name__}: {rule}"))
+        self._decisions.append(
+            LogEntry(
+                self.n_seen,
+                "promote" if promoted else "reject",
+                rows=n1,
+                detail=f"{type(self).__name__}: {rule}",
+            )
+        )
 
     def __repr__(self) -> str:
-        state = "deciding" if self.deciding else ("promoted" if self.decision["promoted"] else "rejected")
+        state = (
+            "deciding"
+            if self.deciding
+            else ("promoted" if self.decision["promoted"] else "rejected")
+        )
         return f"{type(self).__name__}({state}, {self._counts[1]} challenger events scored)"
 
 

@@ -23,8 +23,16 @@ from ._checks import positive_int
 __all__ = ["candidate_and_stream", "release_run", "release_table"]
 
 
-def candidate_and_stream(seed: int = 0, candidate: str = "good", *, n_initial: int = 1000, drift_at: int = 300,
-                         train: int = 300, n_release: int = 1200, poisoned_share: float = 0.7):
+def candidate_and_stream(
+    seed: int = 0,
+    candidate: str = "good",
+    *,
+    n_initial: int = 1000,
+    drift_at: int = 300,
+    train: int = 300,
+    n_release: int = 1200,
+    poisoned_share: float = 0.7,
+):
     """The champion (trained before the drift), a candidate, and the events after its training data.
 
     The candidate is a logistic regression fitted on the ``train`` labelled events from the drift on;
@@ -49,7 +57,8 @@ def candidate_and_stream(seed: int = 0, candidate: str = "good", *, n_initial: i
 
     Examples
     --------
-    >>> champion, challenger, events = candidate_and_stream(0, "poisoned", n_initial=200, drift_at=100, train=100, n_release=50)
+    >>> champion, challenger, events = candidate_and_stream(
+    ...     0, "poisoned", n_initial=200, drift_at=100, train=100, n_release=50)
     >>> len(events), challenger.model_version
     (50, 1)
     """
@@ -61,21 +70,32 @@ def candidate_and_stream(seed: int = 0, candidate: str = "good", *, n_initial: i
         raise ValueError(f"candidate must be 'good' or 'poisoned', got {candidate!r}")
     train, n_release = positive_int(train, "train"), positive_int(n_release, "n_release")
     poisoned_share = check_fraction(poisoned_share, "poisoned_share")
-    clean = drifting_classification(seed=seed, n_initial=n_initial, n_stream=drift_at + train + n_release,
-                                    drift_at=drift_at)
+    clean = drifting_classification(
+        seed=seed, n_initial=n_initial, n_stream=drift_at + train + n_release, drift_at=drift_at
+    )
     scenario = clean
     if candidate == "poisoned" and int(train * poisoned_share) > 0:
         scenario = poison_labels(clean, drift_at, int(train * poisoned_share), seed=seed)
     champion = BatchDeployment(LeanLogisticRegression())
     champion.fit_initial(*clean.initial)
     challenger = BatchDeployment(LeanLogisticRegression())
-    challenger.fit_initial(scenario.X.iloc[drift_at:drift_at + train], scenario.y[drift_at:drift_at + train])
-    events = list(clean)[drift_at + train:]
+    challenger.fit_initial(
+        scenario.X.iloc[drift_at : drift_at + train], scenario.y[drift_at : drift_at + train]
+    )
+    events = list(clean)[drift_at + train :]
     return champion, challenger, events
 
 
-def release_run(seed: int = 0, candidate: str = "good", release: str = "shadow", *, evidence: int = 150,
-                fraction: float = 0.25, delay: int = 50, **sizes) -> dict:
+def release_run(
+    seed: int = 0,
+    candidate: str = "good",
+    release: str = "shadow",
+    *,
+    evidence: int = 150,
+    fraction: float = 0.25,
+    delay: int = 50,
+    **sizes,
+) -> dict:
     """Release a candidate behind a shadow or a canary, labels ``delay`` events late; compare with a blind swap.
 
     Returns a dict: ``promoted``, ``decided_after`` (events served before the decision), ``exposed``
@@ -106,11 +126,21 @@ def release_run(seed: int = 0, candidate: str = "good", release: str = "shadow",
     >>> r["promoted"], r["exposed"]
     (False, 0)
     """
-    return _runs(seed, candidate, [release], evidence=evidence, fraction=fraction, delay=delay, **sizes)[0]
+    return _runs(
+        seed, candidate, [release], evidence=evidence, fraction=fraction, delay=delay, **sizes
+    )[0]
 
 
-def _runs(seed, candidate, releases, *, evidence: int = 150, fraction: float = 0.25, delay: int = 50,
-          **sizes) -> list[dict]:
+def _runs(
+    seed,
+    candidate,
+    releases,
+    *,
+    evidence: int = 150,
+    fraction: float = 0.25,
+    delay: int = 50,
+    **sizes,
+) -> list[dict]:
     """:func:`release_run` for several releases of one candidate (the data and the baselines made once)."""
     from river import metrics
 
@@ -125,26 +155,46 @@ def _runs(seed, candidate, releases, *, evidence: int = 150, fraction: float = 0
     rows = []
     with threadpool_limits(1):
         champion, challenger, events = candidate_and_stream(seed, candidate, **sizes)
-        blind = simulate(events, _copy(challenger), metrics.Accuracy(), delay=delay, name="blind swap")
-        kept = simulate(events, _copy(champion), metrics.Accuracy(), delay=delay, name="champion kept")
+        blind = simulate(
+            events, _copy(challenger), metrics.Accuracy(), delay=delay, name="blind swap"
+        )
+        kept = simulate(
+            events, _copy(champion), metrics.Accuracy(), delay=delay, name="champion kept"
+        )
         for release in releases:
             pair = _copy(champion), _copy(challenger)
-            wrapper = (ShadowRelease(*pair, evidence=evidence) if release == "shadow" else
-                       CanaryRelease(*pair, evidence=evidence, fraction=fraction, seed=seed))
-            tl = simulate(events, wrapper, metrics.Accuracy(), delay=delay, name=f"{release} release")
+            wrapper = (
+                ShadowRelease(*pair, evidence=evidence)
+                if release == "shadow"
+                else CanaryRelease(*pair, evidence=evidence, fraction=fraction, seed=seed)
+            )
+            tl = simulate(
+                events, wrapper, metrics.Accuracy(), delay=delay, name=f"{release} release"
+            )
             if wrapper.decision is None:
-                raise ValueError(f"the release gathered too few labels to decide: lower evidence (now {evidence}) "
-                                 f"or give a longer stream (n_release)")
+                raise ValueError(
+                    f"the release gathered too few labels to decide: lower evidence (now {evidence}) "
+                    f"or give a longer stream (n_release)"
+                )
             until = wrapper.decision["predicted"]
-            rows.append({"seed": seed, "candidate": candidate, "release": release,
-                         "promoted": wrapper.decision["promoted"], "decided_after": until,
-                         "exposed": wrapper.decision["served_by_challenger"],
-                         "champion_error": wrapper.decision["champion_error"],
-                         "challenger_error": wrapper.decision["challenger_error"],
-                         "release_accuracy": tl.window_score(0, until), "blind_accuracy": blind.window_score(0, until),
-                         "champion_accuracy": kept.window_score(0, until), "after_release": tl.window_score(until),
-                         "champion_after": kept.window_score(until),
-                         "log": [e for e in tl.log if e.kind in ("promote", "reject")]})
+            rows.append(
+                {
+                    "seed": seed,
+                    "candidate": candidate,
+                    "release": release,
+                    "promoted": wrapper.decision["promoted"],
+                    "decided_after": until,
+                    "exposed": wrapper.decision["served_by_challenger"],
+                    "champion_error": wrapper.decision["champion_error"],
+                    "challenger_error": wrapper.decision["challenger_error"],
+                    "release_accuracy": tl.window_score(0, until),
+                    "blind_accuracy": blind.window_score(0, until),
+                    "champion_accuracy": kept.window_score(0, until),
+                    "after_release": tl.window_score(until),
+                    "champion_after": kept.window_score(until),
+                    "log": [e for e in tl.log if e.kind in ("promote", "reject")],
+                }
+            )
     return rows
 
 
@@ -154,8 +204,13 @@ def _copy(deployment):
     return copy.deepcopy(deployment)
 
 
-def release_table(seeds=(0, 1, 2, 3, 4), *, releases=("shadow", "canary"), candidates=("poisoned", "good"),
-                  **kwargs) -> pd.DataFrame:
+def release_table(
+    seeds=(0, 1, 2, 3, 4),
+    *,
+    releases=("shadow", "canary"),
+    candidates=("poisoned", "good"),
+    **kwargs,
+) -> pd.DataFrame:
     """:func:`release_run` for every seed, release and candidate: one row each (the log left out).
 
     Parameters
@@ -179,5 +234,10 @@ def release_table(seeds=(0, 1, 2, 3, 4), *, releases=("shadow", "canary"), candi
     seeds = list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in seeds):
         raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
-    rows = [row for seed in seeds for candidate in candidates for row in _runs(seed, candidate, list(releases), **kwargs)]
+    rows = [
+        row
+        for seed in seeds
+        for candidate in candidates
+        for row in _runs(seed, candidate, list(releases), **kwargs)
+    ]
     return pd.DataFrame([{k: v for k, v in row.items() if k != "log"} for row in rows])

@@ -4,7 +4,8 @@ Chip Huyen (*Designing Machine Learning Systems*, ch. 9) separates **stateless r
 new model from scratch on the data kept) from **stateful training** (the served model continues
 on the fresh data only), and names four **triggers** for a retrain: time, volume, performance
 and drift. In the package each trigger is a schedule of :class:`~deployment_modes.BatchDeployment`:
-``period`` (time), ``retrain_every`` (volume), ``trigger=PerformanceTrigger(...)`` (performance, :mod:`~deployment_modes.triggers`)
+``period`` (time), ``retrain_every`` (volume), ``trigger=PerformanceTrigger(...)`` (performance,
+:mod:`~deployment_modes.triggers`)
 and ``trigger=<a drift detector>`` (drift). The experiments here run them over seeds on the
 streams of :mod:`~deployment_modes.drift_kinds` and return one row per seed and line.
 
@@ -12,8 +13,6 @@ Defined in the Retraining chapter (``book/retraining.ipynb``).
 """
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 import pandas as pd
@@ -23,14 +22,25 @@ from sklearn.utils import get_tags
 from ._checks import has_method, positive_int
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment
-from .lean import LeanSGDClassifier
 from .drift_kinds import ModelPool, drift_stream
+from .lean import LeanSGDClassifier
 from .online import OnlineDeployment, sgd_model
 from .timeline import cumulative_compute, events_to_recover, simulate
 from .triggers import AlarmThenCollect, PerformanceTrigger
 
-__all__ = ["IgnoreColumns", "compare_drift_kinds", "compare_refit", "compare_triggers",
-           "drift_modes", "forgetting", "run_drift_kinds", "run_forgetting", "run_seeds", "spread", "summarize_runs"]
+__all__ = [
+    "IgnoreColumns",
+    "compare_drift_kinds",
+    "compare_refit",
+    "compare_triggers",
+    "drift_modes",
+    "forgetting",
+    "run_drift_kinds",
+    "run_forgetting",
+    "run_seeds",
+    "spread",
+    "summarize_runs",
+]
 
 
 class IgnoreColumns(BaseEstimator):
@@ -107,13 +117,21 @@ def run_seeds(make_scenario, deployments: dict, seeds, metric=None, *, window: i
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
-    if not isinstance(deployments, dict) or not deployments or not all(map(callable, deployments.values())):
-        raise TypeError("deployments must be a non-empty dict of name -> function building a deployment")
+    if (
+        not isinstance(deployments, dict)
+        or not deployments
+        or not all(map(callable, deployments.values()))
+    ):
+        raise TypeError(
+            "deployments must be a non-empty dict of name -> function building a deployment"
+        )
     runs = {name: [] for name in deployments}
     for seed in seeds:
         scenario = make_scenario(seed)
         for name, make in deployments.items():
-            runs[name].append(simulate(scenario, make(), metric or metrics.Accuracy(), window=window, name=name))
+            runs[name].append(
+                simulate(scenario, make(), metric or metrics.Accuracy(), window=window, name=name)
+            )
     return runs
 
 
@@ -141,10 +159,19 @@ def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.Da
     for name, timelines in runs.items():
         for seed, tl in enumerate(timelines):
             retrains = tl.retrains
-            rows.append({"line": name, "run": seed, "score": tl.window_score(start, stop), "retrains": len(retrains),
-                         "rows_fitted": int(cumulative_compute(tl)[-1]),
-                         "rows_per_retrain": float(retrains["rows"].mean()) if len(retrains) else 0.0,
-                         "seconds_per_retrain": float(retrains["seconds"].mean()) if len(retrains) else 0.0})
+            rows.append(
+                {
+                    "line": name,
+                    "run": seed,
+                    "score": tl.window_score(start, stop),
+                    "retrains": len(retrains),
+                    "rows_fitted": int(cumulative_compute(tl)[-1]),
+                    "rows_per_retrain": float(retrains["rows"].mean()) if len(retrains) else 0.0,
+                    "seconds_per_retrain": float(retrains["seconds"].mean())
+                    if len(retrains)
+                    else 0.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -173,13 +200,22 @@ def spread(table: pd.DataFrame, columns, by="line", digits: int | dict = 3) -> p
 
     def cells(col):
         d = digits.get(col.name, 3) if isinstance(digits, dict) else digits
-        return [f"{m:.{d}f} ({lo:.{d}f}-{hi:.{d}f})" for m, lo, hi in zip(col, low[col.name], high[col.name])]
+        return [
+            f"{m:.{d}f} ({lo:.{d}f}-{hi:.{d}f})"
+            for m, lo, hi in zip(col, low[col.name], high[col.name])
+        ]
 
     return mean.apply(cells)
 
 
-def compare_refit(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 400, every: int = 100,
-                  window: int = 300) -> pd.DataFrame:
+def compare_refit(
+    seeds=range(5),
+    *,
+    n_stream: int = 1000,
+    drift_at: int = 400,
+    every: int = 100,
+    window: int = 300,
+) -> pd.DataFrame:
     """Stateless against stateful retraining of one SGD classifier on the sudden stream, every ``every`` events.
 
     Lines: from scratch on all the data kept, from scratch on the last ``window`` rows, continued on
@@ -208,19 +244,35 @@ def compare_refit(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 400, 
     def sgd():
         return LeanSGDClassifier(random_state=0)
 
-    lines = {"stateless, all data": lambda: BatchDeployment(sgd(), every),
-             f"stateless, last {window}": lambda: BatchDeployment(sgd(), every, window=window),
-             "stateful (continue)": lambda: BatchDeployment(sgd(), every, refit="continue"),
-             "baseline: majority": lambda: NaiveBaseline("majority")}
-    runs = run_seeds(lambda s: drift_stream("sudden", s, n_stream=n_stream, drift_at=drift_at), lines, seeds)
+    lines = {
+        "stateless, all data": lambda: BatchDeployment(sgd(), every),
+        f"stateless, last {window}": lambda: BatchDeployment(sgd(), every, window=window),
+        "stateful (continue)": lambda: BatchDeployment(sgd(), every, refit="continue"),
+        "baseline: majority": lambda: NaiveBaseline("majority"),
+    }
+    runs = run_seeds(
+        lambda s: drift_stream("sudden", s, n_stream=n_stream, drift_at=drift_at), lines, seeds
+    )
     table = summarize_runs(runs, drift_at)
-    table["data_kept"] = [int(tl.retrains["rows"].iloc[-1]) if len(tl.retrains) else 0
-                          for timelines in runs.values() for tl in timelines]
+    table["data_kept"] = [
+        int(tl.retrains["rows"].iloc[-1]) if len(tl.retrains) else 0
+        for timelines in runs.values()
+        for tl in timelines
+    ]
     return table
 
 
-def compare_triggers(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 400, events_per_day: float = 100.0,
-                     days: float = 2.0, every: int = 200, max_error: float = 0.2, window: int = 300) -> pd.DataFrame:
+def compare_triggers(
+    seeds=range(5),
+    *,
+    n_stream: int = 1000,
+    drift_at: int = 400,
+    events_per_day: float = 100.0,
+    days: float = 2.0,
+    every: int = 200,
+    max_error: float = 0.2,
+    window: int = 300,
+) -> pd.DataFrame:
     """The four retraining triggers on the sudden stream (with arrival times), each retraining from scratch.
 
     Time: every ``days`` days; volume: every ``every`` events; performance: when the error over the
@@ -247,14 +299,24 @@ def compare_triggers(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 40
     def model():
         return IgnoreColumns(LeanSGDClassifier(random_state=0), [0])  # column 0 is the arrival day
 
-    lines = {"time": lambda: BatchDeployment(model(), period=days, time_feature="day", window=window),
-             "volume": lambda: BatchDeployment(model(), every, window=window),
-             "performance": lambda: BatchDeployment(model(), window=window,
-                                                    trigger=PerformanceTrigger(max_error, window=100)),
-             "drift": lambda: BatchDeployment(model(), window=window, trigger=AlarmThenCollect(collect=100)),
-             "baseline: majority": lambda: NaiveBaseline("majority")}
-    runs = run_seeds(lambda s: drift_stream("sudden", s, n_stream=n_stream, drift_at=drift_at,
-                                            events_per_day=events_per_day), lines, seeds)
+    lines = {
+        "time": lambda: BatchDeployment(model(), period=days, time_feature="day", window=window),
+        "volume": lambda: BatchDeployment(model(), every, window=window),
+        "performance": lambda: BatchDeployment(
+            model(), window=window, trigger=PerformanceTrigger(max_error, window=100)
+        ),
+        "drift": lambda: BatchDeployment(
+            model(), window=window, trigger=AlarmThenCollect(collect=100)
+        ),
+        "baseline: majority": lambda: NaiveBaseline("majority"),
+    }
+    runs = run_seeds(
+        lambda s: drift_stream(
+            "sudden", s, n_stream=n_stream, drift_at=drift_at, events_per_day=events_per_day
+        ),
+        lines,
+        seeds,
+    )
     return summarize_runs(runs, drift_at)
 
 
@@ -274,17 +336,29 @@ def drift_modes(every: int = 200, window: int = 300) -> dict:
     ['batch, static', 'batch, every 200', 'batch, drift-triggered', 'online', 'baseline: majority']
     """
     every, window = positive_int(every, "every"), positive_int(window, "window")
-    return {"batch, static": lambda: BatchDeployment(LeanSGDClassifier(random_state=0)),
-            f"batch, every {every}": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), every, window=window),
-            "batch, drift-triggered": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), window=window,
-                                                              trigger=AlarmThenCollect(collect=100)),
-            "online": lambda: OnlineDeployment(sgd_model("classification", 0.1)),
-            "baseline: majority": lambda: NaiveBaseline("majority")}
+    return {
+        "batch, static": lambda: BatchDeployment(LeanSGDClassifier(random_state=0)),
+        f"batch, every {every}": lambda: BatchDeployment(
+            LeanSGDClassifier(random_state=0), every, window=window
+        ),
+        "batch, drift-triggered": lambda: BatchDeployment(
+            LeanSGDClassifier(random_state=0), window=window, trigger=AlarmThenCollect(collect=100)
+        ),
+        "online": lambda: OnlineDeployment(sgd_model("classification", 0.1)),
+        "baseline: majority": lambda: NaiveBaseline("majority"),
+    }
 
 
-def run_drift_kinds(kinds=("sudden", "gradual", "incremental", "recurring"), seeds=range(5), *,
-                    n_stream: int = 1000, drift_at: int = 300, width: int = 300, every: int = 200,
-                    window: int = 300) -> dict:
+def run_drift_kinds(
+    kinds=("sudden", "gradual", "incremental", "recurring"),
+    seeds=range(5),
+    *,
+    n_stream: int = 1000,
+    drift_at: int = 300,
+    width: int = 300,
+    every: int = 200,
+    window: int = 300,
+) -> dict:
     """Every line of :func:`drift_modes` on every kind of drift: ``{kind: {line: [Timeline per seed]}}``.
 
     Recurring drift returns to concept A halfway between ``drift_at`` and the end.
@@ -309,8 +383,13 @@ def run_drift_kinds(kinds=("sudden", "gradual", "incremental", "recurring"), see
     runs = {}
     for kind in kinds:
         extra = {"width": width} if kind in ("gradual", "incremental") else {}
-        runs[kind] = run_seeds(lambda s: drift_stream(kind, s, n_stream=n_stream, drift_at=drift_at, **extra),
-                               drift_modes(every, window), seeds)
+        runs[kind] = run_seeds(
+            lambda s, kind=kind, extra=extra: drift_stream(
+                kind, s, n_stream=n_stream, drift_at=drift_at, **extra
+            ),
+            drift_modes(every, window),
+            seeds,
+        )
     return runs
 
 
@@ -332,11 +411,15 @@ def compare_drift_kinds(runs: dict, drift_at: int = 300) -> pd.DataFrame:
     """
     if not isinstance(runs, dict) or not runs:
         raise TypeError("runs must be the dict of run_drift_kinds: kind -> line -> timelines")
-    return pd.concat([summarize_runs(by_line, drift_at).assign(kind=kind) for kind, by_line in runs.items()],
-                     ignore_index=True)
+    return pd.concat(
+        [summarize_runs(by_line, drift_at).assign(kind=kind) for kind, by_line in runs.items()],
+        ignore_index=True,
+    )
 
 
-def run_forgetting(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 300, recur_at: int = 650) -> dict:
+def run_forgetting(
+    seeds=range(5), *, n_stream: int = 1000, drift_at: int = 300, recur_at: int = 650
+) -> dict:
     """Concept A, then B from ``drift_at``, then A again from ``recur_at``: ``{line: [Timeline per seed]}``.
 
     Lines: online at learning rates 0.5 (fast) and 0.05 (slow), the slow one in a pool that keeps a
@@ -356,13 +439,22 @@ def run_forgetting(seeds=range(5), *, n_stream: int = 1000, drift_at: int = 300,
     >>> runs["online, fast (lr 0.5)"][0].drift_at
     (100, 250)
     """
-    lines = {"online, fast (lr 0.5)": lambda: OnlineDeployment(sgd_model("classification", 0.5)),
-             "online, slow (lr 0.05)": lambda: OnlineDeployment(sgd_model("classification", 0.05)),
-             "slow + second model (pool)": lambda: ModelPool(sgd_model("classification", 0.05)),
-             "batch, every 100 on last 200": lambda: BatchDeployment(LeanSGDClassifier(random_state=0), 100, window=200),
-             "baseline: majority": lambda: NaiveBaseline("majority")}
-    return run_seeds(lambda s: drift_stream("recurring", s, n_stream=n_stream, drift_at=drift_at, recur_at=recur_at),
-                     lines, seeds)
+    lines = {
+        "online, fast (lr 0.5)": lambda: OnlineDeployment(sgd_model("classification", 0.5)),
+        "online, slow (lr 0.05)": lambda: OnlineDeployment(sgd_model("classification", 0.05)),
+        "slow + second model (pool)": lambda: ModelPool(sgd_model("classification", 0.05)),
+        "batch, every 100 on last 200": lambda: BatchDeployment(
+            LeanSGDClassifier(random_state=0), 100, window=200
+        ),
+        "baseline: majority": lambda: NaiveBaseline("majority"),
+    }
+    return run_seeds(
+        lambda s: drift_stream(
+            "recurring", s, n_stream=n_stream, drift_at=drift_at, recur_at=recur_at
+        ),
+        lines,
+        seeds,
+    )
 
 
 def forgetting(runs: dict, *, after: int = 200) -> pd.DataFrame:
@@ -391,10 +483,23 @@ def forgetting(runs: dict, *, after: int = 200) -> pd.DataFrame:
     for name, timelines in runs.items():
         for seed, tl in enumerate(timelines):
             if len(tl.drift_at) != 2:
-                raise ValueError(f"runs must be on a recurring stream (two drift positions), got {tl.drift_at}")
+                raise ValueError(
+                    f"runs must be on a recurring stream (two drift positions), got {tl.drift_at}"
+                )
             drift_at, recur_at = tl.drift_at
-            before, back = tl.window_score(drift_at - after, drift_at), tl.window_score(recur_at, recur_at + after)
-            rows.append({"line": name, "run": seed, "before": before, "on_b": tl.window_score(recur_at - after, recur_at),
-                         "back": back, "drop": before - back,
-                         "to_recover": events_to_recover(tl, recur_at)})
+            before, back = (
+                tl.window_score(drift_at - after, drift_at),
+                tl.window_score(recur_at, recur_at + after),
+            )
+            rows.append(
+                {
+                    "line": name,
+                    "run": seed,
+                    "before": before,
+                    "on_b": tl.window_score(recur_at - after, recur_at),
+                    "back": back,
+                    "drop": before - back,
+                    "to_recover": events_to_recover(tl, recur_at),
+                }
+            )
     return pd.DataFrame(rows)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import time
 
-from .memory import peak_rss, rss
 from .chunk_learning import chunk_nbytes, learn_chunk, transform_chunk
+from .memory import peak_rss, rss
 
 __all__ = ["fit_dask", "local_cluster"]
 
@@ -39,8 +39,13 @@ def local_cluster(n_workers: int = 2, *, processes: bool = True):
     from dask.distributed import LocalCluster
 
     where = {"host": "127.0.0.1"} if processes else {}
-    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None,
-                        **where)
+    return LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=processes,
+        dashboard_address=None,
+        **where,
+    )
 
 
 def _learn_partition(model, part, target, classes, transform):
@@ -95,7 +100,9 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
     if not isinstance(target, str):
         raise TypeError(f"target must name the label column of the Dask DataFrame, got {target!r}")
     if target not in frame.columns:
-        raise ValueError(f"target {target!r} is not a column of the Dask DataFrame; its columns are {list(frame.columns)}")
+        raise ValueError(
+            f"target {target!r} is not a column of the Dask DataFrame; its columns are {list(frame.columns)}"
+        )
     own_cluster = None
     if scheduler is None:
         own_cluster = local_cluster(2)
@@ -105,7 +112,9 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
     elif isinstance(scheduler, str) or hasattr(scheduler, "scheduler_address"):
         client = Client(scheduler)
     else:
-        raise TypeError(f"scheduler must be a Client, a cluster, an address or None, got {type(scheduler).__name__}")
+        raise TypeError(
+            f"scheduler must be a Client, a cluster, an address or None, got {type(scheduler).__name__}"
+        )
     try:
         model, history = trainer.start()
         parts = frame.to_delayed()
@@ -113,13 +122,30 @@ def fit_dask(trainer, frame, *, target: str, scheduler=None):
         for i in range(len(parts)):
             start = time.perf_counter()
             part = upcoming
-            if i + 1 < len(parts):  # read the next partition while this one trains: at most two in flight
+            if i + 1 < len(
+                parts
+            ):  # read the next partition while this one trains: at most two in flight
                 upcoming = client.compute(parts[i + 1])
-            step = client.submit(_learn_partition, model, part, target, trainer.classes, trainer.transform, pure=False)
+            step = client.submit(
+                _learn_partition,
+                model,
+                part,
+                target,
+                trainer.classes,
+                trainer.transform,
+                pure=False,
+            )
             model, rows, learn_seconds, nbytes, rss_bytes, peak_bytes = step.result()
             wall = time.perf_counter() - start
-            history.record(model, rows=rows, read_seconds=max(wall - learn_seconds, 0.0), learn_seconds=learn_seconds,
-                           nbytes=nbytes, rss_bytes=rss_bytes, peak_bytes=peak_bytes)
+            history.record(
+                model,
+                rows=rows,
+                read_seconds=max(wall - learn_seconds, 0.0),
+                learn_seconds=learn_seconds,
+                nbytes=nbytes,
+                rss_bytes=rss_bytes,
+                peak_bytes=peak_bytes,
+            )
             del part, step
         return trainer.finish(model, history)
     finally:

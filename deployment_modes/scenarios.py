@@ -11,8 +11,8 @@ Defined in the Batch learning chapter (``book/batch.ipynb``).
 from __future__ import annotations
 
 import itertools
-import numbers
 import math
+import numbers
 import random
 from dataclasses import dataclass, field
 
@@ -105,18 +105,40 @@ class Scenario:
         """The same scenario with only its first ``n`` stream events."""
         n = positive_int(n, "n")
         drift = tuple(d for d in self.drift_at if d < n)
-        return Scenario(self.name, self.task, self.X_initial, self.y_initial, self.X.iloc[:n],
-                        self.y[:n], self.times[:n], drift, self.description, dict(self.info))
+        return Scenario(
+            self.name,
+            self.task,
+            self.X_initial,
+            self.y_initial,
+            self.X.iloc[:n],
+            self.y[:n],
+            self.times[:n],
+            drift,
+            self.description,
+            dict(self.info),
+        )
 
 
 def _split(name, task, X, y, times, n_initial, **kwargs) -> Scenario:
-    return Scenario(name, task, X.iloc[:n_initial].reset_index(drop=True), y[:n_initial],
-                    X.iloc[n_initial:].reset_index(drop=True), y[n_initial:], times[n_initial:],
-                    **kwargs)
+    return Scenario(
+        name,
+        task,
+        X.iloc[:n_initial].reset_index(drop=True),
+        y[:n_initial],
+        X.iloc[n_initial:].reset_index(drop=True),
+        y[n_initial:],
+        times[n_initial:],
+        **kwargs,
+    )
 
 
-def house_prices(seed: int = 0, n_initial: int = 1000, n_stream: int = 4000,
-                 inflation_per_year: float = 0.03, events_per_day: float = 5.0) -> Scenario:
+def house_prices(
+    seed: int = 0,
+    n_initial: int = 1000,
+    n_stream: int = 4000,
+    inflation_per_year: float = 0.03,
+    events_per_day: float = 5.0,
+) -> Scenario:
     """Synthetic house sales: a regression whose prices change slowly (a stable problem).
 
     Price in thousands of euros from area, rooms, age and distance to the centre, with
@@ -150,15 +172,38 @@ def house_prices(seed: int = 0, n_initial: int = 1000, n_stream: int = 4000,
     level = (1 + inflation_per_year) ** (days / 365)
     price = 3.2 * area * (1 - 0.003 * age) * np.exp(-0.025 * distance) + 8 * rooms
     price = price * level * rng.lognormal(0, 0.08, n)
-    X = pd.DataFrame({"area_m2": area.round(1), "rooms": rooms, "age_years": age.round(1),
-                      "distance_km": distance.round(2)})
-    return _split("house prices", "regression", X, price.round(1), days, n_initial,
-                  description="Synthetic house sales, price in k EUR, slow inflation.",
-                  info={"inflation_per_year": inflation_per_year, "unit": "k EUR", "initial_days": days[:n_initial]})
+    X = pd.DataFrame(
+        {
+            "area_m2": area.round(1),
+            "rooms": rooms,
+            "age_years": age.round(1),
+            "distance_km": distance.round(2),
+        }
+    )
+    return _split(
+        "house prices",
+        "regression",
+        X,
+        price.round(1),
+        days,
+        n_initial,
+        description="Synthetic house sales, price in k EUR, slow inflation.",
+        info={
+            "inflation_per_year": inflation_per_year,
+            "unit": "k EUR",
+            "initial_days": days[:n_initial],
+        },
+    )
 
 
-def drifting_classification(seed: int = 0, n_initial: int = 1000, n_stream: int = 4000,
-                            drift_at: int = 2000, width: int = 50, noise: float = 0.05) -> Scenario:
+def drifting_classification(
+    seed: int = 0,
+    n_initial: int = 1000,
+    n_stream: int = 4000,
+    drift_at: int = 2000,
+    width: int = 50,
+    noise: float = 0.05,
+) -> Scenario:
     """A binary classification stream whose concept changes at stream position ``drift_at``.
 
     Built from river's rotating-hyperplane generator: before the drift the label is one random
@@ -189,19 +234,32 @@ def drifting_classification(seed: int = 0, n_initial: int = 1000, n_stream: int 
     n_initial, n_stream = positive_int(n_initial, "n_initial"), positive_int(n_stream, "n_stream")
     drift_at, width = positive_int(drift_at, "drift_at"), positive_int(width, "width")
     if drift_at >= n_stream:
-        raise ValueError(f"drift_at must be inside the stream (< n_stream={n_stream}), got {drift_at}")
+        raise ValueError(
+            f"drift_at must be inside the stream (< n_stream={n_stream}), got {drift_at}"
+        )
     percent = 100 * noise
-    stream = _concept_drift(synth.Hyperplane(seed=2 * seed + 1, n_features=4, noise_percentage=noise),
-                            synth.Hyperplane(seed=2 * seed + 2, n_features=4, noise_percentage=noise),
-                            position=n_initial + drift_at, width=max(width, 10), seed=seed)
+    stream = _concept_drift(
+        synth.Hyperplane(seed=2 * seed + 1, n_features=4, noise_percentage=noise),
+        synth.Hyperplane(seed=2 * seed + 2, n_features=4, noise_percentage=noise),
+        position=n_initial + drift_at,
+        width=max(width, 10),
+        seed=seed,
+    )
     rows = list(itertools.islice(stream, n_initial + n_stream))
     X = pd.DataFrame([x for x, _ in rows]).rename(columns=lambda c: f"x{c}")
     y = np.array([int(label) for _, label in rows])
     times = np.arange(n_initial + n_stream, dtype=float) - n_initial
-    return _split("drifting classification", "classification", X, y, times, n_initial,
-                  drift_at=(drift_at,),
-                  description=f"Rotating hyperplane, {percent:g}% label noise, concept change at event {drift_at}.",
-                  info={"width": width, "noise": noise})
+    return _split(
+        "drifting classification",
+        "classification",
+        X,
+        y,
+        times,
+        n_initial,
+        drift_at=(drift_at,),
+        description=f"Rotating hyperplane, {percent:g}% label noise, concept change at event {drift_at}.",
+        info={"width": width, "noise": noise},
+    )
 
 
 def _concept_drift(stream, drift_stream, position: int, width: int, seed: int):
@@ -213,8 +271,15 @@ def _concept_drift(stream, drift_stream, position: int, width: int, seed: int):
         yield next(after if rng.random() <= 1.0 / (1.0 + math.exp(v)) else before)
 
 
-def movie_catalogue(seed: int = 0, n_titles: int = 1000, n_new: int = 100, n_genres: int = 10,
-                    n_initial: int = 5000, n_stream: int = 10000, events_per_day: int = 250) -> Scenario:
+def movie_catalogue(
+    seed: int = 0,
+    n_titles: int = 1000,
+    n_new: int = 100,
+    n_genres: int = 10,
+    n_initial: int = 5000,
+    n_stream: int = 10000,
+    events_per_day: int = 250,
+) -> Scenario:
     """A streaming service: ``n_titles`` titles at deploy time, ``n_new`` released afterwards.
 
     Each event is a user of a favourite ``genre`` watching a title on a given ``day``;
@@ -240,16 +305,26 @@ def movie_catalogue(seed: int = 0, n_titles: int = 1000, n_new: int = 100, n_gen
     >>> sc.features, len(sc.info["new_titles"])
     (['day', 'genre'], 5)
     """
-    for value, name in [(n_titles, "n_titles"), (n_new, "n_new"), (n_genres, "n_genres"),
-                        (n_initial, "n_initial"), (n_stream, "n_stream"), (events_per_day, "events_per_day")]:
+    for value, name in [
+        (n_titles, "n_titles"),
+        (n_new, "n_new"),
+        (n_genres, "n_genres"),
+        (n_initial, "n_initial"),
+        (n_stream, "n_stream"),
+        (events_per_day, "events_per_day"),
+    ]:
         positive_int(value, name)
     rng = np.random.default_rng(seed)
     total = n_titles + n_new
     genre_of = rng.integers(0, n_genres, total)
     appeal = rng.pareto(1.2, total) + 1.0  # a Zipf-like long tail of popularity
     stream_days = n_stream / events_per_day
-    release = np.concatenate([rng.uniform(-365, -n_initial / events_per_day, n_titles),
-                              np.sort(rng.uniform(0, stream_days / 2, n_new))])
+    release = np.concatenate(
+        [
+            rng.uniform(-365, -n_initial / events_per_day, n_titles),
+            np.sort(rng.uniform(0, stream_days / 2, n_new)),
+        ]
+    )
     n = n_initial + n_stream
     days = (np.arange(n) - n_initial) / events_per_day
     user_genre = rng.integers(0, n_genres, n)
@@ -260,21 +335,36 @@ def movie_catalogue(seed: int = 0, n_titles: int = 1000, n_new: int = 100, n_gen
         weight = weight * np.where(genre_of == genre, 8.0, 1.0)
         titles[i] = rng.choice(total, p=weight / weight.sum())
     X = pd.DataFrame({"day": days.round(4), "genre": user_genre})
-    return _split("movie catalogue", "recommendation", X, titles, days, n_initial,
-                  description=f"{n_titles} titles at deploy time, {n_new} released after it.",
-                  info={"new_titles": np.arange(n_titles, total), "release_day": release,
-                        "title_genre": genre_of, "n_titles": n_titles})
+    return _split(
+        "movie catalogue",
+        "recommendation",
+        X,
+        titles,
+        days,
+        n_initial,
+        description=f"{n_titles} titles at deploy time, {n_new} released after it.",
+        info={
+            "new_titles": np.arange(n_titles, total),
+            "release_day": release,
+            "title_genre": genre_of,
+            "n_titles": n_titles,
+        },
+    )
 
 
 # -- scenarios of the Online learning chapter (``book/online.ipynb``) --------------------------------
 __all__ += ["stock_prices", "poison_labels", "extreme_value"]
 
-_PRICES = {"apple": ("Apple", "Close", "closing price of Apple stock, USD (split-adjusted)"),
-           "bitcoin": ("Bitcoin", None, "Bitcoin price, USD"),
-           "brent": ("BrentSpotPrice", None, "Brent crude oil spot price, USD per barrel")}
+_PRICES = {
+    "apple": ("Apple", "Close", "closing price of Apple stock, USD (split-adjusted)"),
+    "bitcoin": ("Bitcoin", None, "Bitcoin price, USD"),
+    "brent": ("BrentSpotPrice", None, "Brent crude oil spot price, USD per barrel"),
+}
 
 
-def stock_prices(name: str = "apple", lags: int = 5, n_initial: int = 450, step: int = 1) -> Scenario:
+def stock_prices(
+    name: str = "apple", lags: int = 5, n_initial: int = 450, step: int = 1
+) -> Scenario:
     """Real daily prices shipped inside river: predict the next price from the last ``lags`` ones.
 
     ``name`` is ``"apple"`` (Apple stock 1996-2004), ``"bitcoin"`` or ``"brent"`` (crude oil
@@ -303,19 +393,32 @@ def stock_prices(name: str = "apple", lags: int = 5, n_initial: int = 450, step:
 
     if name not in _PRICES:
         raise ValueError(f"name must be one of {sorted(_PRICES)}, got {name!r}")
-    lags, n_initial, step = positive_int(lags, "lags"), positive_int(n_initial, "n_initial"), positive_int(step, "step")
+    lags, n_initial, step = (
+        positive_int(lags, "lags"),
+        positive_int(n_initial, "n_initial"),
+        positive_int(step, "step"),
+    )
     cls, column, what = _PRICES[name]
     rows = list(getattr(datasets, cls)())[::step]
     dates = np.array([next(iter(x.values())) for x, _ in rows], dtype="datetime64[D]")
     price = np.array([y[column] if column else y for _, y in rows], dtype=float)
     if not lags + n_initial < len(price) - 1:
-        raise ValueError(f"n_initial + lags must leave a stream: the series has {len(price)} prices")
-    X = pd.DataFrame({f"lag_{k}": price[lags - k:len(price) - k] for k in range(1, lags + 1)})
+        raise ValueError(
+            f"n_initial + lags must leave a stream: the series has {len(price)} prices"
+        )
+    X = pd.DataFrame({f"lag_{k}": price[lags - k : len(price) - k] for k in range(1, lags + 1)})
     y = price[lags:]
     days = (dates[lags:] - dates[lags + n_initial]).astype(float)
-    return _split(f"{name} prices", "regression", X, y, days, n_initial,
-                  description=f"Real {what}; predict the next price from the last {lags}.",
-                  info={"unit": "USD", "dates": dates[lags:], "step": step})
+    return _split(
+        f"{name} prices",
+        "regression",
+        X,
+        y,
+        days,
+        n_initial,
+        description=f"Real {what}; predict the next price from the last {lags}.",
+        info={"unit": "USD", "dates": dates[lags:], "step": step},
+    )
 
 
 def poison_labels(scenario: Scenario, start: int, length: int, seed: int = 0) -> Scenario:
@@ -336,7 +439,8 @@ def poison_labels(scenario: Scenario, start: int, length: int, seed: int = 0) ->
     Examples
     --------
     >>> sc = poison_labels(drifting_classification(n_initial=20, n_stream=100, drift_at=90), 10, 20)
-    >>> sc.info["poisoned"], int((sc.y[10:30] != drifting_classification(n_initial=20, n_stream=100, drift_at=90).y[10:30]).sum())
+    >>> clean = drifting_classification(n_initial=20, n_stream=100, drift_at=90)
+    >>> sc.info["poisoned"], int((sc.y[10:30] != clean.y[10:30]).sum())
     ((10, 30), 20)
     """
     if not isinstance(scenario, Scenario):
@@ -346,20 +450,32 @@ def poison_labels(scenario: Scenario, start: int, length: int, seed: int = 0) ->
     start, length = positive_int(start, "start"), positive_int(length, "length")
     stop = start + length
     if stop > len(scenario):
-        raise ValueError(f"start + length must be inside the stream of {len(scenario)} events, got {stop}")
+        raise ValueError(
+            f"start + length must be inside the stream of {len(scenario)} events, got {stop}"
+        )
     classes = np.unique(np.concatenate([scenario.y_initial, scenario.y]))
     rng = np.random.default_rng(seed)
     y = scenario.y.copy()
     for i in range(start, stop):
         others = classes[classes != y[i]]
         y[i] = others[rng.integers(len(others))]
-    return Scenario(f"{scenario.name}, poisoned", scenario.task, scenario.X_initial, scenario.y_initial,
-                    scenario.X, y, scenario.times, scenario.drift_at, scenario.description
-                    + f" Labels wrong for events {start} to {stop - 1}.", {**scenario.info, "poisoned": (start, stop)})
+    return Scenario(
+        f"{scenario.name}, poisoned",
+        scenario.task,
+        scenario.X_initial,
+        scenario.y_initial,
+        scenario.X,
+        y,
+        scenario.times,
+        scenario.drift_at,
+        scenario.description + f" Labels wrong for events {start} to {stop - 1}.",
+        {**scenario.info, "poisoned": (start, stop)},
+    )
 
 
 def extreme_value(scenario: Scenario, at: int, feature: str, value: float) -> Scenario:
-    """A copy of ``scenario`` whose event ``at`` has ``feature = value``: one abnormal input (a sensor fault, a typo, an attack).
+    """A copy of ``scenario`` whose event ``at`` has ``feature = value``: one abnormal input (a
+    sensor fault, a typo, an attack).
 
     ``info["extreme"]`` is ``(at, feature, value)``.
 
@@ -391,6 +507,15 @@ def extreme_value(scenario: Scenario, at: int, feature: str, value: float) -> Sc
     X = scenario.X.copy()
     X[feature] = X[feature].astype(float)
     X.iloc[int(at), X.columns.get_loc(feature)] = float(value)
-    return Scenario(f"{scenario.name}, one extreme value", scenario.task, scenario.X_initial, scenario.y_initial,
-                    X, scenario.y, scenario.times, scenario.drift_at, scenario.description
-                    + f" Event {at} has {feature} = {value:g}.", {**scenario.info, "extreme": (int(at), feature, float(value))})
+    return Scenario(
+        f"{scenario.name}, one extreme value",
+        scenario.task,
+        scenario.X_initial,
+        scenario.y_initial,
+        X,
+        scenario.y,
+        scenario.times,
+        scenario.drift_at,
+        scenario.description + f" Event {at} has {feature} = {value:g}.",
+        {**scenario.info, "extreme": (int(at), feature, float(value))},
+    )

@@ -43,15 +43,21 @@ def over_seeds(experiment, seeds=SEEDS) -> pd.DataFrame:
     [0, 2, 4]
     """
     if not callable(experiment):
-        raise TypeError(f"experiment must be a callable experiment(seed) -> dict, got {type(experiment).__name__}")
+        raise TypeError(
+            f"experiment must be a callable experiment(seed) -> dict, got {type(experiment).__name__}"
+        )
     seeds = list(seeds)
-    if not seeds or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds):
+    if not seeds or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds
+    ):
         raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
     rows = []
     for seed in seeds:
         measured = experiment(seed)
         if not isinstance(measured, dict):
-            raise TypeError(f"experiment must return a dict of measures, got {type(measured).__name__}")
+            raise TypeError(
+                f"experiment must return a dict of measures, got {type(measured).__name__}"
+            )
         rows.append({"seed": int(seed), **measured})
     return pd.DataFrame(rows).set_index("seed")
 
@@ -85,8 +91,14 @@ def spread(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
         raise TypeError("frame must be the non-empty DataFrame over_seeds returns")
     columns = list(frame.columns) if columns is None else list(columns)
     numeric = frame[columns].apply(pd.to_numeric, errors="coerce")
-    return pd.DataFrame({"mean": numeric.mean(), "min": numeric.min(), "max": numeric.max(),
-                         "seeds measured": numeric.notna().sum()})
+    return pd.DataFrame(
+        {
+            "mean": numeric.mean(),
+            "min": numeric.min(),
+            "max": numeric.max(),
+            "seeds measured": numeric.notna().sum(),
+        }
+    )
 
 
 def mean_range(values, fmt: str = "{:.1f}", *, scale: float = 1.0, never: str = "never") -> str:

@@ -59,12 +59,30 @@ from starlette.concurrency import run_in_threadpool
 
 from .durable import Busy, DurableDeployment, LogWriteError, StateError
 from .label_join import AlreadyLabelled, LabelTooLate, UnknownPrediction
-from .serve_guard import (TOKEN_ENV, BadRequest, RequestGuard, authorize, check_security, is_loopback, read_json,
-                          read_token)
+from .serve_guard import (
+    TOKEN_ENV,
+    BadRequest,
+    RequestGuard,
+    authorize,
+    check_security,
+    is_loopback,
+    read_json,
+    read_token,
+)
 from .serve_process import Probe, ServerProcess, downtime, naive_redeploy, start
 
-__all__ = ["TOKEN_ENV", "Probe", "ServerProcess", "check_security", "create_app", "downtime", "is_loopback", "main",
-           "naive_redeploy", "start"]
+__all__ = [
+    "TOKEN_ENV",
+    "Probe",
+    "ServerProcess",
+    "check_security",
+    "create_app",
+    "downtime",
+    "is_loopback",
+    "main",
+    "naive_redeploy",
+    "start",
+]
 
 MAX_BODY_BYTES = 2**20
 MAX_EVENT_BYTES = 64 * 2**10
@@ -75,7 +93,10 @@ LIMIT_CONNECTIONS = 200
 
 def _event(body, where: str = ""):
     if not isinstance(body, dict):
-        raise BadRequest(422, f"{where or 'the body'} must be a JSON object with x and y, got {type(body).__name__}")
+        raise BadRequest(
+            422,
+            f"{where or 'the body'} must be a JSON object with x and y, got {type(body).__name__}",
+        )
     for key in ("x", "y"):
         if key not in body:
             raise BadRequest(422, f"{where}{key} is missing")
@@ -85,9 +106,16 @@ def _event(body, where: str = ""):
     return body["x"], body["y"]
 
 
-def create_app(state: DurableDeployment, *, token: str | None = None, host: str = "127.0.0.1",
-               max_body_bytes: int = MAX_BODY_BYTES, max_event_bytes: int = MAX_EVENT_BYTES,
-               max_events: int = MAX_EVENTS, max_concurrent: int = MAX_CONCURRENT):
+def create_app(
+    state: DurableDeployment,
+    *,
+    token: str | None = None,
+    host: str = "127.0.0.1",
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_event_bytes: int = MAX_EVENT_BYTES,
+    max_events: int = MAX_EVENTS,
+    max_concurrent: int = MAX_CONCURRENT,
+):
     """The FastAPI application serving ``state``; it closes ``state`` (last snapshot) on shutdown.
 
     Parameters
@@ -125,8 +153,11 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
         yield
         await run_in_threadpool(state.close)
 
-    app = FastAPI(title="deployment_modes model server", lifespan=lifespan,
-                  description="A model that learns while it serves (see book/server.ipynb).")
+    app = FastAPI(
+        title="deployment_modes model server",
+        lifespan=lifespan,
+        description="A model that learns while it serves (see book/server.ipynb).",
+    )
     app.add_middleware(RequestGuard, host=host, token=token, max_concurrent=max_concurrent)
 
     @app.exception_handler(BadRequest)
@@ -159,8 +190,12 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
     async def predict(request: Request):
         body = await read_json(request, max_event_bytes, {"x"})
         if not isinstance(body, dict) or "x" not in body:
-            raise BadRequest(422, 'the body must be a JSON object {"x": {feature: number}}; x is missing')
-        if state.join is not None:  # joining late labels: the prediction is logged with its id first
+            raise BadRequest(
+                422, 'the body must be a JSON object {"x": {feature: number}}; x is missing'
+            )
+        if (
+            state.join is not None
+        ):  # joining late labels: the prediction is logged with its id first
             result = await call(state.predict_logged, body["x"])
             count("predict")
             return result
@@ -173,8 +208,11 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
         for i, item in enumerate(items):
             at = f"{where}[{i}]." if where else ""
             if not isinstance(item, dict) or set(item) != {"prediction_id", "y"}:
-                raise BadRequest(422, f'{at or "the body "}must be a JSON object {{"prediction_id": ..., "y": ...}}'
-                                       f' with nothing else')
+                raise BadRequest(
+                    422,
+                    f'{at or "the body "}must be a JSON object {{"prediction_id": ..., "y": ...}}'
+                    f" with nothing else",
+                )
             pairs.append((item["prediction_id"], item["y"]))
         return pairs
 
@@ -191,9 +229,15 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
         authorize(request, token)
         body = await read_json(request, max_body_bytes, {"labels"})
         if not isinstance(body, dict) or not isinstance(body.get("labels"), list):
-            raise BadRequest(422, 'the body must be a JSON object {"labels": [{"prediction_id": ..., "y": ...}, ...]}')
+            raise BadRequest(
+                422,
+                'the body must be a JSON object {"labels": [{"prediction_id": ..., "y": ...}, ...]}',
+            )
         if len(body["labels"]) > max_events:
-            raise BadRequest(413, f"labels holds {len(body['labels'])} labels, more than the limit of {max_events}")
+            raise BadRequest(
+                413,
+                f"labels holds {len(body['labels'])} labels, more than the limit of {max_events}",
+            )
         result = await call(state.label_many, labels_of(body["labels"], "labels"))
         count("label_many")
         return result
@@ -211,10 +255,14 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
         authorize(request, token)
         body = await read_json(request, max_body_bytes, {"events"})
         if not isinstance(body, dict) or not isinstance(body.get("events"), list):
-            raise BadRequest(422, 'the body must be a JSON object {"events": [{"x": {...}, "y": ...}, ...]}')
+            raise BadRequest(
+                422, 'the body must be a JSON object {"events": [{"x": {...}, "y": ...}, ...]}'
+            )
         events = body["events"]
         if len(events) > max_events:
-            raise BadRequest(413, f"events holds {len(events)} events, more than the limit of {max_events}")
+            raise BadRequest(
+                413, f"events holds {len(events)} events, more than the limit of {max_events}"
+            )
         pairs = [_event(e, where=f"events[{i}].") for i, e in enumerate(events)]
         result = await call(state.learn_many, pairs)
         count("learn_many")
@@ -224,18 +272,28 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
     async def deploy(request: Request):
         authorize(request, token)
         options = {}
-        if request.headers.get("content-length", "0") not in ("", "0"):  # {"shadow": n, "timeout": seconds}
+        if request.headers.get("content-length", "0") not in (
+            "",
+            "0",
+        ):  # {"shadow": n, "timeout": seconds}
             options = await read_json(request, max_event_bytes, {"shadow", "timeout"})
             if not isinstance(options, dict):
-                raise BadRequest(422, 'the body must be a JSON object {"shadow": n, "timeout": seconds}')
+                raise BadRequest(
+                    422, 'the body must be a JSON object {"shadow": n, "timeout": seconds}'
+                )
         result = await call(state.redeploy, options.get("shadow"), options.get("timeout", 3600.0))
         count("deploy")
         return result
 
     @app.get("/health")
     async def health():
-        return {"status": "ok", "mode": state.mode, "model_version": state.model_version,
-                "n_seen": state.n_seen, "retraining": state.retraining}
+        return {
+            "status": "ok",
+            "mode": state.mode,
+            "model_version": state.model_version,
+            "n_seen": state.n_seen,
+            "retraining": state.retraining,
+        }
 
     @app.get("/metrics")
     async def metrics():
@@ -248,7 +306,9 @@ def create_app(state: DurableDeployment, *, token: str | None = None, host: str 
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
+    sock = socket.socket(
+        family, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )  # so asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     return sock
@@ -258,29 +318,62 @@ def main(argv: list[str] | None = None) -> None:
     """The command line: ``python -m deployment_modes.serve --state-dir DIR ...``."""
     import uvicorn
 
-    parser = argparse.ArgumentParser(prog="python -m deployment_modes.serve", description=__doc__.split("\n")[0])
-    parser.add_argument("--state-dir", required=True, help="the folder of the snapshot and the write-ahead log")
+    parser = argparse.ArgumentParser(
+        prog="python -m deployment_modes.serve", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--state-dir", required=True, help="the folder of the snapshot and the write-ahead log"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (0: any free port; default 8000)")
-    parser.add_argument("--mode", choices=["online", "batch"], default=None,
-                        help="for an empty state dir (default online); else it must match the state dir")
-    parser.add_argument("--token", default=None,
-                        help=f"bearer token for learning and deploying (other users can read a command line: "
-                             f"prefer --token-file or {TOKEN_ENV})")
-    parser.add_argument("--token-file", default=None, help="a file holding the bearer token (its first line)")
-    parser.add_argument("--snapshot-every", type=int, default=10_000, help="events between snapshots (default 10000)")
-    parser.add_argument("--no-input-guard", dest="input_guard", action="store_false",
-                        help="learn and predict abnormal inputs too (default: an event with a value outside the "
-                             "bounds learned from the initial training data is refused with 422)")
-    parser.add_argument("--label-window", type=float, default=None,
-                        help="join late labels: /predict logs each prediction with an id, POST /label joins its "
-                             "label within this many seconds (default: off)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port (0: any free port; default 8000)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=["online", "batch"],
+        default=None,
+        help="for an empty state dir (default online); else it must match the state dir",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help=f"bearer token for learning and deploying (other users can read a command line: "
+        f"prefer --token-file or {TOKEN_ENV})",
+    )
+    parser.add_argument(
+        "--token-file", default=None, help="a file holding the bearer token (its first line)"
+    )
+    parser.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=10_000,
+        help="events between snapshots (default 10000)",
+    )
+    parser.add_argument(
+        "--no-input-guard",
+        dest="input_guard",
+        action="store_false",
+        help="learn and predict abnormal inputs too (default: an event with a value outside the "
+        "bounds learned from the initial training data is refused with 422)",
+    )
+    parser.add_argument(
+        "--label-window",
+        type=float,
+        default=None,
+        help="join late labels: /predict logs each prediction with an id, POST /label joins its "
+        "label within this many seconds (default: off)",
+    )
     args = parser.parse_args(argv)
     try:
         token = read_token(args.token, args.token_file)
         check_security(args.host, token)
-        state = DurableDeployment(args.state_dir, args.mode, snapshot_every=args.snapshot_every,
-                                  label_window=args.label_window, input_guard=args.input_guard)
+        state = DurableDeployment(
+            args.state_dir,
+            args.mode,
+            snapshot_every=args.snapshot_every,
+            label_window=args.label_window,
+            input_guard=args.input_guard,
+        )
     except (ValueError, TypeError, StateError, OSError) as error:
         parser.exit(2, f"error: {error}\n")
     try:
@@ -290,10 +383,18 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, f"error: cannot bind {args.host}:{args.port}: {error}\n")
     port = sock.getsockname()[1]
     url = f"http://[{args.host}]:{port}" if ":" in args.host else f"http://{args.host}:{port}"
-    print(f"serving the {state.mode} deployment on {url} (state in {args.state_dir}, "
-          f"{state.n_seen} events, {state.replayed} replayed)", flush=True)
-    config = uvicorn.Config(create_app(state, token=token, host=args.host), log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=5, limit_concurrency=LIMIT_CONNECTIONS)
+    print(
+        f"serving the {state.mode} deployment on {url} (state in {args.state_dir}, "
+        f"{state.n_seen} events, {state.replayed} replayed)",
+        flush=True,
+    )
+    config = uvicorn.Config(
+        create_app(state, token=token, host=args.host),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        limit_concurrency=LIMIT_CONNECTIONS,
+    )
     # uvicorn re-raises the SIGTERM it handled once it has shut down: make that a clean exit
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.Server(config).run(sockets=[sock])

@@ -27,8 +27,17 @@ from pathlib import Path
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-__all__ = ["TOKEN_ENV", "BadRequest", "RequestGuard", "authorize", "check_security", "is_loopback", "read_json",
-           "read_token", "token_ok"]
+__all__ = [
+    "TOKEN_ENV",
+    "BadRequest",
+    "RequestGuard",
+    "authorize",
+    "check_security",
+    "is_loopback",
+    "read_json",
+    "read_token",
+    "token_ok",
+]
 
 TOKEN_ENV = "DM_SERVE_TOKEN"
 PARSE_INLINE_BYTES = 16 * 2**10
@@ -98,12 +107,21 @@ def check_security(host: str, token: str | None) -> None:
     Traceback (most recent call last):
     ValueError: a token is required when host is not a loopback address, got host '0.0.0.0': ...
     """
-    if token is not None and (not isinstance(token, str) or len(token) < 8 or not token.isprintable()
-                              or any(c.isspace() for c in token) or not token.isascii()):
-        raise ValueError("token must be a string of at least 8 printable ASCII characters, without spaces")
+    if token is not None and (
+        not isinstance(token, str)
+        or len(token) < 8
+        or not token.isprintable()
+        or any(c.isspace() for c in token)
+        or not token.isascii()
+    ):
+        raise ValueError(
+            "token must be a string of at least 8 printable ASCII characters, without spaces"
+        )
     if token is None and not is_loopback(host):
-        raise ValueError(f"a token is required when host is not a loopback address, got host {host!r}: "
-                         f"pass --token (or set {TOKEN_ENV}), or bind to 127.0.0.1")
+        raise ValueError(
+            f"a token is required when host is not a loopback address, got host {host!r}: "
+            f"pass --token (or set {TOKEN_ENV}), or bind to 127.0.0.1"
+        )
 
 
 def read_token(given: str | None, path: str | None) -> str | None:
@@ -129,8 +147,15 @@ def read_token(given: str | None, path: str | None) -> str | None:
     Traceback (most recent call last):
     ValueError: the token from --token is blank: give a token of at least 8 characters
     """
-    sources = [name for name, value in (("--token", given), ("--token-file", path),
-                                        (TOKEN_ENV, os.environ.get(TOKEN_ENV))) if value is not None]
+    sources = [
+        name
+        for name, value in (
+            ("--token", given),
+            ("--token-file", path),
+            (TOKEN_ENV, os.environ.get(TOKEN_ENV)),
+        )
+        if value is not None
+    ]
     if len(sources) > 1:
         raise ValueError(f"give the token one way, got {' and '.join(sources)}")
     if path is not None:
@@ -142,7 +167,9 @@ def read_token(given: str | None, path: str | None) -> str | None:
     elif given is None:
         given = os.environ.get(TOKEN_ENV)
     if given is not None and not given.strip():
-        raise ValueError(f"the token from {sources[0]} is blank: give a token of at least 8 characters")
+        raise ValueError(
+            f"the token from {sources[0]} is blank: give a token of at least 8 characters"
+        )
     return given
 
 
@@ -166,7 +193,9 @@ def token_ok(headers, token: str) -> bool:
     (True, False)
     """
     scheme, _, given = headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
 def authorize(request, token: str | None) -> None:
@@ -226,7 +255,9 @@ async def read_json(request, limit: int, fields: set):
     """
     kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if kind != "application/json":  # a form or text/plain post from another site is refused
-        raise BadRequest(415, f"the body must be sent as Content-Type: application/json, got {kind or 'none'!r}")
+        raise BadRequest(
+            415, f"the body must be sent as Content-Type: application/json, got {kind or 'none'!r}"
+        )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BadRequest(413, f"the body is {declared} bytes, more than the limit of {limit}")
@@ -236,7 +267,11 @@ async def read_json(request, limit: int, fields: set):
         if len(body) > limit:
             raise BadRequest(413, f"the body is more than the limit of {limit} bytes")
     try:
-        parsed = json.loads(body) if len(body) <= PARSE_INLINE_BYTES else await run_in_threadpool(json.loads, body)
+        parsed = (
+            json.loads(body)
+            if len(body) <= PARSE_INLINE_BYTES
+            else await run_in_threadpool(json.loads, body)
+        )
     except (ValueError, RecursionError) as error:
         raise BadRequest(400, f"the body is not valid JSON: {error}") from None
     if isinstance(parsed, dict) and not set(parsed) <= fields:
@@ -301,8 +336,15 @@ class RequestGuard:
             return 421, f"the Host header {host!r} does not name this server (a loopback address)"
         origin = headers.get("origin")
         if origin is not None and origin.partition("://")[2] != host:
-            return 403, f"requests from the origin {origin!r} are refused (not this server's origin)"
-        if self.guard_reads and scope["path"] in self.GUARDED_READS and not token_ok(headers, self.token):
+            return (
+                403,
+                f"requests from the origin {origin!r} are refused (not this server's origin)",
+            )
+        if (
+            self.guard_reads
+            and scope["path"] in self.GUARDED_READS
+            and not token_ok(headers, self.token)
+        ):
             return 401, "this endpoint needs the header Authorization: Bearer <token>"
         return None
 
@@ -312,7 +354,9 @@ class RequestGuard:
         problem = self.problem(scope)
         if problem is not None:
             headers = {"WWW-Authenticate": "Bearer"} if problem[0] == 401 else None
-            return await JSONResponse({"detail": problem[1]}, problem[0], headers=headers)(scope, receive, send)
+            return await JSONResponse({"detail": problem[1]}, problem[0], headers=headers)(
+                scope, receive, send
+            )
         if scope["method"] != "POST":
             return await self.app(scope, receive, send)
         if self._semaphore is None:

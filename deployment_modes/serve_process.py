@@ -93,9 +93,18 @@ class ServerProcess:
         return f"ServerProcess({self.url!r}, pid={self.process.pid}, running={self.running})"
 
 
-def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: int = 0,
-          token: str | None = None, snapshot_every: int = 10_000, label_window: float | None = None,
-          input_guard: bool = True, timeout: float = 180.0) -> ServerProcess:
+def start(
+    state_dir,
+    *,
+    mode: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str | None = None,
+    snapshot_every: int = 10_000,
+    label_window: float | None = None,
+    input_guard: bool = True,
+    timeout: float = 180.0,
+) -> ServerProcess:
     """Start a server on ``state_dir`` in a child process; return once ``/health`` answers.
 
     ``port=0`` picks a free port (see ``.url``). Use it as a context manager, or call ``.stop()``.
@@ -137,28 +146,52 @@ def start(state_dir, *, mode: str | None = None, host: str = "127.0.0.1", port: 
     """
     check_security(host, token)
     package_root = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+    )
     env.pop(TOKEN_ENV, None)
     if token is not None:
         env[TOKEN_ENV] = token  # not on the command line, where other users could read it
-    command = [sys.executable, "-m", "deployment_modes.serve", "--state-dir", str(state_dir), "--host", host,
-               "--port", str(port), "--snapshot-every", str(snapshot_every)]
+    command = [
+        sys.executable,
+        "-m",
+        "deployment_modes.serve",
+        "--state-dir",
+        str(state_dir),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--snapshot-every",
+        str(snapshot_every),
+    ]
     if mode is not None:
         command += ["--mode", mode]
     if label_window is not None:
         command += ["--label-window", repr(float(label_window))]
     if not input_guard:
         command.append("--no-input-guard")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
     seen, deadline = [], time.monotonic() + timeout
-    while not (seen and seen[-1].startswith("serving")):  # the line "serving ... on URL" says where it listens
+    while not (
+        seen and seen[-1].startswith("serving")
+    ):  # the line "serving ... on URL" says where it listens
         ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
         line = process.stdout.readline() if ready else ""
         if not line:  # the child ended, or the time is up
             process.kill()
             process.wait()
-            raise RuntimeError(f"the server did not start (exit code {process.returncode}):\n{''.join(seen)}")
+            raise RuntimeError(
+                f"the server did not start (exit code {process.returncode}):\n{''.join(seen)}"
+            )
         seen.append(line)
     url = seen[-1].split(" on ")[1].split()[0]
     server = ServerProcess(process, url, token)
@@ -220,8 +253,15 @@ class Probe:
                 except httpx.HTTPError:
                     ok, answer = False, {}
                 done = time.perf_counter()
-                self.rows.append((sent - self.t0, 1e3 * (done - sent), ok, answer.get("y_pred"),
-                                  answer.get("model_version")))
+                self.rows.append(
+                    (
+                        sent - self.t0,
+                        1e3 * (done - sent),
+                        ok,
+                        answer.get("y_pred"),
+                        answer.get("model_version"),
+                    )
+                )
                 self._stop.wait(max(0.0, self.interval - (done - sent)))
 
     def stop(self):
@@ -230,7 +270,9 @@ class Probe:
 
         self._stop.set()
         self._thread.join()
-        return pd.DataFrame(self.rows, columns=["sent", "latency_ms", "ok", "y_pred", "model_version"])
+        return pd.DataFrame(
+            self.rows, columns=["sent", "latency_ms", "ok", "y_pred", "model_version"]
+        )
 
 
 def downtime(table) -> dict:
@@ -267,9 +309,13 @@ def downtime(table) -> dict:
         down += float(table["sent"].iloc[-1]) - since
     answered = table.loc[table["ok"], "latency_ms"]
     median = float(answered.median()) if len(answered) else 0.0
-    return {"seconds": round(down, 6), "failed": int((~table["ok"]).sum()),
-            "delayed": int((answered > 10 * median).sum()), "max_latency_ms": float(answered.max()) if len(answered) else 0.0,
-            "requests": len(table)}
+    return {
+        "seconds": round(down, 6),
+        "failed": int((~table["ok"]).sum()),
+        "delayed": int((answered > 10 * median).sum()),
+        "max_latency_ms": float(answered.max()) if len(answered) else 0.0,
+        "requests": len(table),
+    }
 
 
 def naive_redeploy(server: ServerProcess, state_dir, **start_kwargs) -> ServerProcess:
@@ -304,7 +350,9 @@ def naive_redeploy(server: ServerProcess, state_dir, **start_kwargs) -> ServerPr
     server.stop()
     with DurableDeployment(state_dir, "batch") as state:
         state.redeploy()
-    return start(state_dir, host=host.strip("[]"), port=int(port), token=server.token, **start_kwargs)
+    return start(
+        state_dir, host=host.strip("[]"), port=int(port), token=server.token, **start_kwargs
+    )
 
 
 def _die_with_parent() -> None:

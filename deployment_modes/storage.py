@@ -29,8 +29,17 @@ import time
 import zlib
 from pathlib import Path
 
-__all__ = ["LogWriteError", "LogWriter", "StateError", "encode", "load_snapshot", "lock_state_dir", "read_log",
-           "segments", "write_snapshot"]
+__all__ = [
+    "LogWriteError",
+    "LogWriter",
+    "StateError",
+    "encode",
+    "load_snapshot",
+    "lock_state_dir",
+    "read_log",
+    "segments",
+    "write_snapshot",
+]
 
 SNAPSHOT = "snapshot.pkl"
 TMP = ".snapshot.tmp"
@@ -120,8 +129,11 @@ def _decode(line: bytes) -> dict | None:
 def _looks_torn(tail: bytes) -> bool:
     """Whether an unterminated line is the start of a record (8 hex digits, a space, ``{"seq":``)."""
     head, rest = tail[:8], tail[8:17]
-    return bool(re.fullmatch(rb"[0-9a-f]*", head)) and b' {"seq":'.startswith(rest[:8]) and (
-        len(tail) <= 16 or tail[16:17].isdigit())
+    return (
+        bool(re.fullmatch(rb"[0-9a-f]*", head))
+        and b' {"seq":'.startswith(rest[:8])
+        and (len(tail) <= 16 or tail[16:17].isdigit())
+    )
 
 
 def segments(state_dir) -> list[Path]:
@@ -179,14 +191,20 @@ def read_log(state_dir) -> list[dict]:
                 break  # a write cut short by a crash: it was never acknowledged
             record = None if torn else _decode(line)
             if record is None:
-                raise StateError(f"{path} line {n} is corrupt ({'unterminated' if torn else 'it fails its checksum'}"
-                                 f"): the write-ahead log cannot be replayed. Refusing to start; no file was "
-                                 f"changed. Restore the state dir from a backup, or move it away to start afresh")
+                raise StateError(
+                    f"{path} line {n} is corrupt ({'unterminated' if torn else 'it fails its checksum'}"
+                    f"): the write-ahead log cannot be replayed. Refusing to start; no file was "
+                    f"changed. Restore the state dir from a backup, or move it away to start afresh"
+                )
             if n == 1 and record["seq"] != int(SEGMENT.fullmatch(path.name)[1]):
-                raise StateError(f"{path} starts with record {record['seq']}, not the one its name says")
+                raise StateError(
+                    f"{path} starts with record {record['seq']}, not the one its name says"
+                )
             if records and record["seq"] != records[-1]["seq"] + 1:
-                raise StateError(f"{path} line {n}: the write-ahead log skips from record "
-                                 f"{records[-1]['seq']} to {record['seq']}")
+                raise StateError(
+                    f"{path} line {n}: the write-ahead log skips from record "
+                    f"{records[-1]['seq']} to {record['seq']}"
+                )
             records.append(record)
     return records
 
@@ -226,7 +244,9 @@ def lock_state_dir(state_dir) -> int:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, FILE_MODE)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise StateError(f"{path} is a symbolic link: refusing to follow it (remove it)") from None
+            raise StateError(
+                f"{path} is a symbolic link: refusing to follow it (remove it)"
+            ) from None
         raise
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -239,7 +259,7 @@ def lock_state_dir(state_dir) -> int:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -298,10 +318,15 @@ class LogWriter:
                 os.ftruncate(self.fd, start)
                 os.fsync(self.fd)
             except OSError as again:
-                self.broken = (f"{self.path} could not be cut back after a failed write ({again}): "
-                               f"restart the server to recover from the log")
-            raise LogWriteError(f"not logged, nothing learned: writing {self.path.name} failed: "
-                                f"{error.strerror or error}", disk_full=disk_full) from error
+                self.broken = (
+                    f"{self.path} could not be cut back after a failed write ({again}): "
+                    f"restart the server to recover from the log"
+                )
+            raise LogWriteError(
+                f"not logged, nothing learned: writing {self.path.name} failed: "
+                f"{error.strerror or error}",
+                disk_full=disk_full,
+            ) from error
 
     def close(self) -> None:
         """Close the file (the records appended stay durable)."""
@@ -341,8 +366,13 @@ def write_snapshot(state_dir, state, seq: int, **header) -> dict:
     {'weights': [0.5]}
     """
     payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    header = {"seq": seq, **header, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest(),
-              "written_at": time.time()}
+    header = {
+        "seq": seq,
+        **header,
+        "bytes": len(payload),
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "written_at": time.time(),
+    }
     folder = Path(state_dir)
     tmp = folder / TMP
     try:
@@ -393,13 +423,15 @@ def load_snapshot(state_dir) -> tuple[dict, object]:
         raise StateError(f"{path}: no snapshot there") from None
     end = data.find(b"\n", len(MAGIC))
     try:
-        header = json.loads(data[len(MAGIC):end]) if data.startswith(MAGIC) and end > 0 else None
+        header = json.loads(data[len(MAGIC) : end]) if data.startswith(MAGIC) and end > 0 else None
     except ValueError:
         header = None
     if not isinstance(header, dict) or not isinstance(header.get("seq"), int):
         raise StateError(f"{path} is not a deployment_modes snapshot (its header is not readable)")
-    payload = data[end + 1:]
-    if len(payload) != header.get("bytes") or hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+    payload = data[end + 1 :]
+    if len(payload) != header.get("bytes") or hashlib.sha256(payload).hexdigest() != header.get(
+        "sha256"
+    ):
         raise StateError(f"{path} fails its checksum: refusing to load it")
     try:
         return header, pickle.loads(payload)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,15 @@ from .label_delay import arrival_order, check_timing
 from .monitor import rolling_metric
 from .scenarios import Scenario
 
-__all__ = ["Deployment", "LogEntry", "Timeline", "compare", "cumulative_compute", "events_to_recover", "simulate"]
+__all__ = [
+    "Deployment",
+    "LogEntry",
+    "Timeline",
+    "compare",
+    "cumulative_compute",
+    "events_to_recover",
+    "simulate",
+]
 
 
 @runtime_checkable
@@ -158,9 +167,16 @@ class Timeline:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per event: time, y_true, y_pred, model_version, the rolling metric, label_delay."""
-        return pd.DataFrame({"time": self.times, "y_true": self.y_true, "y_pred": self.y_pred,
-                             "model_version": self.model_version, "rolling": self.rolling,
-                             "label_delay": self.label_delay})
+        return pd.DataFrame(
+            {
+                "time": self.times,
+                "y_true": self.y_true,
+                "y_pred": self.y_pred,
+                "model_version": self.model_version,
+                "rolling": self.rolling,
+                "label_delay": self.label_delay,
+            }
+        )
 
     def entries(self, kind: str | None = None) -> pd.DataFrame:
         """The deployment's log as a table, optionally only the entries of one ``kind``."""
@@ -180,7 +196,9 @@ class Timeline:
         """
         truth = self.y_true if y_true is None else list(y_true)
         if len(truth) != len(self):
-            raise ValueError(f"y_true must have one label per event ({len(self)}), got {len(truth)}")
+            raise ValueError(
+                f"y_true must have one label per event ({len(self)}), got {len(truth)}"
+            )
         metric = self.metric.clone()
         for y, p in zip(truth[start:stop], self.y_pred[start:stop]):
             if p is not None:
@@ -190,14 +208,27 @@ class Timeline:
 
 def _check_metric(metric) -> None:
     if isinstance(metric, type):
-        raise TypeError(f"metric must be a river metric instance, e.g. {metric.__name__}(), got the class {metric.__name__}")
+        raise TypeError(
+            f"metric must be a river metric instance, e.g. {metric.__name__}(), got the class {metric.__name__}"
+        )
     for method in ("update", "get", "clone"):
         if not callable(getattr(metric, method, None)):
-            raise TypeError(f"metric must be a river metric (with update/get/clone), got {type(metric).__name__}")
+            raise TypeError(
+                f"metric must be a river metric (with update/get/clone), got {type(metric).__name__}"
+            )
 
 
-def simulate(source: Scenario | Iterable, deployment, metric, *, moment=None, delay=None, window: int = 200,
-             name: str | None = None, fit_initial: bool = True) -> Timeline:
+def simulate(
+    source: Scenario | Iterable,
+    deployment,
+    metric,
+    *,
+    moment=None,
+    delay=None,
+    window: int = 200,
+    name: str | None = None,
+    fit_initial: bool = True,
+) -> Timeline:
     """Walk ``source`` test-then-train through ``deployment`` and return its :class:`Timeline`.
 
     If ``source`` is a :class:`~deployment_modes.scenarios.Scenario`, the deployment is first
@@ -254,7 +285,9 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, moment=None, de
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str naming the run, got {type(name).__name__}")
     if isinstance(source, (str, bytes, dict)):
-        raise TypeError(f"source must be a Scenario or an iterable of (x, y) pairs, got {type(source).__name__} {source!r:.40}")
+        raise TypeError(
+            f"source must be a Scenario or an iterable of (x, y) pairs, got {type(source).__name__} {source!r:.40}"
+        )
     if isinstance(source, Scenario):
         if fit_initial:
             deployment.fit_initial(*source.initial)
@@ -262,7 +295,9 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, moment=None, de
     elif isinstance(source, Iterable):
         times, drift_at = None, ()
     else:
-        raise TypeError(f"source must be a Scenario or an iterable of (x, y), got {type(source).__name__}")
+        raise TypeError(
+            f"source must be a Scenario or an iterable of (x, y), got {type(source).__name__}"
+        )
     use_proba = getattr(metric, "requires_labels", True) is False
     predict = deployment.predict_proba_one if use_proba else deployment.predict_one
     run = _Run(deployment, predict, metric, rolling)
@@ -276,17 +311,32 @@ def simulate(source: Scenario | Iterable, deployment, metric, *, moment=None, de
     run.close_step()
     n = len(run.y_pred)
     y_pred = [max(p, key=p.get) if use_proba and p else p for p in run.y_pred]
-    return Timeline(name or type(deployment).__name__, run.y_true, y_pred, np.array(run.versions),
-                    np.array(run.rolled, dtype=float), np.arange(n, dtype=float) if times is None else np.asarray(times),
-                    metric, list(getattr(deployment, "log", [])), tuple(drift_at), run.seconds[0], run.seconds[1],
-                    np.array(run.label_at, dtype=int))
+    return Timeline(
+        name or type(deployment).__name__,
+        run.y_true,
+        y_pred,
+        np.array(run.versions),
+        np.array(run.rolled, dtype=float),
+        np.arange(n, dtype=float) if times is None else np.asarray(times),
+        metric,
+        list(getattr(deployment, "log", [])),
+        tuple(drift_at),
+        run.seconds[0],
+        run.seconds[1],
+        np.array(run.label_at, dtype=int),
+    )
 
 
 class _Run:
     """The state of one :func:`simulate` walk: predictions waiting for their labels, and the records."""
 
     def __init__(self, deployment, predict, metric, rolling):
-        self.deployment, self._predict, self.metric, self.rolling = deployment, predict, metric, rolling
+        self.deployment, self._predict, self.metric, self.rolling = (
+            deployment,
+            predict,
+            metric,
+            rolling,
+        )
         self.y_true, self.y_pred, self.label_at, self.versions, self.rolled = [], [], [], [], []
         self.seconds = [0.0, 0.0]  # predict, learn
         self.scored = 0
@@ -294,7 +344,9 @@ class _Run:
     def close_step(self) -> None:
         """Record the state after the last prediction and the labels that came back after it."""
         self.versions.append(getattr(self.deployment, "model_version", 0))
-        self.rolled.append(self.rolling.get() if self.scored else np.nan)  # nothing scored yet: no value
+        self.rolled.append(
+            self.rolling.get() if self.scored else np.nan
+        )  # nothing scored yet: no value
 
     def predict(self, i: int, x) -> None:
         if i:
@@ -351,7 +403,10 @@ def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str
     for name, dep in deployments.items():
         for method in ("fit_initial", "predict_one", "learn_one"):
             has_method(dep, method, f"deployments[{name!r}]")
-    return {name: simulate(scenario, dep, metric, name=name, **kwargs) for name, dep in deployments.items()}
+    return {
+        name: simulate(scenario, dep, metric, name=name, **kwargs)
+        for name, dep in deployments.items()
+    }
 
 
 def cumulative_compute(timeline: Timeline) -> np.ndarray:
@@ -378,7 +433,9 @@ def cumulative_compute(timeline: Timeline) -> np.ndarray:
     array([ 100,  300, 1000])
     """
     if not isinstance(timeline, Timeline):
-        raise TypeError(f"timeline must be a Timeline (from dm.simulate), got {type(timeline).__name__}")
+        raise TypeError(
+            f"timeline must be a Timeline (from dm.simulate), got {type(timeline).__name__}"
+        )
     n = len(timeline)
     rows = np.zeros(n, dtype=np.int64)
     refit = np.zeros(n, dtype=bool)
@@ -421,8 +478,14 @@ def events_to_recover(timeline, at: int | None = None, *, tolerance: float = 0.0
     True
     """
     if not isinstance(timeline, Timeline):
-        raise TypeError(f"timeline must be a Timeline (from simulate), got {type(timeline).__name__}")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, numbers.Real) or not 0 <= tolerance < math.inf:
+        raise TypeError(
+            f"timeline must be a Timeline (from simulate), got {type(timeline).__name__}"
+        )
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, numbers.Real)
+        or not 0 <= tolerance < math.inf
+    ):
         raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     if at is None:
         if not timeline.drift_at:

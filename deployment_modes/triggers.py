@@ -64,7 +64,11 @@ class EveryPeriod:
     """
 
     def __init__(self, period: float, time_feature: str):
-        if isinstance(period, bool) or not isinstance(period, numbers.Real) or not 0 < period < math.inf:
+        if (
+            isinstance(period, bool)
+            or not isinstance(period, numbers.Real)
+            or not 0 < period < math.inf
+        ):
             raise ValueError(f"period must be a positive finite number, got {period!r}")
         if not isinstance(time_feature, str):
             raise TypeError(f"time_feature must name a feature (str), got {time_feature!r}")
@@ -134,7 +138,8 @@ class AlarmThenCollect:
 
 
 class PerformanceTrigger:
-    """A performance trigger: fire when the served model's mean error over the last ``window`` events exceeds ``max_error``.
+    """A performance trigger: fire when the served model's mean error over the last ``window``
+    events exceeds ``max_error``.
 
     Fed the served model's error on each labelled event (0/1 for a classifier, so the mean error
     is 1 - accuracy; the absolute error in regression). After firing it waits for a full new window
@@ -160,7 +165,11 @@ class PerformanceTrigger:
     """
 
     def __init__(self, max_error: float = 0.2, window: int = 100):
-        if isinstance(max_error, bool) or not isinstance(max_error, numbers.Real) or not max_error >= 0:
+        if (
+            isinstance(max_error, bool)
+            or not isinstance(max_error, numbers.Real)
+            or not max_error >= 0
+        ):
             raise ValueError(f"max_error must be a number >= 0, got {max_error!r}")
         self.max_error, self.window = float(max_error), positive_int(window, "window")
         self._errors: deque = deque(maxlen=self.window)

@@ -22,8 +22,15 @@ from .timeline import events_to_recover, simulate
 __all__ = ["decision_form", "learning_rate_explorer", "plot_situation", "retrain_interval_explorer"]
 
 
-def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 500, 1000, 2000),
-                              window: int | None = None, value: int | None = None):
+def retrain_interval_explorer(
+    scenario,
+    estimator,
+    metric,
+    *,
+    intervals=(250, 500, 1000, 2000),
+    window: int | None = None,
+    value: int | None = None,
+):
     """A slider over the retrain interval that redraws static vs retrained timelines.
 
     Parameters
@@ -57,19 +64,31 @@ def retrain_interval_explorer(scenario, estimator, metric, *, intervals=(250, 50
     static = batch_timeline(scenario, estimator, metric, name="static")  # the retraining loop, fast
     if value is not None and value not in intervals:
         raise ValueError(f"value must be one of intervals {list(intervals)}, got {value!r}")
-    slider = widgets.SelectionSlider(options=list(intervals), value=intervals[len(intervals) // 2] if value is None else value,
-                                     description="retrain every", style={"description_width": "initial"})
+    slider = widgets.SelectionSlider(
+        options=list(intervals),
+        value=intervals[len(intervals) // 2] if value is None else value,
+        description="retrain every",
+        style={"description_width": "initial"},
+    )
     out = widgets.Output()
 
     def draw(change=None):
         k = slider.value
-        tl = batch_timeline(scenario, estimator, metric, retrain_every=k, window=window,
-                            name=f"retrain every {k} events")
+        tl = batch_timeline(
+            scenario,
+            estimator,
+            metric,
+            retrain_every=k,
+            window=window,
+            name=f"retrain every {k} events",
+        )
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
             plot_timeline({"static": static, tl.name: tl}, ax=ax, warmup=200)
-            ax.set_title(f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})")
+            ax.set_title(
+                f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})"
+            )
             plt.show()  # inside a notebook the inline backend draws it into the Output
             plt.close(fig)
 
@@ -99,7 +118,9 @@ def plot_situation(recommendation, runs, ax=None):
     'batch'
     """
     if not isinstance(recommendation, decision.Recommendation):
-        raise TypeError(f"recommendation must be a Recommendation, got {type(recommendation).__name__}")
+        raise TypeError(
+            f"recommendation must be a Recommendation, got {type(recommendation).__name__}"
+        )
     chosen = decision.line_of(recommendation.mode)
     ax = plot_timeline(runs, ax=ax, metric_name="accuracy (last 200 events)", show_log=False)
     for line in ax.get_lines():
@@ -134,8 +155,16 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
     >>> type(form).__name__, form.children[0].children[0].value
     ('VBox', 'stable')
     """
-    first = dict(change="slow", data_gb=1.0, memory_gb=16.0, realtime=False, prefer_stability=False,
-                 label_delay="days", drift_kind=None, partial_fit=True)
+    first = dict(
+        change="slow",
+        data_gb=1.0,
+        memory_gb=16.0,
+        realtime=False,
+        prefer_stability=False,
+        label_delay="days",
+        drift_kind=None,
+        partial_fit=True,
+    )
     unknown = set(answers) - set(first)
     if unknown:
         raise TypeError(f"answers must be arguments of recommend, got unknown {sorted(unknown)}")
@@ -143,20 +172,49 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
     decision.recommend(**first)  # a bad first state fails here, before any widget is made
     style = {"description_width": "initial"}
     controls = {
-        "change": widgets.Dropdown(options=list(decision.CHANGE), value=first["change"],
-                                   description="data changes", style=style),
-        "data_gb": widgets.FloatLogSlider(value=first["data_gb"], min=-1, max=4, description="data (GB)",
-                                          style=style, continuous_update=False),
-        "memory_gb": widgets.FloatLogSlider(value=first["memory_gb"], min=0, max=3, description="memory (GB)",
-                                            style=style, continuous_update=False),
-        "realtime": widgets.Checkbox(value=first["realtime"], description="real-time adaptation needed"),
-        "prefer_stability": widgets.Checkbox(value=first["prefer_stability"],
-                                             description="stability over adaptability"),
-        "label_delay": widgets.Dropdown(options=list(decision.LABEL_DELAY), value=first["label_delay"],
-                                        description="labels arrive within", style=style),
-        "drift_kind": widgets.Dropdown(options=[("not known", None)] + [(k, k) for k in decision.DRIFT_KINDS],
-                                       value=first["drift_kind"], description="kind of drift", style=style),
-        "partial_fit": widgets.Checkbox(value=first["partial_fit"], description="the estimator has partial_fit"),
+        "change": widgets.Dropdown(
+            options=list(decision.CHANGE),
+            value=first["change"],
+            description="data changes",
+            style=style,
+        ),
+        "data_gb": widgets.FloatLogSlider(
+            value=first["data_gb"],
+            min=-1,
+            max=4,
+            description="data (GB)",
+            style=style,
+            continuous_update=False,
+        ),
+        "memory_gb": widgets.FloatLogSlider(
+            value=first["memory_gb"],
+            min=0,
+            max=3,
+            description="memory (GB)",
+            style=style,
+            continuous_update=False,
+        ),
+        "realtime": widgets.Checkbox(
+            value=first["realtime"], description="real-time adaptation needed"
+        ),
+        "prefer_stability": widgets.Checkbox(
+            value=first["prefer_stability"], description="stability over adaptability"
+        ),
+        "label_delay": widgets.Dropdown(
+            options=list(decision.LABEL_DELAY),
+            value=first["label_delay"],
+            description="labels arrive within",
+            style=style,
+        ),
+        "drift_kind": widgets.Dropdown(
+            options=[("not known", None)] + [(k, k) for k in decision.DRIFT_KINDS],
+            value=first["drift_kind"],
+            description="kind of drift",
+            style=style,
+        ),
+        "partial_fit": widgets.Checkbox(
+            value=first["partial_fit"], description="the estimator has partial_fit"
+        ),
     }
     advice, out = widgets.HTML(), widgets.Output()
 
@@ -168,14 +226,26 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
             advice.value = f"<b>Contradictory answers:</b> {html.escape(str(error))}"
             out.outputs = ()  # the plot of the last consistent answers would answer another question
             return
-        runs = decision.simulate_modes(values["change"], data_gb=values["data_gb"], memory_gb=values["memory_gb"],
-                                       label_delay=values["label_delay"], n_stream=n_stream, seed=seed)
-        line, table = decision.simulation_verdict(runs, realtime=values["realtime"],
-                                                  prefer_stability=values["prefer_stability"],
-                                                  data_gb=values["data_gb"], memory_gb=values["memory_gb"])
+        runs = decision.simulate_modes(
+            values["change"],
+            data_gb=values["data_gb"],
+            memory_gb=values["memory_gb"],
+            label_delay=values["label_delay"],
+            n_stream=n_stream,
+            seed=seed,
+        )
+        line, table = decision.simulation_verdict(
+            runs,
+            realtime=values["realtime"],
+            prefer_stability=values["prefer_stability"],
+            data_gb=values["data_gb"],
+            memory_gb=values["memory_gb"],
+        )
         agree = "agrees" if decision.line_of(rec.mode) == line else "disagrees"
-        advice.value = (rec._repr_html_() + f"<p>The simulation ({html.escape(table['score used'].iloc[0])}) "
-                        f"favours <b>{html.escape(line)}</b>: it {agree} with the guide.</p>")
+        advice.value = (
+            rec._repr_html_() + f"<p>The simulation ({html.escape(table['score used'].iloc[0])}) "
+            f"favours <b>{html.escape(line)}</b>: it {agree} with the guide.</p>"
+        )
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.4))
@@ -187,7 +257,11 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
         c.observe(update, names="value")
     update()
     return widgets.VBox([widgets.VBox(list(controls.values())), advice, out])
-def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0.3, 1.0), value=None):
+
+
+def learning_rate_explorer(
+    scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0.3, 1.0), value=None
+):
     """A slider over the SGD learning rate of an online linear model: adapting against forgetting.
 
     Redraws the rolling metric of the online model at the chosen rate next to the slowest one,
@@ -220,12 +294,20 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
 
     def run(lr):
         if lr not in runs:
-            runs[lr] = simulate(scenario, OnlineDeployment(sgd_model(scenario.task, lr)), metric,
-                                name=f"learning rate {lr:g}")
+            runs[lr] = simulate(
+                scenario,
+                OnlineDeployment(sgd_model(scenario.task, lr)),
+                metric,
+                name=f"learning rate {lr:g}",
+            )
         return runs[lr]
 
-    slider = widgets.SelectionSlider(options=rates, value=value if value in rates else rates[len(rates) // 2],
-                                     description="learning rate", style={"description_width": "initial"})
+    slider = widgets.SelectionSlider(
+        options=rates,
+        value=value if value in rates else rates[len(rates) // 2],
+        description="learning rate",
+        style={"description_width": "initial"},
+    )
     out = widgets.Output()
 
     def draw(change=None):
@@ -233,12 +315,21 @@ def learning_rate_explorer(scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0
         with out:
             out.outputs = ()
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            plot_timeline({slow.name: slow, tl.name: tl} if tl is not slow else {tl.name: tl}, ax=ax, warmup=200)
+            plot_timeline(
+                {slow.name: slow, tl.name: tl} if tl is not slow else {tl.name: tl},
+                ax=ax,
+                warmup=200,
+            )
             if scenario.drift_at:
                 recover = events_to_recover(tl)
-                ax.set_title(f"learning rate {slider.value:g}: "
-                             + ("never recovers after the drift" if recover is None
-                                else f"recovers {recover} events after the drift"))
+                ax.set_title(
+                    f"learning rate {slider.value:g}: "
+                    + (
+                        "never recovers after the drift"
+                        if recover is None
+                        else f"recovers {recover} events after the drift"
+                    )
+                )
             plt.show()
             plt.close(fig)
 

@@ -50,14 +50,17 @@ def apple_prices():
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
     """The out-of-core chapter's text corpus, in mixed order, written once."""
-    return dm.corpus.write_corpus(tmp_path_factory.mktemp("mixed"), n_docs=N_DOCS, n_files=N_FILES, seed=0)
+    return dm.corpus.write_corpus(
+        tmp_path_factory.mktemp("mixed"), n_docs=N_DOCS, n_files=N_FILES, seed=0
+    )
 
 
 @pytest.fixture(scope="session")
 def sorted_corpus(tmp_path_factory):
     """The out-of-core chapter's corpus sorted by topic (order dependence)."""
-    return dm.corpus.write_corpus(tmp_path_factory.mktemp("sorted"), n_docs=8_000, n_files=N_FILES,
-                                  order="by_topic", seed=0)
+    return dm.corpus.write_corpus(
+        tmp_path_factory.mktemp("sorted"), n_docs=8_000, n_files=N_FILES, order="by_topic", seed=0
+    )
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +72,12 @@ def holdout(corpus):
 @pytest.fixture(scope="session")
 def trained(corpus, holdout):
     """The chapter's out-of-core training: SGD on the hashed corpus, chunk by chunk."""
-    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
-                                  transform=dm.HashedText(), holdout=holdout)
+    trainer = dm.OutOfCoreTrainer(
+        SGDClassifier(random_state=0),
+        classes=list(corpus.topics),
+        transform=dm.HashedText(),
+        holdout=holdout,
+    )
     return trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
 
 

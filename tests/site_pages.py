@@ -23,8 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def toc_pages(toc: Path = ROOT / "_toc.yml") -> list[str]:
@@ -61,8 +69,13 @@ def missing_requirements() -> str | None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
-                      ".js": "text/javascript", ".woff2": "font/woff2", ".svg": "image/svg+xml"}
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".woff2": "font/woff2",
+        ".svg": "image/svg+xml",
+    }
 
     def log_message(self, *args):
         pass
@@ -175,7 +188,9 @@ _LABELLED_JS = """() => [...document.querySelectorAll('pre.mermaid')].filter((p)
   .every((p) => [...p.querySelectorAll('svg .nodeLabel, svg text')].some((e) => e.textContent.trim()))"""
 
 
-def diagram_text_sizes(browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000) -> list[dict]:
+def diagram_text_sizes(
+    browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000
+) -> list[dict]:
     """The smallest rendered text size (px) of each Mermaid diagram of a page, at a window ``width`` px wide.
 
     One dict per visible diagram: ``index``, ``min_px`` (None if it did not render), ``labels`` counted,
@@ -183,8 +198,15 @@ def diagram_text_sizes(browser, base_url: str, page: str, width: int, *, timeout
     """
     context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
     host = urlsplit(base_url).netloc
-    context.route("**/*", lambda route: route.abort() if urlsplit(route.request.url).netloc not in ("", host)
-                  and urlsplit(route.request.url).scheme in ("http", "https") else route.continue_())
+    context.route(
+        "**/*",
+        lambda route: (
+            route.abort()
+            if urlsplit(route.request.url).netloc not in ("", host)
+            and urlsplit(route.request.url).scheme in ("http", "https")
+            else route.continue_()
+        ),
+    )
     tab = context.new_page()
     try:
         tab.goto(base_url + page + ".html", wait_until="load", timeout=timeout_ms)
@@ -202,7 +224,9 @@ def screenshot_path(page: str) -> Path:
     return SCREENSHOTS / (page.replace("/", "__") + ".png")
 
 
-def visit(browser, base_url: str, page: str, *, screenshot: bool = True, timeout_ms: int = 30_000) -> dict:
+def visit(
+    browser, base_url: str, page: str, *, screenshot: bool = True, timeout_ms: int = 30_000
+) -> dict:
     """Open one page; return what rendered, what went wrong (``problems``), its weight and load time."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     host = urlsplit(base_url).netloc
@@ -211,17 +235,30 @@ def visit(browser, base_url: str, page: str, *, screenshot: bool = True, timeout
     def guard(route):
         url = route.request.url
         if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != host:
-            problems.append(f"request outside the local server (the network must stay unused): {url}")
+            problems.append(
+                f"request outside the local server (the network must stay unused): {url}"
+            )
             route.abort()
         else:
             route.continue_()
 
     context.route("**/*", guard)
     tab = context.new_page()
-    tab.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text} ({m.location.get('url', '')})"))
+    tab.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and problems.append(f"console error: {m.text} ({m.location.get('url', '')})")
+        ),
+    )
     tab.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
-    tab.on("requestfailed", lambda r: urlsplit(r.url).netloc == host
-           and problems.append(f"failed request: {r.url} ({r.failure})"))
+    tab.on(
+        "requestfailed",
+        lambda r: (
+            urlsplit(r.url).netloc == host
+            and problems.append(f"failed request: {r.url} ({r.failure})")
+        ),
+    )
     tab.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
     try:
         response = tab.goto(base_url + page + ".html", wait_until="load", timeout=timeout_ms)
@@ -236,10 +273,14 @@ def visit(browser, base_url: str, page: str, *, screenshot: bool = True, timeout
         info = tab.evaluate(_PAGE_JS)
         broken_images = tab.evaluate(_IMAGES_JS)
         if state["mermaid_svg"] != state["mermaid_visible"]:
-            problems.append(f"{state['mermaid_visible'] - state['mermaid_svg']} of {state['mermaid_visible']} "
-                            "Mermaid diagrams did not become an SVG")
+            problems.append(
+                f"{state['mermaid_visible'] - state['mermaid_svg']} of {state['mermaid_visible']} "
+                "Mermaid diagrams did not become an SVG"
+            )
         if state["widgets_rendered"] != state["widgets"]:
-            problems.append(f"{state['widgets'] - state['widgets_rendered']} of {state['widgets']} widgets did not render")
+            problems.append(
+                f"{state['widgets'] - state['widgets_rendered']} of {state['widgets']} widgets did not render"
+            )
         problems += [f"image did not load: {src}" for src in broken_images]
         if not info["title"].strip():
             problems.append("the page has no title")
@@ -285,13 +326,15 @@ def navigation(page: str) -> set[str]:
     """The pages the left sidebar of a built page links to, as toc paths (``book/batch``)."""
     source = HTML / (page + ".html")
     text = source.read_text(encoding="utf-8")
-    start = text.find('bd-docs-nav')
-    block = text[start:text.find("</nav>", start)] if start >= 0 else ""
+    start = text.find("bd-docs-nav")
+    block = text[start : text.find("</nav>", start)] if start >= 0 else ""
     found = set()
     for href in _HREF.findall(block):
         path = urlsplit(href).path or source.name  # the current page links to itself as "#"
         if path.endswith(".html"):
-            found.add(str((source.parent / path).resolve().relative_to(HTML.resolve()).with_suffix("")))
+            found.add(
+                str((source.parent / path).resolve().relative_to(HTML.resolve()).with_suffix(""))
+            )
     return found
 
 
@@ -307,7 +350,9 @@ def undescribed_images(page: str) -> list[str]:
     "image": {"alt": ...}}}``. Images drawn inside a widget (data: URIs) and the theme's own are not counted.
     """
     text = (HTML / (page + ".html")).read_text(encoding="utf-8")
-    captioned = {m for fig in _FIGURE.findall(text) if "<figcaption" in fig for m in _IMG.findall(fig)}
+    captioned = {
+        m for fig in _FIGURE.findall(text) if "<figcaption" in fig for m in _IMG.findall(fig)
+    }
     missing = []
     for tag in _IMG.findall(text):
         attrs = dict(_ATTR.findall(tag))

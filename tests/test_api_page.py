@@ -31,21 +31,29 @@ def test_every_public_name_exists():
 def test_every_exported_module_gets_a_section():
     text = API_SOURCE.read_text()
     automatic = "```{package-modules} deployment_modes\n" in text  # book/_assets/book_site.py
-    missing = [n for n in MODULES if not automatic and f".. automodule:: deployment_modes.{n}\n" not in text]
+    missing = [
+        n
+        for n in MODULES
+        if not automatic and f".. automodule:: deployment_modes.{n}\n" not in text
+    ]
     assert not missing, f"book/api.md has no section for the modules {missing}"
 
 
 def test_the_package_block_documents_its_members():
     text = API_SOURCE.read_text()
     block = re.search(r"\.\. automodule:: deployment_modes\n((?:   :.*\n)*)", text)
-    assert block and ":members:" in block.group(1), "book/api.md must document deployment_modes with :members:"
+    assert block and ":members:" in block.group(1), (
+        "book/api.md must document deployment_modes with :members:"
+    )
     assert ":exclude-members:" not in block.group(1)
 
 
 @pytest.mark.parametrize("name", OBJECTS)
 def test_every_public_object_has_a_docstring_with_an_example(name):
     doc = inspect.getdoc(getattr(dm, name)) or ""
-    assert ">>>" in doc, f"deployment_modes.{name} needs a docstring with a runnable example (a doctest)"
+    assert ">>>" in doc, (
+        f"deployment_modes.{name} needs a docstring with a runnable example (a doctest)"
+    )
 
 
 def _public_objects():
@@ -60,7 +68,9 @@ def _public_objects():
         module = importlib.import_module(f"deployment_modes.{info.name}")
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
-            if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__ == module.__name__:
+            if (
+                inspect.isclass(obj) or inspect.isfunction(obj)
+            ) and obj.__module__ == module.__name__:
                 seen[f"{module.__name__}.{name}"] = obj
     return seen
 
@@ -87,21 +97,29 @@ def test_every_public_object_documents_its_parameters_in_numpydoc(name):
         params = []
     if params and not (inspect.isclass(obj) and target is object.__init__):
         assert "Parameters\n----------" in doc, f"{name} has no numpydoc Parameters section"
-        documented = re.findall(r"^(\**[\w, *]+)$", doc.split("Parameters\n----------")[1].split("\n\n\n")[0],
-                                re.M)
+        documented = re.findall(
+            r"^(\**[\w, *]+)$", doc.split("Parameters\n----------")[1].split("\n\n\n")[0], re.M
+        )
         names = {n.strip().lstrip("*") for line in documented for n in line.split(",")}
         if "params" not in names:  # "**params: those of the parent class" covers them all
             assert set(params) <= names, f"{name}: parameters not documented: {set(params) - names}"
     for role in ("class", "func", "meth", "mod", "attr", "data", "exc", "obj"):
         roles.register_generic_role(role, __import__("docutils.nodes").nodes.literal)
-    config = Config(napoleon_google_docstring=False, napoleon_use_param=True, napoleon_use_ivar=True,
-                    napoleon_use_rtype=False)  # as _config.yml sets them
+    config = Config(
+        napoleon_google_docstring=False,
+        napoleon_use_param=True,
+        napoleon_use_ivar=True,
+        napoleon_use_rtype=False,
+    )  # as _config.yml sets them
     rest = str(NumpyDocstring(doc, config))
     docutils.publish_doctree(rest, settings_overrides={"report_level": 2, "halt_level": 2})
 
 
 def _built_api_page() -> str:
-    stale = not API_HTML.is_file() or API_HTML.stat().st_mtime < (ROOT / "deployment_modes" / "__init__.py").stat().st_mtime
+    stale = (
+        not API_HTML.is_file()
+        or API_HTML.stat().st_mtime < (ROOT / "deployment_modes" / "__init__.py").stat().st_mtime
+    )
     if stale:
         reason = f"{API_HTML} missing or older than deployment_modes/__init__.py: run python3 dev.py book"
         if os.environ.get("REQUIRE_BROWSER") == "1":

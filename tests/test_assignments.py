@@ -28,7 +28,10 @@ import otter_tasks  # noqa: E402
 # the masters: assignments/ here, or a private copy (COURSE_MASTERS=DIR, see assignments/README.md)
 MASTERS = Path(os.environ.get("COURSE_MASTERS") or ROOT / "assignments")
 NAMES = sorted(otter_tasks.masters(folder=MASTERS))
-WRONG = {p.stem.removesuffix("_wrong"): p for p in sorted((ROOT / "tests" / "data").glob("*_wrong.ipynb"))}
+WRONG = {
+    p.stem.removesuffix("_wrong"): p
+    for p in sorted((ROOT / "tests" / "data").glob("*_wrong.ipynb"))
+}
 STUDENT_HTML = ROOT / "_build" / "student" / "_build" / "html"
 
 pytestmark = pytest.mark.slow
@@ -110,7 +113,9 @@ def test_wrong_submission_loses_the_marks_hidden_tests_guard(graded, name):
 def test_grade_writes_one_csv_row_per_submission(graded):
     rows, csv_path = graded
     lines = csv_path.read_text().splitlines()
-    assert lines[0].startswith("student,assignment,submission,sha256,older_submissions,score,max_score")
+    assert lines[0].startswith(
+        "student,assignment,submission,sha256,older_submissions,score,max_score"
+    )
     assert len(lines) == 1 + len(rows)
 
 
@@ -136,8 +141,11 @@ def _solution_lines(master):
 
 def _hidden_tests(master):
     """The names of the test functions of a master's hidden test cells."""
-    return [re.search(r"def (\w+)", _source(c)).group(1) for c in _cells(master)
-            if c["cell_type"] == "code" and _source(c).lstrip().upper().startswith("# HIDDEN")]
+    return [
+        re.search(r"def (\w+)", _source(c)).group(1)
+        for c in _cells(master)
+        if c["cell_type"] == "code" and _source(c).lstrip().upper().startswith("# HIDDEN")
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -197,7 +205,9 @@ def _student_page(stem):
     if not page.exists():
         if os.environ.get("REQUIRE_STUDENT_BUILD") == "1":
             pytest.fail(f"{page} is missing: run python3 dev.py student-book first")
-        pytest.skip("no student build: python3 dev.py student-book (REQUIRE_STUDENT_BUILD=1 requires it)")
+        pytest.skip(
+            "no student build: python3 dev.py student-book (REQUIRE_STUDENT_BUILD=1 requires it)"
+        )
     return page
 
 
@@ -210,16 +220,29 @@ def test_student_book_has_no_solution_text():
         assert not leaked, f"{stem}: solution text in the student build: {leaked[:3]}"
         full = ROOT / "_build" / "html" / "book" / f"{stem}.html"
         if texts and full.exists():  # the same search finds the solutions in the full book
-            assert [t for t in texts if t in _visible_text(full)], f"{stem}: the check finds nothing"
+            assert [t for t in texts if t in _visible_text(full)], (
+                f"{stem}: the check finds nothing"
+            )
         page = page.read_text(encoding="utf-8")
-        assert page.count('class="exercise admonition"') == exercises, f"{stem}: the exercises are kept"
+        assert page.count('class="exercise admonition"') == exercises, (
+            f"{stem}: the exercises are kept"
+        )
         assert 'class="solution' not in page
-        assert "colab.research.google.com" not in page and "mybinder.org" not in page, "no launch button to the sources"
-        assert 'title="Source repository"' not in page, "no repository button (the masters may live there)"
-    everything = "\n".join(p.read_text(errors="ignore") for p in STUDENT_HTML.rglob("*")
-                           if p.is_file() and p.suffix in (".html", ".js", ".txt", ".ipynb", ".md"))
+        assert "colab.research.google.com" not in page and "mybinder.org" not in page, (
+            "no launch button to the sources"
+        )
+        assert 'title="Source repository"' not in page, (
+            "no repository button (the masters may live there)"
+        )
+    everything = "\n".join(
+        p.read_text(errors="ignore")
+        for p in STUDENT_HTML.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".js", ".txt", ".ipynb", ".md")
+    )
     for texts, _ in solutions.values():
-        assert not [t for t in texts if t in everything], "solution text in a file of the student build"
+        assert not [t for t in texts if t in everything], (
+            "solution text in a file of the student build"
+        )
 
 
 def test_bad_inputs_get_clear_errors(tmp_path):
@@ -242,8 +265,16 @@ def _with_cell(notebook, source, after):
     """A copy of a notebook (as JSON) with a code cell added after the first cell containing ``after``."""
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
     at = next(i for i, c in enumerate(nb["cells"]) if after in _source(c)) + 1
-    nb["cells"].insert(at, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                            "source": source})
+    nb["cells"].insert(
+        at,
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": source,
+        },
+    )
     return nb
 
 
@@ -284,7 +315,9 @@ def class_folder(generated, tmp_path_factory):
     rigged = _with_cell(blank, RIG.replace("LEAK", repr(str(leak))), "import deployment_modes")
     (folder / f"{name}_rigged.ipynb").write_text(json.dumps(rigged))
     csv_path = folder.parent / "class_scores.csv"
-    rows = grading.grade(folder, csv_path, out=out, jobs=2, time_limit=TIME_LIMIT, log=lambda line: None)
+    rows = grading.grade(
+        folder, csv_path, out=out, jobs=2, time_limit=TIME_LIMIT, log=lambda line: None
+    )
     return folder, csv_path, {r["student"]: r for r in rows}, leak, out
 
 
@@ -297,14 +330,30 @@ def test_a_class_grades_to_a_complete_csv_with_feedback(class_folder):
 
     with open(csv_path, newline="") as f:
         written = {r["student"]: r for r in csv.DictReader(f)}
-    assert set(written) == set(rows) == {"decision_dana", "erin", "decision_looping", "decision_crashing",
-                                         "decision_corrupt", "decision_rigged"}
+    assert (
+        set(written)
+        == set(rows)
+        == {
+            "decision_dana",
+            "erin",
+            "decision_looping",
+            "decision_crashing",
+            "decision_corrupt",
+            "decision_rigged",
+        }
+    )
     header = csv_path.read_text().splitlines()[0].split(",")
-    assert not [c for c in header if "Autograder" in c or c == "Public Tests"], "no pseudo-test columns"
+    assert not [c for c in header if "Autograder" in c or c == "Public Tests"], (
+        "no pseudo-test columns"
+    )
     full = rows["decision_dana"]["max_score"]
-    assert full > 0 and all(float(r["max_score"]) == full for r in written.values()), "error rows keep the maximum"
+    assert full > 0 and all(float(r["max_score"]) == full for r in written.values()), (
+        "error rows keep the maximum"
+    )
     assert rows["decision_dana"]["score"] == full and not rows["decision_dana"]["error"]
-    feedback = {p.name: p.read_text() for p in csv_path.with_name("class_scores_feedback").glob("*.txt")}
+    feedback = {
+        p.name: p.read_text() for p in csv_path.with_name("class_scores_feedback").glob("*.txt")
+    }
     assert len(feedback) == len(rows)
     assert "Not graded" in feedback["decision_corrupt__decision.txt"]
     assert csv_path.with_suffix(".log").read_text().count("\n") >= len(rows)
@@ -339,7 +388,9 @@ def test_rigged_notebook_is_flagged_and_gains_nothing(class_folder):
     assert "otter" in rigged["flagged"]
     assert rigged["score"] == 0, "patching otter's classes in the kernel does not change the score"
     seen = json.loads(leak.read_text())
-    assert seen["found"] == [], "the tests' sources are not on disk while the submission's cells run"
+    assert seen["found"] == [], (
+        "the tests' sources are not on disk while the submission's cells run"
+    )
     assert seen["network"] != "reached"
     assert not rows["decision_dana"]["flagged"], "the handed-out code is not suspicious"
 
@@ -347,7 +398,9 @@ def test_rigged_notebook_is_flagged_and_gains_nothing(class_folder):
 def test_interrupted_run_resumes_where_it_stopped(class_folder):
     folder, csv_path, rows, _, out = class_folder
     lines = csv_path.read_text().splitlines()
-    kept = [line for line in lines[1:] if "decision_corrupt" not in line and "decision_dana" not in line]
+    kept = [
+        line for line in lines[1:] if "decision_corrupt" not in line and "decision_dana" not in line
+    ]
     csv_path.write_text("\n".join([lines[0], *kept]) + "\n")  # as if stopped before those two
     log = []
     again = grading.grade(folder, csv_path, out=out, time_limit=TIME_LIMIT, log=log.append)
@@ -372,9 +425,15 @@ def test_autograder_lists_the_course_requirements(generated):
 def test_student_notebook_shows_points_per_question(generated, name):
     folders, _ = generated
     cells = _cells(folders[name] / "student" / f"{name}.ipynb")
-    shown = [c for c in cells if c["cell_type"] == "markdown" and re.search(r"_Points:_ \d", _source(c))]
-    questions = json.loads((folders[name] / "student" / f"{name}.ipynb").read_text())["metadata"]["otter"]["tests"]
-    assert len(shown) == len(questions), "each question's points in its prompt (otter's show_question_points)"
+    shown = [
+        c for c in cells if c["cell_type"] == "markdown" and re.search(r"_Points:_ \d", _source(c))
+    ]
+    questions = json.loads((folders[name] / "student" / f"{name}.ipynb").read_text())["metadata"][
+        "otter"
+    ]["tests"]
+    assert len(shown) == len(questions), (
+        "each question's points in its prompt (otter's show_question_points)"
+    )
 
 
 def test_the_installable_package_carries_no_master(tmp_path):
@@ -383,24 +442,38 @@ def test_the_installable_package_carries_no_master(tmp_path):
     import tarfile
     import zipfile
 
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     source = tmp_path / "source"
     for name in tracked:
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(ROOT / name, source / name)
-    build = ("from setuptools import build_meta as b; b.build_sdist({0!r}); b.build_wheel({0!r})"
-             .format(str(tmp_path / "dist")))
+    build = (
+        "from setuptools import build_meta as b; b.build_sdist({0!r}); b.build_wheel({0!r})".format(
+            str(tmp_path / "dist")
+        )
+    )
     subprocess.run([sys.executable, "-c", build], cwd=source, capture_output=True, check=True)
-    wheel, = (tmp_path / "dist").glob("*.whl")
-    sdist, = (tmp_path / "dist").glob("*.tar.gz")
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
     with zipfile.ZipFile(wheel) as w:
         files = {n: w.read(n) for n in w.namelist()}
     with tarfile.open(sdist) as t:
         files.update({m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()})
-    assert any(n.endswith("deployment_modes/timeline.py") for n in files), "the package itself is there"
-    carried = [n for n, data in files.items() if n.endswith(".ipynb") or "assignments/" in n or "tests/" in n
-               or b"# BEGIN SOLUTION" in data or b"# HIDDEN" in data]
+    assert any(n.endswith("deployment_modes/timeline.py") for n in files), (
+        "the package itself is there"
+    )
+    carried = [
+        n
+        for n, data in files.items()
+        if n.endswith(".ipynb")
+        or "assignments/" in n
+        or "tests/" in n
+        or b"# BEGIN SOLUTION" in data
+        or b"# HIDDEN" in data
+    ]
     assert not carried, f"the installable package carries assignment material: {carried}"
 
 

@@ -36,14 +36,19 @@ def test_mean_and_last_value_on_real_prices():
     np.testing.assert_allclose(last.y_pred, apple.X["lag_1"].to_numpy())
     mean = dm.simulate(apple, dm.NaiveBaseline("mean"), metrics.MAE())
     assert mean.y_pred[0] == pytest.approx(np.mean(apple.y_initial))
-    assert last.score < mean.score  # prices wander: yesterday's is a far better guess than the average
+    assert (
+        last.score < mean.score
+    )  # prices wander: yesterday's is a far better guess than the average
 
 
 def test_on_balanced_independent_events_the_baselines_are_at_chance():
     for seed in range(3):
         sc = drift_stream("sudden", seed, n_stream=1000, drift_at=500)
         for strategy in ("last", "majority"):
-            assert abs(dm.simulate(sc, dm.NaiveBaseline(strategy), metrics.Accuracy()).score - 0.5) < 0.06
+            assert (
+                abs(dm.simulate(sc, dm.NaiveBaseline(strategy), metrics.Accuracy()).score - 0.5)
+                < 0.06
+            )
 
 
 def test_bad_input_raises_and_changes_nothing():

@@ -58,7 +58,9 @@ def test_static_deployment_never_retrains(scenario):
 
 
 def test_period_retrains_when_time_crosses_a_boundary():
-    sc = dm.scenarios.movie_catalogue(n_titles=30, n_new=3, n_initial=300, n_stream=1000, events_per_day=100)
+    sc = dm.scenarios.movie_catalogue(
+        n_titles=30, n_new=3, n_initial=300, n_stream=1000, events_per_day=100
+    )
     dep = dm.BatchDeployment(dm.TrendingRecommender(k=3), period=2.0, time_feature="day")
     tl = dm.simulate(sc, dep, dm.HitRate())
     # the first event of days 2, 4, 6 and 8 (positions 200, 400...) triggers a retrain that includes it
@@ -72,14 +74,17 @@ def test_drift_trigger_retrains_after_the_drift():
     assert len(tl.retrains) >= 1 and tl.retrains["at"].min() > 1000
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"retrain_every": 0}, ValueError, "retrain_every"),
-    ({"retrain_every": -5}, ValueError, "retrain_every"),
-    ({"retrain_every": "often"}, TypeError, "retrain_every"),
-    ({"window": 0}, ValueError, "window"),
-    ({"period": 7}, ValueError, "period"),
-    ({"trigger": object()}, TypeError, "trigger"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"retrain_every": 0}, ValueError, "retrain_every"),
+        ({"retrain_every": -5}, ValueError, "retrain_every"),
+        ({"retrain_every": "often"}, TypeError, "retrain_every"),
+        ({"window": 0}, ValueError, "window"),
+        ({"period": 7}, ValueError, "period"),
+        ({"trigger": object()}, TypeError, "trigger"),
+    ],
+)
 def test_bad_settings_name_the_argument(kwargs, error, match):
     with pytest.raises(error, match=match):
         dm.BatchDeployment(Ridge(), **kwargs)
@@ -94,9 +99,15 @@ def test_bad_events_give_clear_errors_and_leave_the_deployment_unchanged(scenari
     dep = dm.BatchDeployment(Ridge(), retrain_every=2)
     dep.fit_initial(*scenario.initial)
     x, y = next(iter(scenario))
-    cases = [({**x, "pool": 1.0}, y, ValueError, "extra"), ({k: v for k, v in x.items() if k != "rooms"}, y, ValueError, "missing"),
-             ({**x, "rooms": float("nan")}, y, ValueError, "rooms"), ({**x, "rooms": "three"}, y, TypeError, "rooms"),
-             (x, "cheap", TypeError, "y"), (x, float("inf"), ValueError, "y"), ([1, 2], y, TypeError, "x")]
+    cases = [
+        ({**x, "pool": 1.0}, y, ValueError, "extra"),
+        ({k: v for k, v in x.items() if k != "rooms"}, y, ValueError, "missing"),
+        ({**x, "rooms": float("nan")}, y, ValueError, "rooms"),
+        ({**x, "rooms": "three"}, y, TypeError, "rooms"),
+        (x, "cheap", TypeError, "y"),
+        (x, float("inf"), ValueError, "y"),
+        ([1, 2], y, TypeError, "x"),
+    ]
     for bad_x, bad_y, error, match in cases:
         with pytest.raises(error, match=match):
             dep.learn_one(bad_x, bad_y)
@@ -144,13 +155,16 @@ def test_a_failed_fit_initial_leaves_a_trained_deployment_as_it_was(scenario):
     assert dep.model_version == 1 and dep.n_seen == 30
 
 
-@pytest.mark.parametrize("labels, bad", [
-    (np.array([0, 1] * 60), 0.5),           # int classes: 0.5 was trained as 0
-    (np.array(["0", "5"] * 60), 5),          # str classes: 5 was trained as the class '5'
-    (np.array([False, True] * 60), "spam"),  # bool classes: 'spam' was trained as True
-    (np.array([False, True] * 60), 5),       # bool classes: 5 was trained as True
-    (np.array([0, 1] * 60), True),           # int classes: True was trained as 1
-])
+@pytest.mark.parametrize(
+    "labels, bad",
+    [
+        (np.array([0, 1] * 60), 0.5),  # int classes: 0.5 was trained as 0
+        (np.array(["0", "5"] * 60), 5),  # str classes: 5 was trained as the class '5'
+        (np.array([False, True] * 60), "spam"),  # bool classes: 'spam' was trained as True
+        (np.array([False, True] * 60), 5),  # bool classes: 5 was trained as True
+        (np.array([0, 1] * 60), True),  # int classes: True was trained as 1
+    ],
+)
 def test_labels_must_be_of_the_training_labels_kind(labels, bad):
     X = np.random.default_rng(0).normal(size=(len(labels), 2))
     dep = dm.BatchDeployment(LogisticRegression(), retrain_every=1)

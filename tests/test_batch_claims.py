@@ -18,8 +18,14 @@ pytestmark = pytest.mark.parametrize("seed", SEEDS)
 
 def test_the_fast_batch_timeline_is_the_simulated_one(seed):
     sc = dm.scenarios.drifting_classification(seed=seed, n_stream=1500, drift_at=700)
-    fast = ex.batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=500, window=1000)
-    slow = dm.simulate(sc, dm.BatchDeployment(LogisticRegression(), retrain_every=500, window=1000), metrics.Accuracy())
+    fast = ex.batch_timeline(
+        sc, LogisticRegression(), metrics.Accuracy(), retrain_every=500, window=1000
+    )
+    slow = dm.simulate(
+        sc,
+        dm.BatchDeployment(LogisticRegression(), retrain_every=500, window=1000),
+        metrics.Accuracy(),
+    )
     assert fast.y_pred == slow.y_pred
     assert np.array_equal(fast.model_version, slow.model_version)
     assert list(fast.retrains["rows"]) == list(slow.retrains["rows"])
@@ -27,19 +33,23 @@ def test_the_fast_batch_timeline_is_the_simulated_one(seed):
 
 
 def test_a_retrain_by_hand_predicts_as_the_deployment(seed):
-    from sklearn.base import clone
     import pandas as pd
+    from sklearn.base import clone
 
     houses = dm.scenarios.house_prices(seed=seed, n_stream=1000)
     X0, y0 = houses.initial
-    by_hand = clone(Ridge()).fit(pd.concat([X0, houses.X[:500]]).to_numpy(), np.concatenate([y0, houses.y[:500]]))
+    by_hand = clone(Ridge()).fit(
+        pd.concat([X0, houses.X[:500]]).to_numpy(), np.concatenate([y0, houses.y[:500]])
+    )
     dep = dm.BatchDeployment(Ridge(), retrain_every=500)
     dep.fit_initial(X0, y0)
     events = list(houses)
     for x, y in events[:500]:
         dep.predict_one(x)
         dep.learn_one(x, y)
-    assert np.allclose(by_hand.predict(houses.X[500:].to_numpy()), [dep.predict_one(x) for x, _ in events[500:]])
+    assert np.allclose(
+        by_hand.predict(houses.X[500:].to_numpy()), [dep.predict_one(x) for x, _ in events[500:]]
+    )
 
 
 def test_a_static_model_ages_slowly_and_retraining_helps_a_little(seed):
@@ -48,26 +58,36 @@ def test_a_static_model_ages_slowly_and_retraining_helps_a_little(seed):
     quarter = len(static) // 4
     first, last = static.window_score(0, quarter), static.window_score(3 * quarter)
     assert first < last < 1.5 * first  # it ages, but slowly
-    assert 0 < 1 - retrained.score / static.score < 0.1  # retraining helps a little: batch is enough
+    assert (
+        0 < 1 - retrained.score / static.score < 0.1
+    )  # retraining helps a little: batch is enough
 
 
 def test_both_house_price_models_beat_the_naive_baseline(seed):
     _, runs = ex.house_runs(seed, baseline=True)
     static, retrained, naive = runs.values()
     assert naive.name == "naive baseline: last"
-    assert max(static.score, retrained.score) < naive.score  # lower MAE than "the price of the last sale"
+    assert (
+        max(static.score, retrained.score) < naive.score
+    )  # lower MAE than "the price of the last sale"
 
 
 def test_a_static_model_goes_stale_and_a_window_recovers(seed):
     sc, runs = ex.drift_runs(seed)
     static, everything, window = runs.values()
     d = sc.drift_at[0]
-    assert static.window_score(0, d) > 0.9 and static.window_score(d) < static.window_score(0, d) - 0.1
+    assert (
+        static.window_score(0, d) > 0.9 and static.window_score(d) < static.window_score(0, d) - 0.1
+    )
     assert static.window_score(d) < everything.window_score(d) < window.window_score(d)
     assert dm.events_to_recover(everything) is None  # all data kept: not back within the stream
     recover = dm.events_to_recover(window)
-    assert recover is not None and 500 < recover < 1500  # back, but not at the first retrain after the drift
-    assert np.nanmin(window.rolling[d:]) < window.window_score(0, d) - 0.1  # the dip the figure shows
+    assert (
+        recover is not None and 500 < recover < 1500
+    )  # back, but not at the first retrain after the drift
+    assert (
+        np.nanmin(window.rolling[d:]) < window.window_score(0, d) - 0.1
+    )  # the dip the figure shows
 
 
 def test_every_drift_model_beats_the_majority_baseline_after_the_drift(seed):
@@ -102,22 +122,31 @@ def test_the_retraining_loop_exercise_equals_the_windowed_line(seed):
     n0, predictions = len(y0), []
     model = LogisticRegression().fit(X_seen[:n0], y_seen[:n0])
     for start in range(0, len(sc), 500):
-        predictions.extend(model.predict(sc.X.to_numpy()[start:start + 500]))
+        predictions.extend(model.predict(sc.X.to_numpy()[start : start + 500]))
         seen = n0 + start + 500
-        model = LogisticRegression().fit(X_seen[seen - 1000:seen], y_seen[seen - 1000:seen])
+        model = LogisticRegression().fit(X_seen[seen - 1000 : seen], y_seen[seen - 1000 : seen])
     assert predictions == list(runs["retrain every 500, last 1,000 rows"].y_pred)
 
 
 @pytest.mark.slow
 def test_new_titles_stay_invisible_until_the_next_retrain(seed):
     sc = dm.scenarios.movie_catalogue(seed=seed)
-    runs = dm.compare(sc, {"static": dm.BatchDeployment(dm.TrendingRecommender(k=10)),
-                           "weekly": dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day")},
-                      dm.HitRate())
+    runs = dm.compare(
+        sc,
+        {
+            "static": dm.BatchDeployment(dm.TrendingRecommender(k=10)),
+            "weekly": dm.BatchDeployment(
+                dm.TrendingRecommender(k=10), period=7, time_feature="day"
+            ),
+        },
+        dm.HitRate(),
+    )
     new = sc.info["new_titles"]
     assert dm.new_title_share(runs["static"].y_pred, new).max() == 0
     share = dm.new_title_share(runs["weekly"].y_pred, new)
     first = np.argmax(share > 0)
-    assert first == runs["weekly"].retrains["at"].iloc[0]  # the first event served by the first retrained model
+    assert (
+        first == runs["weekly"].retrains["at"].iloc[0]
+    )  # the first event served by the first retrained model
     assert sc.times[first] >= sc.info["release_day"][new].min()
     assert runs["weekly"].score > runs["static"].score

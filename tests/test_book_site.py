@@ -25,9 +25,17 @@ dev = _load("dev", ROOT / "dev.py")
 
 
 def _config():
-    return SimpleNamespace(html_static_path=[], mermaid_use_local="", nb_ipywidgets_js={"cdn.js": {}},
-                           html_context={}, myst_substitutions={},
-                           html_theme_options={"repository_url": "https://example.org/course/", "repository_branch": "main"})
+    return SimpleNamespace(
+        html_static_path=[],
+        mermaid_use_local="",
+        nb_ipywidgets_js={"cdn.js": {}},
+        html_context={},
+        myst_substitutions={},
+        html_theme_options={
+            "repository_url": "https://example.org/course/",
+            "repository_branch": "main",
+        },
+    )
 
 
 def _fake_static(tmp_path, with_scripts: bool) -> Path:
@@ -44,7 +52,11 @@ def test_local_scripts_are_used_when_installed(tmp_path, monkeypatch):
     config = _config()
     book_site._configure(None, config)
     assert config.mermaid_use_local == book_site.MERMAID
-    assert list(config.nb_ipywidgets_js) == [book_site.REQUIRE, book_site.REQUIRE_CONFIG, book_site.WIDGETS]
+    assert list(config.nb_ipywidgets_js) == [
+        book_site.REQUIRE,
+        book_site.REQUIRE_CONFIG,
+        book_site.WIDGETS,
+    ]
     assert config.html_static_path == [str(book_site.STATIC)]
 
 
@@ -60,7 +72,9 @@ def test_the_repository_address_reaches_the_pages(tmp_path, monkeypatch):
     config = _config()
     book_site._configure(None, config)
     assert config.myst_substitutions["repository_url"] == "https://example.org/course"
-    assert "git+https://example.org/course@main" in config.myst_substitutions["pip_install_repository"]
+    assert (
+        "git+https://example.org/course@main" in config.myst_substitutions["pip_install_repository"]
+    )
     assert config.html_context["default_mode"] == "light"
 
 
@@ -80,7 +94,9 @@ def test_the_lock_pins_what_package_json_asks_for():
     lock = json.loads((ASSETS / "package-lock.json").read_text())["packages"]
     for name, version in wanted.items():
         assert lock[f"node_modules/{name}"]["version"] == version, name
-    assert "registry" not in (ASSETS / "package-lock.json").read_text().replace("settingregistry", "")
+    assert "registry" not in (ASSETS / "package-lock.json").read_text().replace(
+        "settingregistry", ""
+    )
 
 
 def test_the_install_stamp_covers_the_lock():

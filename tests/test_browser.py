@@ -3,7 +3,8 @@
 Headless Debian Chromium (/usr/bin/chromium) driven by Playwright, with the network unused: each page
 loads with no console error and no failed request, its Mermaid diagrams become SVGs whose text is
 readable (at least 12 px in a 1280-px window, 9 px on a 412-px phone), its widgets
-render, its images load, and it has a title and headings; figures have a caption or alt text. A screenshot of each page lands in
+render, its images load, and it has a title and headings; figures have a caption or alt text. A
+screenshot of each page lands in
 _build/screenshots/ for a person to look at. Internal links and the navigation are checked on the
 built files. Skipped, with the reason, without a built book or Chromium, unless REQUIRE_BROWSER=1
 (as in .ci/run), where that is a failure.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 import site_pages as sp
 
 PAGES = sp.toc_pages()
@@ -52,10 +52,15 @@ DIAGRAM_FLOORS = {1280: 12.0, 412: 9.0}
 def test_diagram_text_is_readable(site, page, width):
     browser, url = site
     floor = DIAGRAM_FLOORS[width]
-    small = [d for d in sp.diagram_text_sizes(browser, url, page, width)
-             if d["min_px"] is None or d["min_px"] < floor]
-    assert not small, (f"{page} at {width} px: diagrams whose text renders below {floor} px (redraw them "
-                       "top-down or split them): " + "; ".join(_describe(d) for d in small))
+    small = [
+        d
+        for d in sp.diagram_text_sizes(browser, url, page, width)
+        if d["min_px"] is None or d["min_px"] < floor
+    ]
+    assert not small, (
+        f"{page} at {width} px: diagrams whose text renders below {floor} px (redraw them "
+        "top-down or split them): " + "; ".join(_describe(d) for d in small)
+    )
 
 
 def _describe(diagram: dict) -> str:
@@ -72,17 +77,25 @@ def test_internal_links_lead_somewhere(page):
 @pytest.mark.parametrize("page", PAGES)
 def test_figures_have_a_caption_or_alt_text(page):
     missing = sp.undescribed_images(page)
-    assert not missing, (f"{page}: images with neither caption nor alt text {missing}; in a notebook give the cell "
-                         '{"mystnb": {"figure": {"caption": ...}, "image": {"alt": ...}}} metadata')
+    assert not missing, (
+        f"{page}: images with neither caption nor alt text {missing}; in a notebook give the cell "
+        '{"mystnb": {"figure": {"caption": ...}, "image": {"alt": ...}}} metadata'
+    )
 
 
 @pytest.mark.parametrize("page", [PAGES[0], PAGES[-1]])
 def test_every_page_is_in_the_navigation(page):
     listed = sp.navigation(page)
     missing = [p for p in PAGES[1:] if p not in listed]
-    assert not missing, f"{page}: pages of the table of contents missing from the sidebar: {missing}"
+    assert not missing, (
+        f"{page}: pages of the table of contents missing from the sidebar: {missing}"
+    )
 
 
 def test_no_built_page_is_outside_the_toc():
-    built = {str(p.relative_to(sp.HTML).with_suffix("")) for p in (sp.HTML / "book").rglob("*.html")}
-    assert built <= set(PAGES), f"built pages that no table of contents lists: {sorted(built - set(PAGES))}"
+    built = {
+        str(p.relative_to(sp.HTML).with_suffix("")) for p in (sp.HTML / "book").rglob("*.html")
+    }
+    assert built <= set(PAGES), (
+        f"built pages that no table of contents lists: {sorted(built - set(PAGES))}"
+    )

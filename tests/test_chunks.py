@@ -15,22 +15,37 @@ def write(folder: Path, sizes, fmt: str) -> pd.DataFrame:
     """Files part-0.., with a running row id, a float feature and a label; returns all rows."""
     frames, start = [], 0
     for i, n in enumerate(sizes):
-        frame = pd.DataFrame({"rid": np.arange(start, start + n), "x": np.arange(start, start + n) * 0.5,
-                              "label": np.array(list("abc"))[np.arange(start, start + n) % 3]})
+        frame = pd.DataFrame(
+            {
+                "rid": np.arange(start, start + n),
+                "x": np.arange(start, start + n) * 0.5,
+                "label": np.array(list("abc"))[np.arange(start, start + n) % 3],
+            }
+        )
         path = folder / f"part-{i:02d}.{fmt}"
-        frame.to_parquet(path, row_group_size=7) if fmt == "parquet" else frame.to_csv(path, index=False)
+        frame.to_parquet(path, row_group_size=7) if fmt == "parquet" else frame.to_csv(
+            path, index=False
+        )
         frames.append(frame)
         start += n
     return pd.concat(frames, ignore_index=True)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sizes=st.lists(st.integers(1, 40), min_size=1, max_size=4), chunk_rows=st.integers(1, 50),
-       fmt=st.sampled_from(["csv", "parquet"]), shuffle=st.booleans())
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=4),
+    chunk_rows=st.integers(1, 50),
+    fmt=st.sampled_from(["csv", "parquet"]),
+    shuffle=st.booleans(),
+)
 def test_every_row_exactly_once(sizes, chunk_rows, fmt, shuffle):
     with tempfile.TemporaryDirectory() as tmp:
         data = write(Path(tmp), sizes, fmt)
-        chunks = list(dm.read_chunks(tmp, "label", chunk_rows=chunk_rows, shuffle=shuffle, seed=1, shuffle_buffer=9))
+        chunks = list(
+            dm.read_chunks(
+                tmp, "label", chunk_rows=chunk_rows, shuffle=shuffle, seed=1, shuffle_buffer=9
+            )
+        )
         lengths = [len(X) for X, _ in chunks]
         assert all(n == chunk_rows for n in lengths[:-1]) and 1 <= lengths[-1] <= chunk_rows
         rid = np.concatenate([X["rid"].to_numpy() for X, _ in chunks])
@@ -44,7 +59,12 @@ def test_every_row_exactly_once(sizes, chunk_rows, fmt, shuffle):
 
 def test_shuffle_is_seeded_and_mixes_across_chunks(tmp_path):
     write(tmp_path, [50, 50], "parquet")
-    ids = lambda seed: np.concatenate([X["rid"] for X, _ in dm.read_chunks(tmp_path, "label", chunk_rows=10, shuffle=True, seed=seed)])
+    ids = lambda seed: np.concatenate(
+        [
+            X["rid"]
+            for X, _ in dm.read_chunks(tmp_path, "label", chunk_rows=10, shuffle=True, seed=seed)
+        ]
+    )
     assert np.array_equal(ids(0), ids(0)) and not np.array_equal(ids(0), ids(1))
     assert not np.array_equal(ids(0), np.arange(100))
 
@@ -103,18 +123,21 @@ def test_a_missing_value_is_a_bad_row(tmp_path):
     assert [list(y) for _, y in reader] == [[0, 0]] and reader.skipped == 1
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"path": "nowhere.csv"}, FileNotFoundError, "nowhere"),
-    ({"target": "price"}, ValueError, "target 'price'"),
-    ({"chunk_rows": 0}, ValueError, "chunk_rows"),
-    ({"chunk_rows": -3}, ValueError, "chunk_rows"),
-    ({"chunk_rows": 2.5}, TypeError, "chunk_rows"),
-    ({"memory_budget": 3}, ValueError, "memory_budget.*too small for one row"),
-    ({"memory_budget": 100, "chunk_rows": 5}, ValueError, "not both"),
-    ({"on_bad_rows": "ignore"}, ValueError, "on_bad_rows"),
-    ({"columns": ["nope"]}, ValueError, "columns"),
-    ({"path": 42}, TypeError, "path"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"path": "nowhere.csv"}, FileNotFoundError, "nowhere"),
+        ({"target": "price"}, ValueError, "target 'price'"),
+        ({"chunk_rows": 0}, ValueError, "chunk_rows"),
+        ({"chunk_rows": -3}, ValueError, "chunk_rows"),
+        ({"chunk_rows": 2.5}, TypeError, "chunk_rows"),
+        ({"memory_budget": 3}, ValueError, "memory_budget.*too small for one row"),
+        ({"memory_budget": 100, "chunk_rows": 5}, ValueError, "not both"),
+        ({"on_bad_rows": "ignore"}, ValueError, "on_bad_rows"),
+        ({"columns": ["nope"]}, ValueError, "columns"),
+        ({"path": 42}, TypeError, "path"),
+    ],
+)
 def test_bad_inputs_fail_before_reading(tmp_path, kwargs, error, match):
     write(tmp_path, [10], "csv")
     args = {"path": tmp_path, "target": "label", **kwargs}
@@ -132,7 +155,9 @@ def test_an_empty_folder_and_a_wrong_suffix(tmp_path):
 
 def test_progress_bar_counts_rows(tmp_path, capsys):
     write(tmp_path, [30], "parquet")
-    assert sum(len(X) for X, _ in dm.read_chunks(tmp_path, "label", chunk_rows=7, progress=True)) == 30
+    assert (
+        sum(len(X) for X, _ in dm.read_chunks(tmp_path, "label", chunk_rows=7, progress=True)) == 30
+    )
     assert "30" in capsys.readouterr().err
 
 

@@ -10,25 +10,42 @@ import deployment_modes as dm
 from deployment_modes import comparison, events_to_recover, rating
 from deployment_modes.downtime import downtime_table, load_downtime
 
-
 # The chapter's sizes and seeds (book/comparison.ipynb).
-SIZES = dict(n_initial=500, n_stream=1500, drift_at=750, retrain_every=500, collect=200,
-             poison_start=100, poison_length=150, chunk_rows=100)
+SIZES = dict(
+    n_initial=500,
+    n_stream=1500,
+    drift_at=750,
+    retrain_every=500,
+    collect=200,
+    poison_start=100,
+    poison_length=150,
+    chunk_rows=100,
+)
 SEEDS = range(5)
 NOTES = {
     "Training": {"batch": "Offline", "online": "Online", "out-of-core": "Offline chunks → Online"},
-    "Data handling": {"batch": "Entire dataset", "online": "One instance at a time", "out-of-core": "Chunks"},
-    "Model update": {"batch": "Periodic retraining", "online": "Continuous", "out-of-core": "Continuous"},
+    "Data handling": {
+        "batch": "Entire dataset",
+        "online": "One instance at a time",
+        "out-of-core": "Chunks",
+    },
+    "Model update": {
+        "batch": "Periodic retraining",
+        "online": "Continuous",
+        "out-of-core": "Continuous",
+    },
     "Downtime": {"batch": "Yes (during retraining)", "online": "No", "out-of-core": "No"},
     "Memory usage": {"batch": "High", "online": "Low", "out-of-core": "Low"},
     "Adaptability": {"batch": "Low", "online": "High", "out-of-core": "High"},
     "Risk": {"batch": "Low", "online": "High", "out-of-core": "Medium"},
     "Complexity": {"batch": "Low", "online": "Medium", "out-of-core": "High"},
 }
-DOWNTIME = {"naive": {"seconds": 2.5, "failed": 400, "requests": 500},
-            "swap": {"seconds": 0.0, "failed": 0, "requests": 90},
-            "online": {"seconds": 0.0, "failed": 0, "requests": 300},
-            "out-of-core, then online": {"seconds": 0.0, "failed": 0, "requests": 280}}
+DOWNTIME = {
+    "naive": {"seconds": 2.5, "failed": 400, "requests": 500},
+    "swap": {"seconds": 0.0, "failed": 0, "requests": 90},
+    "online": {"seconds": 0.0, "failed": 0, "requests": 300},
+    "out-of-core, then online": {"seconds": 0.0, "failed": 0, "requests": 280},
+}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +83,10 @@ def test_chapter_verdicts_hold_over_the_seeds(rated):
     for aspect in ("Training", "Data handling", "Model update", "Memory usage"):
         for mode in rating.MODES:
             assert verdict[(aspect, mode)] == "agrees", (aspect, mode)
-    assert verdict[("Downtime", "batch")] == "agrees for the naive restart; differs for the atomic swap"
+    assert (
+        verdict[("Downtime", "batch")]
+        == "agrees for the naive restart; differs for the atomic swap"
+    )
     assert verdict[("Downtime", "online")] == verdict[("Downtime", "out-of-core")] == "agrees"
     assert verdict[("Adaptability", "batch")] == verdict[("Adaptability", "online")] == "agrees"
     assert verdict[("Risk", "batch")] == "agrees"
@@ -124,7 +144,7 @@ def test_compute_in_rows_batch_grows_with_the_square_online_linearly(runs, seed)
     assert rows["batch"] > rows["online"]
     increments = np.diff(runs[seed].compute()["batch"].to_numpy())
     retrain_rows = increments[increments > 0]
-    assert np.all(np.diff(retrain_rows) > 0)                 # every retrain costs more than the last
+    assert np.all(np.diff(retrain_rows) > 0)  # every retrain costs more than the last
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -137,16 +157,23 @@ def test_memory_grows_with_the_data_for_batch_only(runs, seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_poisoning_online_drops_guardrails_protect_batch_dilutes(runs, seed):
     m = runs[seed].measures()
-    drop, guarded = m.loc["accuracy drop when poisoned (points)"], m.loc["... with guardrails (points)"]
+    drop, guarded = (
+        m.loc["accuracy drop when poisoned (points)"],
+        m.loc["... with guardrails (points)"],
+    )
     assert drop["online"] > 10 and guarded["online"] < drop["online"] / 3
     assert drop["batch"] < 2 < drop["online"]
-    assert drop["batch, drift-triggered"] > drop["online"]   # the alarm retrains on the poisoned window
-    assert runs[seed].chunk_risk["poisoned chunk"] > 20    # out-of-core's own training: one bad chunk
+    assert (
+        drop["batch, drift-triggered"] > drop["online"]
+    )  # the alarm retrains on the poisoned window
+    assert runs[seed].chunk_risk["poisoned chunk"] > 20  # out-of-core's own training: one bad chunk
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_guardrails_never_speed_up_the_response_to_a_real_drift(runs, seed):
-    guarded, plain = (events_to_recover(runs[seed].runs[k]) for k in ("online, guardrails", "online"))
+    guarded, plain = (
+        events_to_recover(runs[seed].runs[k]) for k in ("online, guardrails", "online")
+    )
     assert guarded is None or guarded >= plain
 
 
@@ -169,7 +196,9 @@ def test_complexity_counts_moving_parts(measures):
 def test_cumulative_compute_counts_retrains_and_updates():
     sc = dm.scenarios.house_prices(seed=0, n_initial=100, n_stream=300)
     batch = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
-    online = dm.simulate(sc, dm.OnlineDeployment(dm.online.sgd_model("regression", 0.001)), metrics.MAE())
+    online = dm.simulate(
+        sc, dm.OnlineDeployment(dm.online.sgd_model("regression", 0.001)), metrics.MAE()
+    )
     assert dm.cumulative_compute(batch)[-1] == 100 + 200 + 300 + 400
     assert dm.cumulative_compute(online)[-1] == 100 + 300
     with pytest.raises(TypeError, match="timeline"):
@@ -240,10 +269,10 @@ def test_text_corpus_trains_in_one_chunk_of_memory_then_continues_online(example
     _, runs = examples
     history, online = runs["text corpus"]["history"], runs["text corpus"]["online"]
     chunk = history["chunk_mb"]
-    assert chunk.max() < 1.1 * chunk.min()                    # flat, chunk after chunk
-    assert chunk.sum() > 5 * chunk.max()                       # loading it all holds every chunk
+    assert chunk.max() < 1.1 * chunk.min()  # flat, chunk after chunk
+    assert chunk.sum() > 5 * chunk.max()  # loading it all holds every chunk
     assert history["score"].iloc[-1] > 0.8 and online.score > 0.8
-    assert online.model_version[-1] == 1 + len(online)         # learned from every new document
+    assert online.model_version[-1] == 1 + len(online)  # learned from every new document
 
 
 def test_downtime_table_and_loader(tmp_path):
@@ -260,7 +289,9 @@ def test_downtime_table_and_loader(tmp_path):
 
 @pytest.mark.slow
 def test_naive_redeploy_has_downtime_atomic_swap_and_online_have_none():
-    measured = dm.downtime.measure_downtime(dm.scenarios.drifting_classification(seed=0), n_events=500)
+    measured = dm.downtime.measure_downtime(
+        dm.scenarios.drifting_classification(seed=0), n_events=500
+    )
     assert measured["naive"]["failed"] > 0 and measured["naive"]["seconds"] > 0
     assert measured["swap"]["failed"] == 0 and measured["online"]["failed"] == 0
     assert measured["out-of-core, then online"]["failed"] == 0

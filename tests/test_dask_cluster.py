@@ -21,7 +21,9 @@ DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.whi
 
 
 def start(*args, log):
-    return subprocess.Popen([DASK, *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [DASK, *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(process) -> None:
@@ -44,18 +46,45 @@ def cluster(tmp_path_factory):
     processes = []
     with open(folder / "cluster.log", "wb") as log:
         try:
-            processes.append(start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                   "--scheduler-file", str(address_file), log=log))
+            processes.append(
+                start(
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(address_file),
+                    log=log,
+                )
+            )
             deadline = time.monotonic() + 60
             while not address_file.exists() or not address_file.read_text().strip():
                 if time.monotonic() > deadline or processes[0].poll() is not None:
-                    pytest.fail(f"the scheduler did not start: {(folder / 'cluster.log').read_text()[-2000:]}")
+                    pytest.fail(
+                        f"the scheduler did not start: {(folder / 'cluster.log').read_text()[-2000:]}"
+                    )
                 time.sleep(0.1)
             time.sleep(0.2)  # the file is written whole before the next poll reads it
             address = json.loads(address_file.read_text())["address"]
             for _ in range(2):
-                processes.append(start("worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
-                                       "--no-dashboard", "--local-directory", str(folder), log=log))
+                processes.append(
+                    start(
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--host",
+                        "127.0.0.1",
+                        "--no-dashboard",
+                        "--local-directory",
+                        str(folder),
+                        log=log,
+                    )
+                )
             yield address
         finally:
             for process in reversed(processes):
@@ -76,7 +105,9 @@ def test_a_real_cluster_gives_the_model_of_the_local_path(cluster, tmp_path):
         assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
         remote = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1])
         fit_dask(remote, dd.read_parquet([str(f) for f in files]), target="y", scheduler=client)
-        assert client.run(os.getpid).keys() == workers.keys()  # the workers are other processes, still up
+        assert (
+            client.run(os.getpid).keys() == workers.keys()
+        )  # the workers are other processes, still up
         assert os.getpid() not in client.run(os.getpid).values()
     np.testing.assert_array_equal(remote.model.coef_, local.model.coef_)
     np.testing.assert_array_equal(remote.model.intercept_, local.model.intercept_)

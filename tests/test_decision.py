@@ -6,16 +6,25 @@ import deployment_modes as dm
 from deployment_modes import decision
 
 
-@pytest.mark.parametrize("answers, mode", [
-    (dict(change="stable", data_gb=2, memory_gb=16), "batch"),                                  # house prices
-    (dict(change="fast", realtime=True, label_delay="seconds"), "online"),                      # stock trading
-    (dict(change="slow", data_gb=2000, memory_gb=64), "out-of-core"),                           # a text corpus, trained once
-    (dict(change="fast", data_gb=2000, memory_gb=64, label_delay="hours"), "out-of-core, then online"),
-    (dict(change="fast", prefer_stability=True), "batch"),                                      # audited, regulated
-    (dict(change="fast", label_delay="weeks"), "batch"),                                        # labels too late to help
-    (dict(change="slow"), "batch"),
-    (dict(change="slow", realtime=True, label_delay="hours"), "online"),
-])
+@pytest.mark.parametrize(
+    "answers, mode",
+    [
+        (dict(change="stable", data_gb=2, memory_gb=16), "batch"),  # house prices
+        (dict(change="fast", realtime=True, label_delay="seconds"), "online"),  # stock trading
+        (
+            dict(change="slow", data_gb=2000, memory_gb=64),
+            "out-of-core",
+        ),  # a text corpus, trained once
+        (
+            dict(change="fast", data_gb=2000, memory_gb=64, label_delay="hours"),
+            "out-of-core, then online",
+        ),
+        (dict(change="fast", prefer_stability=True), "batch"),  # audited, regulated
+        (dict(change="fast", label_delay="weeks"), "batch"),  # labels too late to help
+        (dict(change="slow"), "batch"),
+        (dict(change="slow", realtime=True, label_delay="hours"), "online"),
+    ],
+)
 def test_canonical_situations(answers, mode):
     rec = dm.recommend(**answers)
     assert rec.mode == mode and rec.mode in decision.MODES
@@ -40,47 +49,67 @@ def test_out_of_core_warns_about_chunk_order_and_says_why():
 
 
 def test_memory_boundary_is_half_the_memory():
-    assert dm.recommend(data_gb=8, memory_gb=16).mode == "batch"            # half: fits
-    assert dm.recommend(data_gb=8.5, memory_gb=16).mode == "out-of-core"    # more than half: copies would not fit
+    assert dm.recommend(data_gb=8, memory_gb=16).mode == "batch"  # half: fits
+    assert (
+        dm.recommend(data_gb=8.5, memory_gb=16).mode == "out-of-core"
+    )  # more than half: copies would not fit
     assert any("half" in r for r in dm.recommend(data_gb=16, memory_gb=16).reasons)
     assert any("does not fit" in r for r in dm.recommend(data_gb=16.5, memory_gb=16).reasons)
 
 
 def test_the_64_gb_case_follows_its_own_reason():
     # the old answer was "online" with a caveat saying out-of-core was the safe option
-    modes = {m: dm.recommend(change="fast", data_gb=40, memory_gb=m, label_delay="hours").mode
-             for m in (16, 32, 64, 128)}
-    assert modes == {16: "out-of-core, then online", 32: "out-of-core, then online",
-                     64: "out-of-core, then online", 128: "online"}
-    assert not any("safe option" in c for m in modes
-                   for c in dm.recommend(change="fast", data_gb=40, memory_gb=m, label_delay="hours").caveats)
+    modes = {
+        m: dm.recommend(change="fast", data_gb=40, memory_gb=m, label_delay="hours").mode
+        for m in (16, 32, 64, 128)
+    }
+    assert modes == {
+        16: "out-of-core, then online",
+        32: "out-of-core, then online",
+        64: "out-of-core, then online",
+        128: "online",
+    }
+    assert not any(
+        "safe option" in c
+        for m in modes
+        for c in dm.recommend(change="fast", data_gb=40, memory_gb=m, label_delay="hours").caveats
+    )
 
 
-@pytest.mark.parametrize("answers, names", [
-    (dict(change="fast", realtime=True, prefer_stability=True), ["realtime", "prefer_stability"]),
-    (dict(change="fast", realtime=True, label_delay="weeks"), ["realtime", "label_delay"]),
-    (dict(change="stable", realtime=True), ["realtime", "change"]),
-])
+@pytest.mark.parametrize(
+    "answers, names",
+    [
+        (
+            dict(change="fast", realtime=True, prefer_stability=True),
+            ["realtime", "prefer_stability"],
+        ),
+        (dict(change="fast", realtime=True, label_delay="weeks"), ["realtime", "label_delay"]),
+        (dict(change="stable", realtime=True), ["realtime", "change"]),
+    ],
+)
 def test_contradictory_answers_are_refused(answers, names):
     with pytest.raises(ValueError) as error:
         dm.recommend(**answers)
     assert all(name in str(error.value) for name in names)
 
 
-@pytest.mark.parametrize("answers, exc, name", [
-    (dict(change="medium"), ValueError, "change"),
-    (dict(change=3), TypeError, "change"),
-    (dict(data_gb=-1), ValueError, "data_gb"),
-    (dict(data_gb=0), ValueError, "data_gb"),
-    (dict(data_gb=math.nan), ValueError, "data_gb"),
-    (dict(data_gb="10"), TypeError, "data_gb"),
-    (dict(memory_gb=True), TypeError, "memory_gb"),
-    (dict(memory_gb=math.inf), ValueError, "memory_gb"),
-    (dict(realtime="yes"), TypeError, "realtime"),
-    (dict(prefer_stability=1), TypeError, "prefer_stability"),
-    (dict(label_delay="never"), ValueError, "label_delay"),
-    (dict(label_delay=None), TypeError, "label_delay"),
-])
+@pytest.mark.parametrize(
+    "answers, exc, name",
+    [
+        (dict(change="medium"), ValueError, "change"),
+        (dict(change=3), TypeError, "change"),
+        (dict(data_gb=-1), ValueError, "data_gb"),
+        (dict(data_gb=0), ValueError, "data_gb"),
+        (dict(data_gb=math.nan), ValueError, "data_gb"),
+        (dict(data_gb="10"), TypeError, "data_gb"),
+        (dict(memory_gb=True), TypeError, "memory_gb"),
+        (dict(memory_gb=math.inf), ValueError, "memory_gb"),
+        (dict(realtime="yes"), TypeError, "realtime"),
+        (dict(prefer_stability=1), TypeError, "prefer_stability"),
+        (dict(label_delay="never"), ValueError, "label_delay"),
+        (dict(label_delay=None), TypeError, "label_delay"),
+    ],
+)
 def test_bad_inputs_name_the_argument(answers, exc, name):
     with pytest.raises(exc, match=name):
         dm.recommend(**answers)
@@ -98,7 +127,12 @@ def test_recommendation_renders_in_words():
 
 
 def test_line_of_every_mode():
-    assert [decision.line_of(m) for m in decision.MODES] == ["batch", "online", "batch", "out-of-core, then online"]
+    assert [decision.line_of(m) for m in decision.MODES] == [
+        "batch",
+        "online",
+        "batch",
+        "out-of-core, then online",
+    ]
     with pytest.raises(ValueError, match="mode"):
         decision.line_of("streaming")
 
@@ -153,14 +187,18 @@ def test_default_situation_guide_and_simulation_disagree_as_the_page_says():
 def test_every_answer_changes_the_simulation_or_its_verdict():
     fast = decision.simulate_modes("fast", label_delay="seconds", n_stream=N_STREAM)
     late = decision.simulate_modes("fast", label_delay="weeks", n_stream=N_STREAM)
-    big = decision.simulate_modes("fast", label_delay="seconds", data_gb=64, memory_gb=16, n_stream=N_STREAM)
-    assert late["online"].score < fast["online"].score                          # label_delay
+    big = decision.simulate_modes(
+        "fast", label_delay="seconds", data_gb=64, memory_gb=16, n_stream=N_STREAM
+    )
+    assert late["online"].score < fast["online"].score  # label_delay
     assert late["online"].y_pred != fast["online"].y_pred
-    assert big["batch"].y_pred != fast["batch"].y_pred                          # data_gb / memory_gb
+    assert big["batch"].y_pred != fast["batch"].y_pred  # data_gb / memory_gb
     whole = decision.simulation_verdict(fast)[1]
     realtime = decision.simulation_verdict(fast, realtime=True)[1]
-    assert whole["score used"].iloc[0] != realtime["score used"].iloc[0]        # realtime
-    assert decision.simulation_verdict(fast, prefer_stability=True)[0] == "batch"   # prefer_stability
+    assert whole["score used"].iloc[0] != realtime["score used"].iloc[0]  # realtime
+    assert (
+        decision.simulation_verdict(fast, prefer_stability=True)[0] == "batch"
+    )  # prefer_stability
     assert decision.simulation_verdict(fast, data_gb=64, memory_gb=16)[0] != "online"
 
 
@@ -186,15 +224,19 @@ def test_verdict_refuses_bad_runs():
 
 
 def test_form_default_state_and_updates():
-    form = dm.widgets.decision_form(n_stream=300, change="fast", realtime=True, label_delay="seconds")
+    form = dm.widgets.decision_form(
+        n_stream=300, change="fast", realtime=True, label_delay="seconds"
+    )
     controls, advice, out = form.children
     assert "Recommended: online" in advice.value
     boxes = {c.description: c for c in controls.children}
     boxes["real-time adaptation needed"].value = False
     boxes["stability over adaptability"].value = True
     assert "Recommended: batch" in advice.value
-    out.outputs = ({"output_type": "stream", "name": "stdout", "text": "the last plot"},)  # as in a kernel
-    boxes["real-time adaptation needed"].value = True           # now contradictory: said, not raised
+    out.outputs = (
+        {"output_type": "stream", "name": "stdout", "text": "the last plot"},
+    )  # as in a kernel
+    boxes["real-time adaptation needed"].value = True  # now contradictory: said, not raised
     assert "Contradictory" in advice.value and "prefer_stability" in advice.value
     assert out.outputs == (), "the plot of the previous answers is cleared"
 
@@ -210,14 +252,22 @@ def test_form_refuses_a_bad_first_state():
 # The findings themselves are asserted over five seeds in tests/test_retraining_claims.py; here, that the guide
 # names the trigger and the refit they support, for each answer.
 
+
 @pytest.mark.parametrize("kind", decision.DRIFT_KINDS)
 def test_a_retraining_mode_names_the_performance_trigger_and_stateful_refit(kind):
     rec = dm.recommend(change="fast", label_delay="weeks", drift_kind=kind)
     assert rec.mode == "batch" and (rec.trigger, rec.refit) == ("performance", "continue")
     assert any("most accurate of the four triggers" in s for s in rec.retraining)
-    assert any("beat stateless retraining on every seed" in s and "refit='continue'" in s for s in rec.retraining)
-    assert any(s.startswith("consider online learning") and "coped best with all four kinds of drift" in s
-               and "on every seed" in s for s in rec.retraining)
+    assert any(
+        "beat stateless retraining on every seed" in s and "refit='continue'" in s
+        for s in rec.retraining
+    )
+    assert any(
+        s.startswith("consider online learning")
+        and "coped best with all four kinds of drift" in s
+        and "on every seed" in s
+        for s in rec.retraining
+    )
     assert "performance trigger, stateful (refit='continue')" in str(rec)
 
 
@@ -230,7 +280,10 @@ def test_without_partial_fit_the_refit_is_from_scratch():
 @pytest.mark.parametrize("kind", ["gradual", "incremental"])
 def test_gradual_and_incremental_drift_warn_that_a_drift_trigger_reacts_late(kind):
     said = dm.recommend(change="slow", drift_kind=kind).retraining
-    assert any(s.startswith("avoid the drift trigger") and "drift-triggered retrain reacts late" in s for s in said)
+    assert any(
+        s.startswith("avoid the drift trigger") and "drift-triggered retrain reacts late" in s
+        for s in said
+    )
     assert not any("drift trigger retrained least" in s for s in said)
 
 
@@ -240,11 +293,16 @@ def test_sudden_drift_offers_the_drift_trigger_when_retrains_are_expensive():
     assert not any("reacts late" in s for s in said)
 
 
-@pytest.mark.parametrize("answers", [dict(change="slow"), dict(change="fast", realtime=True, label_delay="seconds")])
+@pytest.mark.parametrize(
+    "answers", [dict(change="slow"), dict(change="fast", realtime=True, label_delay="seconds")]
+)
 def test_recurring_drift_advises_keeping_old_models_not_a_slower_rate(answers):
     said = dm.recommend(**answers, drift_kind="recurring").retraining
     assert decision.RECURRING in said
-    assert "ModelPool" in decision.RECURRING and "slower learning rate did not help" in decision.RECURRING
+    assert (
+        "ModelPool" in decision.RECURRING
+        and "slower learning rate did not help" in decision.RECURRING
+    )
     assert "forgets the old concept" in decision.RECURRING
     assert decision.RECURRING not in dm.recommend(**answers, drift_kind="sudden").retraining
 
@@ -264,7 +322,11 @@ def test_stable_data_retrains_on_a_schedule():
 
 
 def test_the_drift_kind_changes_the_advice_not_the_mode_reasons_or_caveats():
-    for answers in (dict(change="slow"), dict(change="fast", label_delay="hours"), dict(change="fast", data_gb=64)):
+    for answers in (
+        dict(change="slow"),
+        dict(change="fast", label_delay="hours"),
+        dict(change="fast", data_gb=64),
+    ):
         base = dm.recommend(**answers)
         for kind in decision.DRIFT_KINDS:
             rec = dm.recommend(**answers, drift_kind=kind)
@@ -301,7 +363,14 @@ def test_bad_partial_fit_and_mode_name_the_argument():
 def test_the_simulation_lives_in_its_own_module_and_is_importable_from_decision():
     from deployment_modes import decision_sim
 
-    for name in ("simulate_modes", "simulation_verdict", "situation_scenario", "DelayedLabels", "line_of", "MODES"):
+    for name in (
+        "simulate_modes",
+        "simulation_verdict",
+        "situation_scenario",
+        "DelayedLabels",
+        "line_of",
+        "MODES",
+    ):
         assert getattr(decision, name) is getattr(decision_sim, name)
 
 
@@ -314,5 +383,5 @@ def test_form_asks_the_kind_of_drift_and_shows_the_retraining_advice():
     assert "ModelPool" in advice.value
     boxes["the estimator has partial_fit"].value = False
     assert "refit=&#x27;scratch&#x27;" in advice.value
-    boxes["data changes"].value = "stable"                  # a drift on data that does not change: contradictory
+    boxes["data changes"].value = "stable"  # a drift on data that does not change: contradictory
     assert "Contradictory" in advice.value and "drift_kind" in advice.value

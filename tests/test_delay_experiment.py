@@ -6,11 +6,6 @@ import pytest
 from deployment_modes import delay_experiment as de
 
 
-
-
-
-
-
 def test_bad_arguments():
     with pytest.raises(ValueError, match="delays"):
         de.delay_sweep(delays=[-1])
@@ -21,7 +16,9 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="table"):
         de.summarize(pd.DataFrame({"a": [1]}))
     with pytest.raises(ValueError, match="delay 0"):
-        de.optimism(pd.DataFrame({"seed": [0], "delay": [5], "mode": ["online"], "after_drift": [0.5]}))
+        de.optimism(
+            pd.DataFrame({"seed": [0], "delay": [5], "mode": ["online"], "after_drift": [0.5]})
+        )
 
 
 def test_lean_neighbours_predict_as_scikit_learns_on_the_prices():
@@ -31,6 +28,8 @@ def test_lean_neighbours_predict_as_scikit_learns_on_the_prices():
     import deployment_modes as dm
 
     apple = dm.scenarios.stock_prices("apple")
-    runs = [dm.simulate(apple, dm.BatchDeployment(est, retrain_every=60), metrics.MAE(), delay=20)
-            for est in (KNeighborsRegressor(n_neighbors=10), dm.LeanKNeighborsRegressor(n_neighbors=10))]
+    runs = [
+        dm.simulate(apple, dm.BatchDeployment(est, retrain_every=60), metrics.MAE(), delay=20)
+        for est in (KNeighborsRegressor(n_neighbors=10), dm.LeanKNeighborsRegressor(n_neighbors=10))
+    ]
     assert runs[0].y_pred == runs[1].y_pred

@@ -1,4 +1,5 @@
-"""Drift detectors measured: delays, false alarms and missed drifts (the chapter's claims: test_retraining_claims.py)."""
+"""Drift detectors measured: delays, false alarms and missed drifts (the chapter's claims:
+test_retraining_claims.py)."""
 
 import math
 
@@ -15,8 +16,12 @@ def test_measures_on_a_stream_whose_answer_is_known():
     errors = [0.0] * 300 + [1.0] * 100
     alarms = detectors.detect(drift.ADWIN(), errors)
     row = detectors.measure_detectors({"ADWIN": drift.ADWIN()}, [(errors, 300)]).iloc[0]
-    assert row["delay"] == alarms[0] - 300 and row["false_alarms"] == 0 and row["stable_events"] == 300
-    missed = detectors.measure_detectors({"ADWIN": drift.ADWIN()}, [(errors, 300)], max_delay=5).iloc[0]
+    assert (
+        row["delay"] == alarms[0] - 300 and row["false_alarms"] == 0 and row["stable_events"] == 300
+    )
+    missed = detectors.measure_detectors(
+        {"ADWIN": drift.ADWIN()}, [(errors, 300)], max_delay=5
+    ).iloc[0]
     assert math.isnan(missed["delay"])
 
 
@@ -32,7 +37,9 @@ def test_false_alarms_are_alarms_before_the_drift_per_10000_stable_events():
         def clone(self):
             return EveryHundred()
 
-    table = detectors.summarize_detectors(detectors.measure_detectors({"fake": EveryHundred()}, [([0.0] * 1000, 500)]))
+    table = detectors.summarize_detectors(
+        detectors.measure_detectors({"fake": EveryHundred()}, [([0.0] * 1000, 500)])
+    )
     assert table.loc["fake", "false_alarms_per_10k"] == pytest.approx(1e4 * 5 / 500)
     assert table.loc["fake", "mean_delay"] == 99 and table.loc["fake", "missed"] == 0
 

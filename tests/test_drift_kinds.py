@@ -30,9 +30,13 @@ def test_gradual_alternates_the_two_concepts_more_and_more_often():
     sc = drift_stream("gradual", 0, n_stream=2000, drift_at=400, width=800)
     angles = sc.info["concept_angle"]
     assert set(np.round(angles, 6)) == {0.0, 90.0}  # only the two concepts, never one in between
-    share = [np.mean(angles[s:s + 200] > 0) for s in range(400, 1200, 200)]
+    share = [np.mean(angles[s : s + 200] > 0) for s in range(400, 1200, 200)]
     assert share == sorted(share) and share[0] < 0.3 and share[-1] > 0.7
-    assert np.all(angles[:400] == 0) and np.all(angles[1200:] == 90) and sc.info["settled_at"] == (1200,)
+    assert (
+        np.all(angles[:400] == 0)
+        and np.all(angles[1200:] == 90)
+        and sc.info["settled_at"] == (1200,)
+    )
 
 
 def test_incremental_moves_the_concept_step_by_step():
@@ -47,16 +51,23 @@ def test_recurring_goes_a_then_b_then_a_again():
     angles = sc.info["concept_angle"]
     assert sc.drift_at == (300, 650)
     assert np.all(angles[:300] == 0) and np.all(angles[300:650] == 90) and np.all(angles[650:] == 0)
-    assert drift_stream("recurring", 0, n_stream=1000, drift_at=300).drift_at == (300, 650)  # halfway by default
+    assert drift_stream("recurring", 0, n_stream=1000, drift_at=300).drift_at == (
+        300,
+        650,
+    )  # halfway by default
 
 
 @pytest.mark.parametrize("angle", [30, 90, 180])
 def test_the_angle_sets_the_share_of_labels_that_change(angle):
     # concept B labels a share angle/180 of the feature space differently from concept A
-    sc = drift_stream("sudden", 1, n_initial=100, n_stream=20000, drift_at=100, angle=angle, noise=0.0)
+    sc = drift_stream(
+        "sudden", 1, n_initial=100, n_stream=20000, drift_at=100, angle=angle, noise=0.0
+    )
     from sklearn.linear_model import LogisticRegression
 
-    before = drift_stream("sudden", 1, n_initial=5000, n_stream=200, drift_at=199, angle=angle, noise=0.0)
+    before = drift_stream(
+        "sudden", 1, n_initial=5000, n_stream=200, drift_at=199, angle=angle, noise=0.0
+    )
     model = LogisticRegression(C=1e6).fit(before.X_initial.to_numpy(), before.y_initial)
     disagreement = np.mean(model.predict(sc.X.to_numpy()[100:]) != sc.y[100:])
     assert disagreement == pytest.approx(angle / 180, abs=0.03)
@@ -77,12 +88,22 @@ def test_events_per_day_adds_arrival_times_as_a_day_feature():
     assert "day" not in drift_stream("sudden", 0).features
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    ({"kind": "seasonal"}, "kind"), ({"drift_at": 1500}, "drift_at"), ({"angle": 0}, "angle"),
-    ({"angle": 200}, "angle"), ({"noise": 0.7}, "noise"), ({"n_features": 1}, "n_features"),
-    ({"kind": "recurring", "recur_at": 400}, "recur_at"), ({"kind": "sudden", "recur_at": 900}, "recur_at"),
-    ({"width": 0}, "width"), ({"events_per_day": -1}, "events_per_day"), ({"n_stream": 2.5}, "n_stream"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"kind": "seasonal"}, "kind"),
+        ({"drift_at": 1500}, "drift_at"),
+        ({"angle": 0}, "angle"),
+        ({"angle": 200}, "angle"),
+        ({"noise": 0.7}, "noise"),
+        ({"n_features": 1}, "n_features"),
+        ({"kind": "recurring", "recur_at": 400}, "recur_at"),
+        ({"kind": "sudden", "recur_at": 900}, "recur_at"),
+        ({"width": 0}, "width"),
+        ({"events_per_day": -1}, "events_per_day"),
+        ({"n_stream": 2.5}, "n_stream"),
+    ],
+)
 def test_bad_arguments_raise_naming_them(kwargs, word):
     with pytest.raises((ValueError, TypeError), match=word):
         drift_stream(**kwargs)
@@ -103,8 +124,9 @@ def test_model_pool_checks_its_arguments_and_needs_a_first_training():
 
 
 def test_model_pool_keeps_an_old_model_at_an_alarm_and_serves_it_when_its_concept_returns():
-    import deployment_modes as dm
     from river import metrics
+
+    import deployment_modes as dm
 
     sc = drift_stream("recurring", 0, n_stream=1000, drift_at=300, recur_at=650)
     pool = drift_kinds.ModelPool(dm.sgd_model("classification", 0.05))

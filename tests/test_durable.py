@@ -44,27 +44,45 @@ def same_model(a, b, probes) -> bool:
 
 
 def files(folder: Path) -> dict:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != "lock"}
+    return {
+        p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != "lock"
+    }
 
 
 # -- the log and the snapshot on their own --------------------------------------------------------
 
+
 def test_log_records_round_trip_and_a_torn_tail_is_skipped(tmp_path):
     log = durable.LogWriter(tmp_path, 1)
-    log.append(b"".join(durable.encode({"seq": i, "kind": "learn", "events": [[0.5, 1]]}) for i in (1, 2)))
-    log.append(durable.encode({"seq": 3, "kind": "learn", "events": [[0.5, 1]]})[:20])  # cut by a crash
+    log.append(
+        b"".join(durable.encode({"seq": i, "kind": "learn", "events": [[0.5, 1]]}) for i in (1, 2))
+    )
+    log.append(
+        durable.encode({"seq": 3, "kind": "learn", "events": [[0.5, 1]]})[:20]
+    )  # cut by a crash
     log.close()
     assert [r["seq"] for r in durable.read_log(tmp_path)] == [1, 2]
 
 
-@pytest.mark.parametrize("damage, line", [
-    (lambda lines: lines[:1] + [b"deadbeef" + lines[1][8:]] + lines[2:], 2),  # a complete line fails its CRC
-    (lambda lines: lines + [b"0123abcd this is not a record\n"], 4),          # a complete garbage last line
-    (lambda lines: lines + [b"garbage with no end of line"], 4),              # not the start of a record
-    (lambda lines: [b"\x00" * 40], 1),                                        # a log with no valid record
-    (lambda lines: lines[:1] + lines[2:], 2),                                 # a record missing
-])
-def test_a_corrupt_log_is_refused_naming_file_and_line_and_nothing_is_deleted(tmp_path, events, damage, line):
+@pytest.mark.parametrize(
+    "damage, line",
+    [
+        (
+            lambda lines: lines[:1] + [b"deadbeef" + lines[1][8:]] + lines[2:],
+            2,
+        ),  # a complete line fails its CRC
+        (
+            lambda lines: lines + [b"0123abcd this is not a record\n"],
+            4,
+        ),  # a complete garbage last line
+        (lambda lines: lines + [b"garbage with no end of line"], 4),  # not the start of a record
+        (lambda lines: [b"\x00" * 40], 1),  # a log with no valid record
+        (lambda lines: lines[:1] + lines[2:], 2),  # a record missing
+    ],
+)
+def test_a_corrupt_log_is_refused_naming_file_and_line_and_nothing_is_deleted(
+    tmp_path, events, damage, line
+):
     state = DurableDeployment(tmp_path, "online")
     for x, y in events[:3]:
         state.learn_one(x, y)
@@ -102,6 +120,7 @@ def test_state_files_are_private_to_their_owner(tmp_path, events):
 
 # -- a full disk ------------------------------------------------------------------------------
 
+
 class FullDisk:
     """``os.write`` that writes part of what it is given, then fails as a full disk does."""
 
@@ -114,7 +133,7 @@ class FullDisk:
         threading.Event().wait(self.delay)  # let other requests queue up behind this write
         self.failures -= 1
         if len(data) > 1:
-            self.real(fd, bytes(data[:len(data) // 2]))
+            self.real(fd, bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
 
 
@@ -128,7 +147,7 @@ def test_a_full_disk_acknowledges_nothing_it_did_not_log_injected(tmp_path, even
 
     def client(k):
         try:
-            outcomes[k] = state.learn_many(events[10 + 3 * k:13 + 3 * k])
+            outcomes[k] = state.learn_many(events[10 + 3 * k : 13 + 3 * k])
         except durable.LogWriteError as error:
             outcomes[k] = error
 
@@ -141,7 +160,9 @@ def test_a_full_disk_acknowledges_nothing_it_did_not_log_injected(tmp_path, even
     acked = [o for o in outcomes if isinstance(o, dict)]
     assert len(failed) + len(acked) == 8 and failed and all(e.disk_full for e in failed)
     assert state.n_seen == 5 + 3 * len(acked) == max([5] + [a["n_seen"] for a in acked])
-    assert sorted(a["seq"] for a in acked) == list(range(2, 2 + len(acked)))  # no sequence number reused
+    assert sorted(a["seq"] for a in acked) == list(
+        range(2, 2 + len(acked))
+    )  # no sequence number reused
     monkeypatch.undo()
     if not acked:
         assert wal.stat().st_size == size  # the half-written bytes were cut off again
@@ -230,7 +251,9 @@ def namespace_available() -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not namespace_available(), reason="needs root and unshare -m to mount a small tmpfs")
+@pytest.mark.skipif(
+    not namespace_available(), reason="needs root and unshare -m to mount a small tmpfs"
+)
 def test_a_real_full_disk_loses_and_invents_nothing(tmp_path):
     """A 400 KB tmpfs filled up while eight clients learn, given room for the log only, then more."""
     mount, result, script = tmp_path / "disk", tmp_path / "result.json", tmp_path / "full_disk.py"
@@ -238,23 +261,33 @@ def test_a_real_full_disk_loses_and_invents_nothing(tmp_path):
     script.write_text(NAMESPACE_SCRIPT)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     command = f"mount -t tmpfs -o size=400k tmpfs {mount} && exec {sys.executable} {script} {mount} {result}"
-    run = subprocess.run(["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, env=env,
-                         timeout=300)
+    run = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, env=env, timeout=300
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     out = json.loads(result.read_text())
     full, room, after = out["full"], out["room"], out["after"]
-    assert all(("n_seen" in o) != ("error" in o) for o in full + room + after)  # each got its own outcome
+    assert all(
+        ("n_seen" in o) != ("error" in o) for o in full + room + after
+    )  # each got its own outcome
     assert any(o.get("error") == "LogWriteError" and o["disk_full"] for o in full)
     assert not out["tmp_left_when_full"] and not out["tmp_left"]
-    assert all("n_seen" in o for o in room) and out["snapshot_error"]  # logged although the snapshot failed
+    assert (
+        all("n_seen" in o for o in room) and out["snapshot_error"]
+    )  # logged although the snapshot failed
     assert all("n_seen" in o for o in after) and out["snapshot_error_after"] is None
     acked = 5 + 10 * sum("n_seen" in o for o in full) + len(room) + len(after)
     assert out["n_seen"] == out["replayed_n_seen"] == acked and out["same_model"]
     assert out["read_only"].startswith("StateError") and "state" in out["read_only"]
-    assert out["cli"].startswith("error: ") and "Traceback" not in out["cli"] and str(mount) in out["cli"]
+    assert (
+        out["cli"].startswith("error: ")
+        and "Traceback" not in out["cli"]
+        and str(mount) in out["cli"]
+    )
 
 
 # -- a snapshot that fails ---------------------------------------------------------------------
+
 
 class Moody:
     """A toy deployment that cannot be pickled while ``moody`` is set."""
@@ -278,15 +311,24 @@ class Moody:
 
 
 def test_a_failed_snapshot_does_not_fail_the_commits_and_is_retried(tmp_path):
-    state = DurableDeployment(tmp_path, "online", deployment=Moody(), schema=durable.Schema(("a",), "regression"),
-                              snapshot_every=3)
+    state = DurableDeployment(
+        tmp_path,
+        "online",
+        deployment=Moody(),
+        schema=durable.Schema(("a",), "regression"),
+        snapshot_every=3,
+    )
     state.snapshot_retry_seconds = 0.0
     Moody.moody = True
     try:
-        results = [state.learn_one({"a": 0.0}, 1.0) for _ in range(5)]  # a snapshot is due at 3, 4 and 5
+        results = [
+            state.learn_one({"a": 0.0}, 1.0) for _ in range(5)
+        ]  # a snapshot is due at 3, 4 and 5
     finally:
         Moody.moody = False
-    assert [r["n_seen"] for r in results] == [1, 2, 3, 4, 5] and "No space" in state.metrics().get("snapshot_error", "no such key")
+    assert [r["n_seen"] for r in results] == [1, 2, 3, 4, 5] and "No space" in state.metrics().get(
+        "snapshot_error", "no such key"
+    )
     assert not (tmp_path / ".snapshot.tmp").exists() and state.last_snapshot["n_seen"] == 0
     state.learn_one({"a": 0.0}, 1.0)
     assert state.metrics()["snapshot_error"] is None and state.last_snapshot["n_seen"] == 6
@@ -297,6 +339,7 @@ def test_a_failed_snapshot_does_not_fail_the_commits_and_is_retried(tmp_path):
 
 
 # -- starts that must be refused, with a message -------------------------------------------------
+
 
 def test_a_log_without_its_snapshot_is_refused_and_kept(tmp_path, events):
     state = DurableDeployment(tmp_path, "online", snapshot_every=10**6)
@@ -334,15 +377,23 @@ def test_a_lock_symlink_is_not_followed(tmp_path):
 def snapshot_with_a_broken_header(folder: Path) -> None:
     DurableDeployment(folder, "online").close()
     data = (folder / durable.SNAPSHOT).read_bytes()
-    (folder / durable.SNAPSHOT).write_bytes(data.replace(b'{"seq"', b'{seq', 1))
+    (folder / durable.SNAPSHOT).write_bytes(data.replace(b'{"seq"', b"{seq", 1))
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.parent / ("s" * 300), "too long"),
-    (lambda p: (p.parent / "a-file").write_text("") or p.parent / "a-file" / "state", "a-file"),
-    (lambda p: snapshot_with_a_broken_header(p) or p, "snapshot.pkl is not a deployment_modes snapshot"),
-])
-def test_a_refused_start_says_error_and_names_the_file_never_a_traceback(tmp_path, capsys, make, message):
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.parent / ("s" * 300), "too long"),
+        (lambda p: (p.parent / "a-file").write_text("") or p.parent / "a-file" / "state", "a-file"),
+        (
+            lambda p: snapshot_with_a_broken_header(p) or p,
+            "snapshot.pkl is not a deployment_modes snapshot",
+        ),
+    ],
+)
+def test_a_refused_start_says_error_and_names_the_file_never_a_traceback(
+    tmp_path, capsys, make, message
+):
     folder = make(tmp_path / "state")
     with pytest.raises(StateError, match=message):
         DurableDeployment(folder)
@@ -358,7 +409,9 @@ def test_records_missing_after_the_snapshot_are_refused(tmp_path, events):
     crash(state)
     wal = sorted(tmp_path.glob("wal-0*.log"))[-1]
     later = wal.with_name("wal-000000000005.log")
-    later.write_bytes(durable.encode({"seq": 5, "kind": "learn", "events": [[0.1, 0.2, 0.3, 0.4, 1]]}))
+    later.write_bytes(
+        durable.encode({"seq": 5, "kind": "learn", "events": [[0.1, 0.2, 0.3, 0.4, 1]]})
+    )
     wal.unlink()
     with pytest.raises(StateError, match="misses records 1 to 4"):
         DurableDeployment(tmp_path)
@@ -391,28 +444,41 @@ class GatedLogisticRegression(LogisticRegression):
         return super().fit(X, y)
 
 
-def test_batch_mode_keeps_only_its_window_and_replays_a_swap_fitted_during_learning(tmp_path, events):
+def test_batch_mode_keeps_only_its_window_and_replays_a_swap_fitted_during_learning(
+    tmp_path, events
+):
     sc = dm.scenarios.drifting_classification(seed=0)
     GATE.set()
-    durable.init_state(tmp_path, dm.BatchDeployment(GatedLogisticRegression(), window=500), *sc.initial, mode="batch")
+    durable.init_state(
+        tmp_path,
+        dm.BatchDeployment(GatedLogisticRegression(), window=500),
+        *sc.initial,
+        mode="batch",
+    )
     state = DurableDeployment(tmp_path, snapshot_every=700)
     state.learn_many(events[:1000])
     GATE.clear()
     swap = threading.Thread(target=state.redeploy)
     swap.start()  # fits on the first 1,000 events while 2,000 more are learned (and snapshotted)
     for i in range(1000, 3000, 50):
-        state.learn_many(events[i:i + 50])
+        state.learn_many(events[i : i + 50])
     GATE.set()
     swap.join()
     for i in range(3000, 4000, 50):
-        state.learn_many(events[i:i + 50])
+        state.learn_many(events[i : i + 50])
     stored, snapshot = state.metrics()["stored_events"], state.last_snapshot["bytes"]
     assert state.model_version == 2 and stored <= 2 * 500 and state.n_seen == 4000
     live = state.deployment
     crash(state)
     again = DurableDeployment(tmp_path)
-    assert again.n_seen == 4000 and again.model_version == 2 and same_model(again.deployment, live, events[:200])
-    assert again.metrics()["stored_events"] <= 2 * 500 and snapshot < 80_000  # 4,000 events kept would be more
+    assert (
+        again.n_seen == 4000
+        and again.model_version == 2
+        and same_model(again.deployment, live, events[:200])
+    )
+    assert (
+        again.metrics()["stored_events"] <= 2 * 500 and snapshot < 80_000
+    )  # 4,000 events kept would be more
     again.close()
 
 
@@ -423,7 +489,11 @@ class SlowToPickle:
     waiting = False
 
     def __init__(self):
-        self.pickling, self.predicted, self.answered_while_pickling = threading.Event(), threading.Event(), None
+        self.pickling, self.predicted, self.answered_while_pickling = (
+            threading.Event(),
+            threading.Event(),
+            None,
+        )
 
     def predict_one(self, x):
         return 0.0
@@ -440,8 +510,13 @@ class SlowToPickle:
 
 def test_a_snapshot_does_not_block_predictions(tmp_path):
     toy = SlowToPickle()
-    state = DurableDeployment(tmp_path, "online", deployment=toy, schema=durable.Schema(("a",), "regression"),
-                              snapshot_every=1)
+    state = DurableDeployment(
+        tmp_path,
+        "online",
+        deployment=toy,
+        schema=durable.Schema(("a",), "regression"),
+        snapshot_every=1,
+    )
 
     def predict():
         toy.pickling.wait(10)
@@ -481,14 +556,20 @@ def test_batch_monitor_scores_many_events_at_once_with_the_same_result(tmp_path,
     sc = dm.scenarios.drifting_classification(seed=0)
     metrics = []
     for name, kind in (("many", dm.BatchDeployment), ("one", OneAtATime)):
-        durable.init_state(tmp_path / name, kind(LogisticRegression(), window=1000), *sc.initial, mode="batch")
+        durable.init_state(
+            tmp_path / name, kind(LogisticRegression(), window=1000), *sc.initial, mode="batch"
+        )
         state = DurableDeployment(tmp_path / name)
         for i in range(0, 4000, 100):
-            state.learn_many(events[i:i + 100])
+            state.learn_many(events[i : i + 100])
             if i == 2500:
                 state.redeploy()
         metrics.append((state.metrics(), state.monitor.alarms))
         state.close()
     (many, many_alarms), (one, one_alarms) = metrics
-    assert many["rolling_metric"] == one["rolling_metric"] and many_alarms == one_alarms and many_alarms
+    assert (
+        many["rolling_metric"] == one["rolling_metric"]
+        and many_alarms == one_alarms
+        and many_alarms
+    )
     assert many["model_version"] == 2

@@ -7,7 +7,12 @@ import pytest
 from river import metrics
 
 import deployment_modes as dm
-from deployment_modes.input_guard import FeatureBounds, InputGuard, Verdict, extreme_value_experiment
+from deployment_modes.input_guard import (
+    FeatureBounds,
+    InputGuard,
+    Verdict,
+    extreme_value_experiment,
+)
 
 SEEDS = (0, 1, 2)
 
@@ -17,7 +22,9 @@ def weights_finite(dep) -> bool:
 
 
 def attacked(seed, value, at=500, n_stream=2000):
-    clean = dm.scenarios.drifting_classification(seed=seed, n_stream=n_stream + 200, drift_at=n_stream + 100)
+    clean = dm.scenarios.drifting_classification(
+        seed=seed, n_stream=n_stream + 200, drift_at=n_stream + 100
+    )
     return clean.head(n_stream), dm.scenarios.extreme_value(clean.head(n_stream), at, "x0", value)
 
 
@@ -26,19 +33,27 @@ def test_one_extreme_value_damages_the_unguarded_model_for_good(seed):
     clean, bad = attacked(seed, 1e200)
     dep = dm.OnlineDeployment(dm.sgd_model("classification", 0.1))
     tl = dm.simulate(bad, dep, metrics.Accuracy())
-    reference = dm.simulate(clean, dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), metrics.Accuracy())
+    reference = dm.simulate(
+        clean, dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), metrics.Accuracy()
+    )
     assert not weights_finite(dep)  # NaN weights: every later prediction is the same class
-    assert tl.window_score(1000) < 0.56 < reference.window_score(1000) - 0.3  # long after the one bad event
+    assert (
+        tl.window_score(1000) < 0.56 < reference.window_score(1000) - 0.3
+    )  # long after the one bad event
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_x0_1000_inflates_the_scalers_variance_for_good(seed):
     clean, bad = attacked(seed, 1000.0)
-    damaged, reference = (dm.OnlineDeployment(dm.sgd_model("classification", 0.1)) for _ in range(2))
+    damaged, reference = (
+        dm.OnlineDeployment(dm.sgd_model("classification", 0.1)) for _ in range(2)
+    )
     dm.simulate(bad, damaged, metrics.Accuracy())
     dm.simulate(clean, reference, metrics.Accuracy())
     variance = [dep.model["StandardScaler"].vars["x0"] for dep in (damaged, reference)]
-    assert variance[0] > 50 * variance[1]  # x0 is squashed towards 0 after scaling: the model all but ignores it
+    assert (
+        variance[0] > 50 * variance[1]
+    )  # x0 is squashed towards 0 after scaling: the model all but ignores it
 
 
 @pytest.mark.parametrize("policy", ["reject", "clip", "hold"])
@@ -48,7 +63,9 @@ def test_the_input_guard_keeps_the_model_as_good_as_on_the_clean_stream(seed, va
     clean, bad = attacked(seed, value)
     guarded = InputGuard(dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), policy)
     tl = dm.simulate(bad, guarded, metrics.Accuracy())
-    reference = dm.simulate(clean, dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), metrics.Accuracy())
+    reference = dm.simulate(
+        clean, dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), metrics.Accuracy()
+    )
     assert weights_finite(guarded)
     assert abs(tl.window_score(501) - reference.window_score(501)) < 0.01
     assert [e.kind for e in guarded.log if e.kind.endswith(" input")] == [f"{policy} input"]
@@ -57,8 +74,14 @@ def test_the_input_guard_keeps_the_model_as_good_as_on_the_clean_stream(seed, va
 
 def test_the_guard_passes_a_clean_stream_untouched():
     clean, _ = attacked(0, 0.0)
-    guarded = dm.simulate(clean, InputGuard(dm.OnlineDeployment(dm.sgd_model("classification", 0.1))), metrics.Accuracy())
-    plain = dm.simulate(clean, dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), metrics.Accuracy())
+    guarded = dm.simulate(
+        clean,
+        InputGuard(dm.OnlineDeployment(dm.sgd_model("classification", 0.1))),
+        metrics.Accuracy(),
+    )
+    plain = dm.simulate(
+        clean, dm.OnlineDeployment(dm.sgd_model("classification", 0.1)), metrics.Accuracy()
+    )
     assert list(guarded.y_pred) == list(plain.y_pred)
     assert not [e for e in guarded.log if e.kind.endswith(" input")]
 
@@ -93,8 +116,10 @@ def test_the_guard_wraps_guardrails_and_batch_deployments():
     from sklearn.linear_model import LogisticRegression
 
     _, bad = attacked(0, 1e200, n_stream=800, at=100)
-    for inner in (dm.Rollback(dm.OnlineDeployment(dm.sgd_model("classification", 0.1), monitor=True)),
-                  dm.BatchDeployment(LogisticRegression(), retrain_every=200)):
+    for inner in (
+        dm.Rollback(dm.OnlineDeployment(dm.sgd_model("classification", 0.1), monitor=True)),
+        dm.BatchDeployment(LogisticRegression(), retrain_every=200),
+    ):
         guard = InputGuard(inner)
         tl = dm.simulate(bad, guard, metrics.Accuracy())
         assert tl.score > 0.8 and guard.rejected == 1

@@ -19,7 +19,13 @@ def test_the_introduction_executes_and_its_loops_match_the_package():
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert len(code) >= 4, "the introduction lost its executable cells"
     assert any("dm.simulate" in c.source and "for x, y in houses" in c.source for c in code)
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(INTRO.parent)}}).execute()
-    printed = "".join(o.get("text", "") for c in code for o in c.outputs if o.output_type == "stream")
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(INTRO.parent)}},
+    ).execute()
+    printed = "".join(
+        o.get("text", "") for c in code for o in c.outputs if o.output_type == "stream"
+    )
     assert "(by hand)" in printed and "(package)" in printed

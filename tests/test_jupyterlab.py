@@ -23,8 +23,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CHAPTER = "batch"  # glued numbers from the first Markdown cells on, executes in seconds
 
 pytestmark = pytest.mark.slow
@@ -60,14 +67,37 @@ def lab(tmp_path_factory):
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     news = folder / ".settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
-    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / ".config"), JUPYTER_RUNTIME_DIR=str(folder / ".runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(folder / ".settings"), HOME=str(folder))
-    server = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
-                               "--ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-                               "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True", "--allow-root",
-                               f"--ServerApp.root_dir={folder}"],
-                              cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (news / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(folder / ".config"),
+        JUPYTER_RUNTIME_DIR=str(folder / ".runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(folder / ".settings"),
+        HOME=str(folder),
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True",
+            "--LabApp.expose_app_in_browser=True",
+            "--allow-root",
+            f"--ServerApp.root_dir={folder}",
+        ],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -91,7 +121,12 @@ def test_chapter_in_jupyterlab_shows_its_numbers(lab):
     from playwright.sync_api import sync_playwright
 
     cells = json.loads((ROOT / "book" / f"{CHAPTER}.ipynb").read_text())["cells"]
-    quoted = [m for c in cells if c["cell_type"] == "markdown" for m in re.findall(r"\{eval\}`([^`]+)`", "".join(c["source"]))]
+    quoted = [
+        m
+        for c in cells
+        if c["cell_type"] == "markdown"
+        for m in re.findall(r"\{eval\}`([^`]+)`", "".join(c["source"]))
+    ]
     assert quoted, "the chapter quotes glued numbers"
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
@@ -99,8 +134,10 @@ def test_chapter_in_jupyterlab_shows_its_numbers(lab):
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(f"{lab}/lab/tree/{CHAPTER}.ipynb?reset")
-        page.wait_for_function(f"() => window.jupyterapp?.shell.currentWidget?.sessionContext && {KERNEL} === 'idle'",
-                               timeout=180_000)
+        page.wait_for_function(
+            f"() => window.jupyterapp?.shell.currentWidget?.sessionContext && {KERNEL} === 'idle'",
+            timeout=180_000,
+        )
         before = page.locator(".jp-Notebook").inner_text()
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         started, text = time.time(), before

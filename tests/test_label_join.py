@@ -29,8 +29,15 @@ def predict_label_run(folder, crash: bool):
     try:
         with httpx.Client(base_url=server.url) as client:
             ids = [post(client, "/predict", {"x": x})["prediction_id"] for x, _ in events]
-            post(client, "/label_many", {"labels": [{"prediction_id": i, "y": y}
-                                                    for i, (_, y) in zip(ids[:20], events[:20])]})
+            post(
+                client,
+                "/label_many",
+                {
+                    "labels": [
+                        {"prediction_id": i, "y": y} for i, (_, y) in zip(ids[:20], events[:20])
+                    ]
+                },
+            )
         if crash:
             server.kill()  # SIGKILL: 20 predictions wait for their labels, only in the log
             server = serve.start(folder, label_window=600)
@@ -59,11 +66,15 @@ def test_a_label_joins_after_kill_9_and_the_model_equals_the_uncrashed_one(tmp_p
 
 
 def test_unknown_twice_and_late_labels_are_refused_and_counted(tmp_path):
-    with serve.start(tmp_path / "state", mode="online", label_window=1.0) as server, \
-            httpx.Client(base_url=server.url) as client:
+    with (
+        serve.start(tmp_path / "state", mode="online", label_window=1.0) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
         (x, y), (x2, y2) = STREAM[0], STREAM[1]
         first = post(client, "/predict", {"x": x})["prediction_id"]
-        assert client.post("/label", json={"prediction_id": "no-such-id", "y": y}).status_code == 404
+        assert (
+            client.post("/label", json={"prediction_id": "no-such-id", "y": y}).status_code == 404
+        )
         assert client.post("/label", json={"prediction_id": first, "y": "cat"}).status_code == 422
         assert client.post("/label", json={"prediction_id": first, "y": y}).status_code == 200
         assert client.post("/label", json={"prediction_id": first, "y": y}).status_code == 409
@@ -74,18 +85,25 @@ def test_unknown_twice_and_late_labels_are_refused_and_counted(tmp_path):
         assert response.status_code == 410 and "window" in response.json()["detail"]
         assert client.post("/label", json={"prediction_id": late, "y": y2}).status_code == 410
         # a batch with one bad label changes nothing
-        fresh = post(client, "/predict", {"x": x2})["prediction_id"]  # also expires `waiting`, unlabelled
+        fresh = post(client, "/predict", {"x": x2})[
+            "prediction_id"
+        ]  # also expires `waiting`, unlabelled
         both = {"labels": [{"prediction_id": fresh, "y": y2}, {"prediction_id": first, "y": y}]}
         assert client.post("/label_many", json=both).status_code == 409
         metrics = client.get("/metrics").json()
         assert metrics["events_seen"] == 1
         assert metrics["labels"]["expired"] == 2 and metrics["labels"]["pending"] == 1
-        assert client.post("/label", json={"prediction_id": waiting, "y": y2}).status_code == 410  # swept, expired
+        assert (
+            client.post("/label", json={"prediction_id": waiting, "y": y2}).status_code == 410
+        )  # swept, expired
         assert client.post("/label", json={"prediction_id": fresh, "y": y2}).status_code == 200
 
 
 def test_predictions_are_not_logged_without_a_label_window(tmp_path):
-    with serve.start(tmp_path / "state", mode="online") as server, httpx.Client(base_url=server.url) as client:
+    with (
+        serve.start(tmp_path / "state", mode="online") as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
         assert "prediction_id" not in post(client, "/predict", {"x": STREAM[0][0]})
         assert client.post("/label", json={"prediction_id": "x", "y": 0}).status_code == 503
         assert client.get("/metrics").json()["labels"] is None
@@ -96,7 +114,9 @@ def shadow_deploy(server, events, shadow: int):
     answer = {}
 
     def deploy():
-        answer["response"] = httpx.post(server.url + "/deploy", json={"shadow": shadow, "timeout": 120}, timeout=150)
+        answer["response"] = httpx.post(
+            server.url + "/deploy", json={"shadow": shadow, "timeout": 120}, timeout=150
+        )
 
     thread = threading.Thread(target=deploy)
     with httpx.Client(base_url=server.url) as client:
@@ -104,7 +124,9 @@ def shadow_deploy(server, events, shadow: int):
         while client.get("/metrics").json()["shadow"] is None:
             time.sleep(0.02)
         for i in range(0, len(events), 10):
-            post(client, "/learn_many", {"events": [{"x": x, "y": y} for x, y in events[i:i + 10]]})
+            post(
+                client, "/learn_many", {"events": [{"x": x, "y": y} for x, y in events[i : i + 10]]}
+            )
         thread.join(150)
         return answer["response"], client.get("/metrics").json()
 
@@ -115,13 +137,20 @@ def test_a_poisoned_candidate_is_caught_in_shadow_and_refused(tmp_path):
     with serve.start(tmp_path / "state", mode="batch") as server:
         with httpx.Client(base_url=server.url) as client:
             for i in range(0, 1000, 250):
-                post(client, "/learn_many", {"events": [{"x": x, "y": y} for x, y in poisoned[i:i + 250]]})
+                post(
+                    client,
+                    "/learn_many",
+                    {"events": [{"x": x, "y": y} for x, y in poisoned[i : i + 250]]},
+                )
         response, metrics = shadow_deploy(server, STREAM[1000:1100], shadow=100)
     assert response.status_code == 200
     body = response.json()
     assert body["swapped"] is False and "candidate made" in body["reason"]
     assert body["model_version"] == 1 and metrics["model_version"] == 1  # users never saw it
-    assert metrics["last_deploy"]["state"] == "refused" and metrics["last_deploy"]["reason"] == body["reason"]
+    assert (
+        metrics["last_deploy"]["state"] == "refused"
+        and metrics["last_deploy"]["reason"] == body["reason"]
+    )
     assert body["errors"]["candidate"] > body["errors"]["served"]
 
 
@@ -130,10 +159,18 @@ def test_a_better_candidate_is_promoted_after_its_shadow(tmp_path):
     with serve.start(tmp_path / "state", mode="batch") as server:
         with httpx.Client(base_url=server.url) as client:
             for i in range(drift, drift + 1000, 250):
-                post(client, "/learn_many", {"events": [{"x": x, "y": y} for x, y in STREAM[i:i + 250]]})
-        response, metrics = shadow_deploy(server, STREAM[drift + 1000:drift + 1100], shadow=100)
+                post(
+                    client,
+                    "/learn_many",
+                    {"events": [{"x": x, "y": y} for x, y in STREAM[i : i + 250]]},
+                )
+        response, metrics = shadow_deploy(server, STREAM[drift + 1000 : drift + 1100], shadow=100)
     body = response.json()
-    assert body["swapped"] is True and body["model_version"] == 2 and metrics["last_deploy"]["state"] == "swapped"
+    assert (
+        body["swapped"] is True
+        and body["model_version"] == 2
+        and metrics["last_deploy"]["state"] == "swapped"
+    )
     # the swap is in the log: a restart serves the promoted model
     with DurableDeployment(tmp_path / "state") as state:
         assert state.model_version == 2
@@ -157,6 +194,8 @@ def test_join_and_shadow_objects():
     assert pickle.loads(pickle.dumps(join)).expired == 1
     from sklearn.dummy import DummyRegressor
 
-    shadow = ShadowCandidate(DummyRegressor().fit([[0.0]], [2.0]), 1, 0.0, 1, n=1, classification=False)
+    shadow = ShadowCandidate(
+        DummyRegressor().fit([[0.0]], [2.0]), 1, 0.0, 1, n=1, classification=False
+    )
     shadow.score([0.0], 3.0, served=3.0)
     assert shadow.verdict()[0] is False and shadow.errors == [0.0, 1.0]

@@ -24,7 +24,9 @@ def test_online_leads_after_the_drift_on_every_seed_until_the_delay_nears_the_ho
     for d in (0, 100, 300):
         assert lead.loc[d, "seeds_ahead"] == len(SEEDS), d
     assert np.all(np.diff(lead["mean"].to_numpy()) < 0)  # the lead shrinks as labels come later
-    assert lead.loc[1000, "seeds_ahead"] < len(SEEDS)  # by 1000 events (the stretch measured) it is lost
+    assert lead.loc[1000, "seeds_ahead"] < len(
+        SEEDS
+    )  # by 1000 events (the stretch measured) it is lost
     assert de.advantage_vanishes(sweep)["any_seed"] == 1000
 
 
@@ -58,8 +60,12 @@ def test_a_poisoned_candidate_is_caught_in_shadow_before_any_user_sees_it(releas
     shadow = releases[(releases.release == "shadow") & (releases.candidate == "poisoned")]
     assert len(shadow) == len(SEEDS)
     assert not shadow.promoted.any() and (shadow.exposed == 0).all()
-    assert (shadow.release_accuracy == shadow.champion_accuracy).all()  # users got the champion, untouched
-    assert (shadow.blind_accuracy < shadow.release_accuracy).all()  # a blind swap would have hurt them
+    assert (
+        shadow.release_accuracy == shadow.champion_accuracy
+    ).all()  # users got the champion, untouched
+    assert (
+        shadow.blind_accuracy < shadow.release_accuracy
+    ).all()  # a blind swap would have hurt them
 
 
 def test_a_good_candidate_is_promoted_by_shadow_and_canary(releases):
@@ -72,5 +78,7 @@ def test_a_canary_catches_the_poisoned_candidate_but_some_users_see_it(releases)
     canary = releases[(releases.release == "canary") & (releases.candidate == "poisoned")]
     assert not canary.promoted.any()
     assert (canary.exposed > 0).all() and (canary.exposed < canary.decided_after).all()
-    assert (canary.release_accuracy < canary.champion_accuracy).all()  # the canary slice paid for the evidence
+    assert (
+        canary.release_accuracy < canary.champion_accuracy
+    ).all()  # the canary slice paid for the evidence
     assert (canary.release_accuracy > canary.blind_accuracy).all()

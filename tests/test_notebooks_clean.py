@@ -12,8 +12,14 @@ NOTEBOOKS = sorted(p for p in ROOT.glob("book/**/*.ipynb") if ".ipynb_checkpoint
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_has_no_outputs(path):
     cells = json.loads(path.read_text())["cells"]
-    dirty = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
-    assert not dirty, f"{path.name}: cells {dirty} have stored outputs; clear them before committing"
+    dirty = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
+    assert not dirty, (
+        f"{path.name}: cells {dirty} have stored outputs; clear them before committing"
+    )
 
 
 def test_every_chapter_in_the_toc_exists():

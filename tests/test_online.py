@@ -8,13 +8,22 @@ import socket
 import numpy as np
 import pandas as pd
 import pytest
-from river import datasets, evaluate, linear_model, metrics, naive_bayes, neighbors, preprocessing, tree
+from conftest import guarded
+from river import (
+    datasets,
+    evaluate,
+    linear_model,
+    metrics,
+    naive_bayes,
+    neighbors,
+    preprocessing,
+    tree,
+)
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
+from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.naive_bayes import MultinomialNB
 
 import deployment_modes as dm
-from conftest import guarded
 from deployment_modes import events_to_recover, sgd_model, sweep_learning_rate
 
 
@@ -30,22 +39,38 @@ def dumps(model):
 # -- equality with river's progressive validation ------------------------------------------------
 
 STREAMS = {
-    "phishing, logistic, accuracy": (lambda: take(datasets.Phishing(), 600),
-                                     lambda: preprocessing.StandardScaler() | linear_model.LogisticRegression(),
-                                     metrics.Accuracy),
-    "phishing, logistic, ROC AUC (probabilities)": (lambda: take(datasets.Phishing(), 600),
-                                                    lambda: preprocessing.StandardScaler() | linear_model.LogisticRegression(),
-                                                    metrics.ROCAUC),
-    "bananas, Hoeffding tree, F1": (lambda: take(datasets.Bananas(), 800), tree.HoeffdingTreeClassifier, metrics.F1),
+    "phishing, logistic, accuracy": (
+        lambda: take(datasets.Phishing(), 600),
+        lambda: preprocessing.StandardScaler() | linear_model.LogisticRegression(),
+        metrics.Accuracy,
+    ),
+    "phishing, logistic, ROC AUC (probabilities)": (
+        lambda: take(datasets.Phishing(), 600),
+        lambda: preprocessing.StandardScaler() | linear_model.LogisticRegression(),
+        metrics.ROCAUC,
+    ),
+    "bananas, Hoeffding tree, F1": (
+        lambda: take(datasets.Bananas(), 800),
+        tree.HoeffdingTreeClassifier,
+        metrics.F1,
+    ),
     "drifting hyperplane, naive Bayes, accuracy": (
-        lambda: list(dm.scenarios.drifting_classification(seed=3, n_initial=10, n_stream=900, drift_at=400)),
-        naive_bayes.GaussianNB, metrics.Accuracy),
-    "trump approval, linear regression, MAE": (lambda: take(datasets.TrumpApproval(), 500),
-                                               lambda: preprocessing.StandardScaler() | linear_model.LinearRegression(),
-                                               metrics.MAE),
-    "house prices, kNN regression, RMSE": (lambda: list(dm.scenarios.house_prices(seed=1, n_initial=10, n_stream=400)),
-                                           lambda: preprocessing.StandardScaler() | neighbors.KNNRegressor(),
-                                           metrics.RMSE),
+        lambda: list(
+            dm.scenarios.drifting_classification(seed=3, n_initial=10, n_stream=900, drift_at=400)
+        ),
+        naive_bayes.GaussianNB,
+        metrics.Accuracy,
+    ),
+    "trump approval, linear regression, MAE": (
+        lambda: take(datasets.TrumpApproval(), 500),
+        lambda: preprocessing.StandardScaler() | linear_model.LinearRegression(),
+        metrics.MAE,
+    ),
+    "house prices, kNN regression, RMSE": (
+        lambda: list(dm.scenarios.house_prices(seed=1, n_initial=10, n_stream=400)),
+        lambda: preprocessing.StandardScaler() | neighbors.KNNRegressor(),
+        metrics.RMSE,
+    ),
 }
 
 
@@ -68,8 +93,12 @@ def test_monitoring_does_not_change_predictions():
 
 def test_scikit_learn_adapter_equals_a_partial_fit_loop():
     sc = dm.scenarios.drifting_classification(seed=1, n_initial=200, n_stream=400, drift_at=200)
-    tl = dm.simulate(sc, dm.OnlineDeployment(SGDClassifier(random_state=0), classes=[0, 1]), metrics.Accuracy())
-    model = SGDClassifier(random_state=0).partial_fit(sc.X_initial.to_numpy(), sc.y_initial, classes=[0, 1])
+    tl = dm.simulate(
+        sc, dm.OnlineDeployment(SGDClassifier(random_state=0), classes=[0, 1]), metrics.Accuracy()
+    )
+    model = SGDClassifier(random_state=0).partial_fit(
+        sc.X_initial.to_numpy(), sc.y_initial, classes=[0, 1]
+    )
     by_hand = []
     for x, y in sc:
         row = np.array([[x[c] for c in sc.features]])
@@ -87,16 +116,19 @@ def test_scikit_learn_regressor_and_untrained_start():
 
 
 def test_pretrained_estimator_with_text_transform_needs_no_fit_initial():
-    vectorizer = HashingVectorizer(n_features=2 ** 10, alternate_sign=False)
-    estimator = MultinomialNB().partial_fit(vectorizer.transform(["good movie", "bad film"]), ["pos", "neg"],
-                                            classes=["neg", "pos"])
+    vectorizer = HashingVectorizer(n_features=2**10, alternate_sign=False)
+    estimator = MultinomialNB().partial_fit(
+        vectorizer.transform(["good movie", "bad film"]), ["pos", "neg"], classes=["neg", "pos"]
+    )
     dep = dm.OnlineDeployment(estimator, classes=["neg", "pos"], transform=vectorizer)
     assert dep.predict_one({"text": "a good movie"}) == "pos"
     assert set(dep.predict_proba_one({"text": "bad"})) == {"neg", "pos"}
     before = estimator.feature_count_.copy()
     dep.learn_one({"text": "an awful film"}, "neg")
     assert dep.model_version == 1 and dep.n_seen == 1
-    np.testing.assert_array_equal(estimator.feature_count_, before)  # the caller's estimator is untouched
+    np.testing.assert_array_equal(
+        estimator.feature_count_, before
+    )  # the caller's estimator is untouched
 
 
 def test_fit_initial_trains_version_one_from_a_fresh_copy():
@@ -112,8 +144,11 @@ def test_fit_initial_trains_version_one_from_a_fresh_copy():
 
 
 def test_same_events_give_an_equal_model_and_pickle_resumes_exactly():
-    sc = dm.scenarios.poison_labels(dm.scenarios.drifting_classification(seed=0, n_initial=300, n_stream=1500,
-                                                                         drift_at=1000), 400, 200)
+    sc = dm.scenarios.poison_labels(
+        dm.scenarios.drifting_classification(seed=0, n_initial=300, n_stream=1500, drift_at=1000),
+        400,
+        200,
+    )
     options = dict(checkpoint_every=100, max_pause=300, gate=50)
     a, b = guarded(sgd_model("classification", 0.1), **options), None
     a.fit_initial(*sc.initial)
@@ -150,6 +185,7 @@ def test_mini_batches_update_once_per_batch_with_learn_many():
 
 # -- guardrails ----------------------------------------------------------------------------------
 
+
 def replay(scenario, dep, on_event=None):
     dep.fit_initial(*scenario.initial)
     for x, y in scenario:
@@ -170,7 +206,7 @@ def test_rollback_restores_the_checkpoint_exactly(poisoned_stream):
         if when == "before":
             seen["n_log"] = len(dep.log)
             seen["saved"] = dumps(dep.checkpoints[0][1].model) if dep.checkpoints else None
-        elif any(e.kind == "rollback" for e in dep.log[seen["n_log"]:]):
+        elif any(e.kind == "rollback" for e in dep.log[seen["n_log"] :]):
             assert dumps(dep.model) == seen["saved"]
             seen["rollbacks"] += 1
 
@@ -184,7 +220,11 @@ def test_a_paused_model_does_not_change(poisoned_stream):
 
     def check(when, dep):
         if when == "before":
-            seen["was_paused"], seen["model"], seen["version"] = dep.paused, dumps(dep.model), dep.model_version
+            seen["was_paused"], seen["model"], seen["version"] = (
+                dep.paused,
+                dumps(dep.model),
+                dep.model_version,
+            )
         elif seen["was_paused"] and dep.paused:
             assert dumps(dep.model) == seen["model"] and dep.model_version == seen["version"]
             seen["paused_events"] += 1
@@ -204,10 +244,12 @@ def test_the_gate_never_serves_a_candidate_that_did_worse(poisoned_stream):
             seen["n_log"], seen["model"] = len(dep.log), dumps(dep.model)
             seen["candidate"] = dumps(dep.candidate.model)
             return
-        for entry in dep.log[seen["n_log"]:]:
+        for entry in dep.log[seen["n_log"] :]:
             if entry.kind in ("swap", "reject"):
-                served, candidate = map(float, re.search(r"served ([\d.e+-]+), candidate ([\d.e+-]+)",
-                                                         entry.detail).groups())
+                served, candidate = map(
+                    float,
+                    re.search(r"served ([\d.e+-]+), candidate ([\d.e+-]+)", entry.detail).groups(),
+                )
                 seen[entry.kind + "s"] += 1
                 if entry.kind == "swap":
                     assert candidate <= served
@@ -228,18 +270,23 @@ def test_guardrails_are_off_by_default_and_plain_learning_matches_river(poisoned
 
 # -- the chapter's claims live in tests/test_online_claims.py ------------------------------------
 
+
 def test_mini_batches_move_the_model_less_per_event():
     stream = dm.scenarios.drifting_classification(seed=0)
 
     def recover(lr, size):
-        tl = dm.simulate(stream, dm.OnlineDeployment(sgd_model("classification", lr), batch_size=size),
-                         metrics.Accuracy())
+        tl = dm.simulate(
+            stream,
+            dm.OnlineDeployment(sgd_model("classification", lr), batch_size=size),
+            metrics.Accuracy(),
+        )
         return events_to_recover(tl)
 
     assert recover(0.1, 50) is None and recover(0.1, None) < recover(1.0, None) < recover(1.0, 50)
 
 
 # -- data is bundled: no network ------------------------------------------------------------------
+
 
 def test_stock_prices_need_no_network(monkeypatch):
     def refuse(*args, **kwargs):
@@ -254,25 +301,31 @@ def test_stock_prices_need_no_network(monkeypatch):
 
 # -- bad input: a clear error, the model unchanged ---------------------------------------------
 
+
 @pytest.fixture
 def trained():
     sc = dm.scenarios.drifting_classification(seed=0, n_initial=200, n_stream=50, drift_at=25)
-    dep = dm.Rollback(dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True), checkpoint_every=10)
+    dep = dm.Rollback(
+        dm.OnlineDeployment(sgd_model("classification", 0.1), monitor=True), checkpoint_every=10
+    )
     dep.fit_initial(*sc.initial)
     for x, y in itertools.islice(sc, 5):
         dep.learn_one(x, y)
     return dep, next(iter(sc))[0]
 
 
-@pytest.mark.parametrize("change, error, words", [
-    (lambda x: {**x, "x0": math.nan}, ValueError, "x['x0'] must be finite"),
-    (lambda x: {**x, "x1": math.inf}, ValueError, "x['x1'] must be finite"),
-    (lambda x: {**x, "x2": np.float64("-inf")}, ValueError, "must be finite"),
-    (lambda x: {k: v for k, v in x.items() if k != "x3"}, ValueError, "missing ['x3']"),
-    (lambda x: {**x, "extra": 1.0}, ValueError, "extra ['extra']"),
-    (lambda x: {**x, "x0": None}, TypeError, "x['x0'] must be a number"),
-    (lambda x: [1, 2, 3], TypeError, "x must be a dict"),
-])
+@pytest.mark.parametrize(
+    "change, error, words",
+    [
+        (lambda x: {**x, "x0": math.nan}, ValueError, "x['x0'] must be finite"),
+        (lambda x: {**x, "x1": math.inf}, ValueError, "x['x1'] must be finite"),
+        (lambda x: {**x, "x2": np.float64("-inf")}, ValueError, "must be finite"),
+        (lambda x: {k: v for k, v in x.items() if k != "x3"}, ValueError, "missing ['x3']"),
+        (lambda x: {**x, "extra": 1.0}, ValueError, "extra ['extra']"),
+        (lambda x: {**x, "x0": None}, TypeError, "x['x0'] must be a number"),
+        (lambda x: [1, 2, 3], TypeError, "x must be a dict"),
+    ],
+)
 def test_bad_features_raise_and_leave_the_model_unchanged(trained, change, error, words):
     dep, x = trained
     state = dumps(dep)
@@ -283,11 +336,14 @@ def test_bad_features_raise_and_leave_the_model_unchanged(trained, change, error
     assert dumps(dep) == state
 
 
-@pytest.mark.parametrize("label, error, words", [
-    ("yes", TypeError, "y must be a class label like the earlier ones"),
-    (0.5, TypeError, "y must be a class label"),
-    (None, TypeError, "y must be a class label"),
-])
+@pytest.mark.parametrize(
+    "label, error, words",
+    [
+        ("yes", TypeError, "y must be a class label like the earlier ones"),
+        (0.5, TypeError, "y must be a class label"),
+        (None, TypeError, "y must be a class label"),
+    ],
+)
 def test_bad_labels_raise_and_leave_the_model_unchanged(trained, label, error, words):
     dep, x = trained
     state = dumps(dep)
@@ -299,7 +355,12 @@ def test_bad_labels_raise_and_leave_the_model_unchanged(trained, label, error, w
 def test_bad_regression_labels_and_unknown_classes():
     reg = dm.OnlineDeployment(linear_model.LinearRegression())
     reg.learn_one({"a": 1.0}, 2.0)
-    for label, error in [("2", TypeError), (True, TypeError), (math.nan, ValueError), (math.inf, ValueError)]:
+    for label, error in [
+        ("2", TypeError),
+        (True, TypeError),
+        (math.nan, ValueError),
+        (math.inf, ValueError),
+    ]:
         state = dumps(reg)
         with pytest.raises(error, match="y must be"):
             reg.learn_one({"a": 1.0}, label)
@@ -313,7 +374,9 @@ def test_bad_regression_labels_and_unknown_classes():
 def test_failed_fit_initial_leaves_the_deployment_as_it_was(trained):
     dep, _ = trained
     state = dumps(dep)
-    X = pd.DataFrame({"x0": [0.0, 1.0, math.nan], "x1": [0.0, 1.0, 2.0], "x2": [0.0] * 3, "x3": [1.0] * 3})
+    X = pd.DataFrame(
+        {"x0": [0.0, 1.0, math.nan], "x1": [0.0, 1.0, 2.0], "x2": [0.0] * 3, "x3": [1.0] * 3}
+    )
     with pytest.raises(ValueError, match=r"X row 2\['x0'\] must be finite"):
         dep.fit_initial(X, [0, 1, 0])
     with pytest.raises(ValueError, match="one label per row"):
@@ -323,31 +386,48 @@ def test_failed_fit_initial_leaves_the_deployment_as_it_was(trained):
     assert dumps(dep) == state
 
 
-@pytest.mark.parametrize("kwargs, error, words", [
-    ({"model": None}, TypeError, "model must be"),
-    ({"model": object()}, TypeError, "must have a partial_fit() method"),
-    ({"model": SGDClassifier()}, ValueError, "classes must list every class label"),
-    ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
-    ({"window": 0}, ValueError, "window must be a positive int"),
-    ({"monitor": "yes"}, TypeError, "monitor must be True or False"),
-    ({"metric": "accuracy"}, TypeError, "metric must have a update() method"),
-    ({"detector": 3}, TypeError, "detector must have a update() method"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"model": None}, TypeError, "model must be"),
+        ({"model": object()}, TypeError, "must have a partial_fit() method"),
+        ({"model": SGDClassifier()}, ValueError, "classes must list every class label"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
+        ({"window": 0}, ValueError, "window must be a positive int"),
+        ({"monitor": "yes"}, TypeError, "monitor must be True or False"),
+        ({"metric": "accuracy"}, TypeError, "metric must have a update() method"),
+        ({"detector": 3}, TypeError, "detector must have a update() method"),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, error, words):
     kwargs = {"model": linear_model.LogisticRegression(), **kwargs}
     with pytest.raises(error, match=re.escape(words)):
         dm.OnlineDeployment(kwargs.pop("model"), **kwargs)
 
 
-@pytest.mark.parametrize("wrap, error, words", [
-    (lambda dep: dm.Rollback(dep, checkpoint_every=1.5), TypeError, "checkpoint_every must be a positive int"),
-    (lambda dep: dm.Pause(dep, max_pause=-1), ValueError, "max_pause must be a positive int"),
-    (lambda dep: dm.Pause(dep, tolerance=-0.1), ValueError, "tolerance must be a number >= 0"),
-    (lambda dep: dm.ValidationGate(dep, every="10"), TypeError, "every must be a positive int"),
-    (lambda dep: dm.Rollback(dm.OnlineDeployment(linear_model.LogisticRegression())), ValueError,
-     "deployment must be monitored"),
-    (lambda dep: dm.Pause(linear_model.LogisticRegression()), TypeError, "deployment must be an OnlineDeployment"),
-])
+@pytest.mark.parametrize(
+    "wrap, error, words",
+    [
+        (
+            lambda dep: dm.Rollback(dep, checkpoint_every=1.5),
+            TypeError,
+            "checkpoint_every must be a positive int",
+        ),
+        (lambda dep: dm.Pause(dep, max_pause=-1), ValueError, "max_pause must be a positive int"),
+        (lambda dep: dm.Pause(dep, tolerance=-0.1), ValueError, "tolerance must be a number >= 0"),
+        (lambda dep: dm.ValidationGate(dep, every="10"), TypeError, "every must be a positive int"),
+        (
+            lambda dep: dm.Rollback(dm.OnlineDeployment(linear_model.LogisticRegression())),
+            ValueError,
+            "deployment must be monitored",
+        ),
+        (
+            lambda dep: dm.Pause(linear_model.LogisticRegression()),
+            TypeError,
+            "deployment must be an OnlineDeployment",
+        ),
+    ],
+)
 def test_bad_guardrail_arguments(wrap, error, words):
     with pytest.raises(error, match=re.escape(words)):
         wrap(dm.OnlineDeployment(linear_model.LogisticRegression(), monitor=True))
@@ -358,13 +438,20 @@ def test_guardrails_compose_in_either_order_and_report_the_wrapped_deployment():
     dep = dm.ValidationGate(dm.Pause(dm.Rollback(core)))
     assert dep.core is core and dep.model is core.model and dep.log is core.log
     assert isinstance(dep, dm.Deployment) and not dep.deployment.paused
-    sc = dm.scenarios.poison_labels(dm.scenarios.drifting_classification(seed=2, n_initial=300, n_stream=1500,
-                                                                         drift_at=1400), 600, 300)
+    sc = dm.scenarios.poison_labels(
+        dm.scenarios.drifting_classification(seed=2, n_initial=300, n_stream=1500, drift_at=1400),
+        600,
+        300,
+    )
     tl = dm.simulate(sc, dep, metrics.Accuracy())
     kinds = [e.kind for e in tl.log]
     at = next(e.at for e in tl.log if e.kind == "rollback")
     same_event = [e.kind for e in tl.log if e.at == at]
-    assert same_event[:3] == ["alarm", "rollback", "pause"]  # a rollback acts before a pause, whatever the order
+    assert same_event[:3] == [
+        "alarm",
+        "rollback",
+        "pause",
+    ]  # a rollback acts before a pause, whatever the order
     assert "swap" in kinds and dep.n_seen == len(sc) == core.n_seen
 
 
@@ -384,7 +471,9 @@ def test_bad_scenario_and_helper_arguments():
         sweep_learning_rate(clean, [0.1, -1])
     with pytest.raises(ValueError, match="task must be"):
         sgd_model("ranking", 0.1)
-    tl = dm.simulate(list(clean), dm.OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy())
+    tl = dm.simulate(
+        list(clean), dm.OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy()
+    )
     with pytest.raises(ValueError, match="at must be given"):
         events_to_recover(tl)
     with pytest.raises(ValueError, match="at must be inside"):
@@ -420,7 +509,9 @@ def test_string_features_seen_in_training_are_still_accepted():
     from river import compose, preprocessing
 
     X = pd.DataFrame({"city": ["a", "b"] * 20, "size": np.arange(40.0)})
-    model = compose.Select("city") | preprocessing.OneHotEncoder() | linear_model.LogisticRegression()
+    model = (
+        compose.Select("city") | preprocessing.OneHotEncoder() | linear_model.LogisticRegression()
+    )
     dep = dm.OnlineDeployment(model)
     dep.fit_initial(X, np.array([True, False] * 20))
     dep.learn_one({"city": "c", "size": 3.0}, True)

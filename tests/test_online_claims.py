@@ -19,7 +19,7 @@ from deployment_modes.seeds import SEEDS
 seeds = pytest.mark.parametrize("seed", SEEDS)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def guarded(seed):
     return ex.guardrail_runs(seed)
 
@@ -34,7 +34,11 @@ def test_the_river_loop_scores_as_simulate(seed):
     for x, y in stream:
         accuracy.update(y, model.predict_one(x))
         model.learn_one(x, y)
-    tl = dm.simulate(stream, dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE)), metrics.Accuracy())
+    tl = dm.simulate(
+        stream,
+        dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE)),
+        metrics.Accuracy(),
+    )
     assert tl.score == accuracy.get()
 
 
@@ -43,14 +47,20 @@ def test_the_first_offline_training_serves_better_from_the_first_event(seed):
     _, runs = ex.cold_start(seed)
     cold, warm = runs.values()
     assert warm.window_score(0, 100) > cold.window_score(0, 100) + 0.03
-    assert abs(warm.window_score(500) - cold.window_score(500)) < 0.05  # then online learning catches up
+    assert (
+        abs(warm.window_score(500) - cold.window_score(500)) < 0.05
+    )  # then online learning catches up
 
 
 @seeds
 def test_online_recovers_before_the_windowed_batch_retrains(seed):
     sc, runs = ex.online_runs(seed)
     d = sc.drift_at[0]
-    online, retrained, static = runs["online"], runs["batch, retrain every 500"], runs["batch, static"]
+    online, retrained, static = (
+        runs["online"],
+        runs["batch, retrain every 500"],
+        runs["batch, static"],
+    )
     assert dm.events_to_recover(online) < dm.events_to_recover(retrained)
     assert online.window_score(d) > retrained.window_score(d) > static.window_score(d)
     assert online.model_version.max() == len(sc) + 1 and retrained.model_version.max() == 9
@@ -95,7 +105,9 @@ def test_the_alarm_fires_at_the_real_drift_on_some_seeds_only():
     for seed in SEEDS:
         clean, _, runs = guarded(seed)
         d = clean.drift_at[0]
-        fired.append(any(d <= e.at < d + 500 for e in runs["rollback + pause"].log if e.kind == "alarm"))
+        fired.append(
+            any(d <= e.at < d + 500 for e in runs["rollback + pause"].log if e.kind == "alarm")
+        )
     assert 0 < sum(fired) < len(SEEDS)  # the page says on how many
 
 
@@ -132,14 +144,21 @@ def test_the_guardrail_exercise_protects_during_the_burst(seed):
 
 def test_stock_prices_online_beats_static_and_naive_beats_both():
     apple = dm.scenarios.stock_prices("apple", lags=5, n_initial=450)
-    runs = dm.compare(apple, {
-        "static": dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
-        "online": dm.OnlineDeployment(neighbors.KNNRegressor(n_neighbors=10,
-                                                             engine=neighbors.LazySearch(window_size=100))),
-    }, metric=metrics.MAE())
+    runs = dm.compare(
+        apple,
+        {
+            "static": dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
+            "online": dm.OnlineDeployment(
+                neighbors.KNNRegressor(n_neighbors=10, engine=neighbors.LazySearch(window_size=100))
+            ),
+        },
+        metric=metrics.MAE(),
+    )
     naive = np.mean(np.abs(apple.X["lag_1"].to_numpy() - apple.y))
     baseline = dm.simulate(apple, dm.NaiveBaseline("last"), metrics.MAE())
-    assert baseline.score == pytest.approx(naive)  # the chapter's baseline line is "tomorrow's price is today's"
+    assert baseline.score == pytest.approx(
+        naive
+    )  # the chapter's baseline line is "tomorrow's price is today's"
     assert naive < runs["online"].score < runs["static"].score / 3
     assert apple.y.max() > 3 * apple.y_initial.max()
 
@@ -148,8 +167,11 @@ def test_stock_prices_online_beats_static_and_naive_beats_both():
 @seeds
 def test_online_recommender_reaches_new_titles_sooner_without_retrain(seed):
     movies = dm.scenarios.movie_catalogue(seed=seed)
-    weekly = dm.simulate(movies, dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day"),
-                         dm.HitRate())
+    weekly = dm.simulate(
+        movies,
+        dm.BatchDeployment(dm.TrendingRecommender(k=10), period=7, time_feature="day"),
+        dm.HitRate(),
+    )
     dep = dm.OnlineDeployment(dm.TrendingRecommender(k=10).fit(*movies.initial))
     online = dm.simulate(movies, dep, dm.HitRate(), fit_initial=False)
     d_online = dm.events_until_recommended(online.y_pred, movies)["events"]
@@ -163,7 +185,9 @@ def test_the_chapter_sweep_is_the_package_sweep():
     from deployment_modes.online import sweep_learning_rate
 
     mine = ex.learning_rate_sweep(1, [0.05, 0.3]).drop(columns="seed")
-    assert mine.equals(sweep_learning_rate(dm.scenarios.drifting_classification(seed=1), [0.05, 0.3]))
+    assert mine.equals(
+        sweep_learning_rate(dm.scenarios.drifting_classification(seed=1), [0.05, 0.3])
+    )
 
 
 def test_the_input_guard_keeps_one_extreme_value_from_breaking_the_model():
@@ -178,8 +202,12 @@ def test_the_input_guard_keeps_one_extreme_value_from_breaking_the_model():
 
 def test_a_held_event_waits_for_review_and_leaves_the_model_unchanged():
     stream = dm.scenarios.drifting_classification(seed=0)
-    held = dm.InputGuard(dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE)), "hold")
+    held = dm.InputGuard(
+        dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE)), "hold"
+    )
     held.fit_initial(*stream.initial)
     version = held.model_version
     held.learn_one({**stream.X.iloc[0].to_dict(), "x0": 1e200}, stream.y[0])
-    assert held.log[-1].kind == "hold input" and len(held.held) == 1 and held.model_version == version
+    assert (
+        held.log[-1].kind == "hold input" and len(held.held) == 1 and held.model_version == version
+    )

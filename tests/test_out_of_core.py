@@ -1,18 +1,16 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import CHUNK, N_DOCS, N_FILES  # the chapter's corpus (tests/conftest.py)
 from river import linear_model as river_linear
+from river import metrics
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.decomposition import IncrementalPCA
 from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
 from sklearn.naive_bayes import MultinomialNB
 
-from river import metrics
-
 import deployment_modes as dm
 from deployment_modes.chunk_learning import score_model
-
-from conftest import CHUNK, N_DOCS, N_FILES  # the chapter's corpus (tests/conftest.py)
 
 SEEDS = range(5)  # the chapter's seeds for every comparison
 
@@ -20,8 +18,9 @@ SEEDS = range(5)  # the chapter's seeds for every comparison
 @pytest.fixture(scope="module")
 def sorted_corpus(tmp_path_factory):
     """The chapter's topic-sorted corpus at its default size (2,000 documents; conftest's is larger)."""
-    return dm.corpus.write_corpus(tmp_path_factory.mktemp("sorted"), n_docs=2_000, n_files=N_FILES,
-                                  order="by_topic", seed=0)
+    return dm.corpus.write_corpus(
+        tmp_path_factory.mktemp("sorted"), n_docs=2_000, n_files=N_FILES, order="by_topic", seed=0
+    )
 
 
 def plain_loop(model, chunks, transform=None, classes=None):
@@ -43,16 +42,24 @@ def test_the_corpus_is_seeded_and_labelled(tmp_path, corpus):
     assert words.iloc[0] > 5 * words.iloc[50]  # Zipfian: a few words are very common
 
 
-@pytest.mark.parametrize("estimator", [SGDClassifier(random_state=0), MultinomialNB()], ids=["sgd", "nb"])
+@pytest.mark.parametrize(
+    "estimator", [SGDClassifier(random_state=0), MultinomialNB()], ids=["sgd", "nb"]
+)
 def test_the_trainer_gives_the_model_of_a_plain_partial_fit_loop(corpus, estimator):
     reader = dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK)
     hashed = dm.HashedText(n_features=2**12)
-    trainer = dm.OutOfCoreTrainer(estimator, classes=list(corpus.topics), transform=hashed).fit(reader)
-    by_hand = plain_loop(estimator.__class__(**estimator.get_params()), reader, hashed, list(corpus.topics))
+    trainer = dm.OutOfCoreTrainer(estimator, classes=list(corpus.topics), transform=hashed).fit(
+        reader
+    )
+    by_hand = plain_loop(
+        estimator.__class__(**estimator.get_params()), reader, hashed, list(corpus.topics)
+    )
     for name in ("coef_", "intercept_", "feature_count_", "class_count_"):
         if hasattr(by_hand, name):
             np.testing.assert_array_equal(getattr(trainer.model, name), getattr(by_hand, name))
-    assert trainer.estimator is estimator and not hasattr(estimator, "classes_")  # the estimator is cloned
+    assert trainer.estimator is estimator and not hasattr(
+        estimator, "classes_"
+    )  # the estimator is cloned
 
 
 def numeric_chunks(seed=0, n=5, rows=40):
@@ -60,9 +67,15 @@ def numeric_chunks(seed=0, n=5, rows=40):
     return [(rng.normal(size=(rows, 3)), rng.integers(0, 2, rows)) for _ in range(n)]
 
 
-@pytest.mark.parametrize("make", [lambda: MiniBatchKMeans(3, random_state=0, n_init=1),
-                                  lambda: IncrementalPCA(2), lambda: SGDRegressor(random_state=0)],
-                         ids=["kmeans", "ipca", "sgd-regressor"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MiniBatchKMeans(3, random_state=0, n_init=1),
+        lambda: IncrementalPCA(2),
+        lambda: SGDRegressor(random_state=0),
+    ],
+    ids=["kmeans", "ipca", "sgd-regressor"],
+)
 def test_other_partial_fit_estimators(make):
     chunks = numeric_chunks()
     trainer = dm.OutOfCoreTrainer(make()).fit(chunks)
@@ -89,13 +102,19 @@ def test_history_records_each_chunk(trained, holdout):
     assert h["rows_seen"].tolist() == list(range(CHUNK, N_DOCS + 1, CHUNK))
     assert (h[["read_seconds", "learn_seconds", "chunk_mb", "rss_mb"]] > 0).all().all()
     assert h["peak_rss_mb"].is_monotonic_increasing
-    assert h["score"].iloc[-1] > 0.85 and h["score"].iloc[-1] == pytest.approx(score_model(trainer.model, *holdout, dm.HashedText()))
+    assert h["score"].iloc[-1] > 0.85 and h["score"].iloc[-1] == pytest.approx(
+        score_model(trainer.model, *holdout, dm.HashedText())
+    )
     assert [e.kind for e in trainer.log] == ["train"] and trainer.log[0].rows == N_DOCS
 
 
 def fit_sgd(source, topics, holdout, seed=0):
-    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=seed), classes=list(topics),
-                                  transform=dm.HashedText(), holdout=holdout)
+    trainer = dm.OutOfCoreTrainer(
+        SGDClassifier(random_state=seed),
+        classes=list(topics),
+        transform=dm.HashedText(),
+        holdout=holdout,
+    )
     return trainer.fit(source).history["score"].iloc[-1]
 
 
@@ -103,20 +122,36 @@ def fit_sgd(source, topics, holdout, seed=0):
 def test_chapter_claim_order_dependence_on_every_seed(sorted_corpus, holdout, seed):
     """Topic-sorted files in file order give a near-chance model; shuffling (any buffer) fixes it."""
     small = (holdout[0].head(500), holdout[1][:500])
-    in_order = fit_sgd(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=250), sorted_corpus.topics,
-                       small, seed)
+    in_order = fit_sgd(
+        dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=250),
+        sorted_corpus.topics,
+        small,
+        seed,
+    )
     assert in_order < 0.4
-    for buffer in (None, 250, 1_000):   # the chapter's default buffer and the exercise's two
-        shuffled = fit_sgd(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=250, shuffle=True, seed=seed,
-                                          shuffle_buffer=buffer), sorted_corpus.topics, small, seed)
+    for buffer in (None, 250, 1_000):  # the chapter's default buffer and the exercise's two
+        shuffled = fit_sgd(
+            dm.read_chunks(
+                sorted_corpus.train,
+                "topic",
+                chunk_rows=250,
+                shuffle=True,
+                seed=seed,
+                shuffle_buffer=buffer,
+            ),
+            sorted_corpus.topics,
+            small,
+            seed,
+        )
         assert shuffled > in_order + 0.2
 
 
 def test_chapter_claim_chunk_size_sets_the_memory_of_a_chunk(corpus, holdout):
     runs = {}
     for rows in (250, 1_000, 2_500):
-        trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
-                                      transform=dm.HashedText())
+        trainer = dm.OutOfCoreTrainer(
+            SGDClassifier(random_state=0), classes=list(corpus.topics), transform=dm.HashedText()
+        )
         runs[rows] = trainer.fit(dm.read_chunks(corpus.files[:1], "topic", chunk_rows=rows)).history
     assert [len(h) for h in runs.values()] == [10, 3, 1]
     assert runs[2_500]["chunk_mb"].max() > 5 * runs[250]["chunk_mb"].max()
@@ -130,9 +165,12 @@ def test_exercise_the_loop_without_the_package_gives_the_trainers_model(corpus):
     mine = SGDClassifier(random_state=0)
     for path in sorted(corpus.train.glob("*.parquet")):
         chunk = pq.read_table(path).to_pandas()
-        mine.partial_fit(vectorizer.transform(chunk["text"]), chunk["topic"], classes=list(corpus.topics))
-    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
-                                  transform=dm.HashedText())
+        mine.partial_fit(
+            vectorizer.transform(chunk["text"]), chunk["topic"], classes=list(corpus.topics)
+        )
+    trainer = dm.OutOfCoreTrainer(
+        SGDClassifier(random_state=0), classes=list(corpus.topics), transform=dm.HashedText()
+    )
     trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
     assert np.array_equal(mine.coef_, trainer.model.coef_)
 
@@ -140,7 +178,9 @@ def test_exercise_the_loop_without_the_package_gives_the_trainers_model(corpus):
 def test_exercise_naive_bayes_ignores_the_order(sorted_corpus):
     counts = []
     for shuffle in (False, True):
-        trainer = dm.OutOfCoreTrainer(MultinomialNB(), classes=list(sorted_corpus.topics), transform=dm.HashedText())
+        trainer = dm.OutOfCoreTrainer(
+            MultinomialNB(), classes=list(sorted_corpus.topics), transform=dm.HashedText()
+        )
         trainer.fit(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=250, shuffle=shuffle))
         counts.append(trainer.model.feature_count_)
     assert np.allclose(*counts)
@@ -148,25 +188,38 @@ def test_exercise_naive_bayes_ignores_the_order(sorted_corpus):
 
 @pytest.fixture(scope="module")
 def trained(corpus, holdout):
-    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
-                                  transform=dm.HashedText(), holdout=holdout)
+    trainer = dm.OutOfCoreTrainer(
+        SGDClassifier(random_state=0),
+        classes=list(corpus.topics),
+        transform=dm.HashedText(),
+        holdout=holdout,
+    )
     return trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_chapter_claim_deploy_then_continue_online_on_a_drifted_stream(tmp_path, trained, seed):
-    later = dm.corpus.write_corpus(tmp_path, n_docs=600, n_files=1, n_test=10, drift=0.5, seed=seed + 1)
+    later = dm.corpus.write_corpus(
+        tmp_path, n_docs=600, n_files=1, n_test=10, drift=0.5, seed=seed + 1
+    )
     X, y = next(iter(dm.read_chunks(later.train, "topic", chunk_rows=600)))
     deployment = trained.to_online(batch_size=50)
     assert deployment.model is not trained.model and deployment.model_version == 1
     events = [({"text": t}, label) for t, label in zip(X["text"], y)]
-    assert deployment.predict_one(events[0][0]) == trained.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
+    assert (
+        deployment.predict_one(events[0][0])
+        == trained.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
+    )
     timeline = dm.simulate(events, deployment, metrics.Accuracy(), window=150)
     frozen = score_model(trained.model, X, y, dm.HashedText())
     assert frozen < trained.history["score"].iloc[-1] - 0.05  # the drift hurts the frozen model
     frozen_last = score_model(trained.model, X.tail(150), y[-150:], dm.HashedText())
-    assert timeline.window_score(450) > frozen_last            # on the same documents, learning online does better
-    assert deployment.model_version == 1 + 600 // 50 and [e.kind for e in timeline.log][:1] == ["train"]
+    assert (
+        timeline.window_score(450) > frozen_last
+    )  # on the same documents, learning online does better
+    assert deployment.model_version == 1 + 600 // 50 and [e.kind for e in timeline.log][:1] == [
+        "train"
+    ]
     assert not np.array_equal(deployment.model.coef_, trained.model.coef_)
 
 
@@ -176,24 +229,38 @@ def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
     files = [str(p) for p in dm.corpus.write_numeric(tmp_path, n_rows=300_000, n_files=20, seed=0)]
     common = dict(classes=[0, 1], target="y", text=None, chunk_rows=10_000)
     runs = [dict(path=files[:k], in_memory=m, **common) for k in (2, 20) for m in (False, True)]
-    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs,
-                                                     warmup=dict(path=files[:1], **common))
+    small, small_all, big, big_all = dm.measure_peak(
+        "deployment_modes.out_of_core:train_on_disk", runs, warmup=dict(path=files[:1], **common)
+    )
     assert big["result"]["rows"] == 10 * small["result"]["rows"]
     # a process's peak RSS wobbles by tens of MB from run to run (allocator pools; seen: 234 to 269 MB
     # for the same run): flat means a small fraction of what loading everything grows by on the same 10x
     assert big["peak_mb"] - small["peak_mb"] < 0.25 * (big_all["peak_mb"] - small_all["peak_mb"])
     assert big["peak_mb"] <= 1.25 * small["peak_mb"]
-    assert big_all["growth_mb"] > 3 * big["growth_mb"] and big_all["peak_mb"] > 1.3 * small_all["peak_mb"]
+    assert (
+        big_all["growth_mb"] > 3 * big["growth_mb"]
+        and big_all["peak_mb"] > 1.3 * small_all["peak_mb"]
+    )
 
 
 @pytest.mark.slow
 def test_chapter_claim_text_memory_flat_for_out_of_core_and_growing_when_loading_all(corpus):
     files = [str(f) for f in corpus.files]
-    runs = [{"path": files[:k], "classes": list(corpus.topics), "in_memory": m} for k in (2, 8) for m in (False, True)]
+    runs = [
+        {"path": files[:k], "classes": list(corpus.topics), "in_memory": m}
+        for k in (2, 8)
+        for m in (False, True)
+    ]
     warmup = {"path": files[:1], "classes": list(corpus.topics), "chunk_rows": 500}
-    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup)
-    assert big["peak_mb"] <= 1.25 * small["peak_mb"]  # peaks wobble by tens of MB: see the numeric test
-    assert big_all["growth_mb"] > small_all["growth_mb"] + 10  # loading everything grows with the files
+    small, small_all, big, big_all = dm.measure_peak(
+        "deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup
+    )
+    assert (
+        big["peak_mb"] <= 1.25 * small["peak_mb"]
+    )  # peaks wobble by tens of MB: see the numeric test
+    assert (
+        big_all["growth_mb"] > small_all["growth_mb"] + 10
+    )  # loading everything grows with the files
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's Parquet reader
@@ -202,10 +269,14 @@ def test_the_dask_path_gives_the_local_model(corpus):
     from deployment_modes.scale_out import fit_dask, local_cluster
 
     hashed = dm.HashedText(n_features=2**12)
-    local = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed)
+    local = dm.OutOfCoreTrainer(
+        SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed
+    )
     local.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
     with local_cluster(2, processes=False) as cluster:
-        remote = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed)
+        remote = dm.OutOfCoreTrainer(
+            SGDClassifier(random_state=0), classes=list(corpus.topics), transform=hashed
+        )
         fit_dask(remote, dd.read_parquet(str(corpus.train)), target="topic", scheduler=cluster)
     np.testing.assert_array_equal(remote.model.coef_, local.model.coef_)
     assert remote.history["rows"].tolist() == local.history["rows"].tolist()
@@ -231,14 +302,17 @@ def test_bad_inputs_fail_before_training(corpus):
         trainer.to_online()
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"n_docs": 0}, ValueError, "n_docs"),
-    ({"n_files": 50, "n_docs": 10}, ValueError, "n_files"),
-    ({"n_topics": 99}, ValueError, "n_topics"),
-    ({"drift": 1.5}, ValueError, "drift"),
-    ({"order": "alphabetical"}, ValueError, "order"),
-    ({"format": "json"}, ValueError, "format"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_docs": 0}, ValueError, "n_docs"),
+        ({"n_files": 50, "n_docs": 10}, ValueError, "n_files"),
+        ({"n_topics": 99}, ValueError, "n_topics"),
+        ({"drift": 1.5}, ValueError, "drift"),
+        ({"order": "alphabetical"}, ValueError, "order"),
+        ({"format": "json"}, ValueError, "format"),
+    ],
+)
 def test_bad_corpus_settings_name_the_argument(tmp_path, kwargs, error, match):
     with pytest.raises(error, match=match):
         dm.corpus.write_corpus(tmp_path, **kwargs)
@@ -278,20 +352,37 @@ def test_the_dask_path_checks_its_target_before_training():
 
 def _chunks(n=4, rows=20, features=("a", "b")):
     rng = np.random.default_rng(0)
-    return [(pd.DataFrame(rng.normal(size=(rows, len(features))), columns=list(features)), rng.integers(0, 2, rows))
-            for _ in range(n)]
+    return [
+        (
+            pd.DataFrame(rng.normal(size=(rows, len(features))), columns=list(features)),
+            rng.integers(0, 2, rows),
+        )
+        for _ in range(n)
+    ]
 
 
-@pytest.mark.parametrize("spoil, match", [
-    (lambda X, y: (X.assign(a=np.where(np.arange(len(X)) == 3, np.nan, X["a"])), y), r"chunk 3: X has a missing value \(row 3, column 'a'\)"),
-    (lambda X, y: (X.assign(a=np.inf), y), "chunk 3: X has an infinite value"),
-    (lambda X, y: (X, y[:-1]), "chunk 3: X has 20 rows but y has"),
-    (lambda X, y: (X.rename(columns={"b": "c"}), y), r"chunk 3: its features \['a', 'c'\] differ from the first chunk's \['a', 'b'\]"),
-    (lambda X, y: (X[["a"]], y), "chunk 3: its features"),
-    (lambda X, y: (X, np.where(y == 1, 2, y)), r"chunk 3: y has labels \[2\] that are not among the classes \[0, 1\]"),
-    (lambda X, y: (X, y.astype(float) * np.nan), "chunk 3: y has a NaN"),
-    (lambda X, y: (X.to_numpy()[:, :1], y), "chunk 3: its features"),
-])
+@pytest.mark.parametrize(
+    "spoil, match",
+    [
+        (
+            lambda X, y: (X.assign(a=np.where(np.arange(len(X)) == 3, np.nan, X["a"])), y),
+            r"chunk 3: X has a missing value \(row 3, column 'a'\)",
+        ),
+        (lambda X, y: (X.assign(a=np.inf), y), "chunk 3: X has an infinite value"),
+        (lambda X, y: (X, y[:-1]), "chunk 3: X has 20 rows but y has"),
+        (
+            lambda X, y: (X.rename(columns={"b": "c"}), y),
+            r"chunk 3: its features \['a', 'c'\] differ from the first chunk's \['a', 'b'\]",
+        ),
+        (lambda X, y: (X[["a"]], y), "chunk 3: its features"),
+        (
+            lambda X, y: (X, np.where(y == 1, 2, y)),
+            r"chunk 3: y has labels \[2\] that are not among the classes \[0, 1\]",
+        ),
+        (lambda X, y: (X, y.astype(float) * np.nan), "chunk 3: y has a NaN"),
+        (lambda X, y: (X.to_numpy()[:, :1], y), "chunk 3: its features"),
+    ],
+)
 def test_each_chunk_is_checked_before_it_is_learned(spoil, match):
     chunks = _chunks()
     chunks[2] = spoil(*chunks[2])
@@ -306,4 +397,6 @@ def test_each_chunk_is_checked_before_it_is_learned(spoil, match):
 def test_clean_chunks_still_give_the_plain_loop_model():
     chunks = _chunks()
     trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=[0, 1]).fit(chunks)
-    np.testing.assert_array_equal(trainer.model.coef_, plain_loop(SGDClassifier(random_state=0), chunks, classes=[0, 1]).coef_)
+    np.testing.assert_array_equal(
+        trainer.model.coef_, plain_loop(SGDClassifier(random_state=0), chunks, classes=[0, 1]).coef_
+    )

@@ -13,8 +13,12 @@ def test_chapter_claim_order_dependence(sorted_corpus, holdout):
     """Topic-sorted files in file order give a poor model; the seeded shuffle buffer fixes it."""
     scores = {}
     for shuffle in (False, True):
-        trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(sorted_corpus.topics),
-                                      transform=dm.HashedText(), holdout=holdout)
+        trainer = dm.OutOfCoreTrainer(
+            SGDClassifier(random_state=0),
+            classes=list(sorted_corpus.topics),
+            transform=dm.HashedText(),
+            holdout=holdout,
+        )
         trainer.fit(dm.read_chunks(sorted_corpus.train, "topic", chunk_rows=1_000, shuffle=shuffle))
         scores[shuffle] = trainer.history["score"].iloc[-1]
     assert scores[False] < 0.5 < 0.85 < scores[True]
@@ -23,8 +27,12 @@ def test_chapter_claim_order_dependence(sorted_corpus, holdout):
 def test_chapter_claim_chunk_size_costs_memory_not_accuracy(corpus, holdout):
     runs = {}
     for rows in (250, 1_000, 5_000):
-        trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0), classes=list(corpus.topics),
-                                      transform=dm.HashedText(), holdout=holdout)
+        trainer = dm.OutOfCoreTrainer(
+            SGDClassifier(random_state=0),
+            classes=list(corpus.topics),
+            transform=dm.HashedText(),
+            holdout=holdout,
+        )
         runs[rows] = trainer.fit(dm.read_chunks(corpus.files[:2], "topic", chunk_rows=rows)).history
     assert [len(h) for h in runs.values()] == [20, 5, 1]
     assert runs[5_000]["chunk_mb"].max() > 10 * runs[250]["chunk_mb"].max()
@@ -38,12 +46,17 @@ def test_chapter_claim_deploy_then_continue_online_on_a_drifted_stream(tmp_path,
     deployment = trained.to_online(batch_size=50)
     assert deployment.model is not trained.model and deployment.model_version == 1
     events = [({"text": t}, label) for t, label in zip(X["text"], y)]
-    assert deployment.predict_one(events[0][0]) == trained.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
+    assert (
+        deployment.predict_one(events[0][0])
+        == trained.model.predict(dm.HashedText().transform(X.iloc[:1]))[0]
+    )
     timeline = dm.simulate(events, deployment, metrics.Accuracy(), window=150)
     frozen = score_model(trained.model, X, y, dm.HashedText())
     assert frozen < trained.history["score"].iloc[-1] - 0.05  # the drift hurts the frozen model
     assert timeline.window_score(450) > frozen + 0.03  # learning online recovers
-    assert deployment.model_version == 1 + 600 // 50 and [e.kind for e in timeline.log][:1] == ["train"]
+    assert deployment.model_version == 1 + 600 // 50 and [e.kind for e in timeline.log][:1] == [
+        "train"
+    ]
     assert not np.array_equal(deployment.model.coef_, trained.model.coef_)
 
 
@@ -59,24 +72,37 @@ def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
     files = [str(p) for p in dm.corpus.write_numeric(tmp_path, n_rows=300_000, n_files=20, seed=0)]
     common = dict(classes=[0, 1], target="y", text=None, chunk_rows=10_000)
     runs = [dict(path=files[:k], in_memory=m, **common) for k in (2, 20) for m in (False, True)]
-    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs,
-                                                     warmup=dict(path=files[:1], **common), allocations=True)
+    small, small_all, big, big_all = dm.measure_peak(
+        "deployment_modes.out_of_core:train_on_disk",
+        runs,
+        warmup=dict(path=files[:1], **common),
+        allocations=True,
+    )
     assert big["result"]["rows"] == 10 * small["result"]["rows"]
     # seen: 12.0 and 12.1 MB out-of-core; 20 and 198 MB loading everything
     assert big["allocated_peak_mb"] <= 1.1 * small["allocated_peak_mb"] + 1
     assert big_all["allocated_peak_mb"] > 5 * small_all["allocated_peak_mb"]
     assert big_all["allocated_peak_mb"] > 10 * big["allocated_peak_mb"]
-    assert big_all["peak_mb"] > big["peak_mb"] + 100  # and the process's peak RSS shows it too (seen: +198 MB)
+    assert (
+        big_all["peak_mb"] > big["peak_mb"] + 100
+    )  # and the process's peak RSS shows it too (seen: +198 MB)
 
 
 @pytest.mark.slow
 def test_chapter_claim_text_memory_flat_for_out_of_core_and_growing_when_loading_all(corpus):
     files = [str(f) for f in corpus.files]
-    runs = [{"path": files[:k], "classes": list(corpus.topics), "in_memory": m} for k in (2, 8) for m in (False, True)]
+    runs = [
+        {"path": files[:k], "classes": list(corpus.topics), "in_memory": m}
+        for k in (2, 8)
+        for m in (False, True)
+    ]
     warmup = {"path": files[:1], "classes": list(corpus.topics), "chunk_rows": 500}
-    small, small_all, big, big_all = dm.measure_peak("deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup,
-                                                     allocations=True)
+    small, small_all, big, big_all = dm.measure_peak(
+        "deployment_modes.out_of_core:train_on_disk", runs, warmup=warmup, allocations=True
+    )
     # allocations, not peak RSS: see the numeric test
     assert big["allocated_peak_mb"] <= 1.1 * small["allocated_peak_mb"] + 1
-    assert big_all["allocated_peak_mb"] > 2 * small_all["allocated_peak_mb"]  # loading everything grows with the files
+    assert (
+        big_all["allocated_peak_mb"] > 2 * small_all["allocated_peak_mb"]
+    )  # loading everything grows with the files
     assert big_all["allocated_peak_mb"] > 2 * big["allocated_peak_mb"]

@@ -14,23 +14,22 @@ from deployment_modes.release import sign_test, two_proportion_test
 from deployment_modes.release_experiment import candidate_and_stream, release_run
 
 
-
-
-
-
-
 def test_shadow_scores_each_prediction_against_its_own_late_label():
     champion, challenger, events = candidate_and_stream(3, "good", n_release=400)
     import copy
 
-    alone = {name: dm.simulate(events, copy.deepcopy(dep), metrics.Accuracy(), delay=40)
-             for name, dep in (("champion", champion), ("challenger", challenger))}
+    alone = {
+        name: dm.simulate(events, copy.deepcopy(dep), metrics.Accuracy(), delay=40)
+        for name, dep in (("champion", champion), ("challenger", challenger))
+    }
     release = dm.ShadowRelease(champion, challenger, evidence=100)
     tl = dm.simulate(events, release, metrics.Accuracy(), delay=40)
     d = release.decision
     assert d["champion_error"] == pytest.approx(1 - alone["champion"].window_score(0, 100))
     assert d["challenger_error"] == pytest.approx(1 - alone["challenger"].window_score(0, 100))
-    assert d["predicted"] == 100 + 39  # the 100th label came back 39 predictions later (river's delay)
+    assert (
+        d["predicted"] == 100 + 39
+    )  # the 100th label came back 39 predictions later (river's delay)
     kinds = [e.kind for e in tl.log]
     assert kinds.count("promote") == 1 and tl.entries("promote")["at"].tolist() == [100]
     step = d["predicted"] - 1  # the step of the last prediction before the decision
@@ -46,7 +45,9 @@ def toy():
 
 def test_with_alpha_an_equal_challenger_is_not_promoted():
     X, y, fitted = toy()
-    release = dm.ShadowRelease(dm.BatchDeployment(LogisticRegression()), fitted, evidence=8, alpha=0.05)
+    release = dm.ShadowRelease(
+        dm.BatchDeployment(LogisticRegression()), fitted, evidence=8, alpha=0.05
+    )
     release.fit_initial(X, y)
     for i in range(8):
         x = {"x0": float(i % 4)}
@@ -57,7 +58,7 @@ def test_with_alpha_an_equal_challenger_is_not_promoted():
 
 
 def test_statistics():
-    assert sign_test(0, 0) == 1.0 and sign_test(10, 0) == pytest.approx(2 ** -10)
+    assert sign_test(0, 0) == 1.0 and sign_test(10, 0) == pytest.approx(2**-10)
     assert two_proportion_test(10, 100, 10, 100) == pytest.approx(0.5)
     assert two_proportion_test(0, 0, 1, 1) == 1.0
 
@@ -87,9 +88,13 @@ def test_regression_errors_are_absolute():
     X, y = [[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0]
     good = dm.BatchDeployment(LinearRegression())
     good.fit_initial(X, y)
-    bad = dm.BatchDeployment(DummyRegressor(strategy="constant", constant=0.0))  # predicts a constant
+    bad = dm.BatchDeployment(
+        DummyRegressor(strategy="constant", constant=0.0)
+    )  # predicts a constant
     bad.fit_initial(X, [0, 0, 0])
-    release = dm.ShadowRelease(dm.BatchDeployment(LinearRegression()), bad, evidence=3, task="regression")
+    release = dm.ShadowRelease(
+        dm.BatchDeployment(LinearRegression()), bad, evidence=3, task="regression"
+    )
     release.fit_initial(X, y)
     for v in (3.0, 4.0, 5.0):
         release.predict_one({"x0": v})

@@ -25,11 +25,16 @@ def test_continue_equals_a_hand_written_partial_fit_continuation():
     X, y = sc.X.to_numpy(), sc.y
     predictions = []
     for start in range(0, 600, 150):
-        predictions += model.predict(X[start:start + 150]).tolist()
-        model.partial_fit(X[start:start + 150], y[start:start + 150])
+        predictions += model.predict(X[start : start + 150]).tolist()
+        model.partial_fit(X[start : start + 150], y[start : start + 150])
     assert tl.y_pred == predictions
     np.testing.assert_array_equal(dep.model.coef_, model.coef_)
-    assert list(tl.retrains["rows"]) == [150] * 4 and list(tl.retrains["at"]) == [150, 300, 450, 600]
+    assert list(tl.retrains["rows"]) == [150] * 4 and list(tl.retrains["at"]) == [
+        150,
+        300,
+        450,
+        600,
+    ]
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -38,10 +43,15 @@ def test_continue_uses_warm_start_when_there_is_no_partial_fit():
     dep = dm.BatchDeployment(LogisticRegression(max_iter=5), retrain_every=200, refit="continue")
     dm.simulate(sc, dep, metrics.Accuracy())
     hand = LogisticRegression(max_iter=5).fit(sc.X_initial.to_numpy(), sc.y_initial)
-    with pytest.warns(Warning):  # 5 iterations do not converge: the warm start is what carries the state
+    with pytest.warns(
+        Warning
+    ):  # 5 iterations do not converge: the warm start is what carries the state
         for start in (0, 200):
-            hand = copy.deepcopy(hand).set_params(warm_start=True).fit(sc.X.to_numpy()[start:start + 200],
-                                                                       sc.y[start:start + 200])
+            hand = (
+                copy.deepcopy(hand)
+                .set_params(warm_start=True)
+                .fit(sc.X.to_numpy()[start : start + 200], sc.y[start : start + 200])
+            )
     np.testing.assert_allclose(dep.model.coef_, hand.coef_)
     assert not dep.estimator.get_params()["warm_start"]  # the estimator given is left as it was
 
@@ -105,8 +115,13 @@ def test_experiments_check_their_arguments():
     with pytest.raises(TypeError, match="runs"):
         retraining.compare_drift_kinds({})
     with pytest.raises(ValueError, match="recurring"):
-        retraining.forgetting(retraining.run_seeds(lambda s: drift_stream(seed=s, n_stream=300, drift_at=100),
-                                                   {"x": lambda: dm.NaiveBaseline()}, [0]))
+        retraining.forgetting(
+            retraining.run_seeds(
+                lambda s: drift_stream(seed=s, n_stream=300, drift_at=100),
+                {"x": lambda: dm.NaiveBaseline()},
+                [0],
+            )
+        )
 
 
 def test_moving_parts_name_stateful_training_and_the_performance_trigger():

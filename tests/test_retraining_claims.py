@@ -31,8 +31,15 @@ def test_the_chapters_hand_written_trigger_loop_equals_the_package():
             model = clone(model).fit(rows[-300:], labels[-300:])
             at.append(i + 1)
             recent = []
-    tl = dm.simulate(stream, dm.BatchDeployment(dm.LeanSGDClassifier(random_state=0), window=300,
-                                                trigger=dm.PerformanceTrigger(0.2, window=100)), metrics.Accuracy())
+    tl = dm.simulate(
+        stream,
+        dm.BatchDeployment(
+            dm.LeanSGDClassifier(random_state=0),
+            window=300,
+            trigger=dm.PerformanceTrigger(0.2, window=100),
+        ),
+        metrics.Accuracy(),
+    )
     assert tl.y_pred == predictions and list(tl.retrains["at"]) == at and len(at) >= 2
 
 
@@ -46,13 +53,19 @@ def refit():
 
 
 def test_stateful_beats_stateless_after_the_drift_and_costs_less(refit):
-    stateful, window, all_data = refit["stateful (continue)"], refit["stateless, last 300"], refit["stateless, all data"]
+    stateful, window, all_data = (
+        refit["stateful (continue)"],
+        refit["stateless, last 300"],
+        refit["stateless, all data"],
+    )
     assert (stateful["score"] > all_data["score"]).all()
     assert (stateful["score"] > window["score"]).sum() >= 4  # the chapter glues the count
     assert (window["score"] > all_data["score"]).all()  # all the data is slow to forget
     assert (stateful["rows_per_retrain"] < window["rows_per_retrain"]).all()
     assert (window["rows_per_retrain"] < all_data["rows_per_retrain"]).all()
-    assert (stateful["data_kept"] < window["data_kept"]).all() and (window["data_kept"] < all_data["data_kept"]).all()
+    assert (stateful["data_kept"] < window["data_kept"]).all() and (
+        window["data_kept"] < all_data["data_kept"]
+    ).all()
     assert (all_data["score"] > refit["baseline: majority"]["score"]).all()
 
 
@@ -65,10 +78,14 @@ def test_four_triggers(triggers):
     four = ("time", "volume", "performance", "drift")
     for line in four:
         assert (triggers[line]["score"] > triggers["baseline: majority"]["score"]).all(), line
-    assert abs(triggers["time"]["score"].mean() - triggers["volume"]["score"].mean()) < 0.03  # alike
+    assert (
+        abs(triggers["time"]["score"].mean() - triggers["volume"]["score"].mean()) < 0.03
+    )  # alike
     means = {line: triggers[line]["score"].mean() for line in four}
     assert max(means, key=means.get) == "performance" and min(means, key=means.get) == "drift"
-    others = np.minimum.reduce([triggers[line]["retrains"] for line in ("time", "volume", "performance")])
+    others = np.minimum.reduce(
+        [triggers[line]["retrains"] for line in ("time", "volume", "performance")]
+    )
     assert (triggers["drift"]["retrains"] < others).all()
 
 
@@ -83,16 +100,26 @@ def test_online_copes_best_with_every_kind_of_drift_on_every_seed(kinds):
     for kind in dm.drift_kinds.KINDS:
         for line in retraining.drift_modes():
             if line != "online":
-                assert (kinds[(kind, "online")]["score"] > kinds[(kind, line)]["score"]).all(), (kind, line)
+                assert (kinds[(kind, "online")]["score"] > kinds[(kind, line)]["score"]).all(), (
+                    kind,
+                    line,
+                )
 
 
 def test_how_the_others_fare_on_each_kind(kinds):
     static = {kind: kinds[(kind, "batch, static")]["score"] for kind in dm.drift_kinds.KINDS}
     assert (static["sudden"] < 0.55).all()  # at chance after a sudden turn of 90 degrees
-    assert (static["gradual"] > static["sudden"]).all() and (static["incremental"] > static["sudden"]).all()
-    assert (static["recurring"] > kinds[("recurring", "batch, every 200")]["score"]).sum() >= 4  # glued count
+    assert (static["gradual"] > static["sudden"]).all() and (
+        static["incremental"] > static["sudden"]
+    ).all()
+    assert (
+        static["recurring"] > kinds[("recurring", "batch, every 200")]["score"]
+    ).sum() >= 4  # glued count
     for kind in dm.drift_kinds.KINDS:
-        assert (kinds[(kind, "batch, drift-triggered")]["rows_fitted"] < kinds[(kind, "batch, every 200")]["rows_fitted"]).all()
+        assert (
+            kinds[(kind, "batch, drift-triggered")]["rows_fitted"]
+            < kinds[(kind, "batch, every 200")]["rows_fitted"]
+        ).all()
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +128,11 @@ def forget():
 
 
 def test_forgetting_and_what_helps(forget):
-    slow, fast, pool = forget["online, slow (lr 0.05)"], forget["online, fast (lr 0.5)"], forget["slow + second model (pool)"]
+    slow, fast, pool = (
+        forget["online, slow (lr 0.05)"],
+        forget["online, fast (lr 0.5)"],
+        forget["slow + second model (pool)"],
+    )
     window = forget["batch, every 100 on last 200"]
     assert (slow["back"] < slow["before"] - 0.1).all()  # it forgot A
     assert (pool["back"] > slow["back"]).all() and (pool["back"] > window["back"]).all()
@@ -115,9 +146,16 @@ def test_forgetting_and_what_helps(forget):
 def table():
     tables = {}
     for kind in ("sudden", "gradual"):
-        streams = detectors.error_streams(kind, SEEDS, n_stream=N_STREAM, drift_at=int(0.6 * N_STREAM))
-        for setting, chosen in (("default", detectors.default_detectors()), ("tuned", detectors.tuned_detectors())):
-            tables[(kind, setting)] = detectors.summarize_detectors(detectors.measure_detectors(chosen, streams))
+        streams = detectors.error_streams(
+            kind, SEEDS, n_stream=N_STREAM, drift_at=int(0.6 * N_STREAM)
+        )
+        for setting, chosen in (
+            ("default", detectors.default_detectors()),
+            ("tuned", detectors.tuned_detectors()),
+        ):
+            tables[(kind, setting)] = detectors.summarize_detectors(
+                detectors.measure_detectors(chosen, streams)
+            )
     return pd.concat(tables, names=["drift", "setting", "detector"])
 
 
@@ -128,14 +166,29 @@ def test_chapter_claims_on_detectors(table):
             assert table.loc[(kind, "default", name), "missed"] == n
         for name in ("ADWIN", "DDM", "EDDM"):
             assert table.loc[(kind, "default", name), "missed"] < n
-    adwin_default, adwin_tuned = table.loc[("sudden", "default", "ADWIN")], table.loc[("sudden", "tuned", "ADWIN")]
+    adwin_default, adwin_tuned = (
+        table.loc[("sudden", "default", "ADWIN")],
+        table.loc[("sudden", "tuned", "ADWIN")],
+    )
     assert adwin_default["missed"] >= 1 and adwin_tuned["missed"] == 0
     assert adwin_tuned["mean_delay"] < adwin_default["mean_delay"]
-    for kind in ("sudden", "gradual"):  # tuned PageHinkley: the quickest of those with no false alarm, no miss
-        quiet = table.loc[kind][(table.loc[kind]["false_alarms_per_10k"] == 0) & (table.loc[kind]["missed"] == 0)]
+    for kind in (
+        "sudden",
+        "gradual",
+    ):  # tuned PageHinkley: the quickest of those with no false alarm, no miss
+        quiet = table.loc[kind][
+            (table.loc[kind]["false_alarms_per_10k"] == 0) & (table.loc[kind]["missed"] == 0)
+        ]
         assert quiet["mean_delay"].idxmin() == ("tuned", "PageHinkley")
     eddm = table.loc[("sudden", "default", "EDDM")]
     assert eddm["false_alarms_per_10k"] > 0 and eddm["mean_delay"] < adwin_default["mean_delay"]
     assert table.loc[("sudden", "tuned", "KSWIN"), "missed"] >= 1
-    for name in ("ADWIN", "DDM", "EDDM"):  # a gradual drift takes longer to notice (the drift-kinds section)
-        assert table.loc[("gradual", "default", name), "mean_delay"] > table.loc[("sudden", "default", name), "mean_delay"]
+    for name in (
+        "ADWIN",
+        "DDM",
+        "EDDM",
+    ):  # a gradual drift takes longer to notice (the drift-kinds section)
+        assert (
+            table.loc[("gradual", "default", name), "mean_delay"]
+            > table.loc[("sudden", "default", name), "mean_delay"]
+        )

@@ -59,8 +59,14 @@ def test_movie_catalogue_releases_new_titles_after_deployment():
     assert np.isin(sc.y, list(new)).mean() > 0.1  # new releases are watched
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_stream": 0}, "n_stream"), ({"n_initial": -1}, "n_initial"), ({"n_stream": 2.5}, "n_stream")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_stream": 0}, "n_stream"),
+        ({"n_initial": -1}, "n_initial"),
+        ({"n_stream": 2.5}, "n_stream"),
+    ],
+)
 def test_bad_sizes_name_the_argument(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         scenarios.house_prices(**kwargs)
@@ -97,6 +103,10 @@ def test_drift_stream_draws_as_river_does():
     ours = scenarios.drifting_classification(seed=1, n_initial=100, n_stream=400, drift_at=200)
     river_stream = synth.ConceptDriftStream(
         stream=synth.Hyperplane(seed=3, n_features=4, noise_percentage=0.05),
-        drift_stream=synth.Hyperplane(seed=4, n_features=4, noise_percentage=0.05), position=300, width=50, seed=1)
+        drift_stream=synth.Hyperplane(seed=4, n_features=4, noise_percentage=0.05),
+        position=300,
+        width=50,
+        seed=1,
+    )
     labels = [int(y) for _, y in itertools.islice(river_stream, 500)]
     assert labels == list(ours.y_initial) + list(ours.y)

@@ -37,8 +37,10 @@ def reference(n_events, events, mode="online"):
 def same_model(a, b, probes) -> bool:
     """Equal class probabilities, exactly, on every probe event."""
     if isinstance(a, dm.BatchDeployment):
-        return (a.model.predict_proba([list(x.values()) for x, _ in probes]) ==
-                b.model.predict_proba([list(x.values()) for x, _ in probes])).all()
+        return (
+            a.model.predict_proba([list(x.values()) for x, _ in probes])
+            == b.model.predict_proba([list(x.values()) for x, _ in probes])
+        ).all()
     return all(a.predict_proba_one(x) == b.predict_proba_one(x) for x, _ in probes)
 
 
@@ -48,6 +50,7 @@ def crash(state: DurableDeployment) -> None:
 
 
 # -- in-process: the durable deployment ---------------------------------------------------------
+
 
 class Torn:
     """A toy deployment whose update is two steps: a prediction must never see only one done."""
@@ -68,7 +71,9 @@ class Torn:
 
 
 def test_a_prediction_never_sees_a_half_updated_model(tmp_path):
-    state = DurableDeployment(tmp_path, "online", deployment=Torn(), schema=Schema(("a",), "regression"))
+    state = DurableDeployment(
+        tmp_path, "online", deployment=Torn(), schema=Schema(("a",), "regression")
+    )
     seen, stop = set(), threading.Event()
 
     def predict():
@@ -78,7 +83,7 @@ def test_a_prediction_never_sees_a_half_updated_model(tmp_path):
     readers = [threading.Thread(target=predict) for _ in range(2)]
     for r in readers:
         r.start()
-    for i in range(100):
+    for _i in range(100):
         state.learn_one({"a": 0.0}, 1.0)
     stop.set()
     for r in readers:
@@ -96,7 +101,9 @@ def test_replay_after_a_crash_equals_the_uninterrupted_run_with_a_hot_swap(tmp_p
     live = state.deployment
     crash(state)
     again = DurableDeployment(tmp_path)
-    assert again.mode == "batch" and again.n_seen == 260 and again.replayed == 61  # a snapshot at 200, then the swap and 60 events
+    assert (
+        again.mode == "batch" and again.n_seen == 260 and again.replayed == 61
+    )  # a snapshot at 200, then the swap and 60 events
     assert again.model_version == swapped["model_version"] == 2
     assert same_model(again.deployment, live, events[:100])
     assert [e.kind for e in again.deployment.log] == ["train", "swap"]
@@ -157,11 +164,20 @@ def test_the_default_deployment_is_the_drifting_scenario_initial_training(events
     by_hand = dm.OnlineDeployment(deployment._initial)
     by_hand.fit_initial(*dm.scenarios.drifting_classification(seed=0).initial)
     assert same_model(deployment, by_hand, events[:50])
-    assert (schema.features, schema.task, schema.classes) == (("x0", "x1", "x2", "x3"), "classification", (0, 1))
-    assert schema.bounds == dm.FeatureBounds(dm.scenarios.drifting_classification(seed=0).initial[0]).to_dict()
+    assert (schema.features, schema.task, schema.classes) == (
+        ("x0", "x1", "x2", "x3"),
+        "classification",
+        (0, 1),
+    )
+    assert (
+        schema.bounds
+        == dm.FeatureBounds(dm.scenarios.drifting_classification(seed=0).initial[0]).to_dict()
+    )
 
 
-def test_an_abnormal_input_is_refused_changes_nothing_and_a_restart_keeps_the_bounds(tmp_path, events):
+def test_an_abnormal_input_is_refused_changes_nothing_and_a_restart_keeps_the_bounds(
+    tmp_path, events
+):
     state = DurableDeployment(tmp_path, "online")
     state.learn_many(events[:20])
     x, y = events[20]
@@ -183,7 +199,9 @@ def test_an_abnormal_input_is_refused_changes_nothing_and_a_restart_keeps_the_bo
     with pytest.raises(durable.InputOutOfBounds, match="x0"):
         again.learn_one({**x, "x0": 1e200}, y)
     again.close()
-    unguarded = DurableDeployment(tmp_path, input_guard=False)  # the guard off: the value is learned
+    unguarded = DurableDeployment(
+        tmp_path, input_guard=False
+    )  # the guard off: the value is learned
     assert unguarded.learn_one({**x, "x0": 50.0}, y)["n_seen"] == 21
     assert unguarded.metrics()["input_guard"] is False
     unguarded.close()
@@ -205,6 +223,7 @@ def test_a_schema_saved_without_bounds_loads_without_them(tmp_path):
 
 # -- over HTTP: a real server in a child process ------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with serve.start(tmp_path_factory.mktemp("online"), mode="online", token=TOKEN) as srv:
@@ -221,7 +240,11 @@ def test_eight_clients_mixed_requests_lose_and_double_nothing(server, events):
         with httpx.Client(base_url=server.url, headers=AUTH, timeout=30) as c:
             for i in range(2000):
                 x, y = next(mine)
-                r = c.post("/learn", json={"x": x, "y": y}) if i % 2 else c.post("/predict", json={"x": x})
+                r = (
+                    c.post("/learn", json={"x": x, "y": y})
+                    if i % 2
+                    else c.post("/predict", json={"x": x})
+                )
                 if r.status_code != 200:
                     errors.append(r.text)
                 elif i % 2:
@@ -238,7 +261,9 @@ def test_eight_clients_mixed_requests_lose_and_double_nothing(server, events):
     counts = sorted(itertools.chain(*acks))
     after = httpx.get(server.url + "/metrics").json()
     # each acknowledged event was learned exactly once: the counts acknowledged are 1..N, no gap, no repeat
-    assert counts == list(range(before + 1, before + 8001)) and after["events_seen"] == before + 8000
+    assert (
+        counts == list(range(before + 1, before + 8001)) and after["events_seen"] == before + 8000
+    )
     assert all(v == sorted(v) for v in versions)  # no client ever saw the model go back
 
 
@@ -249,26 +274,69 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(server, events):
         ("/learn", b"{not json", 400, "not valid JSON"),
         ("/learn", b"[1, 2]", 422, "JSON object"),
         ("/learn", json.dumps({"x": x}).encode(), 422, "y is missing"),
-        ("/learn", json.dumps({"x": {**x, "x1": "big"}, "y": y}).encode(), 422, "x['x1'] must be a number"),
-        ("/learn", json.dumps({"x": {k: v for k, v in x.items() if k != "x3"}, "y": y}).encode(), 422, "missing ['x3']"),
+        (
+            "/learn",
+            json.dumps({"x": {**x, "x1": "big"}, "y": y}).encode(),
+            422,
+            "x['x1'] must be a number",
+        ),
+        (
+            "/learn",
+            json.dumps({"x": {k: v for k, v in x.items() if k != "x3"}, "y": y}).encode(),
+            422,
+            "missing ['x3']",
+        ),
         ("/learn", json.dumps({"x": {**x, "x9": 1.0}, "y": y}).encode(), 422, "extra ['x9']"),
-        ("/learn", json.dumps({"x": {**x, "x0": float("nan")}, "y": y}).encode(), 422, "must be finite"),
-        ("/learn", json.dumps({"x": {**x, "x0": 12345.5}, "y": y}).replace("12345.5", "1e999").encode(), 422, "finite"),
-        ("/learn", json.dumps({"x": {**x, "x0": float("inf")}, "y": y}).encode(), 422, "must be finite"),
+        (
+            "/learn",
+            json.dumps({"x": {**x, "x0": float("nan")}, "y": y}).encode(),
+            422,
+            "must be finite",
+        ),
+        (
+            "/learn",
+            json.dumps({"x": {**x, "x0": 12345.5}, "y": y}).replace("12345.5", "1e999").encode(),
+            422,
+            "finite",
+        ),
+        (
+            "/learn",
+            json.dumps({"x": {**x, "x0": float("inf")}, "y": y}).encode(),
+            422,
+            "must be finite",
+        ),
         ("/learn", json.dumps({"x": x, "y": "yes"}).encode(), 422, "classes [0, 1]"),
         ("/learn", json.dumps({"x": x, "y": y, "z": 1}).encode(), 422, "unknown fields ['z']"),
-        ("/learn_many", json.dumps({"events": [{"x": x, "y": y}, {"x": x, "y": 3}]}).encode(), 422, "events[1].y"),
+        (
+            "/learn_many",
+            json.dumps({"events": [{"x": x, "y": y}, {"x": x, "y": 3}]}).encode(),
+            422,
+            "events[1].y",
+        ),
         ("/learn_many", json.dumps({"events": {"x": x}}).encode(), 422, "events"),
         ("/learn_many", json.dumps({"events": []}).encode(), 422, "at least one"),
-        ("/learn_many", b'{"events": [' + b",".join([json.dumps({"x": x, "y": y}).encode()] * 50_000) + b"]}",
-         413, "limit"),
-        ("/predict", json.dumps({"x": {**x, "x0": None}}).encode(), 422, "x['x0'] must be a number"),
+        (
+            "/learn_many",
+            b'{"events": [' + b",".join([json.dumps({"x": x, "y": y}).encode()] * 50_000) + b"]}",
+            413,
+            "limit",
+        ),
+        (
+            "/predict",
+            json.dumps({"x": {**x, "x0": None}}).encode(),
+            422,
+            "x['x0'] must be a number",
+        ),
         ("/predict", b"{}", 422, "x is missing"),
     ]
     with httpx.Client(base_url=server.url, headers=AUTH) as c:
         for path, body, status, message in cases:
             r = c.post(path, content=body, headers={"content-type": "application/json"})
-            assert r.status_code == status and message in r.json()["detail"], (path, body[:80], r.text)
+            assert r.status_code == status and message in r.json()["detail"], (
+                path,
+                body[:80],
+                r.text,
+            )
     after = httpx.get(server.url + "/metrics").json()
     assert (after["events_seen"], after["log_seq"]) == (before["events_seen"], before["log_seq"])
 
@@ -280,12 +348,17 @@ def test_an_abnormal_input_gets_422_and_the_model_and_the_log_stay_as_they_were(
         before, answer = c.get("/metrics").json(), c.post("/predict", json={"x": x}).json()
         r = c.post("/learn", json={"x": {**x, "x0": 1e200}, "y": y})
         assert r.status_code == 422 and "x0=1e+200 is outside its bounds [" in r.json()["detail"]
-        many = c.post("/learn_many", json={"events": [{"x": x, "y": y}, {"x": {**x, "x3": -1e9}, "y": y}]})
+        many = c.post(
+            "/learn_many", json={"events": [{"x": x, "y": y}, {"x": {**x, "x3": -1e9}, "y": y}]}
+        )
         assert many.status_code == 422 and "events[1].x is abnormal: x3=" in many.json()["detail"]
         assert c.post("/predict", json={"x": {**x, "x1": 1e200}}).status_code == 422
         after = c.get("/metrics").json()
         assert (after["events_seen"], after["log_seq"], after["model_version"]) == (
-            before["events_seen"], before["log_seq"], before["model_version"])
+            before["events_seen"],
+            before["log_seq"],
+            before["model_version"],
+        )
         assert after["inputs_rejected"] == before["inputs_rejected"] + 3
         assert c.post("/predict", json={"x": x}).json() == answer
 
@@ -295,7 +368,9 @@ def test_no_input_guard_turns_the_guardrail_off(tmp_path, events):
     with serve.start(tmp_path, mode="online", input_guard=False) as srv:
         r = httpx.post(srv.url + "/learn", json={"x": {**x, "x0": 1000.0}, "y": y})
         metrics = httpx.get(srv.url + "/metrics").json()
-    assert r.status_code == 200 and metrics["input_guard"] is False and metrics["inputs_rejected"] == 0
+    assert (
+        r.status_code == 200 and metrics["input_guard"] is False and metrics["inputs_rejected"] == 0
+    )
 
 
 def test_the_token_guards_learning_but_not_predicting(server, events):
@@ -304,7 +379,9 @@ def test_the_token_guards_learning_but_not_predicting(server, events):
         assert c.post("/learn", json={"x": x, "y": y}).status_code == 401
         assert c.post("/learn_many", json={"events": [{"x": x, "y": y}]}).status_code == 401
         assert c.post("/deploy").status_code == 401
-        wrong = c.post("/learn", json={"x": x, "y": y}, headers={"Authorization": "Bearer nope-nope-nope"})
+        wrong = c.post(
+            "/learn", json={"x": x, "y": y}, headers={"Authorization": "Bearer nope-nope-nope"}
+        )
         assert wrong.status_code == 401 and "wrong" in wrong.json()["detail"]
         assert c.post("/predict", json={"x": x}).status_code == 200
         assert c.post("/learn", json={"x": x, "y": y}, headers=AUTH).status_code == 200
@@ -333,7 +410,7 @@ def test_kill_9_during_a_learning_stream_loses_no_acknowledged_event(tmp_path, e
         with httpx.Client(base_url=srv.url, timeout=60) as c:
             for i in range(len(events)):
                 size = 1 if i % 2 else 7
-                batch = events[sent:sent + size]
+                batch = events[sent : sent + size]
                 if not batch:
                     return
                 sent += len(batch)
@@ -341,7 +418,9 @@ def test_kill_9_during_a_learning_stream_loses_no_acknowledged_event(tmp_path, e
                     if size == 1:
                         r = c.post("/learn", json={"x": batch[0][0], "y": batch[0][1]})
                     else:
-                        r = c.post("/learn_many", json={"events": [{"x": x, "y": y} for x, y in batch]})
+                        r = c.post(
+                            "/learn_many", json={"events": [{"x": x, "y": y} for x, y in batch]}
+                        )
                 except httpx.TransportError:
                     return
                 acked = r.json()["n_seen"]
@@ -358,7 +437,10 @@ def test_kill_9_during_a_learning_stream_loses_no_acknowledged_event(tmp_path, e
         n = httpx.get(restarted.url + "/metrics").json()["events_seen"]
         assert acked <= n <= sent  # every acknowledged event is there; nothing was invented
         rest = [{"x": x, "y": y} for x, y in events[n:1000]]
-        assert httpx.post(restarted.url + "/learn_many", json={"events": rest}).json()["n_seen"] == 1000
+        assert (
+            httpx.post(restarted.url + "/learn_many", json={"events": rest}).json()["n_seen"]
+            == 1000
+        )
     finally:
         restarted.stop()
     _, state = durable.load_snapshot(tmp_path)
@@ -368,8 +450,14 @@ def test_kill_9_during_a_learning_stream_loses_no_acknowledged_event(tmp_path, e
 @pytest.mark.slow
 def test_a_batch_retrain_is_swapped_in_while_predictions_are_answered(tmp_path, events):
     sc = dm.scenarios.drifting_classification(seed=0)
-    durable.init_state(tmp_path, dm.BatchDeployment(GradientBoostingClassifier(n_estimators=40, random_state=0),
-                                                    window=1500), *sc.initial, mode="batch")
+    durable.init_state(
+        tmp_path,
+        dm.BatchDeployment(
+            GradientBoostingClassifier(n_estimators=40, random_state=0), window=1500
+        ),
+        *sc.initial,
+        mode="batch",
+    )
     with serve.start(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
         c.post("/learn_many", json={"events": [{"x": x, "y": y} for x, y in events[:2500]]})
         done, answers = threading.Event(), []
@@ -397,7 +485,11 @@ def test_a_batch_retrain_is_swapped_in_while_predictions_are_answered(tmp_path, 
     deployed = [a[1] for a in answers if a[0] == "deploy"][0]
     assert all(a[0] in (200, "deploy") for a in answers)
     assert len(during) >= 3 and {a[1] for a in during} <= {1, 2}  # answered during the retrain
-    assert deployed["model_version"] == 2 and deployed["fitted_on_events"] == 2500 and deployed["rows"] == 1500
+    assert (
+        deployed["model_version"] == 2
+        and deployed["fitted_on_events"] == 2500
+        and deployed["rows"] == 1500
+    )
     assert health["model_version"] == 2 and not health["retraining"]
 
 
@@ -406,7 +498,9 @@ def test_the_online_server_dips_at_the_drift_and_recovers_while_serving(tmp_path
     state = DurableDeployment(tmp_path, "online")
     accuracy = []
     for i in range(0, len(events), 25):
-        accuracy.append(state.learn_many(events[i:i + 25]) and state.metrics()["rolling_metric"]["value"])
+        accuracy.append(
+            state.learn_many(events[i : i + 25]) and state.metrics()["rolling_metric"]["value"]
+        )
     drift = 2000 // 25
     before, low, end = min(accuracy[10:drift]), min(accuracy[drift:]), accuracy[-1]
     assert low < before - 0.1 and end > low + 0.15 and state.n_seen == 4000
@@ -421,26 +515,46 @@ def test_a_page_of_another_site_cannot_make_a_browser_teach_the_model(server, ev
     with httpx.Client(base_url=server.url, headers=AUTH) as c:
         attacks = [  # what a cross-site form or fetch, or a rebound DNS name, would send
             (c.post("/learn", content=body, headers={"content-type": "text/plain"}), 415),
-            (c.post("/learn", content="x=1", headers={"content-type": "application/x-www-form-urlencoded"}), 415),
+            (
+                c.post(
+                    "/learn",
+                    content="x=1",
+                    headers={"content-type": "application/x-www-form-urlencoded"},
+                ),
+                415,
+            ),
             (c.post("/learn", content=body), 415),
-            (c.post("/learn", json={"x": x, "y": y}, headers={"origin": "http://evil.example"}), 403),
+            (
+                c.post("/learn", json={"x": x, "y": y}, headers={"origin": "http://evil.example"}),
+                403,
+            ),
             (c.post("/deploy", headers={"origin": "null"}), 403),
-            (c.post("/learn", json={"x": x, "y": y}, headers={"host": f"evil.example:{port}"}), 421),
+            (
+                c.post("/learn", json={"x": x, "y": y}, headers={"host": f"evil.example:{port}"}),
+                421,
+            ),
             (c.get("/metrics", headers={"host": f"rebound.evil.example:{port}"}), 421),
         ]
-        assert [r.status_code for r, _ in attacks] == [status for _, status in attacks], [r.text for r, _ in attacks]
+        assert [r.status_code for r, _ in attacks] == [status for _, status in attacks], [
+            r.text for r, _ in attacks
+        ]
         same_origin = c.post("/learn", json={"x": x, "y": y}, headers={"origin": server.url})
         by_name = c.post("/predict", json={"x": x}, headers={"host": f"localhost:{port}"})
     assert same_origin.status_code == 200 and by_name.status_code == 200
     assert httpx.get(server.url + "/metrics").json()["events_seen"] == before + 1
 
 
-def test_bodies_have_limits_unknown_fields_are_refused_and_a_413_closes_the_connection(server, events):
+def test_bodies_have_limits_unknown_fields_are_refused_and_a_413_closes_the_connection(
+    server, events
+):
     x, y = events[0]
     with httpx.Client(base_url=server.url, headers=AUTH) as c:
         big = c.post("/predict", json={"x": x, "padding": "p" * 100_000})
         assert big.status_code == 413 and big.headers["connection"] == "close"
-        assert c.post("/predict", json={"x": x, "z": 1}).json()["detail"] == "the body has unknown fields ['z']"
+        assert (
+            c.post("/predict", json={"x": x, "z": 1}).json()["detail"]
+            == "the body has unknown fields ['z']"
+        )
         many = c.post("/learn_many", json={"events": [{"x": x, "y": y}], "priority": "high"})
         assert many.status_code == 422 and "unknown fields ['priority']" in many.json()["detail"]
         assert type(c.post("/predict", json={"x": x}).json()["y_pred"]) is int
@@ -452,21 +566,31 @@ def test_with_a_token_on_a_public_host_metrics_and_docs_need_it(tmp_path):
     state = DurableDeployment(tmp_path, "online")
     with TestClient(serve.create_app(state, token=TOKEN, host="10.1.2.3")) as c:
         for path in ("/metrics", "/docs", "/openapi.json"):
-            assert c.get(path).status_code == 401 and c.get(path, headers=AUTH).status_code == 200, path
+            assert (
+                c.get(path).status_code == 401 and c.get(path, headers=AUTH).status_code == 200
+            ), path
         assert c.get("/health").status_code == 200
 
 
-@pytest.mark.parametrize("args, env, message", [
-    (["--token", ""], {}, "blank"),
-    (["--token", "   "], {}, "blank"),
-    ([], {serve.TOKEN_ENV: ""}, "blank"),
-    (["--token-file", "EMPTY"], {}, "blank"),
-    (["--token-file", "MISSING"], {}, "cannot read the token file"),
-    (["--token", "tok-tok-tok-1", "--token-file", "GOOD"], {}, "one way"),
-    (["--token-file", "GOOD"], {}, "must be a folder"),  # the token was accepted: the state dir is refused next
-])
-def test_the_token_comes_from_a_file_or_the_environment_and_blank_is_refused(tmp_path, capsys, monkeypatch,
-                                                                             args, env, message):
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["--token", ""], {}, "blank"),
+        (["--token", "   "], {}, "blank"),
+        ([], {serve.TOKEN_ENV: ""}, "blank"),
+        (["--token-file", "EMPTY"], {}, "blank"),
+        (["--token-file", "MISSING"], {}, "cannot read the token file"),
+        (["--token", "tok-tok-tok-1", "--token-file", "GOOD"], {}, "one way"),
+        (
+            ["--token-file", "GOOD"],
+            {},
+            "must be a folder",
+        ),  # the token was accepted: the state dir is refused next
+    ],
+)
+def test_the_token_comes_from_a_file_or_the_environment_and_blank_is_refused(
+    tmp_path, capsys, monkeypatch, args, env, message
+):
     (tmp_path / "EMPTY").write_text("\n")
     (tmp_path / "GOOD").write_text("a-good-token-from-a-file\n")
     (tmp_path / "a-file").write_text("")
@@ -475,6 +599,8 @@ def test_the_token_comes_from_a_file_or_the_environment_and_blank_is_refused(tmp
         monkeypatch.setenv(key, value)
     args = [str(tmp_path / a) if a in ("EMPTY", "MISSING", "GOOD") else a for a in args]
     with pytest.raises(SystemExit) as exit_:
-        serve.main(["--state-dir", str(tmp_path / "a-file"), "--host", "0.0.0.0", "--port", "0", *args])
+        serve.main(
+            ["--state-dir", str(tmp_path / "a-file"), "--host", "0.0.0.0", "--port", "0", *args]
+        )
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.startswith("error: ") and message in err, err

@@ -29,14 +29,28 @@ def test_prediction_comes_before_the_label_is_revealed():
     tl = dm.simulate(stream, dep, metrics.MAE())
     assert tl.y_pred == [None, 1, 2, 2]
     assert tl.score == pytest.approx((1 + 0 + 3) / 3)  # the first event had no prediction
-    assert np.isnan(tl.rolling[0]) and tl.rolling[1] == 1.0  # no rolling value before anything is scored
+    assert (
+        np.isnan(tl.rolling[0]) and tl.rolling[1] == 1.0
+    )  # no rolling value before anything is scored
 
 
 def test_timeline_frame_and_rolling_metric():
     sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=500, drift_at=250)
-    tl = dm.simulate(sc, dm.BatchDeployment(LogisticRegression(), retrain_every=100), metrics.Accuracy(), window=50)
+    tl = dm.simulate(
+        sc,
+        dm.BatchDeployment(LogisticRegression(), retrain_every=100),
+        metrics.Accuracy(),
+        window=50,
+    )
     frame = tl.to_frame()
-    assert list(frame.columns) == ["time", "y_true", "y_pred", "model_version", "rolling", "label_delay"]
+    assert list(frame.columns) == [
+        "time",
+        "y_true",
+        "y_pred",
+        "model_version",
+        "rolling",
+        "label_delay",
+    ]
     assert len(frame) == 500
     last50 = (frame.y_true.iloc[-50:] == frame.y_pred.iloc[-50:]).mean()
     assert tl.rolling[-1] == pytest.approx(last50)
@@ -46,7 +60,9 @@ def test_timeline_frame_and_rolling_metric():
 
 def test_the_metric_given_is_not_changed():
     metric = metrics.MAE()
-    dm.simulate(dm.scenarios.house_prices(n_initial=50, n_stream=50), dm.BatchDeployment(Ridge()), metric)
+    dm.simulate(
+        dm.scenarios.house_prices(n_initial=50, n_stream=50), dm.BatchDeployment(Ridge()), metric
+    )
     assert metric.get() == 0.0
 
 
@@ -69,7 +85,10 @@ def test_river_model_on_a_plain_stream_matches_a_hand_loop():
             self.model.learn_one(x, y)
 
     tl = dm.simulate(iter(sc), RiverDeployment(), metrics.Accuracy())
-    model, metric = preprocessing.StandardScaler() | linear_model.LogisticRegression(), metrics.Accuracy()
+    model, metric = (
+        preprocessing.StandardScaler() | linear_model.LogisticRegression(),
+        metrics.Accuracy(),
+    )
     for x, y in sc:
         metric.update(y, model.predict_one(x))
         model.learn_one(x, y)
@@ -78,17 +97,26 @@ def test_river_model_on_a_plain_stream_matches_a_hand_loop():
 
 def test_compare_runs_every_deployment_on_the_same_scenario():
     sc = dm.scenarios.house_prices(n_initial=100, n_stream=200)
-    out = dm.compare(sc, {"static": dm.BatchDeployment(Ridge()),
-                          "retrained": dm.BatchDeployment(Ridge(), retrain_every=50)}, metrics.MAE())
+    out = dm.compare(
+        sc,
+        {
+            "static": dm.BatchDeployment(Ridge()),
+            "retrained": dm.BatchDeployment(Ridge(), retrain_every=50),
+        },
+        metrics.MAE(),
+    )
     assert list(out) == ["static", "retrained"]
     assert out["static"].y_true == out["retrained"].y_true
     assert len(out["retrained"].retrains) == 4 and out["static"].retrains.empty
 
 
-@pytest.mark.parametrize("args, error, match", [
-    (("not a deployment", metrics.MAE()), TypeError, "deployment"),
-    ((dm.BatchDeployment(Ridge()), "mae"), TypeError, "metric"),
-])
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        (("not a deployment", metrics.MAE()), TypeError, "deployment"),
+        ((dm.BatchDeployment(Ridge()), "mae"), TypeError, "metric"),
+    ],
+)
 def test_bad_arguments_name_themselves(args, error, match):
     sc = dm.scenarios.house_prices(n_initial=20, n_stream=20)
     with pytest.raises(error, match=match):
@@ -103,7 +131,9 @@ def test_a_trained_deployment_meets_the_scenario_stream_as_it_is():
     assert trained.name == "already trained" and trained.drift_at == sc.drift_at
     assert list(trained.times) == list(sc.times)
     assert [e.kind for e in trained.log] == ["train"]  # the one training, before simulate
-    fresh = dm.simulate(sc, dm.OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy())
+    fresh = dm.simulate(
+        sc, dm.OnlineDeployment(linear_model.LogisticRegression()), metrics.Accuracy()
+    )
     assert fresh.y_pred == trained.y_pred and fresh.name == "OnlineDeployment"
     with pytest.raises(TypeError, match="fit_initial"):
         dm.simulate(sc, dep, metrics.Accuracy(), fit_initial="no")
@@ -128,10 +158,20 @@ def test_plot_draws_every_timeline_with_labelled_axes():
 
     matplotlib.use("Agg")
     sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=300, drift_at=150)
-    tls = dm.compare(sc, {"a": dm.BatchDeployment(LogisticRegression()),
-                          "b": dm.BatchDeployment(LogisticRegression(), retrain_every=100)}, metrics.Accuracy())
+    tls = dm.compare(
+        sc,
+        {
+            "a": dm.BatchDeployment(LogisticRegression()),
+            "b": dm.BatchDeployment(LogisticRegression(), retrain_every=100),
+        },
+        metrics.Accuracy(),
+    )
     ax = dm.plots.plot_timeline(tls)
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "retrain"]  # the marks in words
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "a",
+        "b",
+        "retrain",
+    ]  # the marks in words
     assert ax.get_ylabel() == "rolling Accuracy" and ax.get_xlabel() == "events since deployment"
     with pytest.raises(TypeError, match="timelines"):
         dm.plots.plot_timeline([1, 2])

@@ -35,7 +35,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 MERMAID = "book_js/mermaid/mermaid.esm.min.mjs"
 REQUIRE = "book_js/require.js"
 WIDGETS = "book_js/html-manager/embed-amd.js"
-REQUIRE_CONFIG = "widgets-require-config.js"  # committed: where require.js finds the manager's modules
+REQUIRE_CONFIG = (
+    "widgets-require-config.js"  # committed: where require.js finds the manager's modules
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +54,11 @@ def _configure(app, config) -> None:
         # the widget manager bundles base, controls and output; any other widget module would come from the CDN
         config.nb_ipywidgets_js = {REQUIRE: {}, REQUIRE_CONFIG: {}, WIDGETS: {}}
     else:
-        logger.info("book_site: no local JavaScript in %s (run python3 dev.py book); Mermaid and widgets "
-                    "load from a CDN", STATIC / "book_js")
+        logger.info(
+            "book_site: no local JavaScript in %s (run python3 dev.py book); Mermaid and widgets "
+            "load from a CDN",
+            STATIC / "book_js",
+        )
     config.html_context = {"default_mode": "light", **(config.html_context or {})}
     url = (config.html_theme_options or {}).get("repository_url", "").rstrip("/")
     branch = (config.html_theme_options or {}).get("repository_branch", "main")
@@ -62,7 +67,7 @@ def _configure(app, config) -> None:
     # what every chapter imports: the server chapter's [serve] (FastAPI, uvicorn, httpx), the out-of-core
     # chapter's [dask]; the prose's numbers need no myst-nb there (deployment_modes.prose). A fenced block,
     # so the line is copied whole.
-    subs.setdefault("pip_install_repository", f'```\n{pip_install_line(url, branch)}\n```')
+    subs.setdefault("pip_install_repository", f"```\n{pip_install_line(url, branch)}\n```")
     config.myst_substitutions = subs
 
 
@@ -98,14 +103,26 @@ def _resolve_in_package(app, env, node, contnode):
     if node.get("refdomain") != "py" or not target:
         return None
     if not target.startswith("deployment_modes."):
-        found = env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
-                                                  f"deployment_modes.{target}", node, contnode)
+        found = env.get_domain("py").resolve_xref(
+            env,
+            node["refdoc"],
+            app.builder,
+            node["reftype"],
+            f"deployment_modes.{target}",
+            node,
+            contnode,
+        )
         if found is not None:
             return found
     module, cls = node.get("py:module") or "", node.get("py:class") or ""
     if not module.startswith("deployment_modes"):
         return None
-    candidates = [target, f"{module}.{target}", f"{module}.{cls}.{target}", f"deployment_modes.{target}"]
+    candidates = [
+        target,
+        f"{module}.{target}",
+        f"{module}.{cls}.{target}",
+        f"deployment_modes.{target}",
+    ]
     instance_attribute = node["reftype"] == "attr" and "." not in target and cls
     if instance_attribute or any(_exists(c) for c in candidates):
         return contnode
@@ -116,13 +133,16 @@ def _script_once(app, pagename, templatename, context, doctree):
     """Drop repeated scripts (same address, attributes and body) from a page."""
     seen, unique = set(), []
     for script in context.get("script_files", []):
-        key = (str(getattr(script, "filename", script) or ""),  # a body-only script is None or ''
-
-               tuple(sorted((k, str(v)) for k, v in getattr(script, "attributes", {}).items())))
+        key = (
+            str(getattr(script, "filename", script) or ""),  # a body-only script is None or ''
+            tuple(sorted((k, str(v)) for k, v in getattr(script, "attributes", {}).items())),
+        )
         if key not in seen:
             seen.add(key)
             unique.append(script)
-    context["script_files"][:] = unique  # in place: the builder renders (and later resets) this very list
+    context["script_files"][:] = (
+        unique  # in place: the builder renders (and later resets) this very list
+    )
 
 
 class PackageModules(SphinxDirective):
@@ -142,8 +162,15 @@ class PackageModules(SphinxDirective):
             own = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
             repeated = [n for n in own if id(getattr(module, n, None)) in exported]
             # the page is MyST: the lines are Markdown, with the autodoc directive in an eval-rst block
-            lines += [f"## `{module.__name__}`", "", summary + ".", "", "```{eval-rst}",
-                      f".. automodule:: {module.__name__}", "   :members:"]
+            lines += [
+                f"## `{module.__name__}`",
+                "",
+                summary + ".",
+                "",
+                "```{eval-rst}",
+                f".. automodule:: {module.__name__}",
+                "   :members:",
+            ]
             if repeated:
                 lines.append(f"   :exclude-members: {', '.join(repeated)}")
             lines += ["```", ""]

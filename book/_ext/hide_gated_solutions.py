@@ -31,10 +31,15 @@ class RemoveHiddenSolutions(SphinxTransform):
         for marker in list(self.document.findall(hidden_solution_start)):
             parent = marker.parent
             start = parent.index(marker)
-            end = next((i for i in range(start, len(parent)) if isinstance(parent[i], solution_end_node)), None)
+            end = next(
+                (i for i in range(start, len(parent)) if isinstance(parent[i], solution_end_node)),
+                None,
+            )
             if end is None:
-                raise ValueError(f"{self.env.docname}: a hidden solution-start has no solution-end after it")
-            for child in parent.children[start:end + 1]:
+                raise ValueError(
+                    f"{self.env.docname}: a hidden solution-start has no solution-end after it"
+                )
+            for child in parent.children[start : end + 1]:
                 parent.remove(child)
 
 

@@ -23,16 +23,21 @@ from pathlib import Path
 
 GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([^`]+)`")
 EVAL_GLUED = re.compile(r"""glued\[(["'])(\w+)\1\]""")
-OLD_IMPORT = re.compile(r"^from myst_nb import glue$", re.MULTILINE)
-NEW_IMPORT = "from deployment_modes.prose import glue, glued"
+OLD_IMPORT = re.compile(r"^from (?:myst_nb|deployment_modes.prose) import glue$", re.MULTILINE)
+NEW_IMPORT = "from deployment_modes.prose import glue, glued  # noqa: F401 - the prose reads glued"
 
 
 def convert_markdown(text: str) -> str:
     """Markdown with every ``{glue:text}`` role of a local key turned into ``{eval}`glued["KEY"]```."""
+
     def replace(match):
         key = match.group(1)
-        if not re.fullmatch(r"\w+", key):  # another notebook's key or a format spec: cannot be evaluated here
-            raise ValueError(f"cannot convert {match.group(0)!r}: only a local key without a format converts")
+        if not re.fullmatch(
+            r"\w+", key
+        ):  # another notebook's key or a format spec: cannot be evaluated here
+            raise ValueError(
+                f"cannot convert {match.group(0)!r}: only a local key without a format converts"
+            )
         return f'{{eval}}`glued["{key}"]`'
 
     return GLUE_ROLE.sub(replace, text)
@@ -48,11 +53,15 @@ def convert(path: Path, write: bool = True) -> list[str]:
         if cell.cell_type == "markdown":
             new = convert_markdown(cell.source)
             if new != cell.source:
-                changes.append(f"{path.name} cell {index + 1}: {len(GLUE_ROLE.findall(cell.source))} glue role(s)")
+                changes.append(
+                    f"{path.name} cell {index + 1}: {len(GLUE_ROLE.findall(cell.source))} glue role(s)"
+                )
                 cell.source = new
         elif cell.cell_type == "code" and OLD_IMPORT.search(cell.source):
             cell.source = OLD_IMPORT.sub(NEW_IMPORT, cell.source)
-            changes.append(f"{path.name} cell {index + 1}: glue imported from deployment_modes.prose")
+            changes.append(
+                f"{path.name} cell {index + 1}: glue imported from deployment_modes.prose"
+            )
     if changes and write:
         nbformat.write(nb, path)
     return changes

@@ -25,12 +25,19 @@ def student_config(root: str) -> dict:
     sphinx = config.setdefault("sphinx", {})
     sphinx["recursive_update"] = True  # add to the theme's options, not replace them
     extensions = sphinx.setdefault("local_extensions", {})
-    for name, path in extensions.items():  # this config lives in _build/student: paths from the root
+    for (
+        name,
+        path,
+    ) in extensions.items():  # this config lives in _build/student: paths from the root
         extensions[name] = os.path.join(root, path)
     extensions["hide_gated_solutions"] = os.path.join(root, "book", "_ext")
-    config["launch_buttons"] = {"binderhub_url": "", "colab_url": ""}  # they open the sources, solutions and all
-    config.setdefault("html", {}).update(use_repository_button=False, use_edit_page_button=False,
-                                         use_issues_button=False)
+    config["launch_buttons"] = {
+        "binderhub_url": "",
+        "colab_url": "",
+    }  # they open the sources, solutions and all
+    config.setdefault("html", {}).update(
+        use_repository_button=False, use_edit_page_button=False, use_issues_button=False
+    )
     options = sphinx.setdefault("config", {})
     options["hide_solutions"] = True
     options["html_copy_source"] = False  # the .ipynb sources carry the solutions
