@@ -162,7 +162,7 @@ def recommend(
     ``drift_kind`` (``"sudden"``, ``"gradual"``, ``"incremental"``, ``"recurring"`` or None when
     not known) and ``partial_fit`` (whether the estimator can continue training) shape the
     retraining advice: the recommendation names the trigger and the refit to use, with the
-    findings of the Retraining chapter behind them (:func:`retraining_advice`).
+    findings of the Retraining chapter behind them (:func:`~deployment_modes.decision.retraining_advice`).
 
     Parameters
     ----------

@@ -220,7 +220,10 @@ class InputGuard:
         return getattr(self.deployment, name)  # model, model_version, log, monitor, rolling, ...
 
     def check(self, x: dict) -> Verdict:
-        """The :class:`Verdict` on the event ``x`` (every value inside before any training)."""
+        """The :class:`~deployment_modes.input_guard.Verdict` on the event ``x``.
+
+        Every value is inside before any training.
+        """
         return Verdict(True) if self.bounds is None else self.bounds.check(x)
 
     def fit_initial(self, X, y, **kwargs) -> None:

@@ -152,7 +152,7 @@ class Timeline:
 
     @property
     def label_delay(self) -> np.ndarray:
-        """Per event, how many later events were predicted before its label came back (0: at once)."""
+        """How many later events were predicted before each event's label came back (0 if at once)."""
         n = len(self)
         label_at = np.arange(n) if self.label_at is None else self.label_at
         return label_at - np.arange(n)
