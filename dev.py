@@ -95,16 +95,8 @@ def ensure_loopback() -> None:
         )
 
 
-def ensure_env() -> None:
-    """Create .venv and install the course into it, unless the stamp says it is done."""
-    key = _install_key()
-    if STAMP.exists() and STAMP.read_text().strip() == key:
-        return
-    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by any python3
-        sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
-    print(f"setting up {VENV} (once; later runs reuse it)", flush=True)
-    if not (BIN / "python").exists():
-        venv.create(VENV, with_pip=True)
+def pip_install(extra: str) -> None:
+    """Install the course with the ``extra`` dependencies into .venv, pinned by constraints.txt."""
     run(
         BIN / "python",
         "-m",
@@ -115,8 +107,21 @@ def ensure_env() -> None:
         "-c",
         ROOT / "constraints.txt",
         "-e",
-        f"{ROOT}[all]",
+        f"{ROOT}[{extra}]",
     )
+
+
+def ensure_env() -> None:
+    """Create .venv and install the course into it, unless the stamp says it is done."""
+    key = _install_key()
+    if STAMP.exists() and STAMP.read_text().strip() == key:
+        return
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by any python3
+        sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
+    print(f"setting up {VENV} (once; later runs reuse it)", flush=True)
+    if not (BIN / "python").exists():
+        venv.create(VENV, with_pip=True)
+    pip_install("all")
     vendor_js()
     STAMP.write_text(key)
 
@@ -222,18 +227,7 @@ def lab(args: list[str]) -> None:
     )
     if probe:
         print("installing JupyterLab and jupyterlab-myst into .venv (once)", flush=True)
-        run(
-            BIN / "python",
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-c",
-            ROOT / "constraints.txt",
-            "-e",
-            f"{ROOT}[lab]",
-        )
+        pip_install("lab")
     print(
         "in JupyterLab, Run > Run All Cells: the prose's numbers appear as its Markdown cells run",
         flush=True,

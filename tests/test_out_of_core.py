@@ -186,17 +186,6 @@ def test_exercise_naive_bayes_ignores_the_order(sorted_corpus):
     assert np.allclose(*counts)
 
 
-@pytest.fixture(scope="module")
-def trained(corpus, holdout):
-    trainer = dm.OutOfCoreTrainer(
-        SGDClassifier(random_state=0),
-        classes=list(corpus.topics),
-        transform=dm.HashedText(),
-        holdout=holdout,
-    )
-    return trainer.fit(dm.read_chunks(corpus.train, "topic", chunk_rows=CHUNK))
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_chapter_claim_deploy_then_continue_online_on_a_drifted_stream(tmp_path, trained, seed):
     later = dm.corpus.write_corpus(
