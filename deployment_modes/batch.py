@@ -291,14 +291,7 @@ class BatchDeployment:
             due = self._monitor.update(y, self.predict_one(x), self.n_seen + 1) is not None or due
         return due
 
-    def training_data(self, upto: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
-        """What a retrain would fit on: initial data plus stored events (last ``window`` rows).
-
-        ``upto`` keeps only the first ``upto`` stored events (all of them by default).
-        """
-        if not hasattr(self, "_X0"):
-            self._require_model()
-        upto = self.n_seen if upto is None else upto
+    def _check_upto(self, upto) -> None:
         if (
             isinstance(upto, bool)
             or not isinstance(upto, numbers.Integral)
@@ -307,6 +300,16 @@ class BatchDeployment:
             raise ValueError(
                 f"upto must be an int between 0 and {self.n_seen} (events stored), got {upto!r}"
             )
+
+    def training_data(self, upto: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """What a retrain would fit on: initial data plus stored events (last ``window`` rows).
+
+        ``upto`` keeps only the first ``upto`` stored events (all of them by default).
+        """
+        if not hasattr(self, "_X0"):
+            self._require_model()
+        upto = self.n_seen if upto is None else upto
+        self._check_upto(upto)
         first = 0 if self.window is None else max(0, upto - self.window)
         if first < self.forgotten:
             raise ValueError(
@@ -335,14 +338,7 @@ class BatchDeployment:
         >>> dep.forget(10), dep.stored_rows, len(dep.training_data()[1])
         (7, 5, 3)
         """
-        if (
-            isinstance(upto, bool)
-            or not isinstance(upto, numbers.Integral)
-            or not 0 <= upto <= self.n_seen
-        ):
-            raise ValueError(
-                f"upto must be an int between 0 and {self.n_seen} (events stored), got {upto!r}"
-            )
+        self._check_upto(upto)
         if self.window is None:
             return 0
         drop = max(0, upto - self.window - self.forgotten)
