@@ -114,6 +114,8 @@ class DurableDeployment(LabelsAndRedeploys):
         from the initial training data) with :class:`InputOutOfBounds`, before it is logged,
         learned or predicted; ``metrics()["inputs_rejected"]`` counts the calls refused.
 
+    Examples
+    --------
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
     >>> state.learn_many([({"x0": 0.1, "x1": 0.9, "x2": 0.5, "x3": 0.2}, 1)])["n_seen"]

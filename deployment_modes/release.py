@@ -235,6 +235,8 @@ class ShadowRelease(_Release):
     task
         ``"classification"`` (0/1 errors) or ``"regression"`` (absolute errors).
 
+    Examples
+    --------
     >>> from sklearn.dummy import DummyClassifier
     >>> from sklearn.linear_model import LogisticRegression
     >>> from deployment_modes import BatchDeployment

@@ -135,6 +135,8 @@ def create_app(
     max_concurrent : int
         How many requests with a body are read and handled at once; the others wait.
 
+    Examples
+    --------
     >>> import tempfile
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
     >>> [route.path for route in create_app(state).routes][-8:]
