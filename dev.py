@@ -2,7 +2,8 @@
 """Set up the course in ./.venv and build or check it. Needs only Python 3.11+.
 
     python3 dev.py book [jupyter-book options]   build the HTML book into _build/html
-    python3 dev.py test [pytest options]         run every test: package, doctests, notebooks
+    python3 dev.py test [pytest options]         run the tests: package, doctests, notebooks, claims
+    python3 dev.py test -m slow                  run the system checks (servers killed, assignments, browser)
     python3 dev.py serve [--port 8000]           serve _build/html on http://127.0.0.1:8000
     python3 dev.py student-book [options]        build the book without solutions into _build/student/_build/html
     python3 dev.py assign [--masters DIR]        generate every assignment's student notebook and autograder
@@ -175,7 +176,20 @@ def book(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    run(BIN / "python", "-m", "pytest", "--nbval-lax", "--nbval-cell-timeout=600", *args)
+    """The tests not marked slow (``-m slow``: the system checks; ``-m ""``: all), a worker per core."""
+    parallel = [] if any(a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "auto"]
+    run(
+        BIN / "python",
+        "-m",
+        "pytest",
+        "--nbval-lax",
+        "--nbval-cell-timeout=600",
+        *parallel,
+        "--dist=loadfile",  # a notebook's cells, and a test file's shared fixtures, on one worker
+        "-m",
+        "not slow",  # a later -m in args wins
+        *args,
+    )
 
 
 def serve(args: list[str]) -> None:

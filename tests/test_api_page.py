@@ -128,6 +128,7 @@ def _built_api_page() -> str:
     return API_HTML.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # needs the built book: run after it, with the system checks
 def test_every_public_name_appears_in_the_built_api_page():
     html = _built_api_page()
     ids = set(re.findall(r'\bid="([^"]+)"', html))

@@ -17,6 +17,7 @@ import deployment_modes as dm
 from deployment_modes.scale_out import fit_dask
 
 pytest.importorskip("dask.distributed")
+pytestmark = pytest.mark.slow
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
 
 

@@ -54,6 +54,7 @@ def predict_label_run(folder, crash: bool):
         return probes, state.n_seen, state.model_version, metrics
 
 
+@pytest.mark.slow
 def test_a_label_joins_after_kill_9_and_the_model_equals_the_uncrashed_one(tmp_path):
     crashed = predict_label_run(tmp_path / "crashed", crash=True)
     clean = predict_label_run(tmp_path / "clean", crash=False)
