@@ -66,6 +66,7 @@ def test_a_label_joins_after_kill_9_and_the_model_equals_the_uncrashed_one(tmp_p
     assert labels["label_delay_seconds"]["p50"] <= labels["label_delay_seconds"]["p90"]
 
 
+@pytest.mark.slow
 def test_unknown_twice_and_late_labels_are_refused_and_counted(tmp_path):
     with (
         serve.start(tmp_path / "state", mode="online", label_window=1.0) as server,
@@ -100,6 +101,7 @@ def test_unknown_twice_and_late_labels_are_refused_and_counted(tmp_path):
         assert client.post("/label", json={"prediction_id": fresh, "y": y2}).status_code == 200
 
 
+@pytest.mark.slow
 def test_predictions_are_not_logged_without_a_label_window(tmp_path):
     with (
         serve.start(tmp_path / "state", mode="online") as server,
@@ -132,6 +134,7 @@ def shadow_deploy(server, events, shadow: int):
         return answer["response"], client.get("/metrics").json()
 
 
+@pytest.mark.slow
 def test_a_poisoned_candidate_is_caught_in_shadow_and_refused(tmp_path):
     before = STREAM[:1000]
     poisoned = [(x, 1 - y) for x, y in before]  # a labelling job that inverted every label
@@ -155,6 +158,7 @@ def test_a_poisoned_candidate_is_caught_in_shadow_and_refused(tmp_path):
     assert body["errors"]["candidate"] > body["errors"]["served"]
 
 
+@pytest.mark.slow
 def test_a_better_candidate_is_promoted_after_its_shadow(tmp_path):
     drift = 2000
     with serve.start(tmp_path / "state", mode="batch") as server:

@@ -363,6 +363,7 @@ def test_an_abnormal_input_gets_422_and_the_model_and_the_log_stay_as_they_were(
         assert c.post("/predict", json={"x": x}).json() == answer
 
 
+@pytest.mark.slow
 def test_no_input_guard_turns_the_guardrail_off(tmp_path, events):
     x, y = events[0]
     with serve.start(tmp_path, mode="online", input_guard=False) as srv:
