@@ -169,6 +169,9 @@ def vendor_js() -> bool:
 
 
 def book(args: list[str]) -> None:
+    output = Path(args[args.index("--path-output") + 1]) if "--path-output" in args else ROOT
+    cache = (ROOT / output).resolve() / "_build" / ".jupyter_cache"  # where myst-nb's cache mode looks
+    run(BIN / "python", ROOT / "book" / "_ext" / "execute_notebooks.py", ROOT, cache)
     run(BIN / "jupyter-book", "build", ".", *args)
     print(
         f"the book is in {ROOT / '_build' / 'html'}; open _build/html/index.html or run: python3 dev.py serve"
