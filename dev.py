@@ -170,7 +170,8 @@ def vendor_js() -> bool:
 
 def book(args: list[str]) -> None:
     output = Path(args[args.index("--path-output") + 1]) if "--path-output" in args else ROOT
-    cache = (ROOT / output).resolve() / "_build" / ".jupyter_cache"  # where myst-nb's cache mode looks
+    # where myst-nb's cache mode looks for executed notebooks
+    cache = (ROOT / output).resolve() / "_build" / ".jupyter_cache"
     run(BIN / "python", ROOT / "book" / "_ext" / "execute_notebooks.py", ROOT, cache)
     run(BIN / "jupyter-book", "build", ".", *args)
     print(

@@ -78,7 +78,9 @@ def main(root: Path, cache_dir: Path) -> None:
             path, notebook, seconds, error = done.result()
             name = path.relative_to(root)
             if error is not None:
-                print(f"{name} failed here; the build runs it again and reports the error", flush=True)
+                print(
+                    f"{name} failed here; the build runs it again and reports the error", flush=True
+                )
                 continue
             cache.cache_notebook_bundle(
                 CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
