@@ -2,7 +2,10 @@
 
     .venv/bin/python benchmarks/build_times.py       # writes benchmarks/results/build_times.json
 
-Goals (issue 2): each notebook executes in <= 20 s; the cold build takes <= 120 s (install excluded).
+Goals: each notebook executes in <= 10 s; the cold build (``python3 dev.py book`` into an empty
+folder: the notebooks a kernel per core, then Sphinx) takes <= 60 s on a quiet 2-core machine,
+install excluded. On a shared machine wall times follow its load (recorded with them), so each
+notebook's CPU seconds (its kernel and what the kernel starts) are recorded too.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -23,21 +27,29 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "build_times.json"
 
 
-def notebook_seconds(path: Path) -> float:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def notebook_seconds(path: Path) -> dict:
+    """Wall and CPU seconds of one notebook's execution (the CPU of the kernel once it has ended)."""
     nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
-    return time.perf_counter() - start
+    return {
+        "wall": round(time.perf_counter() - start, 2),
+        "cpu": round(children_cpu() - cpu, 2),
+    }
 
 
 def cold_build_seconds() -> float:
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         subprocess.run(
-            [str(jupyter_book), "build", str(ROOT), "--path-output", out, "--all", "-q"],
+            [sys.executable, str(ROOT / "dev.py"), "book", "--path-output", out, "--all", "-q"],
             check=True,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -46,16 +58,18 @@ def cold_build_seconds() -> float:
 
 
 def main() -> None:
-    notebooks = {
-        p.name: round(notebook_seconds(p), 2) for p in sorted((ROOT / "book").glob("*.ipynb"))
-    }
+    load = os.getloadavg()[0]
+    notebooks = {p.name: notebook_seconds(p) for p in sorted((ROOT / "book").glob("*.ipynb"))}
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
+        "load_average_1min": {"before": round(load, 2), "after": round(os.getloadavg()[0], 2)},
         "notebook_seconds": notebooks,
-        "max_notebook_seconds": max(notebooks.values()),
+        "max_notebook_seconds": {
+            kind: max(n[kind] for n in notebooks.values()) for kind in ("wall", "cpu")
+        },
         "cold_build_seconds": round(cold_build_seconds(), 1),
-        "goals": {"notebook_seconds": 20, "cold_build_seconds": 120},
+        "goals": {"notebook_seconds": 10, "cold_build_seconds": 60},
     }
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
