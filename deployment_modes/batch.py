@@ -247,11 +247,21 @@ class BatchDeployment:
             prediction = self.model.predict(np.array([[x[f] for f in self._features]]))[0]
         return plain(prediction)
 
-    def predict_many(self, rows) -> list:
+    def predict_many(self, rows, model=None) -> list:
         """The served model's predictions for ``rows`` of feature values, in the initial ``X``'s column order.
 
         One vectorised call: the same predictions as :meth:`predict_one` on each row, faster.
 
+        Parameters
+        ----------
+        rows
+            Rows of feature values.
+        model
+            A model this deployment served before (default: the one it serves now), to score the
+            events it served after a retrain replaced it.
+
+        Examples
+        --------
         >>> from sklearn.linear_model import LinearRegression
         >>> dep = BatchDeployment(LinearRegression())
         >>> dep.fit_initial([[0.0], [1.0]], [0.0, 1.0])
@@ -259,13 +269,17 @@ class BatchDeployment:
         [2.0, 3.0]
         """
         self._require_model()
+        if model is None:
+            model = self.model
+        else:
+            has_method(model, "predict", "model")
         X = np.asarray(rows, dtype=float)
         if X.ndim != 2 or X.shape[1] != len(self._features) or not np.isfinite(X).all():
             raise ValueError(
                 f"rows must be finite rows of {len(self._features)} feature values, got shape {X.shape}"
             )
         with config_context(assume_finite=True):
-            return [plain(p) for p in self.model.predict(X)]
+            return [plain(p) for p in model.predict(X)]
 
     def learn_one(self, x: dict, y) -> None:
         """Store one labelled event; retrain and redeploy when the schedule says so."""

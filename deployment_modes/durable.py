@@ -315,11 +315,20 @@ class DurableDeployment(LabelsAndRedeploys):
 
     def _apply_record(self, record: dict, live) -> None:
         if record["kind"] == "learn":
-            features, error, static = self.schema.features, None, self._static_model()
+            features, error, later = self.schema.features, None, self._scored_later()
+            deployment, monitor, lock = self.deployment, self.monitor, self._lock
             for values, y in record["events"]:
                 x = dict(zip(features, values))
                 try:
-                    self._learn_event(x, values, y, self._PREDICT, static)
+                    if later or (self._shadow is not None and not self._replaying):
+                        self._learn_event(x, values, y, self._PREDICT, later)
+                        continue
+                    with lock:  # _learn_event's common case, inlined: predict, score, learn
+                        try:
+                            monitor.update(y, deployment.predict_one(x), self.n_seen)
+                            deployment.learn_one(x, y)
+                        finally:
+                            self.n_seen += 1
                 except Exception as e:  # noqa: BLE001 (see _apply)
                     error = e
             if len(self._unscored) >= self.score_every:
@@ -346,21 +355,21 @@ class DurableDeployment(LabelsAndRedeploys):
 
     _PREDICT = object()  # _learn_event: the served model predicts the event now
 
-    def _learn_event(self, x: dict, values: list, y, served, static: bool = False) -> None:
+    def _learn_event(self, x: dict, values: list, y, served, deferred: bool = False) -> None:
         """Score the served prediction of one labelled event, show it to a shadow candidate, learn it.
 
         ``served`` is the prediction served for it (a joined label), or ``_PREDICT``: the served
-        model predicts it now, or later with others (``static``, see :meth:`_static_model`), unless
+        model predicts it now, or later with others (``deferred``, see :meth:`_scored_later`), unless
         a shadow candidate needs the prediction now.
         """
         shadow = self._shadow if not self._replaying else None
         if served is not self._PREDICT or shadow is not None:
             self._score()  # the monitor sees the events in order
+        later = served is self._PREDICT and deferred and shadow is None  # scored many at once
         try:
             with self._lock:
-                if (
-                    served is self._PREDICT and static and shadow is None
-                ):  # scored later, many at once
+                model = getattr(self.deployment, "model", None)  # the model serving this event
+                if later:
                     self._unscored.append((values, y, self.n_seen))
                 else:
                     served = self.deployment.predict_one(x) if served is self._PREDICT else served
@@ -368,33 +377,43 @@ class DurableDeployment(LabelsAndRedeploys):
                     if shadow is not None:
                         shadow.score(values, y, served)
                 self.deployment.learn_one(x, y)
+                if later and getattr(self.deployment, "model", None) is not model:
+                    self._score_held(model)  # a retrain replaced it: it scores what it served
         finally:
             self.n_seen += 1
 
-    def _static_model(self) -> bool:
-        """Whether learning leaves the served model as it is: a batch deployment without a schedule.
+    def _scored_later(self) -> bool:
+        """Whether the monitor scores the events later, many at once: a batch deployment with ``predict_many``.
 
-        Its monitor then scores the events later, many with one ``predict_many`` call, instead of
-        one ``predict`` per event: the same model, so the same predictions and the same metric.
+        Its learning only stores an event, until a retrain serves a new model; the events are
+        scored by the model that served them with one ``predict_many`` call per many events
+        (before a swap, a snapshot, a metrics read, or at once when a retrain replaced the model),
+        instead of one ``predict`` per event: the same predictions, so the same metric and alarms.
         """
         dep = self.deployment
         return (
             self.mode == "batch"
             and callable(getattr(dep, "predict_many", None))
-            and all(
-                getattr(dep, name, None) is None for name in ("retrain_every", "period", "trigger")
-            )
+            and hasattr(dep, "model")  # how a retrain that replaced it is seen
         )
 
     def _score(self) -> None:
         """Update the monitor with the events learned but not yet scored, in order."""
         with self._lock:
-            if not self._unscored:
-                return
-            unscored, self._unscored = self._unscored, []
-            predictions = self.deployment.predict_many([values for values, _, _ in unscored])
-            for (_, y, at), y_pred in zip(unscored, predictions):
-                self.monitor.update(y, y_pred, at)
+            self._score_held()
+
+    def _score_held(self, model=None) -> None:
+        """:meth:`_score`, with the model lock held; ``model`` (default: the served one) served them."""
+        if not self._unscored:
+            return
+        unscored, self._unscored = self._unscored, []
+        rows = [values for values, _, _ in unscored]
+        if model is None:
+            predictions = self.deployment.predict_many(rows)
+        else:
+            predictions = self.deployment.predict_many(rows, model=model)
+        for (_, y, at), y_pred in zip(unscored, predictions):
+            self.monitor.update(y, y_pred, at)
 
     def _forget(self) -> None:
         """Batch mode with a window: drop the stored events no retrain needs any more.
@@ -506,6 +525,19 @@ class DurableDeployment(LabelsAndRedeploys):
             raise TypeError(f"events must be a list of (x, y) pairs, got {type(events).__name__}")
         if len(events) == 0:
             raise ValueError("events must hold at least one (x, y) pair")
+        values, label, guard = self.schema.values, self.schema.label, self.input_guard
+        checked = []
+        try:  # the fast path: no names built, nothing counted
+            for event in events:
+                if (type(event) is not tuple and type(event) is not list) or len(event) != 2:
+                    raise TypeError
+                checked.append([values(event[0], guard=guard), label(event[1])])
+        except (TypeError, ValueError):  # again, one by one: the error names the event, and counts
+            checked = self._checked(events)
+        return self._commit({"kind": "learn", "events": checked})
+
+    def _checked(self, events) -> list:
+        """Each event of ``events`` checked, as ``[values, label]``; the first bad one raises, named."""
         checked = []
         for i, event in enumerate(events):
             if not isinstance(event, (tuple, list)) or len(event) != 2:
@@ -517,7 +549,7 @@ class DurableDeployment(LabelsAndRedeploys):
                     self.schema.label(event[1], where),
                 ]
             )
-        return self._commit({"kind": "learn", "events": checked})
+        return checked
 
     def learn_one(self, x, y) -> dict:
         """Learn one labelled event, durably (see :meth:`learn_many`)."""

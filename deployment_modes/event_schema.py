@@ -26,6 +26,7 @@ from .input_guard import FeatureBounds
 __all__ = ["MODES", "InputOutOfBounds", "Schema", "check_mode", "default_deployment"]
 
 MODES = ("online", "batch")
+_FLOAT, _NUMBER = {float}, {float, int}
 
 
 class InputOutOfBounds(ValueError):
@@ -82,8 +83,12 @@ class Schema:
     bounds: dict | None = field(default=None, repr=False)
     _guard = None  # the FeatureBounds built once from ``bounds`` (not a field)
     _limits = ()  # (position, low, high) of each bounded feature, for the fast check
+    _class_keys = frozenset()  # (type, label) of each class, for the fast label check
 
     def __post_init__(self):
+        if self.classes is not None:
+            keys = frozenset((type(c), c) for c in self.classes)
+            object.__setattr__(self, "_class_keys", keys)
         if self.bounds is not None:
             guard = FeatureBounds.from_dict(self.bounds)
             limits = tuple(
@@ -154,14 +159,22 @@ class Schema:
 
     def _checked_values(self, x, where: str) -> list[float]:
         if type(x) is dict and len(x) == len(self.features):
-            try:
-                values = [
-                    float(x[f]) if type(x[f]) in (float, int) else None for f in self.features
-                ]
-            except (KeyError, OverflowError):
-                values = [None]
-            if None not in values and all(map(math.isfinite, values)):
-                return values
+            try:  # the fast path: floats whose sum is finite are all finite
+                values = [x[f] for f in self.features]
+                total = sum(values)
+            except (KeyError, TypeError, OverflowError):
+                total = math.nan
+            if total - total == 0.0:
+                kinds = set(map(type, values))
+                if kinds == _FLOAT:
+                    return values
+                if kinds <= _NUMBER:
+                    try:
+                        values = [float(v) for v in values]
+                    except OverflowError:
+                        values = [math.inf]
+                    if all(map(math.isfinite, values)):
+                        return values
         try:  # the slow path, which says what is wrong
             check_features(x, self.features, f"{where}x")
             return [float(x[f]) for f in self.features]
@@ -170,6 +183,15 @@ class Schema:
 
     def label(self, y, where: str = ""):
         """``y`` checked against the task: a finite number, or one of the classes."""
+        if self.task != "regression":
+            try:
+                if (
+                    type(y),
+                    y,
+                ) in self._class_keys:  # the fast path: one of the classes, as spelled
+                    return y
+            except TypeError:  # not hashable: the check below says what is wrong
+                pass
         name = f"{where}y"
         if self.task == "regression":
             if isinstance(y, bool) or not isinstance(y, numbers.Real):

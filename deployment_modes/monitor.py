@@ -17,6 +17,8 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 
+from river import drift
+
 from ._checks import has_method, positive_int
 
 __all__ = ["Alarm", "Monitor", "prediction_error", "rolling_metric"]
@@ -70,6 +72,22 @@ def rolling_metric(metric, window: int):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             return utils.Rolling(metric.clone(), window_size=window)
+
+
+def _plain_adwin():
+    """river's ADWIN class if its estimation is its window's total over its width, else None.
+
+    :meth:`Monitor.update` reads the level of that detector before each event straight from the
+    window (the property chain costs more than the update itself); the test suite checks that
+    it equals ``estimation`` on a stream with drifts.
+    """
+    helper = getattr(drift.ADWIN(), "_helper", None)
+    if not all(callable(getattr(helper, m, None)) for m in ("get_width", "get_total")):
+        return None  # another river: the plain estimation
+    return drift.ADWIN
+
+
+_ADWIN = _plain_adwin()
 
 
 @dataclass(frozen=True)
@@ -141,8 +159,6 @@ class Monitor:
         for method in ("update", "get", "clone"):
             has_method(metric, method, "metric")
         if detector is None:
-            from river import drift
-
             detector = drift.ADWIN()
         has_method(detector, "update", "detector")
         if not hasattr(detector, "drift_detected"):
@@ -184,12 +200,14 @@ class Monitor:
             return None
         self._pairs.append((y, y_pred))
         detector = self.detector
-        before = getattr(
-            detector, "estimation", None
-        )  # the detector's error level before this event
-        detector.update(
-            float(y_pred != y) if self.classification else abs(y - y_pred)
-        )  # prediction_error, inlined
+        if type(detector) is _ADWIN:  # river's ADWIN: its estimation, read without properties
+            window = detector._helper  # noqa: SLF001 (replaced when ADWIN resets: read it each time)
+            width = window.get_width()
+            before = window.get_total() / width if width else 0.0
+        else:
+            before = getattr(detector, "estimation", None)
+        # before: the detector's error level before this event; the error is prediction_error's
+        detector.update((1.0 if y_pred != y else 0.0) if self.classification else abs(y - y_pred))
         if not detector.drift_detected:
             return None
         alarm = Alarm(at, before, getattr(detector, "estimation", None))

@@ -76,6 +76,7 @@ class OnlineDeployment:
     """
 
     _text = None  # features whose values may be strings (snapshots pickled before it was added have none)
+    _last_x = _last_p = None  # the event of the last predict and its prediction (for older pickles)
 
     def __init__(
         self,
@@ -119,7 +120,7 @@ class OnlineDeployment:
         self._features = self._text = None
         self._label_kind = self._label_type = None
         self._buffer: list = []
-        self._last = None  # (x, prediction) of the last predict, reused by learn_one's monitoring
+        self._last_x = self._last_p = None  # the last predict's event and prediction (see reveal)
 
     def _new_monitor(self) -> Monitor:
         return Monitor(
@@ -230,7 +231,7 @@ class OnlineDeployment:
                 step = fresh.batch_size or len(rows)
                 for i in range(0, len(rows), step):
                     fresh.learner.learn_many(rows[i : i + step], y[i : i + step])
-        fresh._buffer, fresh._last = [], None
+        fresh._buffer, fresh._last_x, fresh._last_p = [], None, None
         fresh.monitor = None if self.monitor is None else fresh._new_monitor()
         fresh.model_version = 1
         fresh.log.append(
@@ -248,17 +249,24 @@ class OnlineDeployment:
 
     def predict_one(self, x: dict):
         """The served model's prediction for one event (``None`` before it has learned anything)."""
-        features(x, self._features, numbers_only=False, text=self._text)
+        try:  # the fast path of the feature check, inlined: the expected keys, all finite numbers
+            total = sum(x.values()) if type(x) is dict and x.keys() == self._features else None
+        except TypeError:  # a string, or not a number: the full check says what it is
+            total = None
+        kind = type(total)
+        if not ((kind is float and total - total == 0.0) or kind is int):
+            features(x, self._features, numbers_only=False, text=self._text)
         learner = self.learner
-        p = learner.model.predict_one(x) if learner.river else learner.predict_one(x)
-        self._last = (x, p)
+        p = self._last_p = learner.model.predict_one(x) if learner.river else learner.predict_one(x)
+        self._last_x = x
         return p
 
     def predict_proba_one(self, x: dict) -> dict:
         """Class probabilities of the served model for one event, where the model has them."""
         features(x, self._features, numbers_only=False, text=self._text)
         proba = self.learner.predict_proba_one(x)
-        self._last = (x, max(proba, key=proba.get) if proba else None)
+        self._last_p = max(proba, key=proba.get) if proba else None
+        self._last_x = x
         return proba
 
     def learn_one(self, x: dict, y) -> None:
@@ -275,24 +283,26 @@ class OnlineDeployment:
         The one path of an event: check it, score the served prediction (with monitoring on),
         let the guardrails screen and react to an alarm, then learn (``top.learn``).
         """
-        last, self._last = self._last, None
-        same = last is not None and last[0] is x
+        same = x is self._last_x and x is not None  # this very dict was predicted and checked
+        self._last_x = None
         if not same:
             features(x, self._features, numbers_only=False, text=self._text)
-        y = self._check_y(y)
+        kind = type(y)
+        if kind is not self._label_type or self.learner.classes is not None or kind is float:
+            y = self._check_y(y)  # the fast path: a label of the very type of the earlier ones
         if self._label_type is None:
             self._remember(x, y)
-        self.n_seen += 1
+        self.n_seen = n_seen = self.n_seen + 1
         monitor = self.monitor
         if monitor is not None:
-            p = last[1] if same else self.learner.predict_one(x)
+            p = self._last_p if same else self.learner.predict_one(x)
             if p is not None:
-                alarm = monitor.update(y, p, self.n_seen)
+                alarm = monitor.update(y, p, n_seen)
                 if top is not self:
                     top.on_scored(x, y, monitor.last_error)
                     alarm = top.screen(alarm)
                 if alarm is not None:
-                    self.log.append(LogEntry(self.n_seen, "alarm", detail=alarm.describe()))
+                    self.log.append(LogEntry(n_seen, "alarm", detail=alarm.describe()))
                     if alarm.up and top is not self and top.react(alarm):
                         return  # a guardrail took the event: it is not learned
         if top is self and self.batch_size is None and self.learner.river:

@@ -34,6 +34,8 @@ __all__ = [
     "authorize",
     "check_security",
     "is_loopback",
+    "parse_json",
+    "read_body",
     "read_json",
     "read_token",
     "token_ok",
@@ -253,6 +255,38 @@ async def read_json(request, limit: int, fields: set):
     >>> asyncio.run(read_json(request, 1024, {"x"}))
     {'x': {'x0': 1.5}}
     """
+    body = await read_body(request, limit)
+    if len(body) <= PARSE_INLINE_BYTES:
+        return parse_json(body, fields)
+    return await run_in_threadpool(parse_json, body, fields)
+
+
+async def read_body(request, limit: int) -> bytes:
+    """The body of ``request`` as bytes, unparsed: ``application/json``, at most ``limit`` bytes.
+
+    For a handler that parses it in the worker thread that also uses it (:func:`parse_json`).
+
+    Parameters
+    ----------
+    request
+        The request (a Starlette ``Request``).
+    limit
+        The largest body in bytes (413 beyond: the rest is not read).
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> from types import SimpleNamespace
+    >>> async def chunks():
+    ...     yield b'{"x": '
+    ...     yield b'{"x0": 1.5}}'
+    >>> asyncio.run(read_body(SimpleNamespace(headers={"content-type": "application/json"}, stream=chunks), 1024))
+    bytearray(b'{"x": {"x0": 1.5}}')
+    """
     kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if kind != "application/json":  # a form or text/plain post from another site is refused
         raise BadRequest(
@@ -266,12 +300,34 @@ async def read_json(request, limit: int, fields: set):
         body += chunk
         if len(body) > limit:
             raise BadRequest(413, f"the body is more than the limit of {limit} bytes")
+    return body
+
+
+def parse_json(body: bytes, fields: set):
+    """``body`` parsed as JSON, refused (400) if it is not JSON, or (422) if an object has fields not in ``fields``.
+
+    Parameters
+    ----------
+    body
+        The body of a request, as :func:`read_body` returns it.
+    fields
+        The fields a JSON object may have.
+
+    Returns
+    -------
+    object
+        The parsed body.
+
+    Examples
+    --------
+    >>> parse_json(b'{"events": []}', {"events"})
+    {'events': []}
+    >>> parse_json(b'{"events": [], "more": 1}', {"events"})
+    Traceback (most recent call last):
+    deployment_modes.serve_guard.BadRequest: the body has unknown fields ['more']
+    """
     try:
-        parsed = (
-            json.loads(body)
-            if len(body) <= PARSE_INLINE_BYTES
-            else await run_in_threadpool(json.loads, body)
-        )
+        parsed = json.loads(body)
     except (ValueError, RecursionError) as error:
         raise BadRequest(400, f"the body is not valid JSON: {error}") from None
     if isinstance(parsed, dict) and not set(parsed) <= fields:

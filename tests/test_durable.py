@@ -6,6 +6,7 @@ OSError always), a snapshot that fails, a log without its snapshot, garbage take
 tail, starts refused with a traceback, a ``lock`` symlink followed, log files deleted unread.
 """
 
+import copy
 import errno
 import json
 import os
@@ -17,6 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from river import drift
 from sklearn.linear_model import LogisticRegression
 
 import deployment_modes as dm
@@ -552,24 +554,54 @@ class OneAtATime(dm.BatchDeployment):
     predict_many = None
 
 
-def test_batch_monitor_scores_many_events_at_once_with_the_same_result(tmp_path, events):
+class CountingLogisticRegression(LogisticRegression):
+    """scikit-learn's LogisticRegression that counts its ``predict`` calls (in ``calls``)."""
+
+    calls = 0
+
+    def predict(self, X):
+        CountingLogisticRegression.calls += 1
+        return super().predict(X)
+
+
+SCHEDULES = {
+    "no schedule": {},
+    "every 700 events": {"retrain_every": 700},
+    "drift trigger": {"trigger": drift.ADWIN()},
+}
+
+
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+def test_batch_monitor_scores_many_events_at_once_with_the_same_result(tmp_path, events, schedule):
+    """Scored later, many at once, each by the model that served it (a retrain in learn_one or a
+    redeploy replaces it): the same rolling metric and alarms as one predict per event."""
     sc = dm.scenarios.drifting_classification(seed=0)
-    metrics = []
+    metrics, calls = [], {}
     for name, kind in (("many", dm.BatchDeployment), ("one", OneAtATime)):
-        durable.init_state(
-            tmp_path / name, kind(LogisticRegression(), window=1000), *sc.initial, mode="batch"
+        CountingLogisticRegression.calls = 0
+        deployment = kind(
+            CountingLogisticRegression(), window=1000, **copy.deepcopy(SCHEDULES[schedule])
         )
+        durable.init_state(tmp_path / name, deployment, *sc.initial, mode="batch")
         state = DurableDeployment(tmp_path / name)
         for i in range(0, 4000, 100):
             state.learn_many(events[i : i + 100])
             if i == 2500:
                 state.redeploy()
-        metrics.append((state.metrics(), state.monitor.alarms))
+            if i % 700 == 0:  # the monitor's number along the way too
+                metrics.append((name, i, state.metrics()["rolling_metric"]))
+        end = state.metrics()
+        metrics.append((name, end["rolling_metric"], end["model_version"], state.monitor.alarms))
         state.close()
-    (many, many_alarms), (one, one_alarms) = metrics
-    assert (
-        many["rolling_metric"] == one["rolling_metric"]
-        and many_alarms == one_alarms
-        and many_alarms
-    )
-    assert many["model_version"] == 2
+        calls[name] = CountingLogisticRegression.calls
+    many = [m[1:] for m in metrics if m[0] == "many"]
+    one = [m[1:] for m in metrics if m[0] == "one"]
+    assert many == one and many[-1][-1]  # the same numbers all along, and alarms
+    version = many[-1][1]
+    assert calls["one"] >= 4000  # one predict per event for the monitor ...
+    if schedule == "drift trigger":  # ... and the trigger's own, which stays
+        assert version > 2 and calls["many"] < 0.6 * calls["one"]
+    else:
+        assert calls["many"] < 100
+    if schedule != "drift trigger":
+        assert version == {"no schedule": 2, "every 700 events": 2 + 4000 // 700}[schedule]

@@ -528,3 +528,34 @@ def test_bad_constructor_arguments_are_named():
         dm.OnlineDeployment(sgd_model("classification", 0.1), detector={})
     with pytest.raises(TypeError, match="metric"):
         dm.OnlineDeployment(sgd_model("classification", 0.1), metric=metrics.Accuracy)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_monitor_equals_the_loop_a_user_writes_with_river(seed):
+    """Same rolling accuracy, same alarms at the same events with the same error levels as a
+    hand loop with river's Rolling accuracy and ADWIN (its estimation read before each update)."""
+    from river import drift, utils
+
+    from deployment_modes.monitor import Alarm
+
+    rng = np.random.default_rng(seed)
+    error_rate = np.repeat([0.05, 0.4, 0.1, 0.6], 700)
+    labels = rng.integers(0, 2, len(error_rate)).tolist()
+    preds = [y if rng.random() > e else 1 - y for y, e in zip(labels, error_rate)]
+    monitor = dm.Monitor(classification=True, window=150)
+    rolling, detector, expected = (
+        utils.Rolling(metrics.Accuracy, window_size=150),
+        drift.ADWIN(),
+        [],
+    )
+    for i, (y, p) in enumerate(zip(labels, preds)):
+        monitor.update(y, p, i)
+        before = detector.estimation
+        detector.update(float(p != y))
+        rolling.update(y, p)
+        if detector.drift_detected:
+            expected.append(Alarm(i, before, detector.estimation))
+        if i % 97 == 0:
+            assert monitor.rolling.get() == rolling.get()
+    assert len(expected) >= 3 and monitor.alarms == expected
+    assert monitor.rolling.get() == rolling.get()

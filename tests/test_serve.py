@@ -10,6 +10,7 @@ import threading
 import time
 
 import httpx
+import numpy as np
 import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 
@@ -605,3 +606,44 @@ def test_the_token_comes_from_a_file_or_the_environment_and_blank_is_refused(
         )
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.startswith("error: ") and message in err, err
+
+
+TRICKY_VALUES = [
+    (1, [1.0, 0.5]),  # an int is taken as a float
+    (True, TypeError),  # a bool is not a number here
+    ("0.5", TypeError),
+    (None, TypeError),
+    ([0.5], TypeError),
+    (float("nan"), ValueError),
+    (float("inf"), ValueError),
+    (10**400, ValueError),  # an int too large for a float
+    (np.float64(0.25), [0.25, 0.5]),  # a numpy float, as a plain float
+]
+
+
+@pytest.mark.parametrize("value, expected", TRICKY_VALUES)
+def test_the_schema_accepts_and_refuses_the_same_values_alone_and_in_a_batch(
+    tmp_path, value, expected
+):
+    schema = durable.Schema(("a", "b"), "classification", (0, 1))
+    x = {"a": value, "b": 0.5}
+    if isinstance(expected, list):
+        assert schema.values(x) == expected and all(type(v) is float for v in schema.values(x))
+    else:
+        with pytest.raises(expected, match=r"x\['a'\]|too large"):
+            schema.values(x)
+        state = DurableDeployment(tmp_path, "online")
+        events = [({"x0": 0.1, "x1": 0.2, "x2": 0.3, "x3": 0.4}, 1)] * 3
+        events[1] = ({**events[0][0], "x1": value}, 1)
+        with pytest.raises(expected, match=r"events\[1\]\.x"):
+            state.learn_many(events)
+        assert state.n_seen == 0
+        state.close()
+
+
+@pytest.mark.parametrize("label", [1.0, True, 2, "1", [1], None, float("nan")])
+def test_a_label_must_be_one_of_the_classes_as_spelled(label):
+    schema = durable.Schema(("a",), "classification", (0, 1))
+    assert schema.label(1) == 1 and type(schema.label(1)) is int
+    with pytest.raises(ValueError, match=r"events\[4\]\.y must be one of the classes"):
+        schema.label(label, "events[4].")
