@@ -197,10 +197,10 @@ def _table(m: pd.DataFrame, every: int) -> pd.DataFrame:
         {
             "example": "stock trading",
             "notes' advice": "online: prices move fast",
-            "measured": f"MAE in USD (one real history): {stock['stock trading: online']:.2f} online, "
-            f"{stock[f'stock trading: {periodic}']:.2f} retrained every {every} days, "
-            f"{stock['stock trading: batch, static']:.2f} static, "
-            f"{stock[f'stock trading: {NAIVE}']:.2f} for today's price",
+            "measured": f"MAE in USD (one real history): {stock['stock trading: online']:.3f} online, "
+            f"{stock[f'stock trading: {periodic}']:.3f} retrained every {every} days, "
+            f"{stock['stock trading: batch, static']:.3f} static, "
+            f"{stock[f'stock trading: {NAIVE}']:.3f} for today's price",
         },
         {
             "example": "text corpus",

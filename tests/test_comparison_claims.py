@@ -275,6 +275,27 @@ def test_every_mode_beats_the_majority_baseline_after_the_drift(runs):
         assert all(tl.window_score(d) > c.baseline.window_score(d) for tl in c.runs.values())
 
 
+def test_the_stock_example_is_the_online_chapters_run(examples):
+    # the same quantity in both chapters: the Online chapter's Apple run, scored by simulate
+    from river import neighbors
+    from sklearn.neighbors import KNeighborsRegressor
+
+    _, _, runs = examples
+    apple = dm.scenarios.stock_prices("apple", lags=5, n_initial=450)
+    static = dm.simulate(
+        apple, dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)), metrics.MAE()
+    )
+    online = dm.simulate(
+        apple,
+        dm.OnlineDeployment(
+            neighbors.KNNRegressor(n_neighbors=10, engine=neighbors.LazySearch(window_size=100))
+        ),
+        metrics.MAE(),
+    )
+    assert runs["stock trading"]["batch, static"].score == pytest.approx(static.score)
+    assert runs["stock trading"]["online"].score == pytest.approx(online.score)
+
+
 def test_text_corpus_trains_in_one_chunk_of_memory_then_continues_online(examples):
     _, m, runs = examples
     history, online = runs["text corpus"]["history"], runs["text corpus"]["online"]
