@@ -22,7 +22,7 @@ NAIVE = "naive baseline: last"
 # The chapter's sizes: small enough for five seeds in the page's time.
 N_SALES = (1000, 4000)  # house sales: first training, stream
 N_DOCS, N_FILES, N_NEW = 3000, 5, 200  # corpus: training documents, chunk files, new documents
-ONLINE_BATCH = 10  # the corpus model's online updates: mini-batches of 10 documents, as in the chapter's table
+ONLINE_BATCH = 10  # the corpus model learns online in mini-batches, as the comparison table's line
 
 
 def example_runs(
