@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ._checks import positive_int
+from .experiments import LEARNING_RATE
 from .lean import LeanLogisticRegression
 from .timeline import cumulative_compute, events_to_recover
 
 __all__ = [
+    "CHAPTER_SIZES",
     "Comparison",
     "LINES",
     "MOVING_PARTS",
@@ -29,6 +31,19 @@ __all__ = [
     "run_comparison",
     "value_of_freshness",
 ]
+
+#: The Comparison chapter's sizes: smaller than ``run_comparison``'s defaults (the other chapters'
+#: stream: 1,000 + 4,000 events, drift at 2,000), so that five seeds fit the page's time.
+CHAPTER_SIZES = dict(
+    n_initial=500,
+    n_stream=1500,
+    drift_at=750,
+    retrain_every=500,
+    collect=200,
+    poison_start=100,
+    poison_length=150,
+    chunk_rows=100,
+)
 
 #: The lines of the comparison, in the order of the table's columns.
 LINES = ("batch", "batch, drift-triggered", "online", "out-of-core, then online")
@@ -332,7 +347,7 @@ def run_comparison(
     poisoned = poison_labels(scenario, poison_start, poison_length, seed=seed)
 
     def model():
-        return sgd_model("classification", 0.05)
+        return sgd_model("classification", LEARNING_RATE)
 
     def batch():
         return BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every)
@@ -456,7 +471,7 @@ def chunked_training_risk(scenario, *, chunk_rows: int = 250, seed: int = 0) -> 
 
     def accuracy(X, y) -> float:
         model = LeanSGDClassifier(
-            loss="log_loss", learning_rate="constant", eta0=0.05, random_state=seed
+            loss="log_loss", learning_rate="constant", eta0=LEARNING_RATE, random_state=seed
         )
         for i in range(0, len(y), chunk_rows):
             model.partial_fit(X[i : i + chunk_rows], y[i : i + chunk_rows], classes=classes)

@@ -334,13 +334,14 @@ def rate(comparisons, notes: dict, downtime: dict | None) -> pd.DataFrame:
         )
     for mode in MODES:
         f = facts[mode]
-        text = f"−{_span(f['drop'], '{:.1f}')} points under poisoned labels"
+        # a drop, written as a positive number of points (mean, then min–max over the seeds)
+        text = f"drops {_span(f['drop'], '{:.1f}')} points under poisoned labels"
         if mode == "online":
-            text += f" (−{_span(f['drop guarded'], '{:.1f}')} with guardrails)"
+            text += f" ({_span(f['drop guarded'], '{:.1f}')} with guardrails)"
         if mode == "out-of-core":
             text += (
-                f"; in the chunked training, a poisoned last chunk −{_span(f['drop chunk'], '{:.1f}')}, "
-                f"data sorted by label −{_span(f['drop order'], '{:.1f}')}"
+                f"; in the chunked training, a poisoned last chunk costs {_span(f['drop chunk'], '{:.1f}')}, "
+                f"data sorted by label {_span(f['drop order'], '{:.1f}')}"
             )
         add("Risk", mode, text, [s[mode] for s in risk])
     for mode in MODES:

@@ -121,14 +121,14 @@ def mean_range(values, fmt: str = "{:.1f}", *, scale: float = 1.0, never: str = 
     Returns
     -------
     str
-        ``"mean (min a, max b)"``; ``"value (on every seed)"`` when all are equal; with
+        ``"mean (min a, max b)"``; ``"value (on every seed)"`` when all are equal as written; with
         ``"; never on k of n seeds"`` when some are missing.
 
     Examples
     --------
     >>> mean_range([0.8, 0.9, 0.85], scale=100)
     '85.0 (min 80.0, max 90.0)'
-    >>> mean_range([24, 24], "{:,.0f}")
+    >>> mean_range([24, 24.2], "{:,.0f}")
     '24 (on every seed)'
     >>> mean_range([300, None, 500], "{:,.0f}")
     '400 (min 300, max 500; never on 1 of 3 seeds)'
@@ -138,9 +138,10 @@ def mean_range(values, fmt: str = "{:.1f}", *, scale: float = 1.0, never: str = 
     if missing == len(series):
         return never
     measured = series.dropna()
-    if not missing and measured.min() == measured.max():
-        return f"{fmt.format(measured.iloc[0])} (on every seed)"
-    text = f"{fmt.format(measured.mean())} (min {fmt.format(measured.min())}, max {fmt.format(measured.max())}"
+    low, high = fmt.format(measured.min()), fmt.format(measured.max())
+    if not missing and low == high:  # equal as written: the range would say nothing
+        return f"{low} (on every seed)"
+    text = f"{fmt.format(measured.mean())} (min {low}, max {high}"
     if missing:
         text += f"; {never} on {missing} of {len(series)} seeds"
     return text + ")"

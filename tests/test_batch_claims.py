@@ -107,6 +107,13 @@ def test_fresher_retrains_are_more_accurate_and_fit_more_rows(seed):
     assert (sweep.loc[1000, "score_after_drift"] >= sweep.loc[0, "score_after_drift"] - 0.005).all()
 
 
+def test_keeping_all_the_data_each_retrain_fits_more_rows(seed):
+    sc, runs = ex.drift_runs(seed)
+    rows = list(runs["retrain every 500, all data"].retrains["rows"])
+    assert rows[0] == len(sc.y_initial) + 500 and rows[-1] == len(sc.y_initial) + len(sc)
+    assert all(b - a == 500 for a, b in zip(rows, rows[1:]))
+
+
 def test_the_window_trades_remembering_against_adapting(seed):
     sweep = ex.retrain_sweep(seed, [500], windows=(300, 1000, 3000)).set_index("window")
     assert sweep.loc[300, "events_to_recover"] < sweep.loc[1000, "events_to_recover"]

@@ -82,3 +82,19 @@ def test_a_canary_catches_the_poisoned_candidate_but_some_users_see_it(releases)
         canary.release_accuracy < canary.champion_accuracy
     ).all()  # the canary slice paid for the evidence
     assert (canary.release_accuracy > canary.blind_accuracy).all()
+
+
+def test_labels_100_events_late_cost_the_online_model_on_phishing():
+    # the chapter's first run: river's Phishing dataset, one real stream
+    from river import datasets, linear_model, metrics, preprocessing
+
+    import deployment_modes as dm
+
+    def model():
+        return preprocessing.StandardScaler() | linear_model.LogisticRegression()
+
+    late = dm.simulate(
+        datasets.Phishing(), dm.OnlineDeployment(model()), metrics.Accuracy(), delay=100
+    )
+    at_once = dm.simulate(datasets.Phishing(), dm.OnlineDeployment(model()), metrics.Accuracy())
+    assert late.score < at_once.score and len(late) == 1250

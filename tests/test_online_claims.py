@@ -10,6 +10,7 @@ import functools
 import numpy as np
 import pytest
 from river import metrics, neighbors
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsRegressor
 
 import deployment_modes as dm
@@ -75,13 +76,34 @@ def test_every_model_of_the_online_race_beats_the_majority_baseline(seed):
     assert all(tl.window_score(d) > naive.window_score(d) for tl in runs.values())
 
 
-@pytest.mark.slow
-def test_the_comparison_chapter_runs_the_same_online_line():
-    from deployment_modes.comparison import run_comparison
+def test_the_comparison_chapter_runs_the_same_learner_on_a_shorter_stream():
+    from deployment_modes.comparison import CHAPTER_SIZES, run_comparison
 
-    _, runs = ex.online_runs(0)
-    cmp = run_comparison(seed=0)
-    assert dm.events_to_recover(cmp.runs["online"]) == dm.events_to_recover(runs["online"])
+    stream = dm.scenarios.drifting_classification(seed=0)
+    assert CHAPTER_SIZES["n_stream"] < len(stream)  # the page says: a shorter stream
+    assert CHAPTER_SIZES["drift_at"] != stream.drift_at[0]
+    cmp = run_comparison(seed=0, **CHAPTER_SIZES)
+    same = dm.simulate(
+        cmp.scenario,
+        dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE)),
+        metrics.Accuracy(),
+    )
+    assert list(same.y_pred) == list(cmp.runs["online"].y_pred)
+    assert dm.events_to_recover(cmp.runs["batch"]) is None  # its batch line on all the data
+
+
+def test_online_counts_as_many_parts_as_batch_but_runs_more_at_every_event():
+    from deployment_modes.comparison import MOVING_PARTS
+
+    assert len(MOVING_PARTS["online"]) == len(MOVING_PARTS["batch"])  # "as many as"
+    model = dm.sgd_model("classification", ex.LEARNING_RATE)
+    guarded_parts = ex.GUARDRAILS["rollback + pause"](model).moving_parts
+    batch_parts = dm.BatchDeployment(LogisticRegression(), retrain_every=500).moving_parts
+
+    def per_event(parts):
+        return sum(when == "every event" for when in parts.values())
+
+    assert per_event(guarded_parts) > per_event(batch_parts) >= 1
 
 
 @seeds

@@ -192,3 +192,16 @@ def test_chapter_claims_on_detectors(table):
             table.loc[("gradual", "default", name), "mean_delay"]
             > table.loc[("sudden", "default", name), "mean_delay"]
         )
+
+
+def test_the_stateful_exercise_beats_the_same_schedule_from_scratch_on_its_stream():
+    # the exercise "Stateful by hand": seed 0's sudden stream, every 100 events
+    from deployment_modes.lean import LeanSGDClassifier
+
+    stream = drift_stream("sudden", seed=0, n_stream=N_STREAM, drift_at=400)
+
+    def after(**kwargs):
+        dep = dm.BatchDeployment(LeanSGDClassifier(random_state=0), retrain_every=100, **kwargs)
+        return dm.simulate(stream, dep, metrics.Accuracy()).window_score(stream.drift_at[0])
+
+    assert after(refit="continue") > after(window=300)
