@@ -56,6 +56,10 @@ def read_chunks(
     an error naming its file and row; with ``on_bad_rows="skip"`` it is skipped and counted in
     ``reader.skipped``. ``progress=True`` shows a progress bar with rows per second.
 
+    The reading runs ahead of the caller in background threads (Arrow parses and decodes
+    without Python's lock), so that reading the next chunk overlaps learning from this one;
+    besides the chunk in hand, about two more are in memory at a time.
+
     Everything is checked when called, before any chunk is read.
 
     Parameters
@@ -563,11 +567,12 @@ class ChunkReader:
             bar = tqdm(total=self.n_rows, unit="rows", unit_scale=True, desc="reading chunks")
         self.rows, self._parse_skipped, self._value_skipped = 0, 0, 0
         try:
-            for table in tables:
-                self.rows += table.num_rows
+            # the next chunk is read and put together in a thread while the caller learns
+            for X, y in read_ahead((self._split(t) for t in tables), depth=1):
+                self.rows += len(X)
                 if bar is not None:
-                    bar.update(table.num_rows)
-                yield self._split(table)
+                    bar.update(len(X))
+                yield X, y
         finally:
             if bar is not None:
                 bar.close()

@@ -260,6 +260,7 @@ class OutOfCoreTrainer:
                 )
                 if bar is not None:
                     bar.update(rows)
+                del chunk, X, y, Xt  # not held while the next chunk is read
         finally:
             if bar is not None:
                 bar.close()
