@@ -11,6 +11,7 @@ Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 from collections.abc import Iterable
@@ -136,7 +137,7 @@ def learn_checked_chunk(model, Xt, y, classes=None):
             model.learn_many(frame, pd.Series(np.asarray(y), index=frame.index))
         return model
     kwargs = {}
-    if classes is not None and "classes" in inspect.signature(model.partial_fit).parameters:
+    if classes is not None and _takes_classes(model.partial_fit):
         kwargs["classes"] = classes
     if y is None:
         model.partial_fit(Xt, **kwargs)
@@ -281,8 +282,33 @@ class ChunkHistory:
         return pd.DataFrame(self.records)
 
 
+def _takes_classes(partial_fit) -> bool:
+    """Whether ``partial_fit`` takes ``classes`` (looked up once per estimator class)."""
+    function = getattr(partial_fit, "__func__", None)
+    if function is None:
+        return "classes" in inspect.signature(partial_fit).parameters
+    return _function_takes_classes(function)
+
+
+@functools.lru_cache(maxsize=64)
+def _function_takes_classes(function) -> bool:
+    return "classes" in inspect.signature(function).parameters
+
+
 def _all_float(frame: pd.DataFrame) -> bool:
     return all(dtype.kind == "f" for dtype in frame.dtypes)
+
+
+def _within_integer_classes(labels: np.ndarray, classes: np.ndarray) -> bool:
+    """True when integer ``labels`` lie in a range of integers that are all ``classes``.
+
+    Two passes (min and max) instead of hashing every label: exact, and enough for the
+    usual labels 0..k-1. False means "not shown this way": look at the labels one by one.
+    """
+    if not labels.size or labels.dtype.kind not in "iu" or classes.dtype.kind not in "iu":
+        return False
+    low, high = int(labels.min()), int(labels.max())
+    return high - low < len(classes) and set(range(low, high + 1)) <= set(classes.tolist())
 
 
 def check_learner(model, classes, transform, y=0) -> None:
@@ -343,16 +369,16 @@ def check_chunk(number: int | None, X, y, classes, layout):
     where = "the chunk" if number is None else f"chunk {number}"
     if isinstance(X, pd.DataFrame):
         shape = X.columns.tolist()
-        if _all_float(X) and np.isfinite(X.to_numpy(copy=False)).all():
-            pass  # the fast path: one pass over the numbers finds a NaN or an infinity
-        elif X.isna().to_numpy().any():
-            row, column = np.argwhere(X.isna().to_numpy())[0]
-            raise ValueError(
-                f"{where}: X has a missing value (row {row}, column {X.columns[column]!r})"
-            )
-        numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
-        if numeric.size and not np.isfinite(numeric).all():
-            raise ValueError(f"{where}: X has an infinite value")
+        # the fast path: one pass over the numbers finds a NaN or an infinity
+        if not (_all_float(X) and np.isfinite(X.to_numpy(copy=False)).all()):
+            if X.isna().to_numpy().any():
+                row, column = np.argwhere(X.isna().to_numpy())[0]
+                raise ValueError(
+                    f"{where}: X has a missing value (row {row}, column {X.columns[column]!r})"
+                )
+            numeric = X.select_dtypes(include="number").to_numpy(dtype=float)
+            if numeric.size and not np.isfinite(numeric).all():
+                raise ValueError(f"{where}: X has an infinite value")
         n = len(X)
     elif (
         isinstance(X, (str, bytes, dict))
@@ -387,7 +413,7 @@ def check_chunk(number: int | None, X, y, classes, layout):
             raise ValueError(f"{where}: y has a NaN or infinite label")
         if labels.dtype == object and pd.isna(labels).any():
             raise ValueError(f"{where}: y has a missing label")
-        if classes is not None:
+        if classes is not None and not _within_integer_classes(labels, classes):
             unseen = set(pd.unique(labels).tolist()) - set(classes.tolist())
             if unseen:
                 raise ValueError(

@@ -21,6 +21,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from ._checks import positive_int
+from .read_ahead import read_ahead
 
 __all__ = ["ChunkReader", "read_chunks"]
 
@@ -54,6 +55,10 @@ def read_chunks(
     chunks). A row with a missing or ill-typed value, or the wrong number of fields, raises
     an error naming its file and row; with ``on_bad_rows="skip"`` it is skipped and counted in
     ``reader.skipped``. ``progress=True`` shows a progress bar with rows per second.
+
+    The reading runs ahead of the caller in background threads (Arrow parses and decodes
+    without Python's lock), so that reading the next chunk overlaps learning from this one;
+    besides the chunk in hand, about two more are in memory at a time.
 
     Everything is checked when called, before any chunk is read.
 
@@ -324,7 +329,6 @@ class ChunkReader:
 
     def _parquet_batches(self, file, batch_rows, row_groups):
         parquet = pq.ParquetFile(file)
-        first_row = 0
         groups = range(parquet.num_row_groups) if row_groups is None else row_groups
         offsets = np.concatenate(
             [
@@ -334,17 +338,25 @@ class ChunkReader:
                 ),
             ]
         )
-        for group in groups:
-            first_row = int(offsets[group])
-            for batch in parquet.iter_batches(
-                batch_size=batch_rows, row_groups=[group], columns=self._read
-            ):
-                batch = self._conform(batch, file)
-                yield self._drop_nulls(batch, file, first_row)
-                first_row += batch.num_rows
+
+        def decoded():  # decoding runs in Arrow's C++ code: a thread reads the next batch meanwhile
+            for group in groups:
+                for batch in parquet.iter_batches(
+                    batch_size=batch_rows, row_groups=[group], columns=self._read
+                ):
+                    yield group, batch
+
+        current, first_row = None, 0
+        for group, batch in read_ahead(decoded(), depth=1):
+            if group != current:
+                current, first_row = group, int(offsets[group])
+            batch = self._conform(batch, file)
+            yield self._drop_nulls(batch, file, first_row)
+            first_row += batch.num_rows
 
     def _csv_batches(self, file):
-        handler = self._invalid_row_handler(file)
+        # a Python callback slows Arrow's parsing: set it only when it has rows to skip
+        handler = self._invalid_row_handler(file) if self.on_bad_rows == "skip" else None
         types = {f.name: f.type for f in self.schema}
         done, parse_skipped = 0, self._parse_skipped
         try:
@@ -354,7 +366,8 @@ class ChunkReader:
                 read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
                 convert_options=pcsv.ConvertOptions(column_types=types, include_columns=self._read),
             )
-            for batch in reader:
+            # a thread parses the next blocks while the caller learns from this one
+            for batch in read_ahead(reader, depth=4):
                 yield self._drop_nulls(batch.select(self._read), file, done)
                 done += batch.num_rows
         except pa.ArrowInvalid as error:
@@ -527,7 +540,11 @@ class ChunkReader:
     def _split(self, table: pa.Table):
         """The chunk as ``(X, y)``: numeric features go straight into one float block (no pandas consolidation)."""
         features = table.select(self.columns)
-        if all(pa.types.is_floating(t) for t in features.schema.types):
+        if all(pa.types.is_float64(t) for t in features.schema.types):
+            # Arrow writes the rows straight into one C-order block, across the table's chunks
+            matrix = np.asarray(features.to_tensor(row_major=True))
+            X = pd.DataFrame(matrix, columns=self.columns, copy=False)
+        elif all(pa.types.is_floating(t) for t in features.schema.types):
             matrix = np.empty(
                 (table.num_rows, len(self.columns)), dtype=np.float64
             )  # C order: what an estimator uses
@@ -550,11 +567,12 @@ class ChunkReader:
             bar = tqdm(total=self.n_rows, unit="rows", unit_scale=True, desc="reading chunks")
         self.rows, self._parse_skipped, self._value_skipped = 0, 0, 0
         try:
-            for table in tables:
-                self.rows += table.num_rows
+            # the next chunk is read and put together in a thread while the caller learns
+            for X, y in read_ahead((self._split(t) for t in tables), depth=1):
+                self.rows += len(X)
                 if bar is not None:
-                    bar.update(table.num_rows)
-                yield self._split(table)
+                    bar.update(len(X))
+                yield X, y
         finally:
             if bar is not None:
                 bar.close()

@@ -249,17 +249,19 @@ class OutOfCoreTrainer:
                 learn_checked_chunk(model, Xt, y, self.classes)
                 done = time.perf_counter()
                 rows = len(y) if y is not None else Xt.shape[0]
+                now = rss()
                 history.record(
                     model,
                     rows=rows,
                     read_seconds=read - start,
                     learn_seconds=done - read,
                     nbytes=chunk_nbytes(X, Xt),
-                    rss_bytes=rss(),
-                    peak_bytes=peak_rss(),
+                    rss_bytes=now,
+                    peak_bytes=peak_rss(now),
                 )
                 if bar is not None:
                     bar.update(rows)
+                del chunk, X, y, Xt  # not held while the next chunk is read
         finally:
             if bar is not None:
                 bar.close()

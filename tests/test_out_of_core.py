@@ -1,7 +1,11 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import CHUNK, N_DOCS, N_FILES  # the chapter's corpus (tests/conftest.py)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from river import linear_model as river_linear
 from river import metrics
 from sklearn.cluster import MiniBatchKMeans
@@ -10,7 +14,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
 from sklearn.naive_bayes import MultinomialNB
 
 import deployment_modes as dm
-from deployment_modes.chunk_learning import score_model
+from deployment_modes.chunk_learning import check_chunk, score_model
 
 SEEDS = range(5)  # the chapter's seeds for every comparison
 
@@ -349,3 +353,23 @@ def test_clean_chunks_still_give_the_plain_loop_model():
     np.testing.assert_array_equal(
         trainer.model.coef_, plain_loop(SGDClassifier(random_state=0), chunks, classes=[0, 1]).coef_
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    labels=st.lists(st.integers(-3, 6), min_size=1, max_size=12),
+    classes=st.sets(st.integers(-3, 6), min_size=2, max_size=6),
+    kind=st.sampled_from(["int64", "int8", "uint8"]),
+)
+def test_a_label_outside_the_classes_is_always_found(labels, classes, kind):
+    """The fast check of integer labels (by their range) agrees with looking at each label."""
+    if kind == "uint8" and (min(labels) < 0 or min(classes) < 0):
+        return
+    y = np.array(labels, dtype=kind)
+    X = np.zeros((len(y), 1))
+    unseen = set(labels) - set(classes)
+    if unseen:
+        with pytest.raises(ValueError, match=re.escape(f"y has labels {sorted(unseen, key=str)}")):
+            check_chunk(1, X, y, np.array(sorted(classes)), None)
+    else:
+        check_chunk(1, X, y, np.array(sorted(classes)), None)
