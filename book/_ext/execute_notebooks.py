@@ -2,6 +2,8 @@
 
     python book/_ext/execute_notebooks.py BOOK_ROOT CACHE_DIR
 
+CACHE_DIR is myst-nb's default execution cache of the build; ``execute: cache:`` in ``_config.yml`` wins.
+
 Jupyter Book 1 (myst-nb's ``cache`` mode) executes stale notebooks one after another while Sphinx
 reads them. This fills the same jupyter-cache first, with the notebooks run side by side, each in
 its own folder as myst-nb runs them, so that the build then finds every notebook cached. A
@@ -65,8 +67,11 @@ def stale(cache, notebooks: list[Path]) -> list[Path]:
 
 def main(root: Path, cache_dir: Path) -> None:
     config = yaml.safe_load((root / "_config.yml").read_text()) or {}
-    timeout = int((config.get("execute") or {}).get("timeout", 600))
-    cache = get_cache(str(cache_dir))
+    execute_config = config.get("execute") or {}
+    timeout = int(execute_config.get("timeout", 600))
+    cache = get_cache(
+        str(execute_config.get("cache") or cache_dir)
+    )  # as _config.yml says, if it does
     todo = sorted(stale(cache, toc_notebooks(root)), key=lambda p: -p.stat().st_size)
     if len(todo) < 2:
         return  # nothing to run side by side: the build executes what is left
