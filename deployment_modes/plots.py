@@ -708,10 +708,12 @@ def plot_true_accuracy(
     if ax is None:
         _, ax = plt.subplots(figsize=(WIDTH, 5.5))
     truth = np.asarray(y_true)
-    for row, (name, tl) in enumerate(runs.items()):
+    curves = {}
+    for name, tl in runs.items():
         correct = pd.Series(np.asarray(tl.y_pred, dtype=object) == truth).astype(float)
         rolled = correct.rolling(window).mean().to_numpy()[:stop]
-        ax.plot(np.arange(len(rolled)), rolled, lw=1.6, ls=_STYLES[row % 4], label=name)
+        curves[name] = (np.arange(len(rolled)), rolled)
+    draw_lines(ax, curves)
     ax.axvspan(*span, color="tab:red", alpha=0.15, lw=0, label="wrong labels")
     ax.set(
         xlabel="events since deployment",
