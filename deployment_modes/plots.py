@@ -941,6 +941,7 @@ def plot_online_server(progress, answers, probe_y, *, drift_events: int):
     bottom.set(
         yscale="log", xlabel="seconds since the stream started", ylabel="prediction latency (ms)"
     )
+    _plain_log_ticks(bottom.yaxis)
     bottom.legend(loc="upper left")
     bottom.grid(alpha=0.3)
     fig.tight_layout()
@@ -990,8 +991,6 @@ def plot_redeploys(runs: dict):
     >>> len(plot_redeploys({"naive": (t, (0.05, 0.15))}).axes)
     2
     """
-    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
-
     if not isinstance(runs, dict) or not runs:
         raise TypeError("runs must be a non-empty dict of title -> (probe table, (start, end))")
     fig, axes = plt.subplots(
@@ -1008,9 +1007,7 @@ def plot_redeploys(runs: dict):
             ax.axvspan(*span, color="tab:gray", alpha=0.25, lw=0)
         latency.scatter(table.loc[ok, "sent"], table.loc[ok, "latency_ms"], s=6, color="tab:blue")
         latency.set(yscale="log", ylabel="latency of\nanswers (ms)", title=title)
-        latency.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        latency.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        latency.yaxis.set_minor_formatter(NullFormatter())
+        _plain_log_ticks(latency.yaxis)
         latency.grid(alpha=0.3)
         failed.plot(table.loc[~ok, "sent"], [0] * int((~ok).sum()), "|", color="tab:red", ms=14)
         failed.set(yticks=[], ylim=(-1, 1), ylabel="no\nanswer")
@@ -1085,3 +1082,12 @@ def plot_drift_kinds(kind_runs: dict, *, width: int, warmup: int = 100):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _plain_log_ticks(axis) -> None:
+    """Ticks of a log axis at 1, 2 and 5 times the powers of ten, written as plain numbers (2, not 2×10⁰)."""
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())
