@@ -279,15 +279,18 @@ def plot_seed_bands(
         _, ax = plt.subplots(figsize=(WIDTH, 5))
     seeds = list(runs_by_seed)
     first = runs_by_seed[seeds[0]]
-    for row, (name, tl) in enumerate(first.items()):
-        curves = np.array([runs_by_seed[s][name].rolling for s in seeds], dtype=float)
-        x = np.arange(curves.shape[1])[warmup:]
-        (line,) = ax.plot(x, curves[0, warmup:], lw=1.6, ls=_STYLES[row % len(_STYLES)], label=name)
+    curves = {
+        name: np.array([runs_by_seed[s][name].rolling for s in seeds], dtype=float)
+        for name in first
+    }
+    x = np.arange(next(iter(curves.values())).shape[1])[warmup:]
+    lines = draw_lines(ax, {name: (x, c[0, warmup:]) for name, c in curves.items()})
+    for row, (line, c, tl) in enumerate(zip(lines, curves.values(), first.values())):
         if len(seeds) > 1:
             ax.fill_between(
                 x,
-                np.nanmin(curves[:, warmup:], 0),
-                np.nanmax(curves[:, warmup:], 0),
+                np.nanmin(c[:, warmup:], 0),
+                np.nanmax(c[:, warmup:], 0),
                 color=line.get_color(),
                 alpha=0.18,
                 lw=0,
