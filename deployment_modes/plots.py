@@ -80,7 +80,7 @@ def plot_timeline(
     ):
         raise TypeError("timelines must be a Timeline or a non-empty dict of name -> Timeline")
     if ax is None:
-        _, ax = plt.subplots(figsize=(WIDTH, 3.5))
+        _, ax = plt.subplots(figsize=(WIDTH, 4.6))
     first = next(iter(timelines.values()))
     lines = draw_lines(
         ax,
@@ -112,7 +112,7 @@ def plot_timeline(
     if title:
         ax.set_title(title)
     if len(timelines) > 1 or kinds:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+        legend_below(ax)
     ax.grid(alpha=0.3)
     return ax
 
@@ -176,6 +176,43 @@ def _mark_log(ax, tl, color, row: int) -> None:
                 transform=ax.get_xaxis_transform(),
                 clip_on=False,
             )
+
+
+def legend_below(ax, *, ncol: int = 2, **kwargs):
+    """Put the legend of ``ax`` under its x-axis (its tick labels and label), clear of the curves.
+
+    The gap is measured in points from the axis's own text, so it holds after ``tight_layout``
+    and whatever the axes' height. Returns the legend.
+
+    Parameters
+    ----------
+    ax
+        The matplotlib axes whose legend it is.
+    ncol
+        Columns of the legend.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.legend`.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 1], label="a line")
+    >>> ax.set(xlabel="x")  # doctest: +ELLIPSIS
+    [Text(...)]
+    >>> legend = legend_below(ax)
+    >>> fig.canvas.draw()
+    >>> bool(legend.get_window_extent().y1 <= ax.xaxis.get_tightbbox().y0)
+    True
+    >>> plt.close(fig)
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    fig = ax.figure
+    axis_text = ax.xaxis.get_tightbbox(fig.canvas.get_renderer())
+    below = ax.get_window_extent().y0 - axis_text.y0 if axis_text is not None else 0.0
+    shift = ScaledTranslation(0, -(below / fig.dpi + 0.08), fig.dpi_scale_trans)
+    options = {"loc": "upper center", "ncol": ncol, "frameon": False, **kwargs}
+    return ax.legend(bbox_to_anchor=(0.5, 0), bbox_transform=ax.transAxes + shift, **options)
 
 
 # -- figures of the Batch and Online learning chapters (book/batch.ipynb, book/online.ipynb) ----------
@@ -317,7 +354,7 @@ def plot_seed_bands(
             color="tab:red",
         )
     ax.set(xlabel="events since deployment", ylabel=metric_name, xlim=(0, len(tl)))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    legend_below(ax)
     ax.figure.tight_layout()
     return ax
 
@@ -558,7 +595,7 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
         left += table[topic].to_numpy()
     bottom.invert_yaxis()
     bottom.set(xlabel="documents", title="Topics in each file on disk")
-    bottom.legend(ncols=min(len(table.columns), 3), loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    legend_below(bottom, ncol=min(len(table.columns), 3), frameon=True)
     fig.tight_layout()
     return fig
 
@@ -722,7 +759,7 @@ def plot_true_accuracy(
         xlabel="events since deployment",
         ylabel=f"accuracy on the true labels\n(last {window} events)",
     )
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    legend_below(ax)
     ax.figure.tight_layout()
     return ax
 
@@ -1082,7 +1119,7 @@ def plot_drift_kinds(kind_runs: dict, *, width: int, warmup: int = 100):
         ax.set_ylabel("accuracy\n(last 100)")
     ax.set_xlabel("events since deployment")
     ax.set_xlim(0, len(next(iter(first.values()))))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.45), ncol=2, frameon=False)
+    legend_below(ax)
     fig.tight_layout()
     return fig
 

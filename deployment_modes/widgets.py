@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 from . import decision
 from .experiments import batch_timeline
 from .online import OnlineDeployment, sgd_model
-from .plots import WIDTH, plot_timeline
+from .plots import WIDTH, legend_below, plot_timeline
 from .timeline import events_to_recover, simulate
 
 __all__ = ["decision_form", "learning_rate_explorer", "plot_situation", "retrain_interval_explorer"]
@@ -129,7 +129,7 @@ def plot_situation(recommendation, runs, ax=None):
         if line.get_label() == chosen:
             line.set_linewidth(3.5)
             line.set_label(f"{chosen} (recommended)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    legend_below(ax)
     ax.set_title(f"the guide recommends: {recommendation.mode}")
     return ax
 
