@@ -37,6 +37,7 @@ from . import (
     retraining,
     scenarios,
     seeds,
+    tables,
     triggers,
 )
 from .baselines import NaiveBaseline
@@ -145,6 +146,7 @@ __all__ = [
     "simulate",
     "sweep_learning_rate",
     "sweep_retrain_interval",
+    "tables",
     "triggers",
     "widgets",
 ]

@@ -10,7 +10,14 @@ import numpy as np
 
 from .timeline import Timeline
 
-__all__ = ["plot_corpus", "plot_online_server", "plot_redeploys", "plot_spread", "plot_timeline"]
+__all__ = [
+    "draw_lines",
+    "plot_corpus",
+    "plot_online_server",
+    "plot_redeploys",
+    "plot_spread",
+    "plot_timeline",
+]
 
 MARKS = {"retrain": "|", "alarm": "v", "rollback": "x", "pause": "s", "resume": "^", "swap": "D"}
 
@@ -73,11 +80,14 @@ def plot_timeline(
     ):
         raise TypeError("timelines must be a Timeline or a non-empty dict of name -> Timeline")
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
+        _, ax = plt.subplots(figsize=(WIDTH, 4.6))
     first = next(iter(timelines.values()))
-    for row, (run, tl) in enumerate(timelines.items()):
-        (line,) = ax.plot(range(len(tl))[warmup:], tl.rolling[warmup:], label=run, lw=1.4)
-        if show_log:
+    lines = draw_lines(
+        ax,
+        {run: (np.arange(len(tl))[warmup:], tl.rolling[warmup:]) for run, tl in timelines.items()},
+    )
+    if show_log:
+        for row, (line, tl) in enumerate(zip(lines, timelines.values())):
             _mark_log(ax, tl, line.get_color(), row)
     for d in first.drift_at:
         ax.axvspan(d, d + max(len(first) // 100, 1), color="tab:red", alpha=0.25, lw=0)
@@ -102,9 +112,53 @@ def plot_timeline(
     if title:
         ax.set_title(title)
     if len(timelines) > 1 or kinds:
-        ax.legend(loc="best", fontsize="small")
+        legend_below(ax)
     ax.grid(alpha=0.3)
     return ax
+
+
+_MARKERS = ["o", "s", "^", "D", "v", "P"]
+
+
+def draw_lines(ax, curves: dict, *, n_marks: int = 8) -> list:
+    """Draw ``{name: (x, y)}`` so that lines on top of each other stay distinguishable.
+
+    Each line gets its own dash pattern and marker; the markers of line ``k`` sit a fraction
+    ``k / len(curves)`` of a step after those of the line before, so two lines that coincide
+    still show both their markers. Returns the lines drawn.
+
+    Parameters
+    ----------
+    ax
+        The matplotlib axes to draw on.
+    curves
+        ``{name: (x, y)}``, one line each, drawn in this order.
+    n_marks
+        About how many markers each line gets.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> lines = draw_lines(ax, {"a": ([0, 1, 2], [1, 2, 3]), "b": ([0, 1, 2], [1, 2, 3])})
+    >>> [(line.get_linestyle(), line.get_marker()) for line in lines]
+    [('-', 'o'), ('--', 's')]
+    >>> plt.close(fig)
+    """
+    lines = []
+    for row, (name, (x, y)) in enumerate(curves.items()):
+        step = max(len(x) // n_marks, 1)
+        (line,) = ax.plot(
+            x,
+            y,
+            ls=_STYLES[row % len(_STYLES)],
+            marker=_MARKERS[row % len(_MARKERS)],
+            markevery=(row * step // len(curves), step),
+            ms=7,
+            lw=1.6,
+            label=name,
+        )
+        lines.append(line)
+    return lines
 
 
 def _mark_log(ax, tl, color, row: int) -> None:
@@ -124,6 +178,43 @@ def _mark_log(ax, tl, color, row: int) -> None:
             )
 
 
+def legend_below(ax, *, ncol: int = 2, **kwargs):
+    """Put the legend of ``ax`` under its x-axis (its tick labels and label), clear of the curves.
+
+    The gap is measured in points from the axis's own text, so it holds after ``tight_layout``
+    and whatever the axes' height. Returns the legend.
+
+    Parameters
+    ----------
+    ax
+        The matplotlib axes whose legend it is.
+    ncol
+        Columns of the legend.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.legend`.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 1], label="a line")
+    >>> ax.set(xlabel="x")  # doctest: +ELLIPSIS
+    [Text(...)]
+    >>> legend = legend_below(ax)
+    >>> fig.canvas.draw()
+    >>> bool(legend.get_window_extent().y1 <= ax.xaxis.get_tightbbox().y0)
+    True
+    >>> plt.close(fig)
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    fig = ax.figure
+    axis_text = ax.xaxis.get_tightbbox(fig.canvas.get_renderer())
+    below = ax.get_window_extent().y0 - axis_text.y0 if axis_text is not None else 0.0
+    shift = ScaledTranslation(0, -(below / fig.dpi + 0.08), fig.dpi_scale_trans)
+    options = {"loc": "upper center", "ncol": ncol, "frameon": False, **kwargs}
+    return ax.legend(bbox_to_anchor=(0.5, 0), bbox_transform=ax.transAxes + shift, **options)
+
+
 # -- figures of the Batch and Online learning chapters (book/batch.ipynb, book/online.ipynb) ----------
 __all__ += [
     "course_style",
@@ -138,17 +229,38 @@ __all__ += [
 ]
 
 
+# The book's text column is 672 px wide in a 1280-px window, and its body text 16 px. At 90 dpi a
+# figure WIDTH inches wide is 648 px (never shrunk on a desktop), and 13-pt text is 16.25 px.
+DPI = 90
+TEXT_PT = 13
+WIDTH = 7.2
+
+
 def course_style() -> None:
-    """The chapters' figure style: text as large as the page's body text (13 pt at 90 dpi is 16 px)."""
+    """The chapters' figure style: every text as large as the page's body text (13 pt at 90 dpi is 16 px).
+
+    Every chapter calls it in its set-up cell; a figure :data:`WIDTH` inches wide is then
+    648 px, narrower than the book's text column (672 px), so it is shown at its own size.
+
+    Examples
+    --------
+    >>> course_style()
+    >>> plt.rcParams["font.size"], plt.rcParams["xtick.labelsize"], plt.rcParams["figure.dpi"]
+    (13.0, 13.0, 90.0)
+    """
     plt.rcParams.update(
         {
-            "figure.dpi": 90,
-            "font.size": 13,
-            "axes.titlesize": 13,
-            "axes.labelsize": 13,
-            "xtick.labelsize": 12,
-            "ytick.labelsize": 12,
-            "legend.fontsize": 12,
+            "figure.dpi": DPI,
+            "figure.figsize": (WIDTH, 4.0),
+            "font.size": TEXT_PT,
+            "axes.titlesize": TEXT_PT,
+            "axes.labelsize": TEXT_PT,
+            "xtick.labelsize": TEXT_PT,
+            "ytick.labelsize": TEXT_PT,
+            "legend.fontsize": TEXT_PT,
+            "legend.title_fontsize": TEXT_PT,
+            "figure.titlesize": TEXT_PT,
+            "figure.labelsize": TEXT_PT,
             "axes.grid": True,
             "grid.alpha": 0.3,
         }
@@ -201,18 +313,21 @@ def plot_seed_bands(
     if not isinstance(runs_by_seed, dict) or not runs_by_seed:
         raise TypeError("runs_by_seed must be a non-empty dict of seed -> {name: Timeline}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 5))
+        _, ax = plt.subplots(figsize=(WIDTH, 5))
     seeds = list(runs_by_seed)
     first = runs_by_seed[seeds[0]]
-    for row, (name, tl) in enumerate(first.items()):
-        curves = np.array([runs_by_seed[s][name].rolling for s in seeds], dtype=float)
-        x = np.arange(curves.shape[1])[warmup:]
-        (line,) = ax.plot(x, curves[0, warmup:], lw=1.6, ls=_STYLES[row % len(_STYLES)], label=name)
+    curves = {
+        name: np.array([runs_by_seed[s][name].rolling for s in seeds], dtype=float)
+        for name in first
+    }
+    x = np.arange(next(iter(curves.values())).shape[1])[warmup:]
+    lines = draw_lines(ax, {name: (x, c[0, warmup:]) for name, c in curves.items()})
+    for row, (line, c, tl) in enumerate(zip(lines, curves.values(), first.values())):
         if len(seeds) > 1:
             ax.fill_between(
                 x,
-                np.nanmin(curves[:, warmup:], 0),
-                np.nanmax(curves[:, warmup:], 0),
+                np.nanmin(c[:, warmup:], 0),
+                np.nanmax(c[:, warmup:], 0),
                 color=line.get_color(),
                 alpha=0.18,
                 lw=0,
@@ -239,7 +354,7 @@ def plot_seed_bands(
             color="tab:red",
         )
     ax.set(xlabel="events since deployment", ylabel=metric_name, xlim=(0, len(tl)))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    legend_below(ax)
     ax.figure.tight_layout()
     return ax
 
@@ -285,7 +400,7 @@ def plot_concepts(scenario, *, n: int = 300, seed: int = 0):
     old = LogisticRegression().fit(X[:d], y[:d])
     new = LogisticRegression().fit(X[d + width :], y[d + width :])
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(2, 1, figsize=(7, 8), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(WIDTH, 8), sharex=True, sharey=True)
     for ax, (title, rows) in zip(
         axes,
         [
@@ -349,7 +464,7 @@ def plot_house_trend(scenario, *, window: int = 250):
         np.concatenate([y0 / X0["area_m2"], scenario.y / scenario.X["area_m2"]]) * 1000
     )
     days = np.concatenate([days0, scenario.times])
-    _, ax = plt.subplots(figsize=(8, 4))
+    _, ax = plt.subplots(figsize=(WIDTH, 4))
     ax.scatter(days, per_m2, s=4, alpha=0.25, color="grey", label="one sale")
     ax.plot(
         days,
@@ -406,7 +521,7 @@ def plot_releases(scenario, *, bin_days: float = 2.0):
     release = np.asarray(scenario.info["release_day"])[new]
     days = np.asarray(scenario.times)
     edges = np.arange(0, days.max() + bin_days, bin_days)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 5.5), sharex=True)
     top.hist(release, bins=edges, color="tab:purple")
     top.set(ylabel="new titles\nreleased")
     is_new = np.isin(scenario.y, new).astype(float)
@@ -464,7 +579,7 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
         if i == 0:  # the word counts of the first file are enough to see the law
             counts.update(word for doc in frame[text] for word in doc.split())
         per_file[getattr(path, "stem", str(path))] = frame[target].value_counts()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6.4))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 6.4))
     freq = np.array(sorted(counts.values(), reverse=True)[:max_words])
     top.loglog(np.arange(1, len(freq) + 1), freq, ".", ms=3)
     top.set(
@@ -480,7 +595,7 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
         left += table[topic].to_numpy()
     bottom.invert_yaxis()
     bottom.set(xlabel="documents", title="Topics in each file on disk")
-    bottom.legend(ncols=min(len(table.columns), 3), loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    legend_below(bottom, ncol=min(len(table.columns), 3), frameon=True)
     fig.tight_layout()
     return fig
 
@@ -533,7 +648,7 @@ def plot_retrain_sweep(table, *, columns: dict):
     order = table["retrain_every"].replace(0, np.inf).argsort().to_numpy()
     table = table.iloc[order].reset_index(drop=True)
     x = np.arange(len(table))
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 6.5), sharex=True)
     for i, m in enumerate(names[:-1]):
         _band(top, x, table, m, columns[m], _STYLES[i % 4], "os^D"[i % 4])
     top.set(ylabel="accuracy after\nthe drift")
@@ -575,7 +690,7 @@ def plot_learning_rate_sweep(table):
     ('Figure', 'log')
     >>> plt.close(fig)
     """
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 6.5), sharex=True)
     rates = table["learning_rate"].to_numpy()
     _band(top, rates, table, "score_before_drift", "accuracy before the drift", "-", "o")
     top.set(ylabel="accuracy on the 1,000\nevents before the drift", xscale="log")
@@ -631,18 +746,20 @@ def plot_true_accuracy(
     import pandas as pd
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 5.5))
+        _, ax = plt.subplots(figsize=(WIDTH, 5.5))
     truth = np.asarray(y_true)
-    for row, (name, tl) in enumerate(runs.items()):
+    curves = {}
+    for name, tl in runs.items():
         correct = pd.Series(np.asarray(tl.y_pred, dtype=object) == truth).astype(float)
         rolled = correct.rolling(window).mean().to_numpy()[:stop]
-        ax.plot(np.arange(len(rolled)), rolled, lw=1.6, ls=_STYLES[row % 4], label=name)
+        curves[name] = (np.arange(len(rolled)), rolled)
+    draw_lines(ax, curves)
     ax.axvspan(*span, color="tab:red", alpha=0.15, lw=0, label="wrong labels")
     ax.set(
         xlabel="events since deployment",
         ylabel=f"accuracy on the true labels\n(last {window} events)",
     )
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    legend_below(ax)
     ax.figure.tight_layout()
     return ax
 
@@ -684,7 +801,7 @@ def plot_cold_start(runs_by_seed: dict, *, metric_name: str, stop: int = 1000, w
     """
     import pandas as pd
 
-    _, ax = plt.subplots(figsize=(8, 4))
+    _, ax = plt.subplots(figsize=(WIDTH, 4))
     seeds = list(runs_by_seed)
     for row, name in enumerate(runs_by_seed[seeds[0]]):
         curves = []
@@ -726,7 +843,7 @@ def plot_new_title_share(runs: dict, scenario, *, window: int = 250):
 
     from .recommender import new_title_share
 
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(WIDTH, 4))
     new = scenario.info["new_titles"]
     for row, (name, tl) in enumerate(runs.items()):
         share = pd.Series(new_title_share(tl.y_pred, new)).rolling(window, min_periods=1).mean()
@@ -752,7 +869,7 @@ def plot_versions(runs: dict):
     >>> plot_versions({"static": tl}).axes[0].get_yscale()
     'log'
     """
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
     for row, (name, tl) in enumerate(runs.items()):
         ax.step(
             range(len(tl)), tl.model_version, where="post", lw=1.8, ls=_STYLES[row % 4], label=name
@@ -826,7 +943,7 @@ def plot_online_server(progress, answers, probe_y, *, drift_events: int):
     >>> len(plot_online_server(progress, answers, 1, drift_events=5).axes)
     2
     """
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.6), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 5.6), sharex=True)
     top.plot(progress["seconds"], 100 * progress["accuracy"], color="tab:blue")
     reached = progress.loc[progress["events_seen"] >= drift_events, "seconds"]
     if len(reached):
@@ -864,6 +981,7 @@ def plot_online_server(progress, answers, probe_y, *, drift_events: int):
     bottom.set(
         yscale="log", xlabel="seconds since the stream started", ylabel="prediction latency (ms)"
     )
+    _plain_log_ticks(bottom.yaxis)
     bottom.legend(loc="upper left")
     bottom.grid(alpha=0.3)
     fig.tight_layout()
@@ -882,7 +1000,7 @@ def plot_prices(scenario, runs: dict):
     'closing price (USD)'
     """
     dates = scenario.info["dates"][len(scenario.y_initial) :][: len(scenario)]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(WIDTH, 4.5))
     ax.plot(dates, scenario.y, color="black", lw=1.2, label="actual")
     for row, (name, tl) in enumerate(runs.items()):
         ax.plot(dates, tl.y_pred, lw=1.2, ls=_STYLES[(row + 1) % 4], label=f"predicted, {name}")
@@ -913,14 +1031,12 @@ def plot_redeploys(runs: dict):
     >>> len(plot_redeploys({"naive": (t, (0.05, 0.15))}).axes)
     2
     """
-    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
-
     if not isinstance(runs, dict) or not runs:
         raise TypeError("runs must be a non-empty dict of title -> (probe table, (start, end))")
     fig, axes = plt.subplots(
         2 * len(runs),
         1,
-        figsize=(7, 3.3 * len(runs)),
+        figsize=(WIDTH, 3.3 * len(runs)),
         sharex=True,
         gridspec_kw={"height_ratios": [3, 1] * len(runs)},
     )
@@ -931,18 +1047,87 @@ def plot_redeploys(runs: dict):
             ax.axvspan(*span, color="tab:gray", alpha=0.25, lw=0)
         latency.scatter(table.loc[ok, "sent"], table.loc[ok, "latency_ms"], s=6, color="tab:blue")
         latency.set(yscale="log", ylabel="latency of\nanswers (ms)", title=title)
-        latency.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        latency.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        latency.yaxis.set_minor_formatter(NullFormatter())
+        _plain_log_ticks(latency.yaxis)
         latency.grid(alpha=0.3)
         failed.plot(table.loc[~ok, "sent"], [0] * int((~ok).sum()), "|", color="tab:red", ms=14)
         failed.set(yticks=[], ylim=(-1, 1), ylabel="no\nanswer")
         failed.set_title(
             f"{int((~ok).sum())} failed requests" if (~ok).any() else "no failed request",
             loc="left",
-            fontsize="medium",
             color="tab:red",
         )
     axes[-1].set_xlabel("seconds since the probe started (grey: redeploy in progress)")
     fig.tight_layout()
     return fig
+
+
+# -- figures of the Beyond the notes chapter (book/retraining.ipynb) ------------------------------------
+__all__ += ["plot_drift_kinds"]
+
+
+def plot_drift_kinds(kind_runs: dict, *, width: int, warmup: int = 100):
+    """Rolling accuracy of each line on each kind of drift: one panel per kind, stacked, one shared x-axis.
+
+    A dashed line marks where each change starts; a change that lasts (gradual, incremental) is
+    shaded over its ``width``. The first ``warmup`` events (the window filling up) are not drawn.
+    Defined in the Beyond the notes chapter (``book/retraining.ipynb``).
+
+    Parameters
+    ----------
+    kind_runs
+        ``{kind: {line: [Timeline, ...]}}`` (one timeline per seed; the first is drawn), as
+        :func:`~deployment_modes.retraining.run_drift_kinds` returns.
+    width
+        Events a gradual or incremental change lasts.
+    warmup
+        The first events not drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, one panel per kind and the legend under the last.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> runs = dm.retraining.run_drift_kinds(seeds=[0], n_stream=200, drift_at=80, width=40)
+    >>> fig = plot_drift_kinds(runs, width=40, warmup=20)
+    >>> len(fig.axes), fig.axes[0].get_shared_x_axes().joined(fig.axes[0], fig.axes[-1])
+    (4, True)
+    >>> plt.close(fig)
+    """
+    if not isinstance(kind_runs, dict) or not kind_runs:
+        raise TypeError("kind_runs must be a non-empty dict of kind -> {line: [Timeline, ...]}")
+    fig, axes = plt.subplots(
+        len(kind_runs), 1, figsize=(WIDTH, 2.4 * len(kind_runs) + 1.2), sharex=True, sharey=True
+    )
+    for ax, (kind, by_line) in zip(np.atleast_1d(axes), kind_runs.items()):
+        first = {line: timelines[0] for line, timelines in by_line.items()}
+        draw_lines(
+            ax,
+            {
+                line: (np.arange(len(tl))[warmup:], tl.rolling[warmup:])
+                for line, tl in first.items()
+            },
+        )
+        drift_at = next(iter(first.values())).drift_at
+        if kind in ("gradual", "incremental"):
+            ax.axvspan(drift_at[0], drift_at[0] + width, color="tab:red", alpha=0.15, lw=0)
+        for at in drift_at:
+            ax.axvline(at, color="tab:red", lw=1.2, ls="--")
+        ax.set_title(f"{kind} drift", loc="left")
+        ax.set_ylabel("accuracy\n(last 100)")
+    ax.set_xlabel("events since deployment")
+    ax.set_xlim(0, len(next(iter(first.values()))))
+    legend_below(ax)
+    fig.tight_layout()
+    return fig
+
+
+def _plain_log_ticks(axis) -> None:
+    """Ticks of a log axis at 1, 2 and 5 times the powers of ten, written as plain numbers (2, not 2×10⁰)."""
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 from . import decision
 from .experiments import batch_timeline
 from .online import OnlineDeployment, sgd_model
-from .plots import plot_timeline
+from .plots import WIDTH, legend_below, plot_timeline
 from .timeline import events_to_recover, simulate
 
 __all__ = ["decision_form", "learning_rate_explorer", "plot_situation", "retrain_interval_explorer"]
@@ -84,7 +84,7 @@ def retrain_interval_explorer(
         )
         with out:
             out.outputs = ()
-            fig, ax = plt.subplots(figsize=(8, 3.2))
+            fig, ax = plt.subplots(figsize=(WIDTH, 3.2))
             plot_timeline({"static": static, tl.name: tl}, ax=ax, warmup=200)
             ax.set_title(
                 f"{len(tl.retrains)} retrains, score {tl.score:.3f} (static {static.score:.3f})"
@@ -122,12 +122,14 @@ def plot_situation(recommendation, runs, ax=None):
             f"recommendation must be a Recommendation, got {type(recommendation).__name__}"
         )
     chosen = decision.line_of(recommendation.mode)
-    ax = plot_timeline(runs, ax=ax, metric_name="accuracy (last 200 events)", show_log=False)
+    ax = plot_timeline(
+        runs, ax=ax, metric_name="accuracy (last 200 events)", show_log=False, warmup=200
+    )
     for line in ax.get_lines():
         if line.get_label() == chosen:
             line.set_linewidth(3.5)
             line.set_label(f"{chosen} (recommended)")
-    ax.legend(loc="lower left")
+    legend_below(ax)
     ax.set_title(f"the guide recommends: {recommendation.mode}")
     return ax
 
@@ -248,7 +250,7 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
         )
         with out:
             out.outputs = ()
-            fig, ax = plt.subplots(figsize=(8, 3.4))
+            fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
             plot_situation(rec, runs, ax=ax)
             plt.show()
             plt.close(fig)
@@ -314,7 +316,7 @@ def learning_rate_explorer(
         slow, tl = run(rates[0]), run(slider.value)
         with out:
             out.outputs = ()
-            fig, ax = plt.subplots(figsize=(8, 3.2))
+            fig, ax = plt.subplots(figsize=(WIDTH, 3.2))
             plot_timeline(
                 {slow.name: slow, tl.name: tl} if tl is not slow else {tl.name: tl},
                 ax=ax,

@@ -220,6 +220,58 @@ def diagram_text_sizes(
         context.close()
 
 
+# Every content image of a page (not the theme's own, in _static/), once loaded: its own width and the width
+# it is shown at, and the size of the page's body text.
+_FIGURE_SIZES_JS = """async () => {
+  const imgs = [...document.querySelectorAll('main img')]
+      .filter((i) => !(i.getAttribute('src') || '').includes('_static/'));
+  imgs.forEach((i) => { i.loading = 'eager'; });
+  await Promise.all(imgs.map((i) => i.complete ? null : new Promise((ok) => { i.onload = i.onerror = ok; })));
+  await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+  const body = document.querySelector('article p') || document.body;
+  return {
+    body_px: parseFloat(getComputedStyle(body).fontSize),
+    images: imgs.filter((i) => i.naturalWidth > 0 && i.getClientRects().length > 0).map((i) => ({
+      src: (i.getAttribute('src') || '').slice(0, 60),
+      alt: (i.getAttribute('alt') || '').slice(0, 60),
+      natural: i.naturalWidth,
+      shown: i.getBoundingClientRect().width,
+    })),
+  };
+}"""
+
+
+def figure_sizes(
+    browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000
+) -> dict:
+    """Every visible content image of a page at a window ``width`` px wide: its own and its shown width.
+
+    Returns ``{"body_px": the body text's size, "images": [{src, alt, natural, shown}, ...]}``, once the
+    images, the diagrams and the widgets have rendered.
+    """
+    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+    host = urlsplit(base_url).netloc
+    context.route(
+        "**/*",
+        lambda route: (
+            route.abort()
+            if urlsplit(route.request.url).netloc not in ("", host)
+            and urlsplit(route.request.url).scheme in ("http", "https")
+            else route.continue_()
+        ),
+    )
+    tab = context.new_page()
+    try:
+        tab.goto(base_url + page + ".html", wait_until="load", timeout=timeout_ms)
+        try:  # widgets draw their figures once rendered
+            tab.wait_for_function(_READY_JS, timeout=timeout_ms)
+        except Exception:  # test_page_renders_offline reports what did not render
+            pass
+        return tab.evaluate(_FIGURE_SIZES_JS)
+    finally:
+        context.close()
+
+
 def screenshot_path(page: str) -> Path:
     return SCREENSHOTS / (page.replace("/", "__") + ".png")
 
@@ -362,3 +414,28 @@ def undescribed_images(page: str) -> list[str]:
         if not alt or alt == src:
             missing.append(src)
     return missing
+
+
+# the tables pandas writes into a cell's output: a DataFrame's (class "dataframe") or a Styler's (id "T_...")
+_OUTPUT_TABLE = re.compile(r'<table (?:border="1" class="dataframe"|id="T_)[^>]*>.*?</table>', re.S)
+_CELL = re.compile(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", re.S)
+_UNROUNDED = re.compile(r"^-?[\d,]*\.\d{4,}$")
+
+
+def table_problems(page: str) -> list[str]:
+    """The tables a page's cells print (DataFrames, Stylers) without a caption or with unrounded numbers (4+ decimals),
+    and Python object reprs printed where a figure was meant (``<matplotlib.legend.Legend at 0x...>``)."""
+    text = (HTML / (page + ".html")).read_text(encoding="utf-8")
+    problems = []
+    for table in _OUTPUT_TABLE.findall(text):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in _CELL.findall(table)]
+        head = " | ".join(c for c in cells[:6] if c)[:80]
+        if "<caption" not in table:
+            problems.append(f"table without a caption: {head!r}")
+        unrounded = [c for c in cells if _UNROUNDED.match(c)]
+        if unrounded:
+            problems.append(f"unrounded numbers {unrounded[:3]} in the table {head!r}")
+    problems += [
+        f"printed object: {m}" for m in re.findall(r"&lt;matplotlib\.[\w.]+ (?:at|object)", text)
+    ]
+    return problems

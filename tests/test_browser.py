@@ -2,8 +2,9 @@
 
 Headless Debian Chromium (/usr/bin/chromium) driven by Playwright, with the network unused: each page
 loads with no console error and no failed request, its Mermaid diagrams become SVGs whose text is
-readable (at least 12 px in a 1280-px window, 9 px on a 412-px phone), its widgets
-render, its images load, and it has a title and headings; figures have a caption or alt text. A
+readable (at least 12 px in a 1280-px window, 9 px on a 412-px phone), its figures' text is too (as
+large as the body text at 1280 px, at least 12 px on a 412-px phone), its widgets render, its images
+load, and it has a title and headings; figures have a caption or alt text. A
 screenshot of each page lands in
 _build/screenshots/ for a person to look at. Internal links and the navigation are checked on the
 built files. Skipped, with the reason, without a built book or Chromium, unless REQUIRE_BROWSER=1
@@ -16,6 +17,8 @@ import os
 
 import pytest
 import site_pages as sp
+
+from deployment_modes import plots
 
 PAGES = sp.toc_pages()
 REASON = sp.missing_requirements()
@@ -63,6 +66,32 @@ def test_diagram_text_is_readable(site, page, width):
     )
 
 
+# A figure's text is plots.TEXT_PT at plots.DPI at its own size (16.25 px; tests/test_figure_style.py checks
+# that every figure is drawn so); shown narrower, it shrinks with the image. In a 1280-px window it must stay
+# as large as the body text (figures fit the column: never shrunk); in a 412-px phone, at least 12 px, the
+# floor of book/_assets/static/figures.js (a figure scrolls sideways rather than shrink further).
+FIGURE_TEXT_PX = plots.TEXT_PT * plots.DPI / 72
+FIGURE_FLOORS = {1280: "body", 412: 12.0}
+
+
+@pytest.mark.parametrize("width", sorted(FIGURE_FLOORS, reverse=True))
+@pytest.mark.parametrize("page", PAGES)
+def test_figure_text_is_readable(site, page, width):
+    browser, url = site
+    sizes = sp.figure_sizes(browser, url, page, width)
+    floor = sizes["body_px"] if FIGURE_FLOORS[width] == "body" else FIGURE_FLOORS[width]
+    small = [
+        f"{f['alt'] or f['src']!r}: {f['natural']} px shown at {f['shown']:.0f} px, text "
+        f"{FIGURE_TEXT_PX * f['shown'] / f['natural']:.1f} px"
+        for f in sizes["images"]
+        if FIGURE_TEXT_PX * f["shown"] / f["natural"] < floor - 0.01
+    ]
+    assert not small, (
+        f"{page} at {width} px: figures whose text renders below {floor:g} px (draw them at most "
+        f"plots.WIDTH inches wide, panels stacked): " + "; ".join(small)
+    )
+
+
 def _describe(diagram: dict) -> str:
     size = "not rendered" if diagram["min_px"] is None else f"{diagram['min_px']:.1f} px"
     return f"diagram {diagram['index'] + 1}: {size} ({diagram['text']!r})"
@@ -80,6 +109,14 @@ def test_figures_have_a_caption_or_alt_text(page):
     assert not missing, (
         f"{page}: images with neither caption nor alt text {missing}; in a notebook give the cell "
         '{"mystnb": {"figure": {"caption": ...}, "image": {"alt": ...}}} metadata'
+    )
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_tables_have_a_caption_and_rounded_numbers(page):
+    problems = sp.table_problems(page)
+    assert not problems, (
+        f"{page}: " + "; ".join(problems) + " (show a table with dm.tables.show(frame, caption))"
     )
 
 

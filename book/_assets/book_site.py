@@ -5,7 +5,8 @@
   otherwise the pages keep sphinxcontrib-mermaid's and myst-nb's CDN addresses (they then need the network).
 - The repository's address, set once in _config.yml (``repository: url:``), is offered to the pages as the
   MyST substitutions ``{{ repository_url }}`` and ``{{ pip_install_repository }}``.
-- ``book.css`` sizes Mermaid diagrams to their content.
+- ``book.css`` sizes Mermaid diagrams to their content; ``figures.js`` keeps figures readable on a
+  phone (shrunk to at most 75% of their own size, then scrolled sideways in a box of their own).
 - Pages open in the light theme (``html_context['default_mode']``; the reader can switch), and a script registered twice
   (sphinx-thebe's configuration, whose second copy throws "THEBE_JS_URL has already been declared")
   is written once.
@@ -196,4 +197,7 @@ def setup(app):
     app.connect("config-inited", _configure, priority=400)
     app.connect("missing-reference", _resolve_in_package)
     app.add_css_file("book.css")
+    app.add_js_file(
+        "figures.js"
+    )  # figures stay readable on a phone: they scroll rather than shrink
     return {"parallel_read_safe": True, "parallel_write_safe": True}
