@@ -70,9 +70,13 @@ from .triggers import AlarmThenCollect, PerformanceTrigger
 __version__ = "0.1.0"
 
 
+# modules that import matplotlib or ipywidgets: loaded on first use, not by ``import deployment_modes``
+_LAZY = ("data_figures", "figure_style", "plots", "server_figures", "sweep_figures", "widgets")
+
+
 def __getattr__(name: str):
-    """``plots`` and ``widgets`` load matplotlib and ipywidgets on first use (a server needs neither)."""
-    if name in ("plots", "widgets"):
+    """The figure modules and ``widgets`` load matplotlib and ipywidgets on first use (a server needs neither)."""
+    if name in _LAZY:
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
@@ -112,6 +116,7 @@ __all__ = [
     "comparison",
     "corpus",
     "cumulative_compute",
+    "data_figures",
     "decision",
     "decision_sim",
     "delay_experiment",
@@ -122,6 +127,7 @@ __all__ = [
     "events_until_recommended",
     "examples",
     "experiments",
+    "figure_style",
     "guardrails",
     "incremental",
     "input_guard",
@@ -142,8 +148,10 @@ __all__ = [
     "retraining",
     "scenarios",
     "seeds",
+    "server_figures",
     "sgd_model",
     "simulate",
+    "sweep_figures",
     "sweep_learning_rate",
     "sweep_retrain_interval",
     "tables",

@@ -568,7 +568,7 @@ def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
 
     Columns ``"acc_window mean"`` ... (accuracy after the drift with the window of 1,000 rows),
     ``"acc_all ..."`` (all data kept) and ``"rows_all ..."`` (rows fitted, all data kept), as
-    :func:`~deployment_modes.plots.plot_retrain_sweep` draws them.
+    :func:`~deployment_modes.sweep_figures.plot_retrain_sweep` draws them.
     Defined in the Batch learning chapter (``book/batch.ipynb``).
 
     Parameters

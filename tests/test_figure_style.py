@@ -20,7 +20,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import deployment_modes as dm  # noqa: E402
-from deployment_modes import plots  # noqa: E402
+from deployment_modes import (  # noqa: E402
+    data_figures,
+    figure_style,
+    plots,
+    server_figures,
+    sweep_figures,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -86,6 +92,17 @@ def drifting_runs():
 
 FIGURES = {
     "plot_timeline": lambda: plots.plot_timeline(drifting_runs(), warmup=50).figure,
+    "plot_concepts": lambda: data_figures.plot_concepts(
+        dm.scenarios.drifting_classification(n_initial=100, n_stream=600, drift_at=300), n=50
+    ),
+    "plot_online_server": lambda: server_figures.plot_online_server(
+        pd.DataFrame({"seconds": [0.0, 1.0], "events_seen": [0, 10], "accuracy": [0.9, 0.8]}),
+        pd.DataFrame(
+            {"sent": [0.1, 0.9], "latency_ms": [1.0, 2.0], "y_pred": [0, 1], "ok": [True, True]}
+        ),
+        1,
+        drift_events=5,
+    ),
     "plot_seed_bands": lambda: (
         plots.plot_seed_bands(
             {0: drifting_runs(), 1: drifting_runs()}, metric_name="accuracy", warmup=50
@@ -96,7 +113,7 @@ FIGURES = {
         width=40,
         warmup=20,
     ),
-    "plot_retrain_sweep": lambda: plots.plot_retrain_sweep(
+    "plot_retrain_sweep": lambda: sweep_figures.plot_retrain_sweep(
         pd.DataFrame(
             {
                 "retrain_every": [0, 250, 500],
@@ -105,7 +122,7 @@ FIGURES = {
         ),
         columns={"a": "accuracy", "r": "rows"},
     ),
-    "plot_redeploys": lambda: plots.plot_redeploys(
+    "plot_redeploys": lambda: server_figures.plot_redeploys(
         {
             "naive": (
                 pd.DataFrame(
@@ -169,7 +186,7 @@ def test_no_plotting_code_asks_for_small_text():
     for path in (ROOT / "deployment_modes").glob("*.py"):
         found = small_fonts(path.read_text())
         assert not found, f"{path.name}: {found}"
-        if path.name != "plots.py":
+        if path.name != "figure_style.py":  # course_style sets the style, once, for every figure
             assert not OWN_STYLE.search(path.read_text()), f"{path.name} sets its own style"
 
 
@@ -182,3 +199,39 @@ def test_every_notebook_draws_in_the_course_style(path):
         assert not OWN_STYLE.search(source), f"{path.name} sets its own figure style:\n{source}"
         widths = [float(w) for w in re.findall(r"figsize=\(([\d.]+)", source)]
         assert all(w <= plots.WIDTH for w in widths), f"{path.name}: figures {widths} in wide"
+
+
+FIGURE_MODULES = [plots, figure_style, data_figures, sweep_figures, server_figures]
+
+
+def test_every_figure_module_draws_at_the_course_width():
+    """The figure modules size their figures from the style's WIDTH, never wider, and are checked above."""
+    for module in FIGURE_MODULES:
+        source = Path(module.__file__).read_text()
+        widths = re.findall(r"figsize=\(([^,]+),", source)
+        assert all(w.strip() == "WIDTH" for w in widths), f"{module.__name__}: widths {widths}"
+
+
+def test_every_figure_is_reached_as_dm_plots_name():
+    """The chapters call dm.plots.NAME: plots lists every public figure of the figure modules."""
+    for module in FIGURE_MODULES[1:]:
+        for name in module.__all__:
+            assert name in plots.__all__, f"plots.__all__ lacks {module.__name__}.{name}"
+            assert getattr(dm.plots, name) is getattr(module, name)
+
+
+def test_the_figure_modules_load_matplotlib_only_when_used():
+    """A server imports deployment_modes: neither the figure modules nor matplotlib come with it."""
+    import subprocess
+    import sys
+
+    names = [m.__name__ for m in FIGURE_MODULES]
+    code = (
+        "import sys, deployment_modes as dm\n"
+        f"loaded = [n for n in {names!r} + ['matplotlib'] if n in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "dm.server_figures\n"
+        "assert 'matplotlib' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -11,7 +11,8 @@
   (sphinx-thebe's configuration, whose second copy throws "THEBE_JS_URL has already been declared")
   is written once.
 - The directive ``package-modules`` writes one section per module in ``deployment_modes.__all__``
-  (``automodule`` with its members, less those the package itself exports), so that book/api.md
+  (``automodule`` with its members, less those the package itself exports and those a module only
+  re-exports from another, documented where they are defined), so that book/api.md
   documents a new module without being edited; members written elsewhere (scikit-learn's generated
   methods on a subclass) are left out.
 - A docstring's short reference (:class:`Timeline`) resolves to the package's name
@@ -161,7 +162,14 @@ class PackageModules(SphinxDirective):
                 continue
             summary = (inspect.getdoc(module) or name).splitlines()[0].rstrip(".")
             own = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
-            repeated = [n for n in own if id(getattr(module, n, None)) in exported]
+            # documented once: where the package exports it, or in the module that defines it
+            repeated = [
+                n
+                for n in own
+                if id(getattr(module, n, None)) in exported
+                or getattr(getattr(module, n, None), "__module__", module.__name__)
+                != module.__name__
+            ]
             # the page is MyST: the lines are Markdown, with the autodoc directive in an eval-rst block
             lines += [
                 f"## `{module.__name__}`",
