@@ -13,6 +13,7 @@ error as it always does.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import time
@@ -78,7 +79,8 @@ def main(root: Path, cache_dir: Path) -> None:
     workers = min(len(todo), os.cpu_count() or 1)
     print(f"executing {len(todo)} notebooks, {workers} at a time", flush=True)
     start = time.perf_counter()
-    with ProcessPoolExecutor(workers) as pool:
+    # fresh processes, not forks of this one (which has loaded zmq and sqlite)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for done in as_completed([pool.submit(execute, path, timeout) for path in todo]):
             path, notebook, seconds, error = done.result()
             name = path.relative_to(root)
