@@ -24,7 +24,8 @@
 
   function all() {
     document.querySelectorAll(SELECTOR).forEach((img) => {
-      if (img.complete) keepReadable(img);
+      // a widget's figure is a data URI whose size is known only once it is decoded
+      if (img.complete && img.naturalWidth) keepReadable(img);
       else img.addEventListener("load", () => keepReadable(img), { once: true });
     });
   }
