@@ -6,25 +6,30 @@ CACHE_DIR is myst-nb's default execution cache of the build; ``execute: cache:``
 
 Jupyter Book 1 (myst-nb's ``cache`` mode) executes stale notebooks one after another while Sphinx
 reads them. This fills the same jupyter-cache first, with the notebooks run side by side, each in
-its own folder as myst-nb runs them, so that the build then finds every notebook cached. A
-notebook that fails here is left out of the cache: the build executes it again and reports its
-error as it always does.
+its own folder as myst-nb runs them, so that the build then finds every notebook cached.
+
+Each notebook runs in a process of its own under a watchdog: an execution that has not ended
+after ``WATCHDOG`` seconds is killed with its kernel and run once more. (Seen on this project's
+machines: now and then an execution never ends, its kernel idle and the client still waiting.)
+A notebook that fails here is left out of the cache: the build executes it again and reports
+its error as it always does.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import signal
+import subprocess
 import sys
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import yaml
-from jupyter_cache import get_cache
-from jupyter_cache.base import CacheBundleIn
-from jupyter_cache.executors.utils import single_nb_execution
+
+WATCHDOG = 600  # seconds for a whole notebook, far above the slowest chapter on a busy machine
 
 
 def toc_notebooks(root: Path) -> list[Path]:
@@ -46,13 +51,45 @@ def toc_notebooks(root: Path) -> list[Path]:
     return [p for p in paths if p.is_file()]
 
 
-def execute(path: Path, timeout: int):
-    """Run one notebook in its folder: ``(path, notebook with outputs, seconds, error or None)``."""
+def execute_one(path: Path, out: Path, timeout: int) -> None:
+    """Run one notebook in its folder (as myst-nb does) and write it, outputs and all, to ``out``."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
     notebook = nbformat.read(path, as_version=4)
     result = single_nb_execution(
         notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False, meta_override=True
     )
-    return path, notebook, result.time, None if result.err is None else result.exc_string
+    if result.err is not None:
+        sys.exit(result.exc_string)
+    notebook.metadata["execution_seconds"] = result.time
+    nbformat.write(notebook, out)
+
+
+def run_watched(path: Path, timeout: int, attempts: int = 2):
+    """Execute ``path`` in a child process under the watchdog: the executed notebook, or an error text."""
+    for attempt in range(1, attempts + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / path.name
+            child = subprocess.Popen(
+                [sys.executable, __file__, "--one", str(path), str(out), str(timeout)],
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # its kernel too: the watchdog kills the whole group
+            )
+            try:
+                _, errors = child.communicate(timeout=WATCHDOG)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+                print(
+                    f"{path.name}: no end after {WATCHDOG} s (attempt {attempt}), killed",
+                    flush=True,
+                )
+                continue
+            if child.returncode == 0:
+                return nbformat.read(out, as_version=4)
+            return errors.strip().splitlines()[-1] if errors.strip() else "failed"
+    return f"no end after {attempts} attempts of {WATCHDOG} s"
 
 
 def stale(cache, notebooks: list[Path]) -> list[Path]:
@@ -67,6 +104,9 @@ def stale(cache, notebooks: list[Path]) -> list[Path]:
 
 
 def main(root: Path, cache_dir: Path) -> None:
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
     config = yaml.safe_load((root / "_config.yml").read_text()) or {}
     execute_config = config.get("execute") or {}
     timeout = int(execute_config.get("timeout", 600))
@@ -74,29 +114,28 @@ def main(root: Path, cache_dir: Path) -> None:
         str(execute_config.get("cache") or cache_dir)
     )  # as _config.yml says, if it does
     todo = sorted(stale(cache, toc_notebooks(root)), key=lambda p: -p.stat().st_size)
-    if len(todo) < 2:
-        return  # nothing to run side by side: the build executes what is left
+    if not todo:
+        return
     workers = min(len(todo), os.cpu_count() or 1)
     print(f"executing {len(todo)} notebooks, {workers} at a time", flush=True)
     start = time.perf_counter()
-    # fresh processes, not forks of this one (which has loaded zmq and sqlite)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for done in as_completed([pool.submit(execute, path, timeout) for path in todo]):
-            path, notebook, seconds, error = done.result()
-            name = path.relative_to(root)
-            if error is not None:
-                print(
-                    f"{name} failed here; the build runs it again and reports the error", flush=True
-                )
+    with ThreadPoolExecutor(workers) as pool:
+        for path, result in zip(todo, pool.map(lambda p: run_watched(p, timeout), todo)):
+            if isinstance(result, str):
+                print(f"{path.name} failed here ({result}); the build runs it again", flush=True)
                 continue
+            seconds = result.metadata.pop("execution_seconds")
             cache.cache_notebook_bundle(
-                CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
+                CacheBundleIn(result, str(path), data={"execution_seconds": seconds}),
                 check_validity=False,
                 overwrite=True,
             )
-            print(f"{name}: {seconds:.1f} s", flush=True)
+            print(f"{path.relative_to(root)}: {seconds:.1f} s", flush=True)
     print(f"executed in {time.perf_counter() - start:.1f} s", flush=True)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve())
+    if sys.argv[1] == "--one":
+        execute_one(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve())
