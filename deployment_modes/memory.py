@@ -85,6 +85,8 @@ def peak_rss(now: int | None = None) -> int:
     now
         The RSS just measured with :func:`rss`, if at hand (saves measuring it again).
 
+    Examples
+    --------
     >>> peak_rss() >= rss()
     True
     """
