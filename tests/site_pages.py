@@ -188,14 +188,8 @@ _LABELLED_JS = """() => [...document.querySelectorAll('pre.mermaid')].filter((p)
   .every((p) => [...p.querySelectorAll('svg .nodeLabel, svg text')].some((e) => e.textContent.trim()))"""
 
 
-def diagram_text_sizes(
-    browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000
-) -> list[dict]:
-    """The smallest rendered text size (px) of each Mermaid diagram of a page, at a window ``width`` px wide.
-
-    One dict per visible diagram: ``index``, ``min_px`` (None if it did not render), ``labels`` counted,
-    ``text`` (the smallest label) and the diagram's ``width`` on screen.
-    """
+def offline_context(browser, base_url: str, width: int):
+    """A browser context ``width`` px wide whose requests may reach only the book's own server."""
     context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
     host = urlsplit(base_url).netloc
     context.route(
@@ -207,6 +201,18 @@ def diagram_text_sizes(
             else route.continue_()
         ),
     )
+    return context
+
+
+def diagram_text_sizes(
+    browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000
+) -> list[dict]:
+    """The smallest rendered text size (px) of each Mermaid diagram of a page, at a window ``width`` px wide.
+
+    One dict per visible diagram: ``index``, ``min_px`` (None if it did not render), ``labels`` counted,
+    ``text`` (the smallest label) and the diagram's ``width`` on screen.
+    """
+    context = offline_context(browser, base_url, width)
     tab = context.new_page()
     try:
         tab.goto(base_url + page + ".html", wait_until="load", timeout=timeout_ms)
@@ -249,17 +255,7 @@ def figure_sizes(
     Returns ``{"body_px": the body text's size, "images": [{src, alt, natural, shown}, ...]}``, once the
     images, the diagrams and the widgets have rendered.
     """
-    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
-    host = urlsplit(base_url).netloc
-    context.route(
-        "**/*",
-        lambda route: (
-            route.abort()
-            if urlsplit(route.request.url).netloc not in ("", host)
-            and urlsplit(route.request.url).scheme in ("http", "https")
-            else route.continue_()
-        ),
-    )
+    context = offline_context(browser, base_url, width)
     tab = context.new_page()
     try:
         tab.goto(base_url + page + ".html", wait_until="load", timeout=timeout_ms)
