@@ -13,6 +13,7 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 """
 
 from . import (
+    batch_experiments,
     chunk_learning,
     comparison,
     corpus,
@@ -31,6 +32,7 @@ from . import (
     label_join,
     memory,
     monitor,
+    online_experiments,
     rating,
     release,
     release_experiment,
@@ -126,6 +128,7 @@ __all__ = [
     "events_to_recover",
     "events_until_recommended",
     "examples",
+    "batch_experiments",
     "experiments",
     "figure_style",
     "guardrails",
@@ -137,6 +140,7 @@ __all__ = [
     "measure_peak",
     "memory",
     "monitor",
+    "online_experiments",
     "new_title_share",
     "out_of_core_then_online",
     "plots",

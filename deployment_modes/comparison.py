@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ._checks import positive_int
-from .experiments import LEARNING_RATE
 from .lean import LeanLogisticRegression
+from .online_experiments import LEARNING_RATE
 from .timeline import cumulative_compute, events_to_recover
 
 __all__ = [
