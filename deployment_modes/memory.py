@@ -3,7 +3,10 @@ peak measurements of a function run in a fresh Python process.
 
 A peak measured inside a notebook or a test process says little: that process already holds
 whatever it loaded before. :func:`measure_peak` runs each call in a fresh Python process of
-its own, so that every call starts from the same clean baseline.
+its own, so that every call starts from the same clean baseline. Where the system can fork
+(Linux), one fresh process imports what the function needs and runs the warm-up once, and each
+call runs in a child forked from it: the same clean baseline for every call, without paying
+Python's start and the imports again (about 1.5 s of CPU for scikit-learn and pyarrow) per call.
 
 A process's peak RSS also counts what its allocators keep: glibc's malloc arenas (one more per
 thread that allocates at the same moment, so a busy machine's scheduling changes it) and Arrow's
@@ -125,6 +128,7 @@ def measure_peak(
     processes: int = 2,
     timeout: float = 600,
     allocations: bool = False,
+    fork: bool | None = None,
 ) -> list[dict]:
     """Run ``func(**kwargs)`` for each ``kwargs`` in ``runs``, each in a fresh process; report its memory.
 
@@ -149,6 +153,11 @@ def measure_peak(
     allocations
         Also measure what the program allocates (``tracemalloc`` and Arrow's memory pool),
         which the scheduling and the allocators' pools do not change; tracing makes the call slower.
+    fork
+        Run each call in a child forked from one fresh process that has imported ``func`` and
+        run ``warmup`` (the child runs ``warmup`` again before its peak is reset, so that the
+        libraries' pages it touches are in its baseline); the calls then run one at a time.
+        Default ``None``: on Linux. ``False``: a fresh process per call (``processes`` at a time).
 
     Returns
     -------
@@ -172,8 +181,22 @@ def measure_peak(
     if warmup is not None and not isinstance(warmup, dict):
         raise TypeError("warmup must be a keyword-argument dict or None")
     processes = positive_int(processes, "processes")
+    if fork is None:
+        fork = sys.platform.startswith("linux")
+    if not isinstance(fork, bool):
+        raise TypeError(f"fork must be True, False or None, got {fork!r}")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     command = [sys.executable, "-c", _BOOT]
+    if fork and runs:
+        job = json.dumps(
+            {"func": name, "runs": list(runs), "warmup": warmup, "allocations": bool(allocations)}
+        )
+        done = subprocess.run(
+            [*command, job], capture_output=True, text=True, env=env, timeout=timeout * len(runs)
+        )
+        if done.returncode:
+            raise RuntimeError(f"the measuring process failed:\n{done.stderr[-2000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
     reports, running = [None] * len(runs), []
 
     def finish(index, process):
@@ -236,20 +259,16 @@ def _arrow_pool():
     return pool
 
 
-def _main() -> None:
-    """The measuring process: read one job from the command line, print its JSON report."""
+def _measure(func, kwargs: dict, allocations: bool) -> dict:
+    """Run ``func(**kwargs)`` in this process from a reset peak; its memory report."""
     import tracemalloc
 
-    job = json.loads(sys.argv[1])
-    func = _resolve(job["func"])
-    if job.get("warmup") is not None:
-        func(**job["warmup"])
-    pool = _arrow_pool() if job.get("allocations") else None
-    if job.get("allocations"):
+    pool = _arrow_pool() if allocations else None
+    if allocations:
         tracemalloc.start()
     reset_peak()
     start = rss()
-    result = func(**job["kwargs"])
+    result = func(**kwargs)
     peak = peak_rss()
     report = {
         "start_mb": start / 2**20,
@@ -259,8 +278,48 @@ def _main() -> None:
         "rss_file_mb": _status_mb("RssFile"),
         "result": result,
     }
-    if job.get("allocations"):
+    if allocations:
         python = tracemalloc.get_traced_memory()[1] / 2**20
         arrow = pool.max_memory() / 2**20 if pool is not None else 0.0
         report.update(python_peak_mb=python, arrow_peak_mb=arrow, allocated_peak_mb=python + arrow)
-    print(json.dumps(report))
+    return report
+
+
+def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool) -> dict:
+    """Run one call in a child forked from this process; its report (raise if the child failed)."""
+    import traceback
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return into the caller's code
+        code = 0
+        try:
+            if warmup is not None:
+                func(**warmup)
+            out = json.dumps(_measure(func, kwargs, allocations))
+        except BaseException:  # noqa: BLE001 - whatever failed, the parent says what
+            out, code = json.dumps({"error": traceback.format_exc()}), 1
+        with os.fdopen(write, "w") as pipe:
+            pipe.write(out)
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        out = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    report = json.loads(out) if out else {"error": f"the child ended with status {status}"}
+    if "error" in report:
+        raise RuntimeError(report["error"])
+    return report
+
+
+def _main() -> None:
+    """The measuring process: read the job from the command line, print its JSON report(s)."""
+    job = json.loads(sys.argv[1])
+    func = _resolve(job["func"])
+    warmup, allocations = job.get("warmup"), bool(job.get("allocations"))
+    if warmup is not None:
+        func(**warmup)
+    if "runs" in job:  # one child forked from this warmed-up process per call
+        print(json.dumps([_forked(func, kwargs, warmup, allocations) for kwargs in job["runs"]]))
+    else:
+        print(json.dumps(_measure(func, job["kwargs"], allocations)))
