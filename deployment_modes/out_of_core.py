@@ -18,7 +18,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from ._checks import positive_int
 from .chunk_learning import (
@@ -97,12 +98,24 @@ class HashedText(TransformerMixin, BaseEstimator):
                 f"X must be a DataFrame, a dict, a list of dicts with a {self.column!r} entry "
                 f"or a list of texts, got {type(X).__name__}"
             )
-        vectorizer = HashingVectorizer(
+        # HashingVectorizer(analyzer=str.split)'s features, without its per-call checks: the
+        # words hashed by a FeatureHasher, each row scaled to unit L2 norm as its normalize does
+        hasher = FeatureHasher(
             n_features=positive_int(self.n_features, "n_features"),
+            input_type="string",
             alternate_sign=self.alternate_sign,
-            analyzer=str.split,
         )
-        return vectorizer.transform(texts)
+        texts = list(texts)
+        bad = next((t for t in texts if not isinstance(t, str)), None)
+        if bad is not None or not isinstance(self.alternate_sign, bool):
+            raise TypeError(
+                f"the {self.column!r} column must hold texts (str), got {type(bad).__name__} {bad!r:.40}"
+                if bad is not None
+                else f"alternate_sign must be True or False, got {self.alternate_sign!r:.40}"
+            )
+        X = hasher.transform(text.split() for text in texts)
+        inplace_csr_row_normalize_l2(X)
+        return X
 
     __call__ = transform
 

@@ -373,3 +373,35 @@ def test_a_label_outside_the_classes_is_always_found(labels, classes, kind):
             check_chunk(1, X, y, np.array(sorted(classes)), None)
     else:
         check_chunk(1, X, y, np.array(sorted(classes)), None)
+
+
+def test_hashed_text_is_hashing_vectorizer_feature_for_feature(corpus):
+    """HashedText skips HashingVectorizer's per-call checks: the matrix must be the same, bit for bit."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    X, _ = next(iter(dm.read_chunks(corpus.files[:1], "topic", chunk_rows=1_000)))
+    for alternate_sign in (False, True):
+        ours = dm.HashedText(alternate_sign=alternate_sign).transform(X)
+        theirs = HashingVectorizer(
+            n_features=2**16, alternate_sign=alternate_sign, analyzer=str.split
+        ).transform(X["text"])
+        assert (ours != theirs).nnz == 0 and np.array_equal(ours.indptr, theirs.indptr)
+    with pytest.raises(TypeError, match="'text' column must hold texts"):
+        dm.HashedText().transform(pd.DataFrame({"text": ["a b", np.nan]}))
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_online_predictions_of_a_linear_model_are_scikit_learns(corpus, holdout, n_classes):
+    """The incremental model's fast path for linear classifiers predicts what their predict does."""
+    from deployment_modes.incremental import IncrementalModel
+
+    X, y = holdout
+    keep = np.isin(y, sorted(set(y))[:n_classes])
+    docs, labels = [{"text": t} for t in X["text"][keep]], np.asarray(y)[keep]
+    for model in (SGDClassifier(random_state=0), dm.LeanSGDClassifier(loss="log_loss")):
+        learner = IncrementalModel(model, classes=sorted(set(labels)), transform=dm.HashedText())
+        learner.learn_many(docs[:200], labels[:200])
+        for _ in range(2):  # before and after it learns again (its coef_ changes in place)
+            expected = SGDClassifier.predict(learner.model, learner.matrix(docs))
+            assert [learner.predict_one(d) for d in docs] == expected.tolist()
+            learner.learn_many(docs[200:300], labels[200:300])
