@@ -22,6 +22,7 @@ __all__ = [
     "DELAY_EVENTS",
     "FITS_FRACTION",
     "LABEL_DELAY",
+    "LINES",
     "MARGIN_POINTS",
     "MODES",
     "DelayedLabels",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 MODES = ("batch", "online", "out-of-core", "out-of-core, then online")
+#: The lines :func:`simulate_modes` runs (a static out-of-core model serves like batch: :func:`line_of`).
+LINES = ("batch", "online", "out-of-core, then online")
 #: How fast the data changes, that is the relation between features and labels...
 CHANGE = {
     "stable": "barely changes",
@@ -195,6 +198,7 @@ def simulate_modes(
     n_stream: int = 3000,
     seed: int = 0,
     retrain_every: int = 500,
+    lines=LINES,
 ) -> dict:
     """Run every mode on :func:`situation_scenario` of the answers: ``{line: Timeline}``.
 
@@ -204,8 +208,9 @@ def simulate_modes(
     from disk by chunks, then updates in mini-batches of 10 events). Each label reaches its line
     :data:`DELAY_EVENTS` ``[label_delay]`` events after its event (:class:`DelayedLabels`). An
     out-of-core deployment that stays static between retrains serves like batch: it shares its
-    line (see :func:`line_of`). The runs are deterministic and cached: the same answers give
-    back the same timelines. :func:`simulation_verdict` reads them with the other answers.
+    line (see :func:`line_of`). The runs are deterministic and cached line by line: the same
+    answers give back the same timelines, whichever ``lines`` asked for them.
+    :func:`simulation_verdict` reads them with the other answers.
 
     Parameters
     ----------
@@ -220,12 +225,16 @@ def simulate_modes(
         Seed of the stream and the models.
     retrain_every
         Events between two batch retrains.
+    lines
+        The lines to run (default: all of :data:`LINES`), e.g. ``("batch", "online")``.
 
     Examples
     --------
     >>> runs = simulate_modes("fast", n_stream=300, retrain_every=100)
     >>> sorted(runs), len(runs["online"])
     (['batch', 'online', 'out-of-core, then online'], 300)
+    >>> simulate_modes("fast", n_stream=300, retrain_every=100, lines=["online"])["online"] is runs["online"]
+    True
     """
     change = one_of(change, CHANGE, "change")
     data_gb, memory_gb = gigabytes(data_gb, "data_gb"), gigabytes(memory_gb, "memory_gb")
@@ -234,14 +243,22 @@ def simulate_modes(
         positive_int(n_stream, "n_stream"),
         positive_int(retrain_every, "retrain_every"),
     )
+    if isinstance(lines, str) or not set(lines) <= set(LINES) or not lines:
+        raise ValueError(f"lines must be a non-empty list of {list(LINES)}, got {lines!r:.80}")
     n_initial = _initial_size(data_gb / memory_gb)
-    return dict(
-        _simulate_modes(change, n_initial, DELAY_EVENTS[label_delay], n_stream, seed, retrain_every)
-    )
+    key = (change, n_initial, DELAY_EVENTS[label_delay], n_stream, seed, retrain_every)
+    return {line: _simulate_line(line, *key) for line in LINES if line in lines}
 
 
 @functools.lru_cache(maxsize=64)
-def _simulate_modes(change, n_initial, delay, n_stream, seed, retrain_every):
+def _scenario(change, n_initial, n_stream, seed) -> Scenario:
+    return situation_scenario(
+        change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every):
     import tempfile
 
     import sklearn
@@ -251,37 +268,28 @@ def _simulate_modes(change, n_initial, delay, n_stream, seed, retrain_every):
     from .lean import LeanLogisticRegression
     from .online import OnlineDeployment, sgd_model
     from .out_of_core import out_of_core_then_online
-    from .timeline import compare, simulate
+    from .timeline import simulate
 
-    scenario = situation_scenario(
-        change, data_gb=n_initial / 1000, memory_gb=1.0, n_stream=n_stream, seed=seed
-    )
+    scenario = _scenario(change, n_initial, n_stream, seed)
     with (
         sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
         tempfile.TemporaryDirectory() as folder,
     ):  # events are checked already
-        runs = compare(
+        if line == "batch":
+            deployed = BatchDeployment(
+                LeanLogisticRegression(), retrain_every=retrain_every, window=1000
+            )
+        elif line == "online":
+            deployed = OnlineDeployment(sgd_model("classification", 0.05))
+        else:
+            deployed = out_of_core_then_online(scenario, folder, seed=seed)
+        return simulate(
             scenario,
-            {
-                "batch": DelayedLabels(
-                    BatchDeployment(
-                        LeanLogisticRegression(), retrain_every=retrain_every, window=1000
-                    ),
-                    delay,
-                ),
-                "online": DelayedLabels(OnlineDeployment(sgd_model("classification", 0.05)), delay),
-            },
+            DelayedLabels(deployed, delay),
             metrics.Accuracy(),
+            name=line,
+            fit_initial=line != "out-of-core, then online",
         )
-        deployed = DelayedLabels(out_of_core_then_online(scenario, folder, seed=seed), delay)
-        runs["out-of-core, then online"] = simulate(
-            scenario,
-            deployed,
-            metrics.Accuracy(),
-            name="out-of-core, then online",
-            fit_initial=False,
-        )
-    return runs
 
 
 #: Events after the change over which "accuracy after the change" is measured.
