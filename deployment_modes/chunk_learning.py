@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier, is_regressor
+from sklearn.base import ClassifierMixin, is_classifier, is_regressor
 
 from .incremental import (
     is_classifier as river_supervised,
@@ -175,6 +175,14 @@ def score_model(model, X, y, transform=None) -> float:
         if isinstance(model, base.Classifier) or not np.issubdtype(y.dtype, np.number):
             return float(np.mean(predicted == y))
         return float(1 - np.sum((y - predicted) ** 2) / np.sum((y - y.mean()) ** 2))
+    labels = np.asarray(y)
+    if (
+        is_classifier(model)
+        and type(model).score is ClassifierMixin.score
+        and labels.ndim == 1
+        and len(labels) == Xt.shape[0]
+    ):  # ClassifierMixin.score is accuracy_score(y, predict(X)): the same mean, without its checks
+        return float(np.mean(model.predict(Xt) == labels))
     if callable(getattr(model, "score", None)):
         return float(model.score(Xt, y))
     return float("nan")

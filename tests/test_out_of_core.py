@@ -405,3 +405,12 @@ def test_online_predictions_of_a_linear_model_are_scikit_learns(corpus, holdout,
             expected = SGDClassifier.predict(learner.model, learner.matrix(docs))
             assert [learner.predict_one(d) for d in docs] == expected.tolist()
             learner.learn_many(docs[200:300], labels[200:300])
+
+
+def test_score_model_of_a_classifier_is_its_score(trained, holdout):
+    """score_model computes a classifier's accuracy without scikit-learn's checks: the same number."""
+    X, y = holdout
+    model = trained.model
+    assert score_model(model, X, y, dm.HashedText()) == model.score(dm.HashedText().transform(X), y)
+    with pytest.raises(ValueError):  # a holdout whose lengths differ still fails as score does
+        score_model(model, X, list(y)[:-1], dm.HashedText())
