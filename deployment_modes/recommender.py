@@ -6,6 +6,7 @@ updates the same model event by event.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import defaultdict
 
@@ -74,16 +75,18 @@ class TrendingRecommender(BaseEstimator):
                     for title in table:
                         table[title] *= factor
                 self.anchor_ = day
-        self.scores_[int(x["genre"])][int(y)] += 2.0 ** ((day - self.anchor_) / self.half_life)
-        self._cache.pop(int(x["genre"]), None)
+                self._cache.clear()
+        genre, title = int(x["genre"]), int(y)
+        table = self.scores_[genre]
+        table[title] += 2.0 ** ((day - self.anchor_) / self.half_life)
+        top = self._cache.get(genre)
+        if top is not None:  # only this title's score rose: the new top k are among the old and it
+            self._cache[genre] = _smallest(self.k, table, {*top, title})
 
     def _top(self, genre: int) -> tuple:
         if genre not in self._cache:
             table = self.scores_.get(genre, {})
-            self._cache[genre] = tuple(
-                t
-                for _, t in heapq.nsmallest(self.k, zip(map(float.__neg__, table.values()), table))
-            )
+            self._cache[genre] = _smallest(self.k, table, table)
         return self._cache[genre]
 
     def predict_one(self, x: dict) -> tuple:
@@ -94,6 +97,11 @@ class TrendingRecommender(BaseEstimator):
         out = np.empty(len(X), dtype=object)
         out[:] = [self._top(int(g)) for g in _columns(X)[1]]
         return out
+
+
+def _smallest(k: int, table: dict, titles) -> tuple:
+    """The ``k`` titles of ``titles`` with the highest scores in ``table``, ties to the lower title id."""
+    return tuple(t for _, t in heapq.nsmallest(k, ((-table[t], t) for t in titles)))
 
 
 def _columns(X):
@@ -188,10 +196,17 @@ def events_until_recommended(recommendations, scenario) -> pd.DataFrame:
             f"recommendations must have one entry per event: {len(recommendations)} for {len(scenario)}"
         )
     times, watched = np.asarray(scenario.times), np.asarray(scenario.y)
+    shown = {int(title): [] for title in new}  # title -> the events it was recommended at, in order
+    for i, recommended in enumerate(recommendations):
+        for title in recommended:
+            if title in shown:
+                shown[title].append(i)
     rows = []
     for title in new:
         first = int(np.searchsorted(times, release[title]))
-        hit = next((i for i in range(first, len(times)) if title in recommendations[i]), None)
+        at = shown[int(title)]
+        after = bisect.bisect_left(at, first)
+        hit = at[after] if after < len(at) else None
         rows.append(
             {
                 "title": int(title),

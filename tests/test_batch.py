@@ -196,3 +196,29 @@ def test_a_time_feature_that_is_not_a_feature_is_named():
         dep.fit_initial([[0.0], [1.0]], [0.0, 1.0])
     with pytest.raises(ValueError, match="period"):
         dm.BatchDeployment(Ridge(), period=float("inf"), time_feature="day")
+
+
+def test_recommender_top_titles_after_each_view_are_those_of_a_fresh_ranking(movies):
+    """learn_one updates the cached top titles from the old ones and the viewed title: always the
+    ranking computed from every score, ties to the lower title id, as predict_one first gives it."""
+    model = dm.TrendingRecommender(k=5).fit(*movies.initial)
+    for i, (x, y) in enumerate(movies):
+        if i == 3_000:
+            break
+        model.predict_one(x)  # fills the cache for the event's genre
+        model.learn_one(x, y)
+        table = model.scores_[int(x["genre"])]
+        fresh = tuple(sorted(table, key=lambda t: (-table[t], t))[:5])
+        assert model.predict_one(x) == fresh
+
+
+def test_events_until_recommended_counts_from_each_release(movies):
+    """The first recommendation of each new title, found in one pass, is the first one at or after its release."""
+    model = dm.TrendingRecommender(k=10).fit(*movies.initial)
+    online = dm.simulate(movies, dm.OnlineDeployment(model), dm.HitRate(), fit_initial=False)
+    table = dm.events_until_recommended(online.y_pred, movies)
+    times = np.asarray(movies.times)
+    for row in table.itertuples():
+        first = int(np.searchsorted(times, row.release_day))
+        hits = [i for i in range(first, len(times)) if row.title in online.y_pred[i]]
+        assert (row.events == hits[0] - first) if hits else np.isnan(row.events)
