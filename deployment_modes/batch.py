@@ -243,9 +243,11 @@ class BatchDeployment:
         """The served model's prediction for one event."""
         self._require_model()
         features(x, self._features)  # finiteness checked here, so scikit-learn need not check again
+        row = [x[f] for f in self._features]
         with config_context(assume_finite=True):
-            prediction = self.model.predict(np.array([[x[f] for f in self._features]]))[0]
-        return plain(prediction)
+            prediction = plain(self.model.predict(np.array([row]))[0])
+        self._served = (self.model, row, prediction)  # the drift monitor reuses it: see _due
+        return prediction
 
     def predict_many(self, rows, model=None) -> list:
         """The served model's predictions for ``rows`` of feature values, in the initial ``X``'s column order.
@@ -302,7 +304,13 @@ class BatchDeployment:
         ) in self._schedules:  # each schedule sees every event (a period tracks its boundary)
             due = schedule.due(self.n_seen, x) or due
         if self._monitor is not None:  # the drift trigger watches the served model's errors
-            due = self._monitor.update(y, self.predict_one(x), self.n_seen + 1) is not None or due
+            served = getattr(self, "_served", None)
+            same = served is not None and served[0] is self.model
+            if same and served[1] == [x[f] for f in self._features]:
+                prediction = served[2]  # what the served model answered for this event already
+            else:
+                prediction = self.predict_one(x)
+            due = self._monitor.update(y, prediction, self.n_seen + 1) is not None or due
         return due
 
     def _check_upto(self, upto) -> None:
