@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
-from threadpoolctl import threadpool_limits
 
 from ._checks import features, has_method, label, labels, plain, positive_int
 from .monitor import Monitor
+from .threads import one_thread
 from .timeline import LogEntry
 from .triggers import EveryEvents, EveryPeriod
 
@@ -385,7 +385,7 @@ class BatchDeployment:
             return self._continue(upto)
         X, y = self.training_data(upto)
         start = time.perf_counter()
-        with threadpool_limits(limits=1):  # small fits: BLAS threads only fight over the cores
+        with one_thread():  # small fits: BLAS threads only fight over the cores
             model = clone(self.estimator).fit(X.to_numpy(), y)
         self._candidate_upto = self.n_seen if upto is None else upto
         return model, len(y), time.perf_counter() - start
@@ -399,7 +399,7 @@ class BatchDeployment:
         start = time.perf_counter()
         model = copy.deepcopy(self.model)
         if len(y):
-            with threadpool_limits(limits=1):
+            with one_thread():
                 if callable(getattr(model, "partial_fit", None)):
                     model.partial_fit(X, y)
                 else:

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from river import metrics, utils
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
 
 from ._checks import positive_int
 from .baselines import NaiveBaseline
 from .scenarios import Scenario, drifting_classification, house_prices
+from .threads import one_thread
 from .timeline import LogEntry, Timeline, events_to_recover, simulate
 
 __all__ = [
@@ -148,7 +148,7 @@ def batch_timeline(
         )
         return model
 
-    with threadpool_limits(limits=1):  # a small fit: threads only fight over the cores
+    with one_thread():  # a small fit: threads only fight over the cores
         predictions, versions = _segments(fit, X, n, step, retrain_every)
     whole = metric.clone()
     for truth, p in zip(y.tolist(), predictions):

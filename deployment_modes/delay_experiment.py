@@ -16,9 +16,9 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from ._checks import positive_int
+from .threads import one_thread
 
 __all__ = [
     "MODES",
@@ -143,9 +143,7 @@ def delay_sweep(
         positive_int(collect, "collect"),
     )
     rows = []
-    with threadpool_limits(
-        1
-    ):  # small fits: BLAS threads only wait for each other (17x the CPU under load)
+    with one_thread():  # small fits: BLAS threads only wait for each other (17x the CPU under load)
         for seed in seeds:
             rows += _sweep_seed(seed, delays, n_initial, n_stream, drift_at, retrain_every, collect)
     return pd.DataFrame(rows)
@@ -209,7 +207,7 @@ def price_delay_sweep(
     if not names:
         raise ValueError("names must list at least one price series")
     rows = []
-    with threadpool_limits(1):
+    with one_thread():
         rows += [row for name in names for row in _price_rows(name, delays, retrain_every)]
     table = pd.DataFrame(rows)
     base = table[table["delay"] == 0].set_index(["series", "mode"])["mae"]

@@ -15,10 +15,10 @@ from __future__ import annotations
 import numbers
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from ._checks import fraction as check_fraction
 from ._checks import positive_int
+from .threads import one_thread
 
 __all__ = ["candidate_and_stream", "release_run", "release_table"]
 
@@ -153,7 +153,7 @@ def _runs(
     if isinstance(delay, bool) or not isinstance(delay, numbers.Integral) or delay < 0:
         raise ValueError(f"delay must be an int >= 0 (events), got {delay!r}")
     rows = []
-    with threadpool_limits(1):
+    with one_thread():
         champion, challenger, events = candidate_and_stream(seed, candidate, **sizes)
         blind = simulate(
             events, _copy(challenger), metrics.Accuracy(), delay=delay, name="blind swap"
