@@ -244,7 +244,10 @@ class BatchDeployment:
         self._require_model()
         features(x, self._features)  # finiteness checked here, so scikit-learn need not check again
         row = [x[f] for f in self._features]
-        with config_context(assume_finite=True):
+        if getattr(self.model, "predict_reads_config", True):
+            with config_context(assume_finite=True):
+                prediction = plain(self.model.predict(np.array([row]))[0])
+        else:  # a lean model (deployment_modes.lean) checks nothing: no configuration to set
             prediction = plain(self.model.predict(np.array([row]))[0])
         self._served = (self.model, row, prediction)  # the drift monitor reuses it: see _due
         return prediction

@@ -18,6 +18,9 @@ __all__ = ["LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifi
 class _LeanPredict:
     """``predict`` of a fitted linear classifier as one matrix product, without per-call checks."""
 
+    #: ``predict`` reads no scikit-learn configuration (a deployment need not set one around it).
+    predict_reads_config = False
+
     def predict(self, X):
         scores = np.asarray(X, dtype=float) @ self.coef_.T + self.intercept_
         if scores.shape[1] == 1:
