@@ -189,10 +189,20 @@ def measure_peak(
     command = [sys.executable, "-c", _BOOT]
     if fork and runs:
         job = json.dumps(
-            {"func": name, "runs": list(runs), "warmup": warmup, "allocations": bool(allocations)}
+            {
+                "func": name,
+                "runs": list(runs),
+                "warmup": warmup,
+                "allocations": bool(allocations),
+                "timeout": timeout,
+            }
         )
         done = subprocess.run(
-            [*command, job], capture_output=True, text=True, env=env, timeout=timeout * len(runs)
+            [*command, job],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout * (len(runs) + 1),
         )
         if done.returncode:
             raise RuntimeError(f"the measuring process failed:\n{done.stderr[-2000:]}")
@@ -285,13 +295,19 @@ def _measure(func, kwargs: dict, allocations: bool) -> dict:
     return report
 
 
-def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool) -> dict:
-    """Run one call in a child forked from this process; its report (raise if the child failed)."""
+def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool, timeout: float) -> dict:
+    """Run one call in a child forked from this process; its report (raise if the child failed).
+
+    The child has ``timeout`` seconds (an alarm ends it after that, so a child that hangs
+    fails the measurement instead of holding it).
+    """
+    import signal
     import traceback
 
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report through the pipe, never return into the caller's code
+        signal.alarm(max(1, int(timeout)))
         code = 0
         try:
             if warmup is not None:
@@ -306,7 +322,12 @@ def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool) -> dict:
     with os.fdopen(read) as pipe:
         out = pipe.read()
     _, status = os.waitpid(pid, 0)
-    report = json.loads(out) if out else {"error": f"the child ended with status {status}"}
+    if out:
+        report = json.loads(out)
+    elif os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM:
+        report = {"error": f"the call did not end within timeout={timeout} s"}
+    else:
+        report = {"error": f"the measuring child ended with wait status {status} and no report"}
     if "error" in report:
         raise RuntimeError(report["error"])
     return report
@@ -320,6 +341,8 @@ def _main() -> None:
     if warmup is not None:
         func(**warmup)
     if "runs" in job:  # one child forked from this warmed-up process per call
-        print(json.dumps([_forked(func, kwargs, warmup, allocations) for kwargs in job["runs"]]))
+        timeout = job.get("timeout", 600)
+        reports = [_forked(func, kwargs, warmup, allocations, timeout) for kwargs in job["runs"]]
+        print(json.dumps(reports))
     else:
         print(json.dumps(_measure(func, job["kwargs"], allocations)))

@@ -414,3 +414,11 @@ def test_score_model_of_a_classifier_is_its_score(trained, holdout):
     assert score_model(model, X, y, dm.HashedText()) == model.score(dm.HashedText().transform(X), y)
     with pytest.raises(ValueError):  # a holdout whose lengths differ still fails as score does
         score_model(model, X, list(y)[:-1], dm.HashedText())
+
+
+def test_measure_peak_ends_a_call_that_outlives_its_timeout():
+    """A call that hangs in its forked child fails the measurement after ``timeout`` seconds."""
+    quiet = {"stdout": -3, "stderr": -3}  # subprocess.DEVNULL: the sleep holds no pipe of ours
+    with pytest.raises(RuntimeError, match="did not end within timeout=2"):
+        dm.measure_peak("subprocess:call", [{"args": ["sleep", "20"], **quiet}], timeout=2)
+    assert dm.measure_peak("subprocess:call", [{"args": ["true"], **quiet}])[0]["result"] == 0
