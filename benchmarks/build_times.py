@@ -6,6 +6,7 @@ Goals: each notebook executes in <= 10 s; the cold build (``python3 dev.py book`
 folder: the notebooks a kernel per core, then Sphinx) takes <= 60 s on a quiet 2-core machine,
 install excluded. On a shared machine wall times follow its load (recorded with them), so each
 notebook's CPU seconds (its kernel and what the kernel starts) are recorded too.
+``benchmarks/cell_times.py`` splits one notebook's CPU seconds by cell.
 """
 
 from __future__ import annotations
