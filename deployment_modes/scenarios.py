@@ -10,6 +10,7 @@ Defined in the Batch learning chapter (``book/batch.ipynb``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import numbers
@@ -229,7 +230,6 @@ def drifting_classification(
     >>> sc.drift_at, sc.task
     ((10,), 'classification')
     """
-    from river.datasets import synth
 
     n_initial, n_stream = positive_int(n_initial, "n_initial"), positive_int(n_stream, "n_stream")
     drift_at, width = positive_int(drift_at, "drift_at"), positive_int(width, "width")
@@ -238,28 +238,39 @@ def drifting_classification(
             f"drift_at must be inside the stream (< n_stream={n_stream}), got {drift_at}"
         )
     percent = 100 * noise
-    stream = _concept_drift(
-        synth.Hyperplane(seed=2 * seed + 1, n_features=4, noise_percentage=noise),
-        synth.Hyperplane(seed=2 * seed + 2, n_features=4, noise_percentage=noise),
-        position=n_initial + drift_at,
-        width=max(width, 10),
-        seed=seed,
-    )
-    rows = list(itertools.islice(stream, n_initial + n_stream))
-    X = pd.DataFrame([x for x, _ in rows]).rename(columns=lambda c: f"x{c}")
-    y = np.array([int(label) for _, label in rows])
+    X, y = _hyperplane_rows(seed, n_initial + n_stream, n_initial + drift_at, max(width, 10), noise)
     times = np.arange(n_initial + n_stream, dtype=float) - n_initial
     return _split(
         "drifting classification",
         "classification",
-        X,
-        y,
+        X.copy(),  # the cached rows stay as generated, whatever a caller does with its scenario
+        y.copy(),
         times,
         n_initial,
         drift_at=(drift_at,),
         description=f"Rotating hyperplane, {percent:g}% label noise, concept change at event {drift_at}.",
         info={"width": width, "noise": noise},
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _hyperplane_rows(seed: int, n: int, position: int, width: int, noise: float):
+    """The rows of :func:`drifting_classification`, generated once per process for the same arguments.
+
+    The chapters rebuild the same streams many times (one per line, per setting, per cell).
+    """
+    from river.datasets import synth
+
+    stream = _concept_drift(
+        synth.Hyperplane(seed=2 * seed + 1, n_features=4, noise_percentage=noise),
+        synth.Hyperplane(seed=2 * seed + 2, n_features=4, noise_percentage=noise),
+        position=position,
+        width=width,
+        seed=seed,
+    )
+    rows = list(itertools.islice(stream, n))
+    X = pd.DataFrame([x for x, _ in rows]).rename(columns=lambda c: f"x{c}")
+    return X, np.array([int(label) for _, label in rows])
 
 
 def _concept_drift(stream, drift_stream, position: int, width: int, seed: int):
