@@ -172,3 +172,11 @@ def test_the_sweep_glues_training_compute_from_cumulative_compute(seed):
     assert 'groupby("retrain_every")["compute_rows"]' in source
     assert 'groupby("retrain_every")["compute_seconds"]' in source
     assert not HAND_COUNTED_COMPUTE.search(source)
+
+
+def test_the_prose_compares_intervals_the_sweep_ran(seed):
+    sweep = ex.retrain_sweep(seed, [250, 2000], windows=(None,))
+    assert list(sweep["retrain_every"]) == [250, 2000]
+    (ratio,) = glue_lines("batch", "interval_ratio")
+    assert "rarely // often" in ratio  # 2,000 // 250: never the static line's interval, 0
+    assert "often, rarely = 250, 2000" in code("batch")
