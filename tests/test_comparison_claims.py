@@ -358,3 +358,17 @@ def test_naive_redeploy_has_downtime_atomic_swap_and_online_have_none():
     assert measured["naive"]["failed"] > 0 and measured["naive"]["seconds"] > 0
     assert measured["swap"]["failed"] == 0 and measured["online"]["failed"] == 0
     assert measured["out-of-core, then online"]["failed"] == 0
+
+
+def test_the_guarded_line_alarms_after_the_real_drift_on_some_seeds_only(runs):
+    fired = [
+        any(
+            e.kind == "alarm" and e.at >= c.scenario.drift_at[0]
+            for e in c.runs["online, guardrails"].log
+        )
+        for c in runs
+    ]
+    assert 0 < sum(fired) < len(runs)  # the page counts them: "on k of the 5 seeds"
+    for c, alarmed in zip(runs, fired):
+        guarded, plain = (events_to_recover(c.runs[k]) for k in ("online, guardrails", "online"))
+        assert alarmed or guarded == plain  # the guardrails change the recovery only by an alarm
