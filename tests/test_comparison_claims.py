@@ -372,3 +372,11 @@ def test_the_guarded_line_alarms_after_the_real_drift_on_some_seeds_only(runs):
     for c, alarmed in zip(runs, fired):
         guarded, plain = (events_to_recover(c.runs[k]) for k in ("online, guardrails", "online"))
         assert alarmed or guarded == plain  # the guardrails change the recovery only by an alarm
+
+
+def test_the_chapter_quotes_its_settings_from_chapter_sizes():
+    source = code("comparison")
+    assert "SIZES = comparison.CHAPTER_SIZES" in source
+    assert 'glue(f"size_{setting}", f"{value:,}", display=False)' in source
+    assert "**SIZES" in source  # the runs use the same settings the prose quotes
+    assert set(SIZES) >= {"n_initial", "n_stream", "drift_at", "retrain_every", "online_batch"}
