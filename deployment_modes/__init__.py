@@ -16,6 +16,7 @@ from . import (
     batch_experiments,
     chunk_learning,
     comparison,
+    compute,
     corpus,
     decision,
     decision_sim,
@@ -46,6 +47,7 @@ from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunk_learning import learn_chunk
 from .chunks import ChunkReader, read_chunks
+from .compute import cumulative_compute
 from .decision import Recommendation, recommend
 from .drift_kinds import ModelPool
 from .guardrails import Pause, Rollback, ValidationGate
@@ -63,7 +65,6 @@ from .timeline import (
     LogEntry,
     Timeline,
     compare,
-    cumulative_compute,
     events_to_recover,
     simulate,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "chunk_learning",
     "compare",
     "comparison",
+    "compute",
     "corpus",
     "cumulative_compute",
     "data_figures",

@@ -21,6 +21,7 @@ from sklearn.base import clone
 
 from ._checks import positive_int
 from .baselines import NaiveBaseline
+from .compute import cumulative_compute
 from .scenarios import Scenario, drifting_classification, house_prices
 from .threads import one_thread
 from .timeline import LogEntry, Timeline, events_to_recover, simulate
@@ -332,13 +333,14 @@ def retrain_sweep(
     pandas.DataFrame
         One row per interval and window: ``seed``, ``retrain_every``, ``window``,
         ``score_before_drift`` (accuracy on the 1,000 events before the drift),
-        ``score_after_drift``, ``events_to_recover``, ``retrains``, ``rows_fitted`` and
-        ``compute_seconds`` (the retrains' fits).
+        ``score_after_drift``, ``events_to_recover``, ``retrains``, ``compute_rows`` and
+        ``compute_seconds`` (the training compute: the first training and every retrain,
+        :func:`~deployment_modes.cumulative_compute`).
 
     Examples
     --------
-    >>> retrain_sweep(0, [None, 2000], windows=(None,))[["retrain_every", "retrains", "rows_fitted"]].values.tolist()
-    [[0, 0, 0], [2000, 2, 8000]]
+    >>> retrain_sweep(0, [None, 2000], windows=(None,))[["retrain_every", "retrains", "compute_rows"]].values.tolist()
+    [[0, 0, 1000], [2000, 2, 9000]]
     """
     rows = []
     for k in intervals:
@@ -354,8 +356,8 @@ def retrain_sweep(
                     "score_after_drift": tl.window_score(d),
                     "events_to_recover": events_to_recover(tl),
                     "retrains": len(tl.retrains),
-                    "rows_fitted": int(tl.retrains["rows"].sum()),
-                    "compute_seconds": float(tl.retrains["seconds"].sum()),
+                    "compute_rows": int(cumulative_compute(tl)[-1]),
+                    "compute_seconds": float(cumulative_compute(tl, "seconds")[-1]),
                 }
             )
     return pd.DataFrame(rows)
@@ -365,7 +367,7 @@ def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
     """Mean, min and max over the seeds of :func:`retrain_sweep`, one row per retrain interval.
 
     Columns ``"acc_window mean"`` ... (accuracy after the drift with the window of 1,000 rows),
-    ``"acc_all ..."`` (all data kept) and ``"rows_all ..."`` (rows fitted, all data kept), as
+    ``"acc_all ..."`` (all data kept) and ``"rows_all ..."`` (training compute in rows, all data kept), as
     :func:`~deployment_modes.sweep_figures.plot_retrain_sweep` draws them.
     Defined in the Batch learning chapter (``book/batch.ipynb``).
 
@@ -385,19 +387,19 @@ def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> import pandas as pd
     >>> sweep = pd.DataFrame({"seed": [0, 0, 1, 1], "retrain_every": [500] * 4, "window": [0, 1000] * 2,
-    ...                       "score_after_drift": [0.5, 1.0, 0.25, 0.75], "rows_fitted": [9000, 7000, 9000, 7000]})
+    ...                       "score_after_drift": [0.5, 1.0, 0.25, 0.75], "compute_rows": [9000, 7000, 9000, 7000]})
     >>> sweep_summary(sweep)[["retrain_every", "acc_window mean", "acc_all min", "rows_all max"]].values.tolist()
     [[500.0, 0.875, 0.25, 9000.0]]
     """
     names = {
         ("score_after_drift", 1000): "acc_window",
         ("score_after_drift", 0): "acc_all",
-        ("rows_fitted", 0): "rows_all",
+        ("compute_rows", 0): "rows_all",
     }
     wide = sweep.pivot_table(
         index=["seed", "retrain_every"],
         columns="window",
-        values=["score_after_drift", "rows_fitted"],
+        values=["score_after_drift", "compute_rows"],
     )
     wide = pd.DataFrame({name: wide[key] for key, name in names.items()}).reset_index()
     summary = wide.drop(columns="seed").groupby("retrain_every").agg(["mean", "min", "max"])
