@@ -2,7 +2,9 @@
 
 :func:`read_chunks` streams the rows through pyarrow, so that only one chunk (plus, when
 shuffling, a bounded buffer) is in memory at a time. Every row comes out exactly once, in
-file order unless asked to shuffle.
+file order unless asked to shuffle. :mod:`~deployment_modes.chunk_files` finds the files and
+reads their rows as checked Arrow record batches, :mod:`~deployment_modes.chunk_assembly` puts
+the batches together into chunks.
 
 Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 """
@@ -55,9 +57,10 @@ def read_chunks(
     an error naming its file and row; with ``on_bad_rows="skip"`` it is skipped and counted in
     ``reader.skipped``. ``progress=True`` shows a progress bar with rows per second.
 
-    The reading runs ahead of the caller in background threads (Arrow parses and decodes
-    without Python's lock), so that reading the next chunk overlaps learning from this one;
-    besides the chunk in hand, about two more are in memory at a time.
+    A thread reads ahead of the caller and puts the next chunk together while the caller
+    learns from this one; a CSV file is parsed in segments of about 2 MiB on all the cores at
+    once (Arrow parses and decodes without Python's lock). Besides the chunk in hand, one more
+    chunk and a few segments are in memory at a time, whatever the size of the files.
 
     Everything is checked when called, before any chunk is read.
 
