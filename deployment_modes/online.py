@@ -288,8 +288,9 @@ class OnlineDeployment:
         if not same:
             features(x, self._features, numbers_only=False, text=self._text)
         kind = type(y)
-        if kind is not self._label_type or self.learner.classes is not None or kind is float:
-            y = self._check_y(y)  # the fast path: a label of the very type of the earlier ones
+        finite = kind is not float or y - y == 0.0  # inf - inf and nan - nan are nan
+        if kind is not self._label_type or self.learner.classes is not None or not finite:
+            y = self._check_y(y)  # else the fast path: a finite label of the earlier ones' type
         if self._label_type is None:
             self._remember(x, y)
         self.n_seen = n_seen = self.n_seen + 1
