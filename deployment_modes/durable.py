@@ -525,13 +525,13 @@ class DurableDeployment(LabelsAndRedeploys):
             raise TypeError(f"events must be a list of (x, y) pairs, got {type(events).__name__}")
         if len(events) == 0:
             raise ValueError("events must hold at least one (x, y) pair")
-        values, label, guard = self.schema.values, self.schema.label, self.input_guard
-        checked = []
-        try:  # the fast path: no names built, nothing counted
+        label = self.schema.label
+        try:  # the fast path: the features of all events checked at once, nothing counted
             for event in events:
                 if (type(event) is not tuple and type(event) is not list) or len(event) != 2:
                     raise TypeError
-                checked.append([values(event[0], guard=guard), label(event[1])])
+            rows = self.schema.values_many([x for x, _ in events], guard=self.input_guard)
+            checked = [[row, label(y)] for row, (_, y) in zip(rows, events)]
         except (TypeError, ValueError):  # again, one by one: the error names the event, and counts
             checked = self._checked(events)
         return self._commit({"kind": "learn", "events": checked})
