@@ -78,7 +78,7 @@ class GroupCommit:
         seq = self.seq
         for p in batch:
             seq += 1
-            p.record["seq"] = seq
+            p.record = {"seq": seq, **p.record}  # first: a torn tail is told by its start (storage)
         try:
             self._wal.append(b"".join(encode(p.record) for p in batch))
         except LogWriteError as error:  # nothing of the batch is in the log: nothing is applied
