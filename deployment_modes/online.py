@@ -116,6 +116,7 @@ class OnlineDeployment:
         self.monitor = watcher if monitor else None
         self.model_version = 0
         self.log: list[LogEntry] = []
+        self.first_training_parts: dict = {}  # set by OutOfCoreTrainer.to_online: its own parts
         self.n_seen = 0
         self._features = self._text = None
         self._label_kind = self._label_type = None
@@ -149,12 +150,24 @@ class OnlineDeployment:
 
     @property
     def moving_parts(self) -> dict:
-        """Each part this deployment runs in production, and when it acts, as ``{part: when}``.
+        """Each part a team runs in production for this deployment, and when it acts, as ``{part: when}``.
 
-        The evidence for "complex to implement" counts these (wrappers add theirs), not lines of source.
+        The evidence for "complex to implement" counts these (guardrails add theirs), not lines
+        of source: the labels must reach the server and meet their predictions, the model learns
+        there, and (``monitor=True``) a monitor watches its errors.
+
+        >>> from river import linear_model
+        >>> for part, when in OnlineDeployment(linear_model.LogisticRegression()).moving_parts.items():
+        ...     print(f"{part}: {when}")
+        labels fed to the server, joined to their predictions: every event
+        model updated in place on the server: every event
         """
         when = "every event" if self.batch_size is None else f"every {self.batch_size} events"
-        parts = {"model updated in place on the server": when}
+        parts = {
+            **getattr(self, "first_training_parts", {}),  # snapshots from before it existed
+            "labels fed to the server, joined to their predictions": "every event",
+            "model updated in place on the server": when,
+        }
         if self.monitor is not None:
             parts["monitoring: rolling metric and drift detector on the errors"] = "every event"
         return parts
@@ -217,6 +230,7 @@ class OnlineDeployment:
             None,
         )
         fresh._label_kind = fresh._label_type = None
+        fresh.first_training_parts = {}  # trained in memory here, not from chunks
         for i, (x, target) in enumerate(zip(rows, y)):
             features(x, fresh._features, f"X row {i}", numbers_only=False, text=fresh._text)
             target = fresh._check_y(target, f"y[{i}]")
