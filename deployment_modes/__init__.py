@@ -13,8 +13,10 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 """
 
 from . import (
+    batch_experiments,
     chunk_learning,
     comparison,
+    compute,
     corpus,
     decision,
     decision_sim,
@@ -31,6 +33,7 @@ from . import (
     label_join,
     memory,
     monitor,
+    online_experiments,
     rating,
     release,
     release_experiment,
@@ -44,6 +47,7 @@ from .baselines import NaiveBaseline
 from .batch import BatchDeployment, sweep_retrain_interval
 from .chunk_learning import learn_chunk
 from .chunks import ChunkReader, read_chunks
+from .compute import cumulative_compute
 from .decision import Recommendation, recommend
 from .drift_kinds import ModelPool
 from .guardrails import Pause, Rollback, ValidationGate
@@ -61,7 +65,6 @@ from .timeline import (
     LogEntry,
     Timeline,
     compare,
-    cumulative_compute,
     events_to_recover,
     simulate,
 )
@@ -114,6 +117,7 @@ __all__ = [
     "chunk_learning",
     "compare",
     "comparison",
+    "compute",
     "corpus",
     "cumulative_compute",
     "data_figures",
@@ -126,6 +130,7 @@ __all__ = [
     "events_to_recover",
     "events_until_recommended",
     "examples",
+    "batch_experiments",
     "experiments",
     "figure_style",
     "guardrails",
@@ -137,6 +142,7 @@ __all__ = [
     "measure_peak",
     "memory",
     "monitor",
+    "online_experiments",
     "new_title_share",
     "out_of_core_then_online",
     "plots",

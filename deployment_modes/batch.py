@@ -419,21 +419,29 @@ class BatchDeployment:
 
     @property
     def moving_parts(self) -> dict:
-        """Each part this deployment runs in production, and when it acts, as ``{part: when}``.
+        """Each part a team runs in production for this deployment, and when it acts, as ``{part: when}``.
+
+        The complexity the chapters count (the Comparison's complexity row, the Online and
+        Out-of-core chapters' pros and cons): a store of the labelled events, then, if the model
+        is ever retrained, the training job, what starts it (a scheduler, a trigger), a test of
+        the new model before release, and the model registry that swaps it in.
 
         >>> from sklearn.linear_model import Ridge
         >>> for part, when in BatchDeployment(Ridge(), retrain_every=500).moving_parts.items():
         ...     print(f"{part}: {when}")
         store of labelled events: every event
         retraining job, from scratch: every 500 events
-        test and redeploy (model swap): every retrain
+        scheduler of the retrains: every 500 events
+        test of the new model before release: every retrain
+        model registry and swap (redeploy): every retrain
         """
-        schedule = []
+        periodic = []
         if self.retrain_every is not None:
-            schedule.append(f"every {self.retrain_every} events")
+            periodic.append(f"every {self.retrain_every} events")
         if self.period is not None:
-            schedule.append(f"every {self.period:g} of {self.time_feature}")
+            periodic.append(f"every {self.period:g} of {self.time_feature}")
         performance = type(self.trigger).__name__ == "PerformanceTrigger"
+        schedule = list(periodic)
         if self.trigger is not None:
             schedule.append(
                 "when the rolling error crosses its threshold"
@@ -451,12 +459,16 @@ class BatchDeployment:
                 if stateful
                 else "retraining job, from scratch"
             ] = " or ".join(schedule)
-            parts["test and redeploy (model swap)"] = "every retrain"
+        if periodic:
+            parts["scheduler of the retrains"] = " or ".join(periodic)
         if self.trigger is not None:
             parts[
                 ("performance" if performance else "drift")
                 + " trigger on the served model's errors"
             ] = "every event"
+        if schedule:
+            parts["test of the new model before release"] = "every retrain"
+            parts["model registry and swap (redeploy)"] = "every retrain"
         return parts
 
     @property
@@ -474,8 +486,9 @@ def sweep_retrain_interval(
 ) -> pd.DataFrame:
     """Run batch deployments that retrain every ``k`` events, for each ``k`` in ``intervals``.
 
-    Returns one row per interval: retrains, rows fitted in all (the compute, in rows), compute
-    seconds, the score over the stream and, if the scenario drifts, after the first drift.
+    Returns one row per interval: retrains, the training compute in rows and in seconds
+    (:func:`~deployment_modes.cumulative_compute`: the first training and every retrain), the
+    score over the stream and, if the scenario drifts, after the first drift.
     ``None`` in ``intervals`` is the static model. Defined in the Batch learning chapter.
 
     Parameters
@@ -500,6 +513,7 @@ def sweep_retrain_interval(
     >>> sweep_retrain_interval(sc, Ridge(), [None, 100], metrics.MAE())["retrains"].tolist()
     [0, 2]
     """
+    from .compute import cumulative_compute
     from .scenarios import Scenario
     from .timeline import simulate
 
@@ -518,12 +532,11 @@ def sweep_retrain_interval(
     rows = []
     for k in intervals:
         tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric)
-        r = tl.retrains
         row = {
             "retrain_every": k or 0,
-            "retrains": len(r),
-            "rows_fitted": int(r["rows"].sum()),
-            "compute_seconds": float(r["seconds"].sum()),
+            "retrains": len(tl.retrains),
+            "compute_rows": int(cumulative_compute(tl)[-1]),
+            "compute_seconds": float(cumulative_compute(tl, "seconds")[-1]),
             "score": tl.score,
         }
         if scenario.drift_at:

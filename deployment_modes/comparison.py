@@ -18,15 +18,19 @@ import numpy as np
 import pandas as pd
 
 from ._checks import positive_int
-from .experiments import LEARNING_RATE
+from .compute import cumulative_compute
 from .lean import LeanLogisticRegression
-from .timeline import cumulative_compute, events_to_recover
+from .online_experiments import LEARNING_RATE
+from .timeline import events_to_recover
 
 __all__ = [
     "CHAPTER_SIZES",
+    "COMPUTE_PLACES",
     "Comparison",
     "LINES",
-    "MOVING_PARTS",
+    "GUARDRAILS",
+    "guarded_online",
+    "production_parts",
     "chunked_training_risk",
     "run_comparison",
     "value_of_freshness",
@@ -43,45 +47,75 @@ CHAPTER_SIZES = dict(
     poison_start=100,
     poison_length=150,
     chunk_rows=100,
+    online_batch=10,
 )
+
+#: Where training compute runs (``where`` of :func:`~deployment_modes.cumulative_compute`), as
+#: the measures name it: ``"training compute{label} (seconds)"``.
+COMPUTE_PLACES = {"all": "", "offline": " offline", "serving": " on the serving machine"}
 
 #: The lines of the comparison, in the order of the table's columns.
 LINES = ("batch", "batch, drift-triggered", "online", "out-of-core, then online")
 
-#: The parts each mode needs in production, as this course builds them (the complexity row counts them).
-MOVING_PARTS = {
-    "batch": [
-        "store of every labelled event",
-        "retraining job (from scratch)",
-        "retrain schedule",
-        "test before redeploy",
-        "redeploy (model swap)",
-    ],
-    "batch, drift-triggered": [
-        "store of recent labelled events",
-        "retraining job (from scratch)",
-        "drift detector on live errors",
-        "test before redeploy",
-        "redeploy (model swap)",
-    ],
-    "online": [
-        "model that learns on the server",
-        "live feed of labels",
-        "monitoring (rolling metric, drift alarms)",
-        "checkpoints and rollback",
-        "pause or validation gate",
-    ],
-    "out-of-core, then online": [
-        "data on disk, in chunks",
-        "chunk reader",
-        "incremental estimator (partial_fit)",
-        "model that learns on the server",
-        "live feed of labels",
-        "monitoring (rolling metric, drift alarms)",
-        "checkpoints and rollback",
-        "pause or validation gate",
-    ],
-}
+#: The guardrails of the "online, guardrails" line: checkpoints every 200 events, a pause of at most 300.
+GUARDRAILS = dict(checkpoint_every=200, max_pause=300)
+
+
+def guarded_online(model=None, **kwargs):
+    """The comparison's guarded online deployment: monitored, with rollback and pause (:data:`GUARDRAILS`).
+
+    Parameters
+    ----------
+    model
+        A river model, or a scikit-learn one with ``partial_fit`` (default: the online line's
+        logistic regression, learning rate ``LEARNING_RATE``).
+    **kwargs
+        Passed to :class:`~deployment_modes.OnlineDeployment` (``batch_size``...).
+
+    Examples
+    --------
+    >>> list(guarded_online().moving_parts)[-3:]
+    ['checkpoints of the model', 'rollback to a checkpoint', 'pause of learning, and its resume']
+    """
+    from .guardrails import Pause, Rollback
+    from .online import OnlineDeployment, sgd_model
+
+    model = sgd_model("classification", LEARNING_RATE) if model is None else model
+    core = OnlineDeployment(model, monitor=True, **kwargs)
+    rollback = Rollback(core, checkpoint_every=GUARDRAILS["checkpoint_every"])
+    return Pause(rollback, max_pause=GUARDRAILS["max_pause"])
+
+
+def production_parts(deployment) -> dict:
+    """The moving parts a team runs for ``deployment`` in production, as ``{part: when}``.
+
+    The deployment's own ``moving_parts``; for an online deployment without a monitor (the
+    online and out-of-core lines of the comparison), those of :func:`guarded_online` are added:
+    the notes say online learning "requires monitoring", and the risk row shows why. The
+    complexity row counts them; so do the Online and Out-of-core chapters.
+
+    Parameters
+    ----------
+    deployment
+        A deployment with a ``moving_parts`` property.
+
+    Examples
+    --------
+    >>> from deployment_modes import BatchDeployment, OnlineDeployment, sgd_model
+    >>> len(production_parts(BatchDeployment(LeanLogisticRegression(), retrain_every=500)))
+    5
+    >>> len(production_parts(OnlineDeployment(sgd_model("classification", 0.05))))
+    6
+    """
+    parts = getattr(deployment, "moving_parts", None)
+    if not isinstance(parts, dict):
+        raise TypeError(
+            f"deployment must have a moving_parts dict, got {type(deployment).__name__}"
+        )
+    if getattr(deployment, "monitor", "n/a") is None:  # an online deployment nobody watches
+        guards = guarded_online().moving_parts
+        parts = {**parts, **{part: when for part, when in guards.items() if part not in parts}}
+    return dict(parts)
 
 
 @dataclass
@@ -112,6 +146,8 @@ class Comparison:
     baseline
         The naive baseline's timeline on the stream (``NaiveBaseline("majority")``), the line every
         mode must beat; not one of the modes, so not in ``runs`` nor in the tables.
+    moving_parts
+        ``{line: {part: when}}``: :func:`production_parts` of each line's deployment.
 
     Examples
     --------
@@ -130,6 +166,7 @@ class Comparison:
     chunk_rows: int = 0
     chunk_risk: dict = field(default_factory=dict)
     baseline: object = None
+    moving_parts: dict = field(default_factory=dict)
 
     def recovery(self) -> dict:
         """Events each line needs after the drift to be back near its accuracy before it."""
@@ -160,9 +197,11 @@ class Comparison:
         )
         return pd.Series(correct).rolling(window, min_periods=1).mean().to_numpy()
 
-    def compute(self) -> pd.DataFrame:
-        """Cumulative training compute (rows processed) per event, one column per line."""
-        return pd.DataFrame({name: cumulative_compute(tl) for name, tl in self.runs.items()})
+    def compute(self, unit: str = "rows", where: str = "all") -> pd.DataFrame:
+        """Training compute up to each event (:func:`~deployment_modes.cumulative_compute`), a column per line."""
+        return pd.DataFrame(
+            {name: cumulative_compute(tl, unit, where) for name, tl in self.runs.items()}
+        )
 
     def measures(self) -> pd.DataFrame:
         """The measured values behind the table: one row per measure, one column per line."""
@@ -170,15 +209,8 @@ class Comparison:
         rows = {}
         for name in LINES:
             tl = self.runs[name]
-            retrains = tl.retrains
-            offline = float(retrains["seconds"].sum()) + sum(
-                e.seconds for e in tl.log if e.kind == "train"
-            )
             rows[name] = {
-                "offline training seconds": offline,
-                "learning seconds while serving": tl.learn_seconds
-                - float(retrains["seconds"].sum()),
-                "retrains": len(retrains),
+                "retrains": len(tl.retrains),
                 "model versions": int(tl.model_version.max()),
                 "model updates per event": (int(tl.model_version.max()) - 1) / len(tl),
                 "memory held at the end (MB)": self.memory.loc["held at the end (MB)", name],
@@ -186,11 +218,14 @@ class Comparison:
                 "events to recover after the drift": recovery[name],
                 "accuracy after the drift (%)": 100 * tl.window_score(tl.drift_at[0]),
                 "training compute, 2nd half / 1st half": _halves(compute[name].to_numpy()),
-                "training compute (rows processed)": int(compute[name].iloc[-1]),
-                "training compute (seconds)": offline
-                + tl.learn_seconds
-                - float(retrains["seconds"].sum()),
-                "moving parts": len(MOVING_PARTS[name]),
+                "training compute (rows)": int(compute[name].iloc[-1]),
+                **{
+                    f"training compute{label} (seconds)": float(
+                        cumulative_compute(tl, "seconds", where)[-1]
+                    )
+                    for where, label in COMPUTE_PLACES.items()
+                },
+                "moving parts": len(self.moving_parts[name]),
             }
         frame = pd.DataFrame(rows)
         drops = self.poison_drop()
@@ -321,7 +356,6 @@ def run_comparison(
 
     from .baselines import NaiveBaseline
     from .batch import BatchDeployment
-    from .guardrails import Pause, Rollback
     from .online import OnlineDeployment, sgd_model
     from .out_of_core import out_of_core_then_online
     from .scenarios import drifting_classification, poison_labels
@@ -358,9 +392,7 @@ def run_comparison(
         )
 
     def guarded():
-        return Pause(
-            Rollback(OnlineDeployment(model(), monitor=True), checkpoint_every=200), max_pause=300
-        )
+        return guarded_online(model())
 
     with (
         tempfile.TemporaryDirectory() as scratch,
@@ -417,6 +449,12 @@ def run_comparison(
             chunk_mb,
         )
         chunk_risk = chunked_training_risk(scenario, chunk_rows=chunk_rows, seed=seed)
+    parts = {
+        "batch": production_parts(batch()),
+        "batch, drift-triggered": production_parts(triggered()),
+        "online": production_parts(OnlineDeployment(model())),
+        "out-of-core, then online": production_parts(ooc),
+    }
     return Comparison(
         scenario,
         runs,
@@ -428,6 +466,7 @@ def run_comparison(
         chunk_rows,
         chunk_risk,
         baseline=baseline,
+        moving_parts=parts,
     )
 
 

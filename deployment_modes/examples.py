@@ -57,7 +57,7 @@ def example_runs(
     from sklearn.linear_model import Ridge
     from sklearn.neighbors import KNeighborsRegressor
 
-    from .experiments import batch_timeline
+    from .batch_experiments import batch_timeline
     from .online import OnlineDeployment, sgd_model
     from .scenarios import house_prices, stock_prices
     from .timeline import simulate

@@ -116,6 +116,7 @@ class OnlineDeployment:
         self.monitor = watcher if monitor else None
         self.model_version = 0
         self.log: list[LogEntry] = []
+        self.first_training_parts: dict = {}  # set by OutOfCoreTrainer.to_online: its own parts
         self.n_seen = 0
         self._features = self._text = None
         self._label_kind = self._label_type = None
@@ -149,12 +150,24 @@ class OnlineDeployment:
 
     @property
     def moving_parts(self) -> dict:
-        """Each part this deployment runs in production, and when it acts, as ``{part: when}``.
+        """Each part a team runs in production for this deployment, and when it acts, as ``{part: when}``.
 
-        The evidence for "complex to implement" counts these (wrappers add theirs), not lines of source.
+        The evidence for "complex to implement" counts these (guardrails add theirs), not lines
+        of source: the labels must reach the server and meet their predictions, the model learns
+        there, and (``monitor=True``) a monitor watches its errors.
+
+        >>> from river import linear_model
+        >>> for part, when in OnlineDeployment(linear_model.LogisticRegression()).moving_parts.items():
+        ...     print(f"{part}: {when}")
+        labels fed to the server, joined to their predictions: every event
+        model updated in place on the server: every event
         """
         when = "every event" if self.batch_size is None else f"every {self.batch_size} events"
-        parts = {"model updated in place on the server": when}
+        parts = {
+            **getattr(self, "first_training_parts", {}),  # snapshots from before it existed
+            "labels fed to the server, joined to their predictions": "every event",
+            "model updated in place on the server": when,
+        }
         if self.monitor is not None:
             parts["monitoring: rolling metric and drift detector on the errors"] = "every event"
         return parts
@@ -217,6 +230,7 @@ class OnlineDeployment:
             None,
         )
         fresh._label_kind = fresh._label_type = None
+        fresh.first_training_parts = {}  # trained in memory here, not from chunks
         for i, (x, target) in enumerate(zip(rows, y)):
             features(x, fresh._features, f"X row {i}", numbers_only=False, text=fresh._text)
             target = fresh._check_y(target, f"y[{i}]")
@@ -269,27 +283,34 @@ class OnlineDeployment:
         self._last_x = x
         return proba
 
-    def learn_one(self, x: dict, y) -> None:
+    def learn_one(self, x: dict, y, top=None) -> None:
         """Reveal one labelled event: the model learns it (or its mini-batch, when full).
 
         With monitoring on, the served model's prediction for ``x`` is scored first (the one the
         last ``predict_one(x)`` returned, if it was for this very dict, which was checked then).
-        """
-        self.reveal(x, y, self)
+        The one path of an event: check it, score the served prediction, let the guardrails
+        screen and react to an alarm, then learn (``top.learn``).
 
-    def reveal(self, x: dict, y, top) -> None:
-        """Reveal one labelled event to ``top``: this deployment or the outermost guardrail around it.
-
-        The one path of an event: check it, score the served prediction (with monitoring on),
-        let the guardrails screen and react to an alarm, then learn (``top.learn``).
+        Parameters
+        ----------
+        x
+            The event's features.
+        y
+            Its label.
+        top
+            The outermost guardrail around this deployment, which a guardrail passes (through
+            :meth:`reveal`); None: this deployment, without guardrails.
         """
+        if top is None:
+            top = self
         same = x is self._last_x and x is not None  # this very dict was predicted and checked
         self._last_x = None
         if not same:
             features(x, self._features, numbers_only=False, text=self._text)
         kind = type(y)
-        if kind is not self._label_type or self.learner.classes is not None or kind is float:
-            y = self._check_y(y)  # the fast path: a label of the very type of the earlier ones
+        finite = kind is not float or y - y == 0.0  # inf - inf and nan - nan are nan
+        if kind is not self._label_type or self.learner.classes is not None or not finite:
+            y = self._check_y(y)  # else the fast path: a finite label of the earlier ones' type
         if self._label_type is None:
             self._remember(x, y)
         self.n_seen = n_seen = self.n_seen + 1
@@ -310,6 +331,10 @@ class OnlineDeployment:
             self.model_version += 1
         else:
             top.learn(x, y)
+
+    reveal = (
+        learn_one  # a guardrail's way in: this class's event path, whatever a subclass overrides
+    )
 
     # -- what the guardrails build on -------------------------------------------------------------
     def learn(self, x: dict, y, into: IncrementalModel | None = None) -> bool:

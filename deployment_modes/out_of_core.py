@@ -185,6 +185,28 @@ class OutOfCoreTrainer:
         """
         return fresh_copy(self.estimator), ChunkHistory(self.holdout, self.transform)
 
+    @property
+    def moving_parts(self) -> dict:
+        """Each part a team runs for this first, out-of-core training, and when it acts, as ``{part: when}``.
+
+        The deployment it hands over to (online learning) adds its own.
+
+        >>> from sklearn.linear_model import SGDClassifier
+        >>> for part, when in OutOfCoreTrainer(SGDClassifier(), classes=[0, 1]).moving_parts.items():
+        ...     print(f"{part}: {when}")
+        chunk store: the data on disk, in chunks: before the first training
+        chunk reader: every chunk
+        training job, partial_fit per chunk: every chunk
+        """
+        parts = {
+            "chunk store: the data on disk, in chunks": "before the first training",
+            "chunk reader": "every chunk",
+            "training job, partial_fit per chunk": "every chunk",
+        }
+        if self.transform is not None:
+            parts["feature transform, the same for every chunk"] = "every chunk"
+        return parts
+
     def finish(self, model, history: ChunkHistory) -> OutOfCoreTrainer:
         """End a training: ``model`` and its ``history`` become the trainer's (only a finished one does)."""
         from .timeline import LogEntry  # here, so that a measuring process need not import river
@@ -293,6 +315,7 @@ class OutOfCoreTrainer:
         deployment = OnlineDeployment(copy.deepcopy(self.model), **kwargs)
         deployment.model_version = 1  # version 1: the out-of-core training, as fit_initial would
         deployment.log[:0] = list(self.log)
+        deployment.first_training_parts = self.moving_parts
         return deployment
 
 

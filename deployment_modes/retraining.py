@@ -22,10 +22,11 @@ from sklearn.utils import get_tags
 from ._checks import has_method, positive_int
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment
+from .compute import cumulative_compute
 from .drift_kinds import ModelPool, drift_stream
 from .lean import LeanSGDClassifier
 from .online import OnlineDeployment, sgd_model
-from .timeline import cumulative_compute, events_to_recover, simulate
+from .timeline import events_to_recover, simulate
 from .triggers import AlarmThenCollect, PerformanceTrigger
 
 __all__ = [
@@ -136,10 +137,11 @@ def run_seeds(make_scenario, deployments: dict, seeds, metric=None, *, window: i
 
 
 def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.DataFrame:
-    """One row per line and seed: the score on events ``start:stop``, retrains, rows fitted, compute seconds.
+    """One row per line and seed: the score on events ``start:stop``, retrains, training compute.
 
-    ``rows_fitted`` counts every training's rows, the first one included, and one row per in-place
-    update of an online model (:func:`~deployment_modes.cumulative_compute`).
+    ``compute_rows`` and ``compute_seconds`` are the training compute
+    (:func:`~deployment_modes.cumulative_compute`): every fit, the first one included, and every
+    in-place update of an online model.
 
     Parameters
     ----------
@@ -152,7 +154,7 @@ def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.Da
     --------
     >>> runs = run_seeds(lambda s: drift_stream(seed=s, n_initial=50, n_stream=100, drift_at=50),
     ...                  {"majority": lambda: NaiveBaseline("majority")}, seeds=[0])
-    >>> summarize_runs(runs, 50)[["line", "run", "retrains", "rows_fitted"]].values.tolist()
+    >>> summarize_runs(runs, 50)[["line", "run", "retrains", "compute_rows"]].values.tolist()
     [['majority', 0, 0, 50]]
     """
     rows = []
@@ -165,7 +167,8 @@ def summarize_runs(runs: dict, start: int = 0, stop: int | None = None) -> pd.Da
                     "run": seed,
                     "score": tl.window_score(start, stop),
                     "retrains": len(retrains),
-                    "rows_fitted": int(cumulative_compute(tl)[-1]),
+                    "compute_rows": int(cumulative_compute(tl)[-1]),
+                    "compute_seconds": float(cumulative_compute(tl, "seconds")[-1]),
                     "rows_per_retrain": float(retrains["rows"].mean()) if len(retrains) else 0.0,
                     "seconds_per_retrain": float(retrains["seconds"].mean())
                     if len(retrains)

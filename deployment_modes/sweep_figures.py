@@ -39,7 +39,7 @@ def plot_retrain_sweep(table, *, columns: dict):
         A ``retrain_every`` column (0 = never) and, for each measure ``m``, columns ``"m mean"``,
         ``"m min"`` and ``"m max"``, as :func:`~deployment_modes.experiments.sweep_summary` returns.
     columns
-        ``{measure: legend}``, the accuracy measures first (the top panel) and the rows fitted
+        ``{measure: legend}``, the accuracy measures first (the top panel) and the training compute
         last (the bottom panel).
 
     Returns

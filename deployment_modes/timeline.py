@@ -30,7 +30,6 @@ __all__ = [
     "LogEntry",
     "Timeline",
     "compare",
-    "cumulative_compute",
     "events_to_recover",
     "simulate",
 ]
@@ -125,6 +124,9 @@ class Timeline:
     label_at
         Per event, the position of the last event predicted before its label came back (see
         :attr:`label_delay`); ``None``: at once.
+    learn_seconds_each
+        Per event, the seconds ``learn_one`` took while it was the latest event (``None``: not
+        measured); :func:`~deployment_modes.cumulative_compute` reads it.
 
     Examples
     --------
@@ -149,6 +151,7 @@ class Timeline:
     predict_seconds: float = 0.0
     learn_seconds: float = 0.0
     label_at: np.ndarray | None = None
+    learn_seconds_each: np.ndarray | None = None
 
     @property
     def label_delay(self) -> np.ndarray:
@@ -324,6 +327,7 @@ def simulate(
         run.seconds[0],
         run.seconds[1],
         np.array(run.label_at, dtype=int),
+        np.array(run.learn_each),
     )
 
 
@@ -339,6 +343,7 @@ class _Run:
         )
         self.y_true, self.y_pred, self.label_at, self.versions, self.rolled = [], [], [], [], []
         self.seconds = [0.0, 0.0]  # predict, learn
+        self.learn_each = []  # learn seconds per event, at the latest event when learn_one ran
         self.scored = 0
 
     def close_step(self) -> None:
@@ -357,11 +362,14 @@ class _Run:
         self.y_pred.append(p)
         self.y_true.append(None)
         self.label_at.append(-1)
+        self.learn_each.append(0.0)
 
     def learn(self, i: int, x, y) -> None:
         start = time.perf_counter()
         self.deployment.learn_one(x, y)
-        self.seconds[1] += time.perf_counter() - start
+        took = time.perf_counter() - start
+        self.seconds[1] += took
+        self.learn_each[-1] += took
         p = self.y_pred[i]
         if p is not None and p != {}:
             self.metric.update(y, p)
@@ -407,50 +415,6 @@ def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str
         name: simulate(scenario, dep, metric, name=name, **kwargs)
         for name, dep in deployments.items()
     }
-
-
-def cumulative_compute(timeline: Timeline) -> np.ndarray:
-    """Rows processed by training up to each event: every (re)fit's rows, plus each in-place update's.
-
-    The one measure of training compute the chapters glue. A batch retrain from scratch counts
-    all the rows it fits. An online update counts the events it learned: one per event, or a
-    mini-batch's worth when it learns in mini-batches (an in-place version change covers the
-    events since the previous one). The first, offline training counts at the first event.
-
-    Parameters
-    ----------
-    timeline
-        A run of :func:`simulate`.
-
-    Examples
-    --------
-    >>> import deployment_modes as dm
-    >>> from river import metrics
-    >>> from sklearn.linear_model import Ridge
-    >>> sc = dm.scenarios.house_prices(n_initial=100, n_stream=300)
-    >>> tl = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
-    >>> cumulative_compute(tl)[[0, 99, -1]]  # 100 initial rows; a refit on 200 at event 100; ...
-    array([ 100,  300, 1000])
-    """
-    if not isinstance(timeline, Timeline):
-        raise TypeError(
-            f"timeline must be a Timeline (from dm.simulate), got {type(timeline).__name__}"
-        )
-    n = len(timeline)
-    rows = np.zeros(n, dtype=np.int64)
-    refit = np.zeros(n, dtype=bool)
-    for entry in timeline.log:
-        if entry.kind in ("train", "retrain"):
-            at = min(max(entry.at, 1), n) - 1
-            rows[at] += entry.rows
-            refit[at] |= entry.kind == "retrain"
-    version = np.asarray(timeline.model_version, dtype=np.int64)
-    before = np.concatenate([[1], version[:-1]])
-    last = -1
-    for i in np.flatnonzero((version > before) & ~refit):
-        rows[i] += i - last
-        last = i
-    return np.cumsum(rows)
 
 
 def events_to_recover(timeline, at: int | None = None, *, tolerance: float = 0.02) -> int | None:

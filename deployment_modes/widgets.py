@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from . import decision
-from .experiments import batch_timeline
+from .batch_experiments import batch_timeline
 from .online import OnlineDeployment, sgd_model
 from .plots import WIDTH, legend_below, plot_timeline
 from .timeline import events_to_recover, simulate

@@ -205,7 +205,7 @@ def offline_context(browser, base_url: str, width: int):
 
 
 def diagram_text_sizes(
-    browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000
+    browser, base_url: str, page: str, width: int, *, timeout_ms: int = 90_000
 ) -> list[dict]:
     """The smallest rendered text size (px) of each Mermaid diagram of a page, at a window ``width`` px wide.
 
@@ -248,7 +248,7 @@ _FIGURE_SIZES_JS = """async () => {
 
 
 def figure_sizes(
-    browser, base_url: str, page: str, width: int, *, timeout_ms: int = 30_000
+    browser, base_url: str, page: str, width: int, *, timeout_ms: int = 90_000
 ) -> dict:
     """Every visible content image of a page at a window ``width`` px wide: its own and its shown width.
 
@@ -273,7 +273,7 @@ def screenshot_path(page: str) -> Path:
 
 
 def visit(
-    browser, base_url: str, page: str, *, screenshot: bool = True, timeout_ms: int = 30_000
+    browser, base_url: str, page: str, *, screenshot: bool = True, timeout_ms: int = 90_000
 ) -> dict:
     """Open one page; return what rendered, what went wrong (``problems``), its weight and load time."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")

@@ -6,6 +6,7 @@ experiments (deployment_modes.experiments) on deployment_modes.seeds.SEEDS.
 
 import numpy as np
 import pytest
+from chapter_code import HAND_COUNTED_COMPUTE, code, glue_lines
 from river import metrics
 from sklearn.linear_model import LogisticRegression, Ridge
 
@@ -98,12 +99,12 @@ def test_every_drift_model_beats_the_majority_baseline_after_the_drift(seed):
     assert all(model.window_score(d) > naive.window_score(d) for model in models)
 
 
-def test_fresher_retrains_are_more_accurate_and_fit_more_rows(seed):
+def test_fresher_retrains_are_more_accurate_and_cost_more_compute(seed):
     sweep = ex.retrain_sweep(seed).set_index(["window", "retrain_every"])
     after = sweep.loc[1000, "score_after_drift"]
     assert after[250] > after[500] > after[1000] > after[2000]
-    rows = sweep.loc[0, "rows_fitted"]
-    assert list(rows[[250, 500, 1000, 2000]]) == [50_000, 26_000, 14_000, 8_000]
+    rows = sweep.loc[0, "compute_rows"]  # the first training's 1,000 rows, then every retrain
+    assert list(rows[[250, 500, 1000, 2000]]) == [51_000, 27_000, 15_000, 9_000]
     assert (sweep.loc[1000, "score_after_drift"] >= sweep.loc[0, "score_after_drift"] - 0.005).all()
 
 
@@ -157,3 +158,25 @@ def test_new_titles_stay_invisible_until_the_next_retrain(seed):
     )  # the first event served by the first retrained model
     assert sc.times[first] >= sc.info["release_day"][new].min()
     assert runs["weekly"].score > runs["static"].score
+
+
+def test_the_sweep_glues_training_compute_from_cumulative_compute(seed):
+    sc, runs = ex.drift_runs(seed)
+    timeline = runs["retrain every 500, all data"]
+    sweep = ex.retrain_sweep(seed, [500], windows=(None,))
+    assert sweep["compute_rows"].iloc[0] == dm.cumulative_compute(timeline)[-1]
+    assert sweep["compute_seconds"].iloc[0] > 0
+    glued = " ".join(glue_lines("batch", "rows_total_250", "rows_ratio", "seconds_total_250"))
+    assert "rows_all" in glued and "seconds_all" in glued
+    source = code("batch")
+    assert 'groupby("retrain_every")["compute_rows"]' in source
+    assert 'groupby("retrain_every")["compute_seconds"]' in source
+    assert not HAND_COUNTED_COMPUTE.search(source)
+
+
+def test_the_prose_compares_intervals_the_sweep_ran(seed):
+    sweep = ex.retrain_sweep(seed, [250, 2000], windows=(None,))
+    assert list(sweep["retrain_every"]) == [250, 2000]
+    (ratio,) = glue_lines("batch", "interval_ratio")
+    assert "rarely // often" in ratio  # 2,000 // 250: never the static line's interval, 0
+    assert "often, rarely = 250, 2000" in code("batch")

@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from chapter_code import HAND_COUNTED_COMPUTE, code, glue_lines
 from river import metrics
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression
 
 import deployment_modes as dm
 from deployment_modes import comparison, events_to_recover, rating
@@ -88,8 +89,9 @@ def test_chapter_verdicts_hold_over_the_seeds(rated):
     assert verdict[("Adaptability", "batch")] == verdict[("Adaptability", "online")] == "agrees"
     assert verdict[("Risk", "batch")] == "agrees"
     assert verdict[("Risk", "out-of-core")].startswith("differs: measured High")
-    for mode in rating.MODES:
-        assert verdict[("Complexity", mode)] == "differs: measured no difference"
+    # moving parts: batch 5, online 6, out-of-core then online 10 (the chapter's complexity item)
+    assert verdict[("Complexity", "batch")] == verdict[("Complexity", "out-of-core")] == "agrees"
+    assert verdict[("Complexity", "online")] == "differs: measured Low"
 
 
 def test_levels_rule():
@@ -137,11 +139,43 @@ def test_compute_in_rows_batch_grows_with_the_square_online_linearly(runs, seed)
     halves = m.loc["training compute, 2nd half / 1st half"]
     assert halves["online"] == pytest.approx(1.0, abs=0.01)
     assert halves["batch"] > 1.5
-    rows = m.loc["training compute (rows processed)"]
+    rows = m.loc["training compute (rows)"]
     assert rows["batch"] > rows["online"]
     increments = np.diff(runs[seed].compute()["batch"].to_numpy())
     retrain_rows = increments[increments > 0]
-    assert np.all(np.diff(retrain_rows) > 0)  # every retrain costs more than the last
+    n0, k = SIZES["n_initial"], SIZES["retrain_every"]
+    # the page: "the i-th retrain fits the first training's rows plus i x the retrain interval"
+    assert list(retrain_rows) == [n0 + i * k for i in range(1, len(retrain_rows) + 1)]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_training_compute_is_cumulative_compute_in_both_units(runs, seed):
+    m, c = runs[seed].measures(), runs[seed]
+    for line in comparison.LINES:
+        tl = c.runs[line]
+        assert m.loc["training compute (rows)", line] == dm.cumulative_compute(tl)[-1]
+        for where, label in comparison.COMPUTE_PLACES.items():
+            seconds = dm.cumulative_compute(tl, "seconds", where)[-1]
+            assert m.loc[f"training compute{label} (seconds)", line] == pytest.approx(seconds)
+    assert m.loc["training compute on the serving machine (seconds)", "batch"] == 0
+    assert m.loc["training compute on the serving machine (seconds)", "online"] > 0
+    assert m.loc["training compute (rows)", "batch"] > m.loc["training compute (rows)", "online"]
+    sweep = comparison.value_of_freshness(c.scenario, [SIZES["retrain_every"]], window=None)
+    assert sweep["compute_rows"].iloc[0] == dm.cumulative_compute(c.runs["batch"])[-1]
+
+
+def test_the_chapter_glues_training_compute_from_the_measures():
+    keys = ["rows_batch", "rows_online", "seconds_batch", "serve_online", "offline_batch"]
+    assert all(
+        "rows_seeds[" in line
+        or "seconds_seeds[" in line
+        or "serving[" in line
+        or "offline[" in line
+        for line in glue_lines("comparison", *keys)
+    )
+    source = code("comparison")
+    assert 'm.xs("training compute (rows)", level=1)' in source
+    assert not HAND_COUNTED_COMPUTE.search(source)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -185,21 +219,16 @@ def test_drift_triggered_batch_retrains_less_than_the_calendar(runs):
         assert len(c.runs["batch, drift-triggered"].retrains) < len(c.runs["batch"].retrains)
 
 
-def test_complexity_counts_moving_parts(measures):
+def test_complexity_counts_each_lines_own_moving_parts(cmp, measures):
     parts = measures.loc["moving parts"]
-    assert parts["out-of-core, then online"] > parts["online"]
-
-
-def test_cumulative_compute_counts_retrains_and_updates():
-    sc = dm.scenarios.house_prices(seed=0, n_initial=100, n_stream=300)
-    batch = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
-    online = dm.simulate(
-        sc, dm.OnlineDeployment(dm.online.sgd_model("regression", 0.001)), metrics.MAE()
-    )
-    assert dm.cumulative_compute(batch)[-1] == 100 + 200 + 300 + 400
-    assert dm.cumulative_compute(online)[-1] == 100 + 300
-    with pytest.raises(TypeError, match="timeline"):
-        dm.cumulative_compute([1, 2])
+    for line in comparison.LINES:
+        assert parts[line] == len(cmp.moving_parts[line])
+    assert parts["out-of-core, then online"] > parts["online"] > parts["batch"]
+    batch = dm.BatchDeployment(dm.LeanLogisticRegression(), retrain_every=SIZES["retrain_every"])
+    assert cmp.moving_parts["batch"] == comparison.production_parts(batch)
+    online = cmp.moving_parts["online"]
+    assert list(online) == list(comparison.guarded_online().moving_parts)
+    assert set(online) < set(cmp.moving_parts["out-of-core, then online"])
 
 
 def test_alarm_then_collect_fires_once_after_collecting():
@@ -329,3 +358,25 @@ def test_naive_redeploy_has_downtime_atomic_swap_and_online_have_none():
     assert measured["naive"]["failed"] > 0 and measured["naive"]["seconds"] > 0
     assert measured["swap"]["failed"] == 0 and measured["online"]["failed"] == 0
     assert measured["out-of-core, then online"]["failed"] == 0
+
+
+def test_the_guarded_line_alarms_after_the_real_drift_on_some_seeds_only(runs):
+    fired = [
+        any(
+            e.kind == "alarm" and e.at >= c.scenario.drift_at[0]
+            for e in c.runs["online, guardrails"].log
+        )
+        for c in runs
+    ]
+    assert 0 < sum(fired) < len(runs)  # the page counts them: "on k of the 5 seeds"
+    for c, alarmed in zip(runs, fired):
+        guarded, plain = (events_to_recover(c.runs[k]) for k in ("online, guardrails", "online"))
+        assert alarmed or guarded == plain  # the guardrails change the recovery only by an alarm
+
+
+def test_the_chapter_quotes_its_settings_from_chapter_sizes():
+    source = code("comparison")
+    assert "SIZES = comparison.CHAPTER_SIZES" in source
+    assert 'glue(f"size_{setting}", f"{value:,}", display=False)' in source
+    assert "**SIZES" in source  # the runs use the same settings the prose quotes
+    assert set(SIZES) >= {"n_initial", "n_stream", "drift_at", "retrain_every", "online_batch"}

@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 import pytest
+from chapter_code import HAND_COUNTED_COMPUTE, code, glue_lines
 from river import metrics, neighbors
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsRegressor
@@ -92,18 +93,20 @@ def test_the_comparison_chapter_runs_the_same_learner_on_a_shorter_stream():
     assert dm.events_to_recover(cmp.runs["batch"]) is None  # its batch line on all the data
 
 
-def test_online_counts_as_many_parts_as_batch_but_runs_more_at_every_event():
-    from deployment_modes.comparison import MOVING_PARTS
-
-    assert len(MOVING_PARTS["online"]) == len(MOVING_PARTS["batch"])  # "as many as"
+def test_online_counts_more_parts_than_batch_and_runs_more_at_every_event():
     model = dm.sgd_model("classification", ex.LEARNING_RATE)
     guarded_parts = ex.GUARDRAILS["rollback + pause"](model).moving_parts
     batch_parts = dm.BatchDeployment(LogisticRegression(), retrain_every=500).moving_parts
+    assert len(guarded_parts) > len(batch_parts)  # glued: "more than"
 
     def per_event(parts):
         return sum(when == "every event" for when in parts.values())
 
     assert per_event(guarded_parts) > per_event(batch_parts) >= 1
+    # the comparison counts the same lists
+    plain = dm.OnlineDeployment(dm.sgd_model("classification", ex.LEARNING_RATE))
+    assert len(dm.comparison.production_parts(plain)) == len(guarded_parts)
+    assert 'counted = {"online": len(guarded_parts), "batch": len(batch_parts)}' in code("online")
 
 
 @seeds
@@ -233,3 +236,23 @@ def test_a_held_event_waits_for_review_and_leaves_the_model_unchanged():
     assert (
         held.log[-1].kind == "hold input" and len(held.held) == 1 and held.model_version == version
     )
+
+
+@seeds
+def test_online_trains_on_fewer_rows_than_the_windowed_retrains_and_only_it_on_the_server(seed):
+    sc, runs = ex.online_runs(seed)
+    online, batch = runs["online"], runs["batch, retrain every 500"]
+    assert dm.cumulative_compute(online)[-1] == len(sc.y_initial) + len(sc)  # one row per event
+    assert dm.cumulative_compute(batch)[-1] == len(sc.y_initial) + 1000 * len(batch.retrains)
+    assert dm.cumulative_compute(online)[-1] < dm.cumulative_compute(batch)[-1]
+    assert dm.cumulative_compute(batch, "seconds", "serving")[-1] == 0
+    assert dm.cumulative_compute(online, "seconds", "serving")[-1] > 0
+
+
+def test_the_chapter_glues_training_compute_from_cumulative_compute():
+    keys = ["online_rows", "batch_rows", "online_seconds", "batch_seconds", "online_serving"]
+    assert all("compute[" in line for line in glue_lines("online", *keys))
+    source = code("online")
+    assert "compute = over_seeds(training_compute)" in source
+    assert "dm.cumulative_compute(tl, unit, where)" in source
+    assert not HAND_COUNTED_COMPUTE.search(source)

@@ -86,3 +86,19 @@ def test_chapter_claim_text_memory_flat_for_out_of_core_and_growing_when_loading
         big_all["allocated_peak_mb"] > 2 * small_all["allocated_peak_mb"]
     )  # loading everything grows with the files
     assert big_all["allocated_peak_mb"] > 2 * big["allocated_peak_mb"]
+
+
+def test_the_chapters_moving_parts_are_the_comparisons(corpus):
+    from chapter_code import code
+
+    from deployment_modes import comparison
+
+    trainer = dm.OutOfCoreTrainer(
+        SGDClassifier(random_state=0), classes=list(corpus.topics), transform=dm.HashedText()
+    )
+    trainer.fit(dm.read_chunks(corpus.files[:1], "topic", chunk_rows=5_000))
+    here = comparison.production_parts(trainer.to_online(batch_size=10))
+    c = comparison.run_comparison(**comparison.CHAPTER_SIZES)
+    assert len(here) == len(c.moving_parts["out-of-core, then online"])
+    assert len(here) > len(c.moving_parts["online"]) > len(c.moving_parts["batch"])  # the prose
+    assert '"out-of-core, then online": trainer.to_online(batch_size=10)' in code("out_of_core")

@@ -120,3 +120,130 @@ def test_conversion_of_a_notebook_rewrites_the_import(tmp_path):
     cells = nbformat.read(path, as_version=4).cells
     assert cells[0].source.startswith("from deployment_modes.prose import glue, glued")
     assert cells[1].source == 'We saw {eval}`glued["n"]` events.'
+
+
+# -- numbers typed in the prose -----------------------------------------------------------------
+# A number in the prose is glued, or it is a setting: a value the chapter's code sets (a literal
+# in its code cells), or one listed in SETTINGS below with the setting it names. Labels (Table 2,
+# Experiment 1, seed 0, Python 3) and what is quoted in code spans are not numbers of the prose.
+PAGES = NOTEBOOKS + [ROOT / "book" / "intro.md", ROOT / "book" / "glossary.md"]
+STRIP = re.compile(
+    r"\{(?:eval|glue(?::text)?)\}`[^`]+`"  # glued values
+    r"|```.*?```|`[^`]*`"  # code blocks and spans
+    r"|\]\([^)]*\)|\{(?:doc|ref|numref|term|download)\}`[^`]*`|\([\w-]+\)="  # links, labels
+    r"|^---\n.*?\n---\n"  # front matter
+    r"|^:(?:label|class|tags):.*$",  # directive options
+    re.S | re.M,
+)
+LABEL = re.compile(
+    r"\b(?:Table|Experiment|Figure|Exercise|seed|Python|step|Part|chapter|section|version)\s+\d+"
+    r"|\b(?:19|20)\d\d\b"  # years
+    r"|\bHTTP \d{3}\b|\ba \d{3}\b",  # status codes
+    re.I,
+)
+NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
+LITERAL = re.compile(r"(?<![\w.])\d[\d_]*(?:\.\d+)?")
+
+
+def _prose_and_code(path):
+    if path.suffix == ".ipynb":
+        cells = _cells(path)
+        prose = [text for kind, text in cells if kind == "markdown"]
+        code = "\n".join(text for kind, text in cells if kind == "code")
+    else:
+        import jupytext
+
+        notebook = jupytext.read(path) if path.name == "intro.md" else None
+        prose = (
+            [path.read_text(encoding="utf-8")]
+            if notebook is None
+            else [c.source for c in notebook.cells if c.cell_type == "markdown"]
+        )
+        code = (
+            ""
+            if notebook is None
+            else "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+        )
+    return prose, code
+
+
+def _value(number: str) -> float:
+    return float(number.replace(",", "").replace("_", ""))
+
+
+def typed_numbers(pages=PAGES):
+    """``(page, number, line)`` for every number typed in the prose that is not a known setting."""
+    found = []
+    for path in pages:
+        prose, code = _prose_and_code(path)
+        in_code = {_value(n) for n in LITERAL.findall(code)}
+        allowed = SETTINGS.get(path.name, {})
+        for text in prose:
+            for line in STRIP.sub(" ", text).splitlines():
+                bare = LABEL.sub(" ", line)
+                for number in NUMBER.findall(bare):
+                    if _value(number) in in_code or number in allowed:
+                        continue
+                    found.append((path.name, "", number, line.strip()))
+    return found
+
+
+#: Settings the prose names that no code cell of the page sets (package defaults, parameters of a
+#: generator or a detector, units, addresses, status codes, citations): {page: {number typed}}.
+SETTINGS = {
+    # the drifting stream and the house prices: 1,000 initial events, 4,000 streamed (package defaults)
+    "batch.ipynb": {"4,000"},
+    "online.ipynb": {"4,000"},
+    "server.ipynb": {"4,000", "127.0"},  # the scenario's default size; the address 127.0.0.1
+    "intro.md": {"1,000", "4,000"},
+    # rating.py's rule: "Continuous" from one update per 10 events
+    "comparison.ipynb": {"10"},
+    # decision_sim.py's settings: first training 1,000 to 4,000 events, retrains every 500 labels
+    # on the last 1,000 rows, mini-batches of 10, the 500 events scored after the change
+    "decision_guide.ipynb": {"1,000", "4,000", "500", "10"},
+    # delay_experiment.py's batch line (every 250 labels); the label store's HTTP status codes
+    "late_labels.ipynb": {"250", "404,", "409,", "410"},
+    # HashedText's 2**16 features; write_numeric's 20 features and a label
+    "out_of_core.ipynb": {"65,536", "21"},
+    # the hand-written trigger (100 errors, 20%), the triggers' settings (2 days, 200 events), the
+    # drift generator's turns (90 and 30 degrees), the detectors' parameters (threshold 50, windows
+    # of 30) and the unit of false alarms (per 10,000 events); a citation (ch. 9); a numbered list
+    "retraining.ipynb": {"20", "2", "90", "30", "10,000", "50", "9"},
+}
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_every_number_of_the_prose_is_glued_or_a_setting(path):
+    typed = [f"{number!r} in: {line[:100]}" for _, _, number, line in typed_numbers([path])]
+    assert not typed, (
+        f"{path.name}: numbers typed by hand (glue them, set them in a code cell, or list the "
+        f"setting in SETTINGS): {typed}"
+    )
+
+
+def test_the_typed_number_check_finds_a_typed_result(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('glue("acc", "91.2")\nRETRAIN_EVERY = 500'),
+            nbformat.v4.new_markdown_cell(
+                'Retrained every 500 events (Table 2, seed 0), {eval}`glued["acc"]`% right, '
+                "against 87.6% for batch."
+            ),
+        ]
+    )
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    assert [number for _, _, number, _ in typed_numbers([path])] == ["87.6"]
+
+
+def test_the_introduction_pastes_only_keys_its_notebooks_glue():
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    pasted = re.findall(r"\{glue:text\}`([\w.]+)::(\w+):s`", intro)
+    assert pasted, "the introduction pastes the online chapter's cold-start figures"
+    for notebook, key in pasted:
+        code = "\n".join(t for kind, t in _cells(ROOT / "book" / notebook) if kind == "code")
+        assert is_glued(key, glued_names(code)), f"{notebook} glues no {key!r}"
+    local = set(re.findall(r"\{glue:text\}`(\w+)`", intro))
+    assert local <= glued_names(intro)

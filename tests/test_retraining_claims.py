@@ -7,6 +7,7 @@ asserted here on SEEDS and N_STREAM, the chapter's defaults.
 import numpy as np
 import pandas as pd
 import pytest
+from chapter_code import HAND_COUNTED_COMPUTE, code, glue_lines
 from river import metrics
 from sklearn.base import clone
 
@@ -117,8 +118,8 @@ def test_how_the_others_fare_on_each_kind(kinds):
     ).sum() >= 4  # glued count
     for kind in dm.drift_kinds.KINDS:
         assert (
-            kinds[(kind, "batch, drift-triggered")]["rows_fitted"]
-            < kinds[(kind, "batch, every 200")]["rows_fitted"]
+            kinds[(kind, "batch, drift-triggered")]["compute_rows"]
+            < kinds[(kind, "batch, every 200")]["compute_rows"]
         ).all()
 
 
@@ -205,3 +206,16 @@ def test_the_stateful_exercise_beats_the_same_schedule_from_scratch_on_its_strea
         return dm.simulate(stream, dep, metrics.Accuracy()).window_score(stream.drift_at[0])
 
     assert after(refit="continue") > after(window=300)
+
+
+def test_the_chapter_glues_training_compute_from_cumulative_compute():
+    runs = retraining.run_seeds(
+        lambda s: drift_stream("sudden", s, n_stream=300, drift_at=150),
+        {"online": lambda: dm.OnlineDeployment(dm.sgd_model("classification", 0.05))},
+        seeds=[0],
+    )
+    summary = retraining.summarize_runs(runs, 150)
+    assert summary["compute_rows"].iloc[0] == dm.cumulative_compute(runs["online"][0])[-1]
+    keys = ["kinds_rows_online", "kinds_rows_every", "kinds_rows_triggered"]
+    assert all("compute_rows" in line for line in glue_lines("retraining", *keys))
+    assert not HAND_COUNTED_COMPUTE.search(code("retraining"))

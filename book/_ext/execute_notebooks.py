@@ -8,9 +8,13 @@ Jupyter Book 1 (myst-nb's ``cache`` mode) executes stale notebooks one after ano
 reads them. This fills the same jupyter-cache first, with the notebooks run side by side, each in
 its own folder as myst-nb runs them, so that the build then finds every notebook cached.
 
-Each notebook runs in a process of its own under a watchdog: an execution that has not ended
-after ``WATCHDOG`` seconds is killed with its kernel and run once more. (Seen on this project's
-machines: now and then an execution never ends, its kernel idle and the client still waiting.)
+Now and then (about one run in six of the decision guide, at its widget cell) the kernel's
+``execute_reply`` sits in the client's shell socket while the client's asyncio poll of that
+socket never wakes: the kernel idle, the client waiting for ever (nbclient issue #312). So the
+client's channels poll in slices of ``POLL_SLICE`` seconds (:func:`poll_in_slices`): a message
+missed by one wake-up is read at the end of the slice. As a last resort, each notebook runs in a
+process of its own under a watchdog: an execution that has not ended after ``WATCHDOG`` seconds
+is killed with its kernel and run once more.
 A notebook that fails here is left out of the cache: the build executes it again and reports
 its error as it always does.
 """
@@ -30,6 +34,30 @@ import nbformat
 import yaml
 
 WATCHDOG = 600  # seconds for a whole notebook, far above the slowest chapter on a busy machine
+POLL_SLICE = 1.0  # seconds: the longest a missed wake-up of the client's poll can delay a message
+
+
+def poll_in_slices() -> None:
+    """Make jupyter_client's asyncio channels poll at most ``POLL_SLICE`` s at a time (same results).
+
+    ``get_msg(timeout)`` still returns the next message or raises ``queue.Empty`` after ``timeout``
+    (``None``: wait for ever), but a poll whose wake-up was missed ends with its slice, and the
+    poll that ends a slice asks the socket itself whether a message is waiting.
+    """
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    async def get_msg(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = POLL_SLICE if deadline is None else max(0.0, deadline - time.monotonic())
+            if await self.socket.poll(int(1000 * min(POLL_SLICE, left))):
+                return await self._recv()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise Empty
+
+    AsyncZMQSocketChannel.get_msg = get_msg
 
 
 def toc_notebooks(root: Path) -> list[Path]:
@@ -55,6 +83,7 @@ def execute_one(path: Path, out: Path, timeout: int) -> None:
     """Run one notebook in its folder (as myst-nb does) and write it, outputs and all, to ``out``."""
     from jupyter_cache.executors.utils import single_nb_execution
 
+    poll_in_slices()
     notebook = nbformat.read(path, as_version=4)
     result = single_nb_execution(
         notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False, meta_override=True

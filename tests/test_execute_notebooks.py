@@ -1,0 +1,68 @@
+"""The book's notebook executor (book/_ext/execute_notebooks.py): a poll whose wake-up is missed still ends.
+
+The decision guide's execution hung now and then: the kernel's reply sat in the client's shell
+socket while the client's asyncio poll never woke. The executor polls in slices; these tests give
+the channel a socket whose open-ended poll never wakes up, as that socket's did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from queue import Empty
+
+import pytest
+from jupyter_client.channels import AsyncZMQSocketChannel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+import execute_notebooks  # noqa: E402
+
+
+class MissedWakeupSocket:
+    """A socket holding ``messages``: a poll without a timeout never wakes; a timed one finds them."""
+
+    def __init__(self, messages):
+        self.messages = list(messages)
+
+    async def poll(self, timeout=None):
+        if timeout is None:
+            await asyncio.Event().wait()  # the wake-up that never comes
+        await asyncio.sleep(timeout / 1000)
+        return 1 if self.messages else 0
+
+
+def channel(messages) -> AsyncZMQSocketChannel:
+    ch = AsyncZMQSocketChannel.__new__(AsyncZMQSocketChannel)
+    ch.socket = MissedWakeupSocket(messages)
+
+    async def recv():
+        return ch.socket.messages.pop(0)
+
+    ch._recv = recv
+    return ch
+
+
+@pytest.fixture
+def sliced(monkeypatch):
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", AsyncZMQSocketChannel.get_msg)
+    monkeypatch.setattr(execute_notebooks, "POLL_SLICE", 0.05)
+    execute_notebooks.poll_in_slices()
+
+
+def test_without_slices_a_missed_wakeup_waits_for_ever():
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(asyncio.wait_for(channel([{"msg": "reply"}]).get_msg(timeout=None), 0.5))
+
+
+def test_sliced_polls_read_the_message_a_wakeup_missed(sliced):
+    reply = asyncio.run(asyncio.wait_for(channel([{"msg": "reply"}]).get_msg(timeout=None), 5))
+    assert reply == {"msg": "reply"}
+
+
+def test_sliced_polls_keep_the_timeout(sliced):
+    with pytest.raises(Empty):
+        asyncio.run(asyncio.wait_for(channel([]).get_msg(timeout=0.2), 5))
+    with pytest.raises(Empty):
+        asyncio.run(channel([]).get_msg(timeout=0))
+    assert asyncio.run(channel([{"msg": 1}]).get_msg(timeout=0)) == {"msg": 1}
