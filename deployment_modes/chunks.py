@@ -2,33 +2,34 @@
 
 :func:`read_chunks` streams the rows through pyarrow, so that only one chunk (plus, when
 shuffling, a bounded buffer) is in memory at a time. Every row comes out exactly once, in
-file order unless asked to shuffle.
+file order unless asked to shuffle. :mod:`~deployment_modes.chunk_files` finds the files and
+reads their rows as checked Arrow record batches, :mod:`~deployment_modes.chunk_assembly` puts
+the batches together into chunks.
 
 Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 """
 
 from __future__ import annotations
 
-import csv
 import numbers
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from ._checks import positive_int
+from .chunk_assembly import fixed_size_tables, numeric_chunks, shuffled_tables, split_table
+from .chunk_files import (
+    BadRowError,
+    RecordBatches,
+    column_names,
+    common_schema,
+    file_format,
+    list_files,
+)
 from .read_ahead import read_ahead
 
-__all__ = ["ChunkReader", "read_chunks"]
-
-SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-CSV_BLOCK_BYTES = (
-    1 << 19
-)  # pyarrow parses 512 KiB blocks faster than its default 1 MiB or 4 MiB (measured)
+__all__ = ["BadRowError", "ChunkReader", "read_chunks"]
 
 
 def read_chunks(
@@ -56,9 +57,10 @@ def read_chunks(
     an error naming its file and row; with ``on_bad_rows="skip"`` it is skipped and counted in
     ``reader.skipped``. ``progress=True`` shows a progress bar with rows per second.
 
-    The reading runs ahead of the caller in background threads (Arrow parses and decodes
-    without Python's lock), so that reading the next chunk overlaps learning from this one;
-    besides the chunk in hand, about two more are in memory at a time.
+    A thread reads ahead of the caller and puts the next chunk together while the caller
+    learns from this one; a CSV file is parsed in segments of about 2 MiB on all the cores at
+    once (Arrow parses and decodes without Python's lock). Besides the chunk in hand, one more
+    chunk and a few segments are in memory at a time, whatever the size of the files.
 
     Everything is checked when called, before any chunk is read.
 
@@ -88,6 +90,7 @@ def read_chunks(
     Examples
     --------
     >>> import tempfile, pandas as pd
+    >>> from pathlib import Path
     >>> folder = Path(tempfile.mkdtemp())
     >>> pd.DataFrame({"x": range(5), "label": list("ababa")}).to_csv(folder / "d.csv", index=False)
     >>> [(len(X), list(y)) for X, y in read_chunks(folder / "d.csv", "label", chunk_rows=2)]
@@ -107,52 +110,6 @@ def read_chunks(
     )
 
 
-def _files(path) -> list[Path]:
-    if isinstance(path, (list, tuple)) and path:
-        files = [f for p in path for f in _files(p)]
-        if len({SUFFIXES[f.suffix.lower()] for f in files}) > 1:
-            raise ValueError("path mixes CSV and Parquet files: keep one format")
-        return files
-    if not isinstance(path, (str, Path)):
-        raise TypeError(
-            f"path must be a file or folder path (or a non-empty list of them), got {type(path).__name__}"
-        )
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"path {str(path)!r} does not exist")
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
-        if not files:
-            raise ValueError(f"path {str(path)!r} is a folder with no .csv or .parquet file")
-    elif path.suffix.lower() in SUFFIXES:
-        files = [path]
-    else:
-        raise ValueError(f"path {str(path)!r} must end in .csv, .parquet or .pq")
-    kinds = {SUFFIXES[p.suffix.lower()] for p in files}
-    if len(kinds) > 1:
-        raise ValueError(
-            f"path {str(path)!r} mixes CSV and Parquet files: keep one format per folder"
-        )
-    return files
-
-
-def _csv_header(file: Path) -> list[str]:
-    with open(file, newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        raise ValueError(f"file {str(file)!r} is empty: a CSV file needs a header line")
-    return header
-
-
-def bad_row(batch, index: int) -> dict:
-    """Row ``index`` of an Arrow record batch as a dict, for an error message."""
-    return batch.slice(index, 1).to_pylist()[0]
-
-
-class BadRowError(ValueError):
-    """A row that cannot be read: the message names the file and the row."""
-
-
 class ChunkReader:
     """The iterable that :func:`read_chunks` returns; each iteration reads the files again.
 
@@ -167,6 +124,7 @@ class ChunkReader:
     Examples
     --------
     >>> import tempfile
+    >>> from pathlib import Path
     >>> path = Path(tempfile.mkdtemp()) / "d.csv"
     >>> _ = path.write_text("x,label\\n1,0\\n2,1\\n3\\n4,1\\n")  # the row "3" lacks its label
     >>> reader = ChunkReader(path, "label", chunk_rows=2, on_bad_rows="skip")
@@ -188,8 +146,8 @@ class ChunkReader:
         on_bad_rows="raise",
         progress=False,
     ):
-        self.files = _files(path)
-        self.format = SUFFIXES[self.files[0].suffix.lower()]
+        self.files = list_files(path)
+        self.format = file_format(self.files[0])
         if on_bad_rows not in ("raise", "skip"):
             raise ValueError(f"on_bad_rows must be 'raise' or 'skip', got {on_bad_rows!r}")
         if chunk_rows is not None and memory_budget is not None:
@@ -205,7 +163,7 @@ class ChunkReader:
             int(seed),
             progress,
         )
-        names = [self._names(f) for f in self.files]
+        names = [column_names(f) for f in self.files]
         if target is not None and not isinstance(target, str):
             raise TypeError(
                 f"target must be a column name (str) or None, got {type(target).__name__}"
@@ -238,9 +196,10 @@ class ChunkReader:
         if not columns:
             raise ValueError("columns is empty: the chunks need at least one feature column")
         self.target, self.columns = target, columns
-        self._read = columns + ([target] if target is not None else [])
-        self._parse_skipped = self._value_skipped = 0
-        self.schema = self._schema()
+        self.schema = common_schema(
+            self.files[0], columns + ([target] if target is not None else []), target
+        )
+        self._batches = RecordBatches(self.schema, on_bad_rows)  # the pass under way
         if memory_budget is not None:
             memory_budget = positive_int(memory_budget, "memory_budget")
             per_row = self.bytes_per_row()
@@ -255,49 +214,17 @@ class ChunkReader:
             10 * self.chunk_rows if shuffle_buffer is None else shuffle_buffer, "shuffle_buffer"
         )
         self.memory_budget = memory_budget
-        self._parse_skipped = self._value_skipped = 0
+        self._batches = RecordBatches(self.schema, on_bad_rows)
         self.rows = 0
 
     @property
     def skipped(self) -> int:
         """Bad rows skipped so far in this iteration (``on_bad_rows="skip"``)."""
-        return self._parse_skipped + self._value_skipped
-
-    def _names(self, file: Path) -> list[str]:
-        if self.format == "csv":
-            return _csv_header(file)
-        try:
-            return pq.ParquetFile(file).schema_arrow.names
-        except (pa.ArrowException, OSError) as error:
-            raise ValueError(
-                f"file {str(file)!r} is not a readable Parquet file: {error}"
-            ) from None
-
-    def _schema(self) -> pa.Schema:
-        """The types every file is read with: the first file's, features as float64 if numeric."""
-        first = self.files[0]
-        if self.format == "csv":
-            reader = pcsv.open_csv(
-                first,
-                read_options=pcsv.ReadOptions(block_size=1 << 16),
-                parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-                convert_options=pcsv.ConvertOptions(include_columns=self._read),
-            )
-            schema = reader.schema
-            reader.close()
-        else:
-            schema = pq.ParquetFile(first).schema_arrow
-        fields = []
-        for name in self._read:
-            kind = schema.field(name).type
-            if name != self.target and (pa.types.is_integer(kind) or pa.types.is_null(kind)):
-                kind = pa.float64()
-            fields.append(pa.field(name, kind))
-        return pa.schema(fields)
+        return self._batches.skipped
 
     def bytes_per_row(self) -> float:
         """Bytes one row takes in memory as a chunk, measured on the first rows of the first file."""
-        sample = next(self._batches(self.files[0], 1000), None)
+        sample = next(RecordBatches(self.schema, self.on_bad_rows).read(self.files[0], 1000), None)
         if sample is None or sample.num_rows == 0:
             return 1.0
         return max(
@@ -319,179 +246,6 @@ class ChunkReader:
             return None
         return sum(pq.ParquetFile(f).metadata.num_rows for f in self.files)
 
-    # -- reading --------------------------------------------------------------------------------
-    def _batches(self, file: Path, batch_rows: int, row_groups=None):
-        """Record batches of ``file`` in the common schema, bad rows checked."""
-        if self.format == "parquet":
-            yield from self._parquet_batches(file, batch_rows, row_groups)
-        else:
-            yield from self._csv_batches(file)
-
-    def _parquet_batches(self, file, batch_rows, row_groups):
-        parquet = pq.ParquetFile(file)
-        groups = range(parquet.num_row_groups) if row_groups is None else row_groups
-        offsets = np.concatenate(
-            [
-                [0],
-                np.cumsum(
-                    [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
-                ),
-            ]
-        )
-
-        def decoded():  # decoding runs in Arrow's C++ code: a thread reads the next batch meanwhile
-            for group in groups:
-                for batch in parquet.iter_batches(
-                    batch_size=batch_rows, row_groups=[group], columns=self._read
-                ):
-                    yield group, batch
-
-        current, first_row = None, 0
-        for group, batch in read_ahead(decoded(), depth=1):
-            if group != current:
-                current, first_row = group, int(offsets[group])
-            batch = self._conform(batch, file)
-            yield self._drop_nulls(batch, file, first_row)
-            first_row += batch.num_rows
-
-    def _csv_batches(self, file):
-        # a Python callback slows Arrow's parsing: set it only when it has rows to skip
-        handler = self._invalid_row_handler(file) if self.on_bad_rows == "skip" else None
-        types = {f.name: f.type for f in self.schema}
-        done, parse_skipped = 0, self._parse_skipped
-        try:
-            reader = pcsv.open_csv(
-                file,
-                parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
-                read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-                convert_options=pcsv.ConvertOptions(column_types=types, include_columns=self._read),
-            )
-            # a thread parses the next blocks while the caller learns from this one
-            for batch in read_ahead(reader, depth=4):
-                yield self._drop_nulls(batch.select(self._read), file, done)
-                done += batch.num_rows
-        except pa.ArrowInvalid as error:
-            if "conversion error" not in str(error):
-                raise self._parse_error(file, error) from None
-            self._parse_skipped = parse_skipped  # the slow pass reads the whole file again
-            yield from self._csv_slow(file, done)
-
-    def _csv_slow(self, file, done):
-        """Read ``file`` as text after its first ``done`` good rows, finding ill-typed values."""
-        strings = {name: pa.string() for name in self._read}
-        seen = 0
-        try:
-            batches = iter(
-                pcsv.open_csv(
-                    file,
-                    parse_options=pcsv.ParseOptions(
-                        invalid_row_handler=self._invalid_row_handler(file)
-                    ),
-                    convert_options=pcsv.ConvertOptions(
-                        column_types=strings, include_columns=self._read
-                    ),
-                    read_options=pcsv.ReadOptions(use_threads=False),
-                )
-            )
-        except pa.ArrowInvalid as error:
-            raise self._parse_error(file, error) from None
-        while True:
-            try:
-                batch = next(batches)
-            except StopIteration:
-                return
-            except pa.ArrowInvalid as error:
-                raise self._parse_error(file, error) from None
-            start = max(done - seen, 0)
-            seen += batch.num_rows
-            if start >= batch.num_rows:
-                continue
-            frame = batch.slice(start).to_pandas()
-            bad = np.zeros(len(frame), dtype=bool)
-            for field in self.schema:
-                if not pa.types.is_string(field.type) and not pa.types.is_large_string(field.type):
-                    text = frame[field.name]
-                    values = pd.to_numeric(text, errors="coerce")
-                    bad |= values.isna().to_numpy() & text.notna().to_numpy()
-                    frame[field.name] = values
-            if bad.any():
-                row = seen - batch.num_rows + start + int(np.argmax(bad)) + 1
-                if self.on_bad_rows == "raise":
-                    raise BadRowError(
-                        f"file {str(file)!r}, row {row}: a value does not have its column's type "
-                        f"({dict(zip(self._read, bad_row(batch, start + int(np.argmax(bad))).values()))})"
-                    )
-                self._value_skipped += int(bad.sum())
-                frame = frame[~bad]
-            table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
-            for good in table.to_batches():
-                yield self._drop_nulls(good, file, seen)
-
-    def _invalid_row_handler(self, file):
-        def handle(row):
-            if self.on_bad_rows == "skip":
-                self._parse_skipped += 1
-                return "skip"
-            return "error"
-
-        return handle
-
-    def _parse_error(self, file, error) -> BadRowError:
-        """The error for a row with the wrong number of fields, found again to name its row."""
-        found = []
-
-        def record(row):
-            found.append(row)
-            return "error"
-
-        try:
-            reader = pcsv.open_csv(
-                file,
-                parse_options=pcsv.ParseOptions(invalid_row_handler=record),
-                read_options=pcsv.ReadOptions(use_threads=False),
-                convert_options=pcsv.ConvertOptions(
-                    column_types={n: pa.string() for n in self._read}
-                ),
-            )
-            for _ in reader:
-                pass
-        except pa.ArrowInvalid:
-            pass
-        if found and found[0].number is not None:
-            row = found[0]
-            return BadRowError(
-                f"file {str(file)!r}, row {row.number - 1}: expected {row.expected_columns} "
-                f"fields, found {row.actual_columns} ({row.text!r})"
-            )
-        return BadRowError(f"file {str(file)!r} cannot be read as CSV: {error}")
-
-    def _conform(self, batch: pa.RecordBatch, file) -> pa.RecordBatch:
-        if batch.schema.equals(self.schema):
-            return batch
-        try:
-            return batch.select(self._read).cast(self.schema)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-            raise BadRowError(
-                f"file {str(file)!r} has column types {batch.schema.types} that do not match "
-                f"the first file's {self.schema.types}: {error}"
-            ) from None
-
-    def _drop_nulls(self, batch: pa.RecordBatch, file, first_row: int) -> pa.RecordBatch:
-        if not any(batch.column(i).null_count for i in range(batch.num_columns)):
-            return batch
-        missing = np.zeros(batch.num_rows, dtype=bool)
-        for column in batch.columns:
-            if column.null_count:
-                missing |= pc.is_null(column).to_numpy(zero_copy_only=False)
-        if self.on_bad_rows == "raise":
-            row = first_row + int(np.argmax(missing)) + 1
-            raise BadRowError(
-                f"file {str(file)!r}, row {row}: a missing value "
-                f"({bad_row(batch, int(np.argmax(missing)))})"
-            )
-        self._value_skipped += int(missing.sum())
-        return batch.filter(pa.array(~missing))
-
     def _sources(self, rng):
         """(file, row groups) in reading order: shuffled files and row groups when asked."""
         files = list(self.files)
@@ -506,69 +260,33 @@ class ChunkReader:
             else:
                 yield file, None
 
-    def _tables(self, rng):
-        """Tables of exactly ``chunk_rows`` rows (the last may be ragged), across files."""
-        pending, count = [], 0
-        for file, groups in self._sources(rng):
-            for batch in self._batches(file, self.chunk_rows, groups):
-                if batch.num_rows == 0:
-                    continue
-                pending.append(batch)
-                count += batch.num_rows
-                while count >= self.chunk_rows:
-                    table = pa.Table.from_batches(pending, schema=self.schema)
-                    yield table.slice(0, self.chunk_rows)
-                    rest = table.slice(self.chunk_rows)
-                    pending, count = rest.to_batches(), rest.num_rows
-        if count:
-            yield pa.Table.from_batches(pending, schema=self.schema)
-
-    def _shuffled(self, rng):
-        """Chunks drawn at random from a buffer of ``shuffle_buffer`` rows."""
-        buffer = None
-        for table in self._tables(rng):
-            buffer = table if buffer is None else pa.concat_tables([buffer, table])
-            while buffer.num_rows >= self.shuffle_buffer + self.chunk_rows:
-                order = rng.permutation(buffer.num_rows)
-                yield buffer.take(order[: self.chunk_rows])
-                buffer = buffer.take(np.sort(order[self.chunk_rows :])).combine_chunks()
-        if buffer is not None and buffer.num_rows:
-            buffer = buffer.take(rng.permutation(buffer.num_rows))
-            for start in range(0, buffer.num_rows, self.chunk_rows):
-                yield buffer.slice(start, self.chunk_rows)
-
-    def _split(self, table: pa.Table):
-        """The chunk as ``(X, y)``: numeric features go straight into one float block (no pandas consolidation)."""
-        features = table.select(self.columns)
-        if all(pa.types.is_float64(t) for t in features.schema.types):
-            # Arrow writes the rows straight into one C-order block, across the table's chunks
-            matrix = np.asarray(features.to_tensor(row_major=True))
-            X = pd.DataFrame(matrix, columns=self.columns, copy=False)
-        elif all(pa.types.is_floating(t) for t in features.schema.types):
-            matrix = np.empty(
-                (table.num_rows, len(self.columns)), dtype=np.float64
-            )  # C order: what an estimator uses
-            for i, column in enumerate(features.columns):
-                matrix[:, i] = column.to_numpy()
-            X = pd.DataFrame(matrix, columns=self.columns, copy=False)
-        else:
-            X = features.to_pandas()
-        if self.target is None:
-            return X, None
-        return X, table.column(self.target).to_numpy()
+    def _chunks(self, batches: RecordBatches):
+        """The ``(X, y)`` chunks of one pass over the files, read by ``batches``."""
+        rng = np.random.default_rng(self.seed) if self.shuffle else None
+        stream = (
+            batch
+            for file, groups in self._sources(rng)
+            for batch in batches.read(file, self.chunk_rows, groups)
+        )
+        features = [field.type for field in self.schema if field.name != self.target]
+        if not self.shuffle and all(pa.types.is_float64(kind) for kind in features):
+            return numeric_chunks(stream, self.chunk_rows, self.columns, self.target)
+        tables = fixed_size_tables(stream, self.chunk_rows, self.schema)
+        if self.shuffle:
+            tables = shuffled_tables(tables, rng, self.chunk_rows, self.shuffle_buffer)
+        return (split_table(table, self.columns, self.target) for table in tables)
 
     def __iter__(self):
-        rng = np.random.default_rng(self.seed) if self.shuffle else None
-        tables = self._shuffled(rng) if self.shuffle else self._tables(None)
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=self.n_rows, unit="rows", unit_scale=True, desc="reading chunks")
-        self.rows, self._parse_skipped, self._value_skipped = 0, 0, 0
+        self.rows, self._batches = 0, RecordBatches(self.schema, self.on_bad_rows)
         try:
-            # the next chunk is read and put together in a thread while the caller learns
-            for X, y in read_ahead((self._split(t) for t in tables), depth=1):
+            # a thread reads (Arrow parses or decodes without Python's lock) and puts the next
+            # chunk together while the caller learns from this one
+            for X, y in read_ahead(self._chunks(self._batches), depth=1):
                 self.rows += len(X)
                 if bar is not None:
                     bar.update(len(X))

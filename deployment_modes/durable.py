@@ -22,10 +22,13 @@ learning of one event take in turn, so that a prediction never sees a half-updat
 batch retrain fits the candidate model outside both locks, while predictions and learning go on,
 then swaps it in as one log record.
 
-What an event must look like (features, classes, input bounds) is
-:mod:`deployment_modes.event_schema`; late labels and batch redeploys (hot swap, shadow) are
-:mod:`deployment_modes.durable_labels`; the files, :mod:`deployment_modes.storage`. Their public
-names are importable from here too.
+The parts of :class:`DurableDeployment`, one module each: opening the state dir, snapshots and
+replay, :mod:`deployment_modes.durable_recovery`; group commit to the log,
+:mod:`deployment_modes.durable_commit`; learning and scoring a logged record,
+:mod:`deployment_modes.durable_apply`; late labels and batch redeploys (hot swap, shadow),
+:mod:`deployment_modes.durable_labels`. What an event must look like (features, classes, input
+bounds) is :mod:`deployment_modes.event_schema`; the files, :mod:`deployment_modes.storage`.
+Their public names are importable from here too.
 
 Defined in the Learning on a server chapter (``book/server.ipynb``).
 """
@@ -33,17 +36,18 @@ Defined in the Learning on a server chapter (``book/server.ipynb``).
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from pathlib import Path
 
-from . import storage
+from . import storage  # noqa: F401 (durable.storage, as before the split)
 from ._checks import has_method, plain, positive_int
+from .durable_apply import LearnAndScore
+from .durable_commit import GroupCommit
 from .durable_labels import Busy, LabelsAndRedeploys
+from .durable_recovery import SnapshotsAndReplay
 from .event_schema import MODES, InputOutOfBounds, Schema, check_mode, default_deployment
-from .label_join import LabelJoin, check_window
-from .monitor import Monitor
+from .label_join import check_window
 from .storage import (
     SNAPSHOT,
     LogWriteError,
@@ -61,25 +65,18 @@ __all__ = [
     "DurableDeployment",
     "InputOutOfBounds",
     "LogWriteError",
+    "LogWriter",
     "Schema",
     "StateError",
     "default_deployment",
+    "encode",
     "init_state",
     "load_snapshot",
     "read_log",
 ]
 
 
-class _Pending:
-    """One request waiting for the log: its record and, once ``done``, its own result or error."""
-
-    def __init__(self, record, live=None):
-        self.record, self.live = record, live
-        self.result = self.error = None
-        self.done = False
-
-
-class DurableDeployment(LabelsAndRedeploys):
+class DurableDeployment(SnapshotsAndReplay, GroupCommit, LearnAndScore, LabelsAndRedeploys):
     """A deployment whose state lives in ``state_dir``: logged, snapshotted, replayed; thread-safe.
 
     Opening a state dir that holds a snapshot restores it and replays the log after it. An empty
@@ -127,9 +124,6 @@ class DurableDeployment(LabelsAndRedeploys):
     >>> state.close()
     """
 
-    snapshot_retry_seconds = 1.0
-    score_every = 256
-
     def __init__(
         self,
         state_dir,
@@ -156,7 +150,7 @@ class DurableDeployment(LabelsAndRedeploys):
         self._writer = threading.Lock()  # the log and the snapshots: one writer at a time
         self._queue_lock = threading.Lock()
         self._deploying = threading.Lock()  # one batch retrain at a time
-        self._queue: list[_Pending] = []
+        self._queue: list = []  # the requests waiting for the log (see GroupCommit)
         self._wal: LogWriter | None = None
         self._segments: list[Path] = []  # the segments read or written: the only ones ever deleted
         self._lockfd = None
@@ -175,322 +169,6 @@ class DurableDeployment(LabelsAndRedeploys):
         except BaseException:
             self._release()
             raise
-
-    # -- opening, snapshots, the log ---------------------------------------------------------
-    def _release(self) -> None:
-        if self._wal is not None:
-            self._wal.close()
-            self._wal = None
-        if self._lockfd is not None:
-            os.close(self._lockfd)
-            self._lockfd = None
-
-    def _open(self, mode, deployment, schema) -> None:
-        (self.state_dir / storage.TMP).unlink(missing_ok=True)
-        found = storage.segments(self.state_dir)
-        if (self.state_dir / SNAPSHOT).exists():
-            if deployment is not None:
-                raise StateError(f"the state dir {self.state_dir} already holds a deployment")
-            self._restore(mode, found)
-            return
-        if found:
-            raise StateError(
-                f"{self.state_dir} holds write-ahead log segments ({', '.join(p.name for p in found)}) "
-                f"but no {SNAPSHOT}: their events cannot be replayed without it. Restore the "
-                f"snapshot, or move the wal-*.log files away to start afresh"
-            )
-        mode = mode or "online"
-        if deployment is None:
-            deployment, schema = default_deployment(mode)
-        if mode == "batch":
-            for method in ("fit_candidate", "swap_in"):
-                has_method(deployment, method, "deployment (batch mode)")
-        for method in ("predict_one", "learn_one"):
-            has_method(deployment, method, "deployment")
-        self.deployment, self.schema, self.mode = deployment, schema, mode
-        self._classes = {c: c for c in schema.classes or ()}
-        self.monitor, self.seq, self.n_seen, self.failed = (
-            Monitor(classification=schema.task == "classification"),
-            0,
-            0,
-            0,
-        )
-        self.replayed = 0
-        self.join = LabelJoin(self._label_window) if self._label_window else None
-        self._snapshot()
-
-    def _restore(self, mode, found: list[Path]) -> None:
-        header, state = load_snapshot(self.state_dir)
-        if isinstance(state, dict):
-            state.setdefault("join", None)  # a state dir from before labels were joined
-        if not isinstance(state, dict) or set(state) != set(self._state_keys):
-            raise StateError(
-                f"{self.state_dir / SNAPSHOT} does not hold a durable deployment's state"
-            )
-        if mode is not None and state["mode"] != mode:
-            raise StateError(
-                f"the state dir holds a {state['mode']} deployment, not {mode}: "
-                f"start with --mode {state['mode']} or another state dir"
-            )
-        self.__dict__.update(state)
-        self.last_snapshot = header
-        self._classes = {c: c for c in self.schema.classes or ()}
-        if self._label_window is not None:  # the window given now applies from now on
-            if self.join is None:
-                self.join = LabelJoin(self._label_window)
-            self.join.window = self._label_window
-        records = [r for r in read_log(self.state_dir) if r["seq"] > self.seq]
-        if records and records[0]["seq"] != self.seq + 1:
-            raise StateError(
-                f"the write-ahead log of {self.state_dir} misses records {self.seq + 1} to "
-                f"{records[0]['seq'] - 1} after the snapshot: refusing to start"
-            )
-        self._replaying = True
-        for record in records:
-            self._apply(record)
-            self.seq = record["seq"]
-        self._replaying = False
-        self._forget()
-        self.replayed, self._segments = len(records), found
-        if found:
-            self._snapshot()
-        else:
-            self._new_segment()
-
-    _state_keys = ("deployment", "schema", "mode", "monitor", "seq", "n_seen", "failed", "join")
-
-    def _state(self) -> dict:
-        return {key: getattr(self, key) for key in self._state_keys}
-
-    def _snapshot(self) -> None:
-        """Write the snapshot, then start a fresh log segment and delete the ones it covers.
-
-        Called with the writer lock held (or before serving), so no event is being learned (the
-        monitor's unscored events are scored first, so that the snapshot holds them); a
-        prediction may run meanwhile, which is why a deployment's ``predict_one`` must not change
-        it (replaying the log would not reproduce it either).
-        """
-        self._score()
-        self.last_snapshot = storage.write_snapshot(
-            self.state_dir, self._state(), self.seq, n_seen=self.n_seen, mode=self.mode
-        )
-        self._new_segment()
-
-    def _new_segment(self) -> None:
-        new = LogWriter(self.state_dir, self.seq + 1)
-        if self._wal is not None:
-            self._wal.close()
-        self._wal = new
-        for path in self._segments:  # every record in them is in the snapshot now
-            if path != new.path:
-                path.unlink(missing_ok=True)
-        self._segments = [new.path]
-
-    def _snapshot_if_due(self) -> None:
-        """A snapshot every ``snapshot_every`` events; one that fails is retried later, never raised."""
-        if (
-            self.n_seen - self.last_snapshot["n_seen"] < self.snapshot_every
-            or time.monotonic() - self._failed_at < self.snapshot_retry_seconds
-        ):
-            return
-        try:
-            self._snapshot()
-            self.snapshot_error = None
-        except Exception as error:  # noqa: BLE001 (the events are logged: a snapshot is only a shortcut)
-            self.snapshot_error = f"{type(error).__name__}: {error}"
-            self._failed_at = time.monotonic()
-
-    def _apply(self, record: dict, live=None) -> Exception | None:
-        """Apply one log record (``live``: the swap prepared by :meth:`redeploy`); return its error if any.
-
-        Events are checked before they are logged, so a deployment that refuses one is a bug; it
-        is then refused the same way on replay, and the server goes on.
-        """
-        try:
-            self._apply_record(record, live)
-        except Exception as error:  # noqa: BLE001 (reported to the caller, identical on replay)
-            self.failed += 1
-            return error
-        return None
-
-    def _apply_record(self, record: dict, live) -> None:
-        if record["kind"] == "learn":
-            features, error, later = self.schema.features, None, self._scored_later()
-            deployment, monitor, lock = self.deployment, self.monitor, self._lock
-            for values, y in record["events"]:
-                x = dict(zip(features, values))
-                try:
-                    if later or (self._shadow is not None and not self._replaying):
-                        self._learn_event(x, values, y, self._PREDICT, later)
-                        continue
-                    with lock:  # _learn_event's common case, inlined: predict, score, learn
-                        try:
-                            monitor.update(y, deployment.predict_one(x), self.n_seen)
-                            deployment.learn_one(x, y)
-                        finally:
-                            self.n_seen += 1
-                except Exception as e:  # noqa: BLE001 (see _apply)
-                    error = e
-            if len(self._unscored) >= self.score_every:
-                self._score()
-            if not self._replaying:
-                self._forget()
-            if error is not None:
-                raise error
-        elif record["kind"] in ("predict", "label", "expire"):
-            self._apply_join(record)
-        elif record["kind"] == "deploy":
-            model, rows, seconds = live or self.deployment.fit_candidate(record["upto"])
-            self._score()  # the events before the swap are scored by the model that served them
-            with self._lock:
-                self.deployment.swap_in(
-                    model,
-                    rows,
-                    seconds,
-                    kind="swap",
-                    detail=f"fitted on the first {record['upto']} events",
-                )
-        else:
-            raise ValueError(f"unknown log record kind {record['kind']!r}")
-
-    _PREDICT = object()  # _learn_event: the served model predicts the event now
-
-    def _learn_event(self, x: dict, values: list, y, served, deferred: bool = False) -> None:
-        """Score the served prediction of one labelled event, show it to a shadow candidate, learn it.
-
-        ``served`` is the prediction served for it (a joined label), or ``_PREDICT``: the served
-        model predicts it now, or later with others (``deferred``, see :meth:`_scored_later`), unless
-        a shadow candidate needs the prediction now.
-        """
-        shadow = self._shadow if not self._replaying else None
-        if served is not self._PREDICT or shadow is not None:
-            self._score()  # the monitor sees the events in order
-        later = served is self._PREDICT and deferred and shadow is None  # scored many at once
-        try:
-            with self._lock:
-                model = getattr(self.deployment, "model", None)  # the model serving this event
-                if later:
-                    self._unscored.append((values, y, self.n_seen))
-                else:
-                    served = self.deployment.predict_one(x) if served is self._PREDICT else served
-                    self.monitor.update(y, served, self.n_seen)
-                    if shadow is not None:
-                        shadow.score(values, y, served)
-                self.deployment.learn_one(x, y)
-                if later and getattr(self.deployment, "model", None) is not model:
-                    self._score_held(model)  # a retrain replaced it: it scores what it served
-        finally:
-            self.n_seen += 1
-
-    def _scored_later(self) -> bool:
-        """Whether the monitor scores the events later, many at once: a batch deployment with ``predict_many``.
-
-        Its learning only stores an event, until a retrain serves a new model; the events are
-        scored by the model that served them with one ``predict_many`` call per many events
-        (before a swap, a snapshot, a metrics read, or at once when a retrain replaced the model),
-        instead of one ``predict`` per event: the same predictions, so the same metric and alarms.
-        """
-        dep = self.deployment
-        return (
-            self.mode == "batch"
-            and callable(getattr(dep, "predict_many", None))
-            and hasattr(dep, "model")  # how a retrain that replaced it is seen
-        )
-
-    def _score(self) -> None:
-        """Update the monitor with the events learned but not yet scored, in order."""
-        with self._lock:
-            self._score_held()
-
-    def _score_held(self, model=None) -> None:
-        """:meth:`_score`, with the model lock held; ``model`` (default: the served one) served them."""
-        if not self._unscored:
-            return
-        unscored, self._unscored = self._unscored, []
-        rows = [values for values, _, _ in unscored]
-        if model is None:
-            predictions = self.deployment.predict_many(rows)
-        else:
-            predictions = self.deployment.predict_many(rows, model=model)
-        for (_, y, at), y_pred in zip(unscored, predictions):
-            self.monitor.update(y, y_pred, at)
-
-    def _forget(self) -> None:
-        """Batch mode with a window: drop the stored events no retrain needs any more.
-
-        Never while a retrain reads them (it logs which events it fitted on), nor during a
-        replay (a swap later in the log may need events before the window of now). Without a
-        window, a batch deployment keeps every event: ``stored_events`` in :meth:`metrics` shows it.
-        """
-        window = getattr(self.deployment, "window", None)
-        if (
-            window is None
-            or not hasattr(self.deployment, "forget")
-            or self._retraining_upto is not None
-        ):
-            return
-        with self._lock:
-            if (
-                self._retraining_upto is None
-                and self.n_seen - self.deployment.forgotten >= 2 * window
-            ):
-                self.deployment.forget(self.n_seen)
-
-    def _commit(self, record: dict, live=None) -> dict:
-        """Log ``record`` durably, then apply it; group commit with the other waiting writers.
-
-        Every request of a group gets its own outcome: its result once its record is on disk and
-        applied, or the error that kept it out of the log. None is left without one.
-        """
-        pending = _Pending(record, live)
-        with self._queue_lock:
-            self._queue.append(pending)
-        with self._writer:
-            if not pending.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                try:
-                    self._write(batch)
-                finally:
-                    for p in batch:
-                        if not p.done:
-                            p.error = p.error or StateError(
-                                "the write stopped before this record was logged"
-                            )
-                            p.done = True
-        if pending.error is not None:
-            raise pending.error
-        return pending.result
-
-    def _write(self, batch: list[_Pending]) -> None:
-        if self._wal is None:
-            raise StateError("the deployment is closed")
-        seq = self.seq
-        for p in batch:
-            seq += 1
-            p.record["seq"] = seq
-        try:
-            self._wal.append(b"".join(encode(p.record) for p in batch))
-        except LogWriteError as error:  # nothing of the batch is in the log: nothing is applied
-            for p in batch:
-                p.record.pop("seq")
-                p.error, p.done = error, True
-            return
-        for p in batch:
-            error = self._apply(p.record, p.live)
-            self.seq = p.record["seq"]
-            if error is not None:
-                p.error = RuntimeError(
-                    f"record {self.seq} is logged but the deployment refused it: {error}"
-                )
-            p.result = {
-                "learned": len(p.record.get("events", ())),
-                "n_seen": self.n_seen,
-                "seq": self.seq,
-                "model_version": self.deployment.model_version,
-            }
-            p.done = True
-        self._snapshot_if_due()
 
     def _guarded(self, check, *args, **kwargs):
         """``check(*args, **kwargs)`` of the schema, with the input guard if on; count what it refuses."""
@@ -525,13 +203,13 @@ class DurableDeployment(LabelsAndRedeploys):
             raise TypeError(f"events must be a list of (x, y) pairs, got {type(events).__name__}")
         if len(events) == 0:
             raise ValueError("events must hold at least one (x, y) pair")
-        values, label, guard = self.schema.values, self.schema.label, self.input_guard
-        checked = []
-        try:  # the fast path: no names built, nothing counted
+        label = self.schema.label
+        try:  # the fast path: the features of all events checked at once, nothing counted
             for event in events:
                 if (type(event) is not tuple and type(event) is not list) or len(event) != 2:
                     raise TypeError
-                checked.append([values(event[0], guard=guard), label(event[1])])
+            rows = self.schema.values_many([x for x, _ in events], guard=self.input_guard)
+            checked = [[row, label(y)] for row, (_, y) in zip(rows, events)]
         except (TypeError, ValueError):  # again, one by one: the error names the event, and counts
             checked = self._checked(events)
         return self._commit({"kind": "learn", "events": checked})

@@ -12,6 +12,7 @@ Defined in the Learning on a server chapter (``book/server.ipynb``).
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -156,6 +157,46 @@ class Schema:
             if not verdict.ok:
                 raise InputOutOfBounds(f"{where}x is abnormal: {verdict.describe()}")
         return values
+
+    def values_many(self, xs, *, guard: bool = True) -> list[list[float]]:
+        """The values of each ``x`` of ``xs``, as :meth:`values` gives them, or its error.
+
+        Events whose values are all finite floats (within the bounds, with ``guard``) are checked
+        at once, as one array; otherwise each is checked by :meth:`values`, and the first bad one
+        raises, named by its position (``events[i].x``).
+
+        >>> schema = Schema(("a", "b"), "regression")
+        >>> schema.values_many([{"a": 1.0, "b": 2.0}, {"b": 4.0, "a": 3.0}])
+        [[1.0, 2.0], [3.0, 4.0]]
+        >>> schema.values_many([{"a": 1.0, "b": 2.0}, {"a": 3.0, "b": float("nan")}])
+        Traceback (most recent call last):
+        ValueError: events[1].x['b'] must be finite, got nan
+        """
+        rows = self._plain_rows(xs, guard)
+        if rows is not None:
+            return rows
+        return [self.values(x, f"events[{i}].", guard=guard) for i, x in enumerate(xs)]
+
+    def _plain_rows(self, xs, guard: bool) -> list[list[float]] | None:
+        """The values of ``xs`` if all are finite floats (and within the bounds), else None."""
+        features, n = self.features, len(self.features)
+        if not xs or not all(type(x) is dict and len(x) == n for x in xs):
+            return None
+        try:
+            rows = [[x[f] for f in features] for x in xs]
+        except KeyError:
+            return None
+        if set(map(type, itertools.chain.from_iterable(rows))) != _FLOAT:
+            return None
+        matrix = np.array(rows)
+        if not np.isfinite(matrix).all():
+            return None
+        if guard and self._limits:
+            columns, low, high = zip(*self._limits)
+            bounded = matrix[:, list(columns)]
+            if not ((bounded >= np.array(low)) & (bounded <= np.array(high))).all():
+                return None  # the guard decides, event by event
+        return rows
 
     def _checked_values(self, x, where: str) -> list[float]:
         if type(x) is dict and len(x) == len(self.features):

@@ -75,15 +75,21 @@ def rolling_metric(metric, window: int):
 
 
 def _plain_adwin():
-    """river's ADWIN class if its estimation is its window's total over its width, else None.
+    """river's ADWIN class if it keeps its window in ``_helper`` as river 0.26 does, else None.
 
-    :meth:`Monitor.update` reads the level of that detector before each event straight from the
-    window (the property chain costs more than the update itself); the test suite checks that
-    it equals ``estimation`` on a stream with drifts.
+    :meth:`Monitor.update` steps that detector the way its ``update`` does (a detection restarts
+    the window at the next event; the window's update says whether it detects) and reads its
+    level before each event straight from the window: the properties and the wrapper cost more
+    than the update itself. The test suite checks, on streams with drifts, that the detector
+    ends in the state river's own ``update`` gives and that the levels equal ``estimation``.
     """
-    helper = getattr(drift.ADWIN(), "_helper", None)
-    if not all(callable(getattr(helper, m, None)) for m in ("get_width", "get_total")):
-        return None  # another river: the plain estimation
+    detector = drift.ADWIN()
+    helper = getattr(detector, "_helper", None)
+    methods = ("get_width", "get_total", "update")
+    if not callable(getattr(detector, "_reset", None)) or not all(
+        callable(getattr(helper, m, None)) for m in methods
+    ):
+        return None  # another river: its update and estimation as they are
     return drift.ADWIN
 
 
@@ -199,17 +205,27 @@ class Monitor:
         if y_pred is None:
             return None
         self._pairs.append((y, y_pred))
-        detector = self.detector
-        if type(detector) is _ADWIN:  # river's ADWIN: its estimation, read without properties
+        error = (1.0 if y_pred != y else 0.0) if self.classification else abs(y - y_pred)
+        detector = (
+            self.detector
+        )  # before: its error level before this event; error: prediction_error's
+        if (
+            type(detector) is _ADWIN
+        ):  # river's ADWIN stepped as its update() does (see _plain_adwin)
             window = detector._helper  # noqa: SLF001 (replaced when ADWIN resets: read it each time)
             width = window.get_width()
             before = window.get_total() / width if width else 0.0
+            if detector._drift_detected:  # noqa: SLF001 (a detection restarts the window)
+                detector._reset()  # noqa: SLF001
+                window = detector._helper  # noqa: SLF001
+            detector._drift_detected = flag = window.update(error)  # noqa: SLF001
+            if not flag:
+                return None
         else:
             before = getattr(detector, "estimation", None)
-        # before: the detector's error level before this event; the error is prediction_error's
-        detector.update((1.0 if y_pred != y else 0.0) if self.classification else abs(y - y_pred))
-        if not detector.drift_detected:
-            return None
+            detector.update(error)
+            if not detector.drift_detected:
+                return None
         alarm = Alarm(at, before, getattr(detector, "estimation", None))
         self.alarms.append(alarm)
         return alarm

@@ -283,27 +283,34 @@ class OnlineDeployment:
         self._last_x = x
         return proba
 
-    def learn_one(self, x: dict, y) -> None:
+    def learn_one(self, x: dict, y, top=None) -> None:
         """Reveal one labelled event: the model learns it (or its mini-batch, when full).
 
         With monitoring on, the served model's prediction for ``x`` is scored first (the one the
         last ``predict_one(x)`` returned, if it was for this very dict, which was checked then).
-        """
-        self.reveal(x, y, self)
+        The one path of an event: check it, score the served prediction, let the guardrails
+        screen and react to an alarm, then learn (``top.learn``).
 
-    def reveal(self, x: dict, y, top) -> None:
-        """Reveal one labelled event to ``top``: this deployment or the outermost guardrail around it.
-
-        The one path of an event: check it, score the served prediction (with monitoring on),
-        let the guardrails screen and react to an alarm, then learn (``top.learn``).
+        Parameters
+        ----------
+        x
+            The event's features.
+        y
+            Its label.
+        top
+            The outermost guardrail around this deployment, which a guardrail passes (through
+            :meth:`reveal`); None: this deployment, without guardrails.
         """
+        if top is None:
+            top = self
         same = x is self._last_x and x is not None  # this very dict was predicted and checked
         self._last_x = None
         if not same:
             features(x, self._features, numbers_only=False, text=self._text)
         kind = type(y)
-        if kind is not self._label_type or self.learner.classes is not None or kind is float:
-            y = self._check_y(y)  # the fast path: a label of the very type of the earlier ones
+        finite = kind is not float or y - y == 0.0  # inf - inf and nan - nan are nan
+        if kind is not self._label_type or self.learner.classes is not None or not finite:
+            y = self._check_y(y)  # else the fast path: a finite label of the earlier ones' type
         if self._label_type is None:
             self._remember(x, y)
         self.n_seen = n_seen = self.n_seen + 1
@@ -324,6 +331,10 @@ class OnlineDeployment:
             self.model_version += 1
         else:
             top.learn(x, y)
+
+    reveal = (
+        learn_one  # a guardrail's way in: this class's event path, whatever a subclass overrides
+    )
 
     # -- what the guardrails build on -------------------------------------------------------------
     def learn(self, x: dict, y, into: IncrementalModel | None = None) -> bool:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
-import json
 import os
 from pathlib import Path
 
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+
+from . import json_codec
 
 __all__ = [
     "TOKEN_ENV",
@@ -327,7 +328,7 @@ def parse_json(body: bytes, fields: set):
     deployment_modes.serve_guard.BadRequest: the body has unknown fields ['more']
     """
     try:
-        parsed = json.loads(body)
+        parsed = json_codec.loads(body)
     except (ValueError, RecursionError) as error:
         raise BadRequest(400, f"the body is not valid JSON: {error}") from None
     if isinstance(parsed, dict) and not set(parsed) <= fields:

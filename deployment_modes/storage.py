@@ -29,6 +29,8 @@ import time
 import zlib
 from pathlib import Path
 
+from . import json_codec
+
 __all__ = [
     "LogWriteError",
     "LogWriter",
@@ -48,7 +50,6 @@ SEGMENT = re.compile(r"wal-(\d{12})\.log")
 FILE_MODE = 0o600
 _FLAGS = os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
-_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
 class StateError(RuntimeError):
@@ -108,7 +109,7 @@ def encode(record: dict) -> bytes:
     >>> encode({"seq": 1, "kind": "learn"})
     b'7066d533 {"seq":1,"kind":"learn"}\\n'
     """
-    body = _ENCODER.encode(record).encode()
+    body = json_codec.dumps(record)
     return b"%08x %s\n" % (zlib.crc32(body), body)
 
 
@@ -120,7 +121,7 @@ def _decode(line: bytes) -> dict | None:
     if int(crc, 16) != zlib.crc32(body):
         return None
     try:
-        record = json.loads(body)
+        record = json_codec.loads(body)
     except ValueError:
         return None
     return record if isinstance(record, dict) and isinstance(record.get("seq"), int) else None

@@ -172,3 +172,43 @@ def test_argument_checks_name_the_argument(tmp_path):
         dm.read_chunks(path, "y", progress="yes")
     with pytest.raises(TypeError, match="columns"):
         dm.read_chunks(path, "y", columns=5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batch_sizes=st.lists(st.integers(0, 30), min_size=1, max_size=6),
+    chunk_rows=st.integers(1, 40),
+    target=st.sampled_from(["label", "code", None]),
+)
+def test_the_numeric_short_path_gives_the_chunks_of_the_table_path(batch_sizes, chunk_rows, target):
+    """numeric_chunks (matrix filled from each batch) == fixed_size_tables then split_table."""
+    import pyarrow as pa
+
+    from deployment_modes.chunk_assembly import fixed_size_tables, numeric_chunks, split_table
+
+    rng, start, batches = np.random.default_rng(chunk_rows), 0, []
+    for n in batch_sizes:
+        batches.append(
+            pa.record_batch(
+                {
+                    "a": rng.normal(size=n),
+                    "b": np.arange(start, start + n, dtype=float),
+                    "label": pa.array(list("uvw" * n)[:n]),
+                    "code": pa.array(np.arange(start, start + n) % 3),
+                }
+            )
+        )
+        start += n
+    schema = batches[0].schema
+    fast = list(numeric_chunks(batches, chunk_rows, ["b", "a"], target))
+    slow = [
+        split_table(t, ["b", "a"], target) for t in fixed_size_tables(batches, chunk_rows, schema)
+    ]
+    assert len(fast) == len(slow)
+    for (X, y), (X_slow, y_slow) in zip(fast, slow):
+        pd.testing.assert_frame_equal(X, X_slow)
+        assert X.to_numpy().flags.c_contiguous
+        if target is None:
+            assert y is None and y_slow is None
+        else:
+            assert y.dtype == y_slow.dtype and y.tolist() == y_slow.tolist()

@@ -9,6 +9,7 @@ tail, starts refused with a traceback, a ``lock`` symlink followed, log files de
 import copy
 import errno
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from river import drift
 from sklearn.linear_model import LogisticRegression
 
@@ -605,3 +608,73 @@ def test_batch_monitor_scores_many_events_at_once_with_the_same_result(tmp_path,
         assert calls["many"] < 100
     if schedule != "drift trigger":
         assert version == {"no schedule": 2, "every 700 events": 2 + 4000 // 700}[schedule]
+
+
+# -- the checks of a /learn_many body, all events at once ------------------------------------------
+
+BAD_VALUES = st.one_of(
+    st.floats(min_value=-2.0, max_value=3.0),  # in or out of the default schema's bounds
+    st.sampled_from([math.nan, math.inf, -math.inf, 1e308, -1e308]),
+    st.integers(min_value=-3, max_value=3),
+    st.booleans(),
+    st.just("1.0"),
+)
+FEATURES = ["x0", "x1", "x2", "x3"]
+
+
+@pytest.fixture(scope="module")
+def online_schema():
+    return durable.default_deployment("online")[1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.floats(min_value=-0.9, max_value=1.9), min_size=4, max_size=4),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from([*FEATURES, "x4"]), BAD_VALUES), max_size=2
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_values_many_equals_values_event_by_event(online_schema, rows, changes, guard, drop):
+    """Checked at once or one by one: the same values, or the same error for the first bad event
+    (a value out of bounds, not finite, not a float, a feature missing or extra)."""
+    xs = [dict(zip(FEATURES, row)) for row in rows]
+    for i, feature, value in changes:
+        xs[i % len(xs)][feature] = value
+        if drop and feature == "x4":
+            xs[i % len(xs)].pop("x0", None)
+
+    def one_by_one():
+        return [online_schema.values(x, f"events[{i}].", guard=guard) for i, x in enumerate(xs)]
+
+    def outcome(function):
+        try:
+            return "values", function()
+        except (ValueError, TypeError) as error:
+            return type(error).__name__, str(error)
+
+    at_once = outcome(lambda: online_schema.values_many(xs, guard=guard))
+    assert repr(at_once) == repr(outcome(one_by_one))
+
+
+@pytest.mark.parametrize("cut", [9, 12, 30, -2])
+def test_a_crash_that_tears_the_last_record_of_a_real_log_loses_only_that_record(tmp_path, cut):
+    """The server writes each record with its seq first, as read_log tells a torn tail by it: a
+    restart skips the unacknowledged, unterminated last line and replays the rest."""
+    x = {"x0": 0.1, "x1": 0.2, "x2": 0.3, "x3": 0.4}
+    state = DurableDeployment(tmp_path, "online")
+    state.learn_one(x, 1)
+    state.learn_many([(x, 0), (x, 1)])
+    state.close(snapshot=False)
+    (path,) = tmp_path.glob("wal-*.log")
+    first, second = path.read_bytes().splitlines(keepends=True)
+    assert second[9:17] == b'{"seq":2'
+    path.write_bytes(first + second[:cut])  # the second write cut short by a crash
+    again = DurableDeployment(tmp_path)
+    assert (again.seq, again.n_seen, again.metrics()["records_replayed_at_start"]) == (1, 1, 1)
+    again.close()

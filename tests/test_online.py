@@ -559,3 +559,39 @@ def test_the_monitor_equals_the_loop_a_user_writes_with_river(seed):
             assert monitor.rolling.get() == rolling.get()
     assert len(expected) >= 3 and monitor.alarms == expected
     assert monitor.rolling.get() == rolling.get()
+
+
+@pytest.mark.parametrize("classification", [True, False])
+def test_the_monitor_steps_adwin_exactly_as_its_own_update_does(classification):
+    """The monitor steps river's ADWIN without its wrapper: after every event the detector is in
+    the state ``ADWIN.update`` leaves (level, width, detections, flag), the alarms carry the levels
+    ``estimation`` gives, through several drifts and the restarts that follow them."""
+    from river import drift
+
+    from deployment_modes.monitor import Alarm
+
+    rng = np.random.default_rng(7)
+    level = np.repeat([0.05, 0.5, 0.1, 0.7, 0.2], 600)
+    if classification:
+        labels = rng.integers(0, 2, len(level)).tolist()
+        preds = [y if rng.random() > e else 1 - y for y, e in zip(labels, level)]
+    else:
+        labels = rng.normal(0.0, 1.0, len(level)).tolist()
+        preds = [y + rng.normal(0.0, 4 * e) for y, e in zip(labels, level)]
+    monitor = dm.Monitor(classification=classification, window=50)
+    detector, expected = drift.ADWIN(), []
+    for i, (y, p) in enumerate(zip(labels, preds)):
+        alarm = monitor.update(y, p, i)
+        before = detector.estimation
+        detector.update(dm.monitor.prediction_error(y, p, classification))
+        if detector.drift_detected:
+            expected.append(Alarm(i, before, detector.estimation))
+        assert alarm == (expected[-1] if detector.drift_detected else None)
+        ours = monitor.detector
+        assert (ours.drift_detected, ours.width, ours.n_detections) == (
+            detector.drift_detected,
+            detector.width,
+            detector.n_detections,
+        )
+        assert ours.estimation == detector.estimation and ours.variance == detector.variance
+    assert len(expected) >= 3 and monitor.alarms == expected
