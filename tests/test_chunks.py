@@ -186,6 +186,7 @@ def test_the_numeric_short_path_gives_the_chunks_of_the_table_path(batch_sizes, 
 
     from deployment_modes.chunk_assembly import fixed_size_tables, numeric_chunks, split_table
 
+    # the label typed, so that a first batch of 0 rows has the file's schema as a reader's does
     rng, start, batches = np.random.default_rng(chunk_rows), 0, []
     for n in batch_sizes:
         batches.append(
@@ -193,7 +194,7 @@ def test_the_numeric_short_path_gives_the_chunks_of_the_table_path(batch_sizes, 
                 {
                     "a": rng.normal(size=n),
                     "b": np.arange(start, start + n, dtype=float),
-                    "label": pa.array(list("uvw" * n)[:n]),
+                    "label": pa.array(list("uvw" * n)[:n], type=pa.string()),
                     "code": pa.array(np.arange(start, start + n) % 3),
                 }
             )
