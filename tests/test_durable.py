@@ -601,11 +601,13 @@ def test_batch_monitor_scores_many_events_at_once_with_the_same_result(tmp_path,
     one = [m[1:] for m in metrics if m[0] == "one"]
     assert many == one and many[-1][-1]  # the same numbers all along, and alarms
     version = many[-1][1]
-    assert calls["one"] >= 4000  # one predict per event for the monitor ...
-    if schedule == "drift trigger":  # ... and the trigger's own, which stays
-        assert version > 2 and calls["many"] < 0.6 * calls["one"]
-    else:
-        assert calls["many"] < 100
+    assert calls["one"] >= 4000  # one predict per event for the monitor
+    # the drift trigger predicts each event itself (reusing a served prediction where there is one,
+    # as the monitor's in the one-at-a-time path): the monitor adds fewer than 100 calls on top
+    trigger_calls = 4000 if schedule == "drift trigger" else 0
+    assert calls["many"] - trigger_calls < 100
+    if schedule == "drift trigger":
+        assert version > 2
     if schedule != "drift trigger":
         assert version == {"no schedule": 2, "every 700 events": 2 + 4000 // 700}[schedule]
 
