@@ -275,8 +275,9 @@ class LogWriter:
     """Appends records durably to the segment ``wal-<first_seq>.log`` of ``state_dir``.
 
     ``append`` writes and fsyncs (``write`` then ``sync``: a caller may work while the disk
-    flushes), or cuts the file back to where it was and raises :class:`LogWriteError`. If even that fails, the writer is ``broken`` and refuses every later
-    append (the state dir is then read again at the next start, which decides what is in it).
+    flushes), or cuts the file back to where it was and raises :class:`LogWriteError`. If even
+    that fails, the writer is ``broken`` and refuses every later append (the state dir is then
+    read again at the next start, which decides what is in it).
 
     Parameters
     ----------
