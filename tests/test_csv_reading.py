@@ -113,5 +113,5 @@ def test_a_text_column_with_a_few_numbers_stays_text(tmp_path):
     )
     reader = dm.read_chunks(tmp_path / "d.csv", "label", chunk_rows=1_000)
     assert reader.schema.field("word").type == "string"
-    (X, y), = list(reader)
+    ((X, y),) = list(reader)
     assert X["word"].tolist() == words
