@@ -214,6 +214,7 @@ class BatchDeployment:
         fresh = copy.copy(self)
         fresh._X0, fresh._y0 = X.reset_index(drop=True), y
         fresh._features = list(X.columns)
+        fresh._feature_keys = frozenset(fresh._features)  # compared with x.keys() as a set, cheaply
         fresh._numeric, fresh._label_kind = not classification, kind
         fresh._rows, fresh._labels, fresh.forgotten = [], [], 0
         fresh.model, fresh.model_version, fresh.log, fresh.n_seen = None, 0, [], 0
@@ -242,7 +243,7 @@ class BatchDeployment:
     def predict_one(self, x: dict):
         """The served model's prediction for one event."""
         self._require_model()
-        features(x, self._features)  # finiteness checked here, so scikit-learn need not check again
+        features(x, self._feature_keys)  # finiteness checked here: scikit-learn need not check again
         row = [x[f] for f in self._features]
         if getattr(self.model, "predict_reads_config", True):
             with config_context(assume_finite=True):
@@ -289,18 +290,19 @@ class BatchDeployment:
     def learn_one(self, x: dict, y) -> None:
         """Store one labelled event; retrain and redeploy when the schedule says so."""
         self._require_model()
-        features(x, self._features)
+        features(x, self._feature_keys)
         y = label(y, classification=not self._numeric, kind=self._label_kind)
         if self._label_kind is numbers.Integral and isinstance(y, bool):
             raise TypeError(f"y must be a class label like the earlier ones (int), got bool {y!r}")
-        due = self._due(x, y)
-        self._rows.append([x[f] for f in self._features])
+        row = [x[f] for f in self._features]
+        due = self._due(x, y, row)
+        self._rows.append(row)
         self._labels.append(y)
         self.n_seen += 1
         if due:
             self.retrain()
 
-    def _due(self, x, y) -> bool:
+    def _due(self, x, y, row) -> bool:
         due = False
         for (
             schedule
@@ -309,7 +311,7 @@ class BatchDeployment:
         if self._monitor is not None:  # the drift trigger watches the served model's errors
             served = getattr(self, "_served", None)
             same = served is not None and served[0] is self.model
-            if same and served[1] == [x[f] for f in self._features]:
+            if same and served[1] == row:
                 prediction = served[2]  # what the served model answered for this event already
             else:
                 prediction = self.predict_one(x)
@@ -387,9 +389,12 @@ class BatchDeployment:
         if self.refit == "continue" and self.model is not None:
             return self._continue(upto)
         X, y = self.training_data(upto)
+        # a retrain fits the parameters the first training checked, on rows checked finite on
+        # arrival: scikit-learn need not check them again (the fitted model is the same)
+        checked = self.model is not None
         start = time.perf_counter()
-        with one_thread():  # small fits: BLAS threads only fight over the cores
-            model = clone(self.estimator).fit(X.to_numpy(), y)
+        with one_thread(), config_context(assume_finite=True, skip_parameter_validation=checked):
+            model = clone(self.estimator).fit(X.to_numpy(), y)  # one BLAS thread: small fits
         self._candidate_upto = self.n_seen if upto is None else upto
         return model, len(y), time.perf_counter() - start
 
