@@ -245,7 +245,10 @@ class BatchDeployment:
         self._require_model()
         features(x, self._feature_keys)  # finiteness checked here: scikit-learn need not check again
         row = [x[f] for f in self._features]
-        if getattr(self.model, "predict_reads_config", True):
+        predict_row = getattr(self.model, "predict_row", None)
+        if predict_row is not None:  # a lean model (deployment_modes.lean): one row, one product
+            prediction = predict_row(row)
+        elif getattr(self.model, "predict_reads_config", True):
             with config_context(assume_finite=True):
                 prediction = plain(self.model.predict(np.array([row]))[0])
         else:  # a lean model (deployment_modes.lean) checks nothing: no configuration to set
