@@ -213,6 +213,8 @@ class BatchDeployment:
             y = y.astype(float)  # a regression target learned later as 0.5 must not be cut to 0
         fresh = copy.copy(self)
         fresh._X0, fresh._y0 = X.reset_index(drop=True), y
+        floats = all(dtype == np.float64 for dtype in X.dtypes)
+        fresh._X0_by_feature = np.ascontiguousarray(X.to_numpy().T) if floats else None
         fresh._features = list(X.columns)
         fresh._feature_keys = frozenset(fresh._features)  # compared with x.keys() as a set, cheaply
         fresh._numeric, fresh._label_kind = not classification, kind
@@ -336,6 +338,16 @@ class BatchDeployment:
 
         ``upto`` keeps only the first ``upto`` stored events (all of them by default).
         """
+        rows = self._stored_slice(upto)
+        new = pd.DataFrame(self._rows[rows], columns=self._features)
+        X = pd.concat([self._X0, new], ignore_index=True) if len(new) else self._X0
+        y = np.concatenate([self._y0, np.asarray(self._labels[rows])])
+        if self.window is not None:
+            X, y = X.iloc[-self.window :].reset_index(drop=True), y[-self.window :]
+        return X, y
+
+    def _stored_slice(self, upto: int | None) -> slice:
+        """The stored events a retrain on the first ``upto`` of them fits (checked)."""
         if not hasattr(self, "_X0"):
             self._require_model()
         upto = self.n_seen if upto is None else upto
@@ -346,12 +358,23 @@ class BatchDeployment:
                 f"upto={upto} needs events from {first} on, but the first {self.forgotten} "
                 f"are forgotten (see forget)"
             )
-        rows = slice(first - self.forgotten, upto - self.forgotten)
-        new = pd.DataFrame(self._rows[rows], columns=self._features)
-        X = pd.concat([self._X0, new], ignore_index=True) if len(new) else self._X0
+        return slice(first - self.forgotten, upto - self.forgotten)
+
+    def _training_arrays(self, upto: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`training_data` as the array a fit gets; without pandas when every feature is a float.
+
+        The same values in the same memory layout as pandas gives (its float block, one row per
+        feature, transposed), so a fit computes exactly what it did from the DataFrame.
+        """
+        rows = self._stored_slice(upto)
+        if self._X0_by_feature is None or rows.stop <= rows.start:  # pandas decides, as before
+            X, y = self.training_data(upto)
+            return X.to_numpy(), y
+        new = np.array(self._rows[rows], dtype=float).reshape(-1, len(self._features))
+        X = np.concatenate([self._X0_by_feature, new.T], axis=1).T
         y = np.concatenate([self._y0, np.asarray(self._labels[rows])])
         if self.window is not None:
-            X, y = X.iloc[-self.window :].reset_index(drop=True), y[-self.window :]
+            X, y = X[-self.window :], y[-self.window :]
         return X, y
 
     def forget(self, upto: int) -> int:
@@ -391,13 +414,13 @@ class BatchDeployment:
         """
         if self.refit == "continue" and self.model is not None:
             return self._continue(upto)
-        X, y = self.training_data(upto)
+        X, y = self._training_arrays(upto)
         # a retrain fits the parameters the first training checked, on rows checked finite on
         # arrival: scikit-learn need not check them again (the fitted model is the same)
         checked = self.model is not None
         start = time.perf_counter()
         with one_thread(), config_context(assume_finite=True, skip_parameter_validation=checked):
-            model = clone(self.estimator).fit(X.to_numpy(), y)  # one BLAS thread: small fits
+            model = clone(self.estimator).fit(X, y)  # one BLAS thread: small fits
         self._candidate_upto = self.n_seen if upto is None else upto
         return model, len(y), time.perf_counter() - start
 
