@@ -213,8 +213,7 @@ class BatchDeployment:
             y = y.astype(float)  # a regression target learned later as 0.5 must not be cut to 0
         fresh = copy.copy(self)
         fresh._X0, fresh._y0 = X.reset_index(drop=True), y
-        floats = all(dtype == np.float64 for dtype in X.dtypes)
-        fresh._X0_by_feature = np.ascontiguousarray(X.to_numpy().T) if floats else None
+        fresh._X0_floats = all(dtype == np.float64 for dtype in X.dtypes)
         fresh._features = list(X.columns)
         fresh._feature_keys = frozenset(fresh._features)  # compared with x.keys() as a set, cheaply
         fresh._numeric, fresh._label_kind = not classification, kind
@@ -237,6 +236,13 @@ class BatchDeployment:
         self.__dict__.update(
             fresh.__dict__
         )  # all or nothing: a failure above leaves self as it was
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle, filling what a snapshot written by an earlier version lacks."""
+        self.__dict__.update(state)
+        if "_features" in state and "_feature_keys" not in state:
+            self._feature_keys = frozenset(self._features)
+            self._X0_floats = False
 
     def _require_model(self):
         if self.model is None:
@@ -367,11 +373,11 @@ class BatchDeployment:
         feature, transposed), so a fit computes exactly what it did from the DataFrame.
         """
         rows = self._stored_slice(upto)
-        if self._X0_by_feature is None or rows.stop <= rows.start:  # pandas decides, as before
+        if not self._X0_floats or rows.stop <= rows.start:  # pandas decides, as before
             X, y = self.training_data(upto)
             return X.to_numpy(), y
         new = np.array(self._rows[rows], dtype=float).reshape(-1, len(self._features))
-        X = np.concatenate([self._X0_by_feature, new.T], axis=1).T
+        X = np.concatenate([self._X0.to_numpy().T, new.T], axis=1).T
         y = np.concatenate([self._y0, np.asarray(self._labels[rows])])
         if self.window is not None:
             X, y = X[-self.window :], y[-self.window :]
