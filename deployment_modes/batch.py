@@ -251,7 +251,8 @@ class BatchDeployment:
     def predict_one(self, x: dict):
         """The served model's prediction for one event."""
         self._require_model()
-        features(x, self._feature_keys)  # finiteness checked here: scikit-learn need not check again
+        # finiteness checked here, so scikit-learn need not check again
+        features(x, self._feature_keys)
         row = [x[f] for f in self._features]
         predict_row = getattr(self.model, "predict_row", None)
         if predict_row is not None:  # a lean model (deployment_modes.lean): one row, one product

@@ -261,5 +261,7 @@ def release_table(
     seeds = list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in seeds):
         raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
-    rows = [row for seed in seeds for row in _runs(seed, list(candidates), list(releases), **kwargs)]
+    rows = [
+        row for seed in seeds for row in _runs(seed, list(candidates), list(releases), **kwargs)
+    ]
     return pd.DataFrame([{k: v for k, v in row.items() if k != "log"} for row in rows])
