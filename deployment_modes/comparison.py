@@ -356,6 +356,7 @@ def run_comparison(
 
     from .baselines import NaiveBaseline
     from .batch import BatchDeployment
+    from .batch_experiments import batch_timeline
     from .online import OnlineDeployment, sgd_model
     from .out_of_core import out_of_core_then_online
     from .scenarios import drifting_classification, poison_labels
@@ -386,6 +387,11 @@ def run_comparison(
     def batch():
         return BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every)
 
+    def batch_line(stream):  # simulate(stream, batch()), vectorised: the same timeline
+        return batch_timeline(
+            stream, LeanLogisticRegression(), metrics.Accuracy(), retrain_every=retrain_every
+        )
+
     def triggered():
         return BatchDeployment(
             LeanLogisticRegression(), window=collect, trigger=AlarmThenCollect(collect=collect)
@@ -411,10 +417,9 @@ def run_comparison(
         ooc_line = simulate(
             scenario, ooc, metrics.Accuracy(), name="out-of-core, then online", fit_initial=False
         )
-        runs = compare(
+        runs = {"batch": batch_line(scenario)} | compare(
             scenario,
             {
-                "batch": batch(),
                 "batch, drift-triggered": triggered(),
                 "online": OnlineDeployment(model()),
                 "online, guardrails": guarded(),
@@ -425,10 +430,9 @@ def run_comparison(
         baseline = simulate(
             scenario, NaiveBaseline("majority"), metrics.Accuracy(), name="naive baseline: majority"
         )
-        poisoned_runs = compare(
+        poisoned_runs = {"batch": batch_line(poisoned)} | compare(
             poisoned,
             {
-                "batch": batch(),
                 "batch, drift-triggered": triggered(),
                 "online": OnlineDeployment(model()),
                 "online, guardrails": guarded(),
@@ -533,7 +537,9 @@ def value_of_freshness(
     """Accuracy after the drift and compute, for batch retrained every ``k`` events, ``k`` in ``intervals``.
 
     :func:`~deployment_modes.sweep_retrain_interval` with :class:`LeanLogisticRegression` on the
-    last ``window`` rows (``None``: all the data), one row per interval.
+    last ``window`` rows (``None``: all the data), one row per interval; each run is the batch
+    loop written out (:func:`~deployment_modes.batch_experiments.batch_timeline`, the same
+    timeline as ``simulate``'s, faster).
 
     Parameters
     ----------
@@ -551,14 +557,34 @@ def value_of_freshness(
     >>> value_of_freshness(sc, [200, 400], window=300)["retrains"].tolist()
     [3, 1]
     """
-    import sklearn
     from river import metrics
 
-    from .batch import sweep_retrain_interval
+    from .batch_experiments import batch_timeline
 
-    if not intervals or any(k is None for k in intervals):
-        raise ValueError("intervals must be a non-empty list of retrain intervals (events)")
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        return sweep_retrain_interval(
-            scenario, LeanLogisticRegression(), list(intervals), metrics.Accuracy(), window=window
+    if (
+        isinstance(intervals, (str, bytes, dict))
+        or not isinstance(intervals, (list, tuple, range))
+        or not intervals
+        or any(k is None for k in intervals)
+    ):
+        raise ValueError(
+            f"intervals must be a non-empty list of retrain intervals (events), got {intervals!r:.60}"
         )
+    for k in intervals:
+        positive_int(k, "intervals (each one)")
+    rows = []
+    for k in intervals:
+        tl = batch_timeline(
+            scenario, LeanLogisticRegression(), metrics.Accuracy(), retrain_every=k, window=window
+        )
+        row = {
+            "retrain_every": k,
+            "retrains": len(tl.retrains),
+            "compute_rows": int(cumulative_compute(tl)[-1]),
+            "compute_seconds": float(cumulative_compute(tl, "seconds")[-1]),
+            "score": tl.score,
+        }
+        if scenario.drift_at:
+            row["score_after_drift"] = tl.window_score(scenario.drift_at[0])
+        rows.append(row)
+    return pd.DataFrame(rows)

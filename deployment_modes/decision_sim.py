@@ -264,25 +264,29 @@ def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every
     import sklearn
     from river import metrics
 
-    from .batch import BatchDeployment
+    from .batch_experiments import batch_timeline
     from .lean import LeanLogisticRegression
     from .online import OnlineDeployment, sgd_model
     from .out_of_core import out_of_core_then_online
     from .timeline import simulate
 
     scenario = _scenario(change, n_initial, n_stream, seed)
-    with (
-        sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
-        tempfile.TemporaryDirectory() as folder,
-    ):  # events are checked already
-        if line == "batch":
-            deployed = BatchDeployment(
-                LeanLogisticRegression(), retrain_every=retrain_every, window=1000
-            )
-        elif line == "online":
+    if line == "batch":  # simulate(scenario, DelayedLabels(BatchDeployment(...), delay)), vectorised
+        return batch_timeline(
+            scenario,
+            LeanLogisticRegression(),
+            metrics.Accuracy(),
+            retrain_every=retrain_every,
+            window=1000,
+            name=line,
+            delay=delay,
+        )
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        if line == "online":  # events are checked already: scikit-learn need not check them again
             deployed = OnlineDeployment(sgd_model("classification", 0.05))
         else:
-            deployed = out_of_core_then_online(scenario, folder, seed=seed)
+            with tempfile.TemporaryDirectory() as folder:  # the chunks, read once
+                deployed = out_of_core_then_online(scenario, folder, seed=seed)
         return simulate(
             scenario,
             DelayedLabels(deployed, delay),
