@@ -167,6 +167,7 @@ class Comparison:
     chunk_risk: dict = field(default_factory=dict)
     baseline: object = None
     moving_parts: dict = field(default_factory=dict)
+    _measured: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def recovery(self) -> dict:
         """Events each line needs after the drift to be back near its accuracy before it."""
@@ -204,7 +205,15 @@ class Comparison:
         )
 
     def measures(self) -> pd.DataFrame:
-        """The measured values behind the table: one row per measure, one column per line."""
+        """The measured values behind the table: one row per measure, one column per line.
+
+        Measured once (the runs do not change), then a copy of that frame at every call.
+        """
+        if self._measured is None:
+            self._measured = self._measure()
+        return self._measured.copy()
+
+    def _measure(self) -> pd.DataFrame:
         compute, recovery = self.compute(), self.recovery()
         rows = {}
         for name in LINES:
@@ -557,6 +566,7 @@ def value_of_freshness(
     >>> value_of_freshness(sc, [200, 400], window=300)["retrains"].tolist()
     [3, 1]
     """
+    import sklearn
     from river import metrics
 
     from .batch_experiments import batch_timeline
@@ -574,9 +584,14 @@ def value_of_freshness(
         positive_int(k, "intervals (each one)")
     rows = []
     for k in intervals:
-        tl = batch_timeline(
-            scenario, LeanLogisticRegression(), metrics.Accuracy(), retrain_every=k, window=window
-        )
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            tl = batch_timeline(
+                scenario,
+                LeanLogisticRegression(),
+                metrics.Accuracy(),
+                retrain_every=k,
+                window=window,
+            )
         row = {
             "retrain_every": k,
             "retrains": len(tl.retrains),

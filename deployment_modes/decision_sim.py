@@ -271,17 +271,17 @@ def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every
     from .timeline import simulate
 
     scenario = _scenario(change, n_initial, n_stream, seed)
-    if line == "batch":  # simulate(scenario, DelayedLabels(BatchDeployment(...), delay)), vectorised
-        return batch_timeline(
-            scenario,
-            LeanLogisticRegression(),
-            metrics.Accuracy(),
-            retrain_every=retrain_every,
-            window=1000,
-            name=line,
-            delay=delay,
-        )
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        if line == "batch":  # simulate(scenario, DelayedLabels(BatchDeployment(...), delay)), vectorised
+            return batch_timeline(
+                scenario,
+                LeanLogisticRegression(),
+                metrics.Accuracy(),
+                retrain_every=retrain_every,
+                window=1000,
+                name=line,
+                delay=delay,
+            )
         if line == "online":  # events are checked already: scikit-learn need not check them again
             deployed = OnlineDeployment(sgd_model("classification", 0.05))
         else:
