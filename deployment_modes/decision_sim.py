@@ -257,9 +257,26 @@ def _scenario(change, n_initial, n_stream, seed) -> Scenario:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _out_of_core(change, n_initial, n_stream, seed):
+    """The out-of-core line's deployment, trained from disk by chunks: never served, only copied."""
+    import tempfile
+
+    import sklearn
+
+    from .out_of_core import out_of_core_then_online
+
+    scenario = _scenario(change, n_initial, n_stream, seed)
+    with (
+        sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        return out_of_core_then_online(scenario, folder, seed=seed)
+
+
 @functools.lru_cache(maxsize=128)
 def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every):
-    import tempfile
+    import copy
 
     import sklearn
     from river import metrics
@@ -267,7 +284,6 @@ def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every
     from .batch_experiments import batch_timeline
     from .lean import LeanLogisticRegression
     from .online import OnlineDeployment, sgd_model
-    from .out_of_core import out_of_core_then_online
     from .timeline import simulate
 
     scenario = _scenario(change, n_initial, n_stream, seed)
@@ -284,9 +300,8 @@ def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every
             )
         if line == "online":  # events are checked already: scikit-learn need not check them again
             deployed = OnlineDeployment(sgd_model("classification", 0.05))
-        else:
-            with tempfile.TemporaryDirectory() as folder:  # the chunks, read once
-                deployed = out_of_core_then_online(scenario, folder, seed=seed)
+        else:  # the first training does not depend on the label delay: a copy of the one trained
+            deployed = copy.deepcopy(_out_of_core(change, n_initial, n_stream, seed))
         return simulate(
             scenario,
             DelayedLabels(deployed, delay),
