@@ -168,23 +168,29 @@ class Comparison:
     baseline: object = None
     moving_parts: dict = field(default_factory=dict)
     _measured: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    _drops: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def recovery(self) -> dict:
         """Events each line needs after the drift to be back near its accuracy before it."""
         return {name: events_to_recover(tl) for name, tl in self.runs.items()}
 
     def poison_drop(self) -> dict:
-        """Accuracy points lost on the true labels, from the poisoning to 500 events after it."""
-        start, stop = self.poison
-        truth, stop = self.scenario.y, stop + 500
-        return {
-            name: 100
-            * (
-                self.runs[name].window_score(start, stop, y_true=truth)
-                - tl.window_score(start, stop, y_true=truth)
-            )
-            for name, tl in self.poisoned.items()
-        }
+        """Accuracy points lost on the true labels, from the poisoning to 500 events after it.
+
+        Measured once (the runs do not change), then a copy at every call.
+        """
+        if self._drops is None:
+            start, stop = self.poison
+            truth, stop = self.scenario.y, stop + 500
+            self._drops = {
+                name: 100
+                * (
+                    self.runs[name].window_score(start, stop, y_true=truth)
+                    - tl.window_score(start, stop, y_true=truth)
+                )
+                for name, tl in self.poisoned.items()
+            }
+        return dict(self._drops)
 
     def true_rolling(self, name: str, *, window: int = 200) -> np.ndarray:
         """Rolling accuracy of the poisoned run ``name`` against the true (unpoisoned) labels."""
