@@ -274,6 +274,16 @@ def _out_of_core(change, n_initial, n_stream, seed):
         return out_of_core_then_online(scenario, folder, seed=seed)
 
 
+@functools.lru_cache(maxsize=64)
+def _online(change, n_initial, n_stream, seed):
+    """The online line's deployment after its first, offline training: never served, only copied."""
+    from .online import OnlineDeployment, sgd_model
+
+    deployed = OnlineDeployment(sgd_model("classification", 0.05))
+    deployed.fit_initial(*_scenario(change, n_initial, n_stream, seed).initial)
+    return deployed
+
+
 @functools.lru_cache(maxsize=128)
 def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every):
     import copy
@@ -283,7 +293,6 @@ def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every
 
     from .batch_experiments import batch_timeline
     from .lean import LeanLogisticRegression
-    from .online import OnlineDeployment, sgd_model
     from .timeline import simulate
 
     scenario = _scenario(change, n_initial, n_stream, seed)
@@ -298,16 +307,15 @@ def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every
                 name=line,
                 delay=delay,
             )
-        if line == "online":  # events are checked already: scikit-learn need not check them again
-            deployed = OnlineDeployment(sgd_model("classification", 0.05))
-        else:  # the first training does not depend on the label delay: a copy of the one trained
-            deployed = copy.deepcopy(_out_of_core(change, n_initial, n_stream, seed))
+        # the first training does not depend on the label delay: a copy of the one trained
+        first = _out_of_core if line == "out-of-core, then online" else _online
+        deployed = copy.deepcopy(first(change, n_initial, n_stream, seed))
         return simulate(
             scenario,
             DelayedLabels(deployed, delay),
             metrics.Accuracy(),
             name=line,
-            fit_initial=line != "out-of-core, then online",
+            fit_initial=False,
         )
 
 
