@@ -85,11 +85,17 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
     ...         _ = model.partial_fit(X, y, classes=[0, 1])
     >>> bool((lean.coef_ == usual.coef_).all() and lean.t_ == usual.t_)
     True
+    >>> lean.partial_fit(X, np.array([0, 0, 1, 5]))
+    Traceback (most recent call last):
+    ...
+    ValueError: classes should include all valid labels that can be in y
     """
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         if not self._lean_step_fits(X, y, classes, sample_weight):
-            return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+            super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+            self._settings_checked = True  # by scikit-learn, until set_params changes them
+            return self
         self._loss_function_ = self._get_loss_function(self.loss)
         self._fit_binary(
             X,
@@ -101,10 +107,15 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
         )
         return self
 
+    def set_params(self, **params):
+        self._settings_checked = False  # the next partial_fit checks them again
+        return super().set_params(**params)
+
     def _lean_step_fits(self, X, y, classes, sample_weight) -> bool:
         """Whether scikit-learn's checks would pass ``X`` and ``y`` through unchanged to a binary SGD step."""
         return (
             classes is None
+            and getattr(self, "_settings_checked", False)
             and sample_weight is None
             and getattr(self, "coef_", None) is not None
             and len(getattr(self, "classes_", ())) == 2
@@ -119,6 +130,7 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
             and X.shape == (len(y), self.coef_.shape[-1])
             and X.shape[0] > 0
             and bool(np.isfinite(X).all())
+            and bool(np.isin(y, self.classes_).all())  # else scikit-learn's error names the label
         )
 
 

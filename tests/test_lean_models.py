@@ -1,0 +1,40 @@
+"""The lean models (deployment_modes/lean.py) learn and predict as scikit-learn's, checks included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import SGDClassifier
+
+from deployment_modes.lean import LeanSGDClassifier
+
+
+def batches(seed: int, n: int = 6):
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        X = rng.normal(size=(50, 4))
+        yield X, (X[:, 0] + 0.3 * rng.normal(size=50) > 0).astype(int)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_lean_step_gives_scikit_learns_coefficients_also_after_set_params(seed):
+    lean, usual = LeanSGDClassifier(random_state=seed), SGDClassifier(random_state=seed)
+    for i, (X, y) in enumerate(batches(seed)):
+        if i == 3:
+            for model in (lean, usual):
+                model.set_params(alpha=0.01, learning_rate="constant", eta0=0.05)
+        for model in (lean, usual):
+            model.partial_fit(X, y, classes=[0, 1] if i == 0 else None)
+    assert np.array_equal(lean.coef_, usual.coef_) and np.array_equal(
+        lean.intercept_, usual.intercept_
+    )
+
+
+def test_a_label_outside_the_classes_is_refused_as_by_scikit_learn_and_changes_nothing():
+    (X, y), *_ = batches(0)
+    lean = LeanSGDClassifier(random_state=0).partial_fit(X, y, classes=[0, 1])
+    lean.partial_fit(X, y)
+    before = lean.coef_.copy()
+    with pytest.raises(ValueError, match="classes should include all valid labels"):
+        lean.partial_fit(X, np.where(y == 1, 5, 0))
+    assert np.array_equal(lean.coef_, before)
