@@ -206,6 +206,16 @@ def _rolling(metric, y, predictions, window: int) -> np.ndarray:
     return np.array(curve)
 
 
+@functools.lru_cache(maxsize=16)
+def _drift_rows(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The seed's drifting stream as arrays, its initial rows first (read-only)."""
+    sc = drifting_classification(seed=seed)
+    X = np.concatenate([sc.X_initial.to_numpy(), sc.X.to_numpy()])
+    y = np.concatenate([sc.y_initial, sc.y])
+    X.flags.writeable = y.flags.writeable = False
+    return X, y
+
+
 @functools.lru_cache(maxsize=1024)
 def _drift_fit(seed: int, first: int, stop: int) -> tuple:
     """A logistic regression fitted on rows ``first:stop`` of the seed's drifting stream (initial rows
@@ -215,9 +225,8 @@ def _drift_fit(seed: int, first: int, stop: int) -> tuple:
     """
     from sklearn.linear_model import LogisticRegression
 
-    sc = drifting_classification(seed=seed)
-    X = np.concatenate([sc.X_initial.to_numpy(), sc.X.to_numpy()])[first:stop]
-    y = np.concatenate([sc.y_initial, sc.y])[first:stop]
+    X, y = _drift_rows(seed)
+    X, y = X[first:stop], y[first:stop]
     start = time.perf_counter()
     model = LogisticRegression().fit(X, y)  # in one thread: _batch_run fits within one_thread()
     return model, time.perf_counter() - start
