@@ -99,8 +99,13 @@ class Scenario:
 
     def __iter__(self):
         columns = self.features
-        for row, target in zip(self.X.itertuples(index=False, name=None), self.y):
-            yield dict(zip(columns, row)), plain(target)
+        y = self.y
+        if type(y) is np.ndarray and y.dtype.kind in "biuf":
+            targets = y.tolist()  # plain Python numbers, as plain() gives them one by one
+        else:
+            targets = map(plain, y)
+        for row, target in zip(self.X.itertuples(index=False, name=None), targets):
+            yield dict(zip(columns, row)), target
 
     def head(self, n: int) -> Scenario:
         """The same scenario with only its first ``n`` stream events."""
