@@ -75,6 +75,11 @@ def recall(key: str | None):
     ----------
     key
         A :func:`training_key` (None: nothing to recall).
+
+    Examples
+    --------
+    >>> recall(None) is None
+    True
     """
     entry = _TRAINED.get(key) if key is not None else None
     if entry is None:
@@ -94,6 +99,13 @@ def remember(key: str | None, model, seconds: float) -> None:
         The trained model.
     seconds
         The training's compute seconds.
+
+    Examples
+    --------
+    >>> remember("example", {"weights": [1.0]}, 0.25)
+    >>> model, seconds = recall("example")
+    >>> model, seconds, model is recall("example")[0]
+    ({'weights': [1.0]}, 0.25, False)
     """
     if key is None:
         return
