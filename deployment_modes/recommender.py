@@ -43,6 +43,9 @@ class TrendingRecommender(BaseEstimator):
     (8, 7)
     """
 
+    #: ``predict`` reads no scikit-learn configuration (a deployment need not set one around it).
+    predict_reads_config = False
+
     def __init__(self, k: int = 10, half_life: float = 7.0):
         self.k = k
         self.half_life = half_life

@@ -99,8 +99,13 @@ class Scenario:
 
     def __iter__(self):
         columns = self.features
-        for row, target in zip(self.X.itertuples(index=False, name=None), self.y):
-            yield dict(zip(columns, row)), plain(target)
+        y = self.y
+        if type(y) is np.ndarray and y.dtype.kind in "biuf":
+            targets = y.tolist()  # plain Python numbers, as plain() gives them one by one
+        else:
+            targets = map(plain, y)
+        for row, target in zip(self.X.itertuples(index=False, name=None), targets):
+            yield dict(zip(columns, row)), target
 
     def head(self, n: int) -> Scenario:
         """The same scenario with only its first ``n`` stream events."""
@@ -339,12 +344,7 @@ def movie_catalogue(
     n = n_initial + n_stream
     days = (np.arange(n) - n_initial) / events_per_day
     user_genre = rng.integers(0, n_genres, n)
-    titles = np.empty(n, dtype=int)
-    for i, (day, genre) in enumerate(zip(days, user_genre)):
-        age = day - release
-        weight = np.where(age >= 0, appeal * (1 + 30 * np.exp(-np.maximum(age, 0) / 10)), 0.0)
-        weight = weight * np.where(genre_of == genre, 8.0, 1.0)
-        titles[i] = rng.choice(total, p=weight / weight.sum())
+    titles = _watched_titles(rng, days, user_genre, release, appeal, genre_of, n_genres)
     X = pd.DataFrame({"day": days.round(4), "genre": user_genre})
     return _split(
         "movie catalogue",
@@ -361,6 +361,39 @@ def movie_catalogue(
             "n_titles": n_titles,
         },
     )
+
+
+def _watched_titles(rng, days, user_genre, release, appeal, genre_of, n_genres, block=128):
+    """The title each event watches: one weighted draw per event, a block of events at a time.
+
+    Event ``i`` draws title ``j`` with a weight of ``appeal[j] * (1 + 30 * exp(-age / 10))`` once
+    title ``j`` is released (``age`` = days since), 8 times more if it is of the user's genre.
+    The draws are those of ``rng.choice(len(appeal), p=weight / weight.sum())`` called once per
+    event, number for number: the same uniform numbers (one per event, in order), the same
+    cumulative sums, the same search; only the Python loop over events is gone.
+    """
+    n = len(days)
+    draws = rng.random(n)  # rng.choice(p=...) draws exactly one uniform number per call
+    titles = np.empty(n, dtype=int)
+    boost = np.where(genre_of[None, :] == np.arange(n_genres)[:, None], 8.0, 1.0)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        age = days[start:stop, None] - release[None, :]
+        released = age >= 0
+        weight = np.maximum(age, 0.0, out=age)
+        np.negative(weight, out=weight)
+        weight /= 10
+        np.exp(weight, out=weight)
+        weight *= 30
+        weight += 1
+        weight *= appeal
+        weight *= released  # 0 before the release
+        weight *= boost[user_genre[start:stop]]
+        weight /= weight.sum(axis=1, keepdims=True)  # p, as the loop gave it to rng.choice
+        cdf = np.cumsum(weight, axis=1, out=weight)  # then what rng.choice does with p
+        cdf /= cdf[:, -1:]
+        titles[start:stop] = (cdf <= draws[start:stop, None]).sum(axis=1)  # searchsorted, right
+    return titles
 
 
 # -- scenarios of the Online learning chapter (``book/online.ipynb``) --------------------------------

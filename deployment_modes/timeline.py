@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
+from river import metrics
 
 from ._checks import has_method, positive_int
 from .label_delay import arrival_order, check_timing
@@ -202,6 +203,11 @@ class Timeline:
             raise ValueError(
                 f"y_true must have one label per event ({len(self)}), got {len(truth)}"
             )
+        if type(self.metric) is metrics.Accuracy:  # whole counts, divided as river's accuracy does
+            scored = [
+                y == p for y, p in zip(truth[start:stop], self.y_pred[start:stop]) if p is not None
+            ]
+            return sum(scored) / len(scored) if scored else 0.0
         metric = self.metric.clone()
         for y, p in zip(truth[start:stop], self.y_pred[start:stop]):
             if p is not None:
@@ -304,11 +310,14 @@ def simulate(
     use_proba = getattr(metric, "requires_labels", True) is False
     predict = deployment.predict_proba_one if use_proba else deployment.predict_one
     run = _Run(deployment, predict, metric, rolling)
-    for i, x, y in arrival_order(source, moment=moment, delay=delay):
-        if y is None:
-            run.predict(i, x)
-        else:
-            run.learn(i, x, y)
+    if moment is None and (delay is None or (type(delay) is int and delay == 0)):
+        run.walk_at_once(source, hits=type(metric) is metrics.Accuracy and not use_proba)
+    else:
+        for i, x, y in arrival_order(source, moment=moment, delay=delay):
+            if y is None:
+                run.predict(i, x)
+            else:
+                run.learn(i, x, y)
     if not run.y_pred:
         raise ValueError("source is empty: the stream must have at least one event")
     run.close_step()
@@ -345,13 +354,72 @@ class _Run:
         self.seconds = [0.0, 0.0]  # predict, learn
         self.learn_each = []  # learn seconds per event, at the latest event when learn_one ran
         self.scored = 0
+        self.rolled_whole = False
+
+    def walk_at_once(self, stream, hits: bool) -> None:
+        """Each event predicted, then its label revealed: :func:`arrival_order` without a delay, in one loop.
+
+        The same calls in the same order as ``predict`` then ``learn`` per event, without the
+        ordering machinery. With ``hits`` (the metric is river's accuracy), the rolling accuracy is
+        computed after the walk from each scored event's ``y == prediction``: the hits among the
+        last ``window`` scored events over their number, which is what river's rolled accuracy
+        returns, number for number.
+        """
+        deployment, predict, metric = self.deployment, self._predict, self.metric
+        rolling = None if hits else self.rolling
+        y_true, y_pred, label_at, versions, learn_each = (
+            self.y_true,
+            self.y_pred,
+            self.label_at,
+            self.versions,
+            self.learn_each,
+        )
+        rolled, right, scored, scored_upto = self.rolled, [], 0, []
+        clock, seconds, nan = time.perf_counter, self.seconds, np.nan
+        for i, event in enumerate(stream):
+            if type(event) is not tuple or len(event) != 2:
+                if not isinstance(event, (tuple, list)) or len(event) != 2:
+                    raise TypeError(
+                        f"source must yield (x, y) pairs, got {type(event).__name__} {event!r:.60}"
+                    )
+            x, y = event
+            if y is None:
+                raise ValueError(f"source yielded no label (None) for event {i}")
+            if i:  # the step of the event before closes: as close_step records it
+                versions.append(getattr(deployment, "model_version", 0))
+                if rolling is not None:
+                    rolled.append(rolling.get() if scored else nan)
+            start = clock()
+            p = predict(x)
+            seconds[0] += clock() - start
+            y_pred.append(p)
+            start = clock()
+            deployment.learn_one(x, y)
+            took = clock() - start
+            seconds[1] += took
+            learn_each.append(took)
+            if p is not None and p != {}:
+                metric.update(y, p)
+                if rolling is None:
+                    right.append(y == p)
+                else:
+                    rolling.update(y, p)
+                scored += 1
+            scored_upto.append(scored)
+            y_true.append(y)
+            label_at.append(i)
+        self.scored = scored
+        if rolling is None:
+            self.rolled = _rolling_share(right, scored_upto, self.rolling.window_size)
+            self.rolled_whole = True
 
     def close_step(self) -> None:
         """Record the state after the last prediction and the labels that came back after it."""
         self.versions.append(getattr(self.deployment, "model_version", 0))
-        self.rolled.append(
-            self.rolling.get() if self.scored else np.nan
-        )  # nothing scored yet: no value
+        if not self.rolled_whole:  # else computed for every event already (walk_at_once)
+            self.rolled.append(
+                self.rolling.get() if self.scored else np.nan
+            )  # nothing scored yet: no value
 
     def predict(self, i: int, x) -> None:
         if i:
@@ -377,6 +445,21 @@ class _Run:
             self.scored += 1
         self.y_true[i] = y
         self.label_at[i] = len(self.y_pred) - 1
+
+
+def _rolling_share(right: list, scored_upto: list, window: int) -> list:
+    """Per event, the share of hits among the last ``window`` scored events (NaN before any).
+
+    ``right``: per scored event, whether the prediction was right; ``scored_upto``: per event,
+    how many events were scored by then. Whole counts over a whole count, as river's rolled
+    accuracy divides them.
+    """
+    hits = np.concatenate([[0], np.cumsum(np.asarray(right, dtype=np.int64))])
+    upto = np.asarray(scored_upto, dtype=np.int64)
+    first = np.maximum(upto - window, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = (hits[upto] - hits[first]) / (upto - first)
+    return np.where(upto > 0, share, np.nan).tolist()
 
 
 def compare(scenario: Scenario, deployments: dict, metric, **kwargs) -> dict[str, Timeline]:

@@ -595,3 +595,35 @@ def test_the_monitor_steps_adwin_exactly_as_its_own_update_does(classification):
         )
         assert ours.estimation == detector.estimation and ours.variance == detector.variance
     assert len(expected) >= 3 and monitor.alarms == expected
+
+
+def test_a_first_training_done_again_gives_the_same_model_and_its_own_copy():
+    from deployment_modes import first_training
+
+    sc = dm.scenarios.drifting_classification(seed=4, n_initial=300, n_stream=200, drift_at=100)
+    first, again = (dm.OnlineDeployment(dm.sgd_model("classification", 0.05)) for _ in range(2))
+    first.fit_initial(*sc.initial)
+    key = first_training.training_key(first._initial, sc.X_initial, sc.y_initial.tolist(), 1)
+    assert first_training.recall(key) is not None  # remembered: the second training is a copy
+    again.fit_initial(*sc.initial)
+    by_hand = dm.sgd_model("classification", 0.05)
+    for x, y in zip(sc.X_initial.to_dict(orient="records"), sc.y_initial.tolist()):
+        by_hand.learn_one(x, y)
+    for x, _ in sc:
+        assert first.model.predict_proba_one(x) == again.model.predict_proba_one(x)
+        assert again.model.predict_proba_one(x) == by_hand.predict_proba_one(x)
+    assert again.log[0].seconds == first.log[0].seconds  # the compute that training took
+    again.learn_one(*next(iter(sc)))  # each deployment learns on its own copy
+    x = next(iter(sc))[0]
+    assert first.model.predict_proba_one(x) == by_hand.predict_proba_one(x)
+    assert again.model.predict_proba_one(x) != by_hand.predict_proba_one(x)
+
+
+def test_a_model_with_an_unset_seed_is_trained_anew():
+    from river import forest
+
+    from deployment_modes import first_training
+
+    X = pd.DataFrame({"x0": [0.0, 1.0, 2.0]})
+    assert first_training.training_key(forest.ARFClassifier(seed=None), X, [0, 1, 0], 1) is None
+    assert first_training.training_key(forest.ARFClassifier(seed=1), X, [0, 1, 0], 1) is not None

@@ -184,3 +184,44 @@ def test_window_score_against_other_labels():
     assert tl.window_score(0, y_true=flipped) == pytest.approx(1 - tl.score)
     with pytest.raises(ValueError, match="y_true"):
         tl.window_score(0, y_true=[1, 0])
+
+
+@pytest.mark.parametrize("metric", [metrics.Accuracy(), metrics.F1()])
+@pytest.mark.parametrize("window", [1, 50, 200])
+def test_labels_at_once_walk_as_the_ordered_walk(metric, window):
+    """Without a delay simulate takes a shorter loop (and rolls accuracy after it): the same timeline."""
+    sc = dm.scenarios.drifting_classification(seed=3, n_initial=100, n_stream=700, drift_at=300)
+    poisoned = dm.scenarios.poison_labels(sc, 200, 100)
+    runs = []
+    for moment in (None, lambda x: 0):  # a moment: the ordered walk of label_delay.arrival_order
+        guarded = dm.Pause(
+            dm.OnlineDeployment(linear_model.LogisticRegression(), monitor=True), max_pause=50
+        )
+        cold = dm.OnlineDeployment(
+            preprocessing.StandardScaler() | linear_model.LogisticRegression()
+        )
+        echo = Echo()
+        echo.last = None  # no prediction for the first event: not scored
+        runs.append(
+            [
+                dm.simulate(poisoned, guarded, metric, window=window, moment=moment),
+                dm.simulate(sc, cold, metric, window=window, moment=moment, fit_initial=False),
+                dm.simulate(list(sc), echo, metric, window=window, moment=moment),
+            ]
+        )
+    for at_once, ordered in zip(*runs):
+        assert at_once.y_pred == ordered.y_pred and at_once.y_true == ordered.y_true
+        assert at_once.score == ordered.score
+        np.testing.assert_array_equal(at_once.rolling, ordered.rolling)  # NaN where nothing scored
+        np.testing.assert_array_equal(at_once.model_version, ordered.model_version)
+        np.testing.assert_array_equal(at_once.label_at, ordered.label_at)
+        assert [(e.at, e.kind) for e in at_once.log] == [(e.at, e.kind) for e in ordered.log]
+    assert runs[0][2].y_pred[0] is None and np.isnan(runs[0][2].rolling[0])
+
+
+def test_a_missing_label_is_refused():
+    stream = [({"a": 0.0}, 1), ({"a": 1.0}, None)]
+    dep = Echo()
+    dep.last = None
+    with pytest.raises(ValueError, match="no label"):
+        dm.simulate(stream, dep, metrics.MAE())
