@@ -17,8 +17,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
-from sklearn.feature_extraction import FeatureHasher
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from ._checks import positive_int
@@ -33,6 +33,7 @@ from .chunk_learning import (
     score_model,
     transform_chunk,
 )
+from .hashing import hash_words
 from .incremental import is_river_model
 from .memory import peak_rss, rss
 from .threads import one_thread
@@ -99,22 +100,28 @@ class HashedText(TransformerMixin, BaseEstimator):
                 f"X must be a DataFrame, a dict, a list of dicts with a {self.column!r} entry "
                 f"or a list of texts, got {type(X).__name__}"
             )
-        # HashingVectorizer(analyzer=str.split)'s features, without its per-call checks: the
-        # words hashed by a FeatureHasher, each row scaled to unit L2 norm as its normalize does
-        hasher = FeatureHasher(
-            n_features=positive_int(self.n_features, "n_features"),
-            input_type="string",
-            alternate_sign=self.alternate_sign,
-        )
-        texts = list(texts)
-        bad = next((t for t in texts if not isinstance(t, str)), None)
-        if bad is not None or not isinstance(self.alternate_sign, bool):
+        n_features = positive_int(self.n_features, "n_features")
+        if isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.StringDtype):
+            texts = pa.array(texts)  # Arrow's strings as they are, None where one is missing
+            if isinstance(texts, pa.ChunkedArray):
+                texts = texts.combine_chunks()
+        if not isinstance(texts, pa.Array) or texts.null_count:
+            texts = texts.to_pylist() if isinstance(texts, pa.Array) else list(texts)
+            bad = next((t for t in texts if not isinstance(t, str)), texts)  # texts: none bad
+            if bad is not texts:
+                raise TypeError(
+                    f"the {self.column!r} column must hold texts (str), got {type(bad).__name__} {bad!r:.40}"
+                )
+        if not isinstance(self.alternate_sign, bool):
             raise TypeError(
-                f"the {self.column!r} column must hold texts (str), got {type(bad).__name__} {bad!r:.40}"
-                if bad is not None
-                else f"alternate_sign must be True or False, got {self.alternate_sign!r:.40}"
+                f"alternate_sign must be True or False, got {self.alternate_sign!r:.40}"
             )
-        X = hasher.transform(text.split() for text in texts)
+        if not len(texts):
+            raise ValueError("X holds no documents: there is nothing to hash")
+        # HashingVectorizer(analyzer=str.split)'s features, without its per-call checks: the
+        # words hashed as a FeatureHasher hashes them, each row scaled to unit L2 norm as its
+        # normalize does
+        X = hash_words(texts, n_features, self.alternate_sign)
         inplace_csr_row_normalize_l2(X)
         return X
 
