@@ -3,9 +3,9 @@
 scikit-learn's ``FeatureHasher(input_type="string")`` (behind ``HashingVectorizer``) hashes
 every word of every document, one Python step per word: for a chunk of 2,500 documents of 40
 words, 100,000 hashes of fewer than 5,000 distinct words. :func:`hash_words` gives the same
-matrix, entry for entry, three times faster: Arrow splits the texts and finds the distinct
-words, each distinct word is hashed once (the same MurmurHash3, seed 0), and numpy builds
-the matrix. :class:`~deployment_modes.HashedText` uses it.
+matrix, entry for entry, in about 2.5 times less CPU (15 ms against 35 for that chunk): Arrow
+splits the texts and finds the distinct words, each distinct word is hashed once (the same
+MurmurHash3, seed 0), and numpy builds the matrix. :class:`~deployment_modes.HashedText` uses it.
 
 Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 """
