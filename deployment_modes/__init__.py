@@ -12,78 +12,73 @@ deployment (batch, online, out-of-core then online) on any :mod:`scenario <deplo
 (True, [500, 700, 900])
 """
 
-from . import (
-    batch_experiments,
-    chunk_learning,
-    comparison,
-    compute,
-    corpus,
-    decision,
-    decision_sim,
-    delay_experiment,
-    detectors,
-    downtime,
-    drift_kinds,
-    examples,
-    experiments,
-    guardrails,
-    incremental,
-    input_guard,
-    label_delay,
-    label_join,
-    memory,
-    monitor,
-    online_experiments,
-    rating,
-    release,
-    release_experiment,
-    retraining,
-    scenarios,
-    seeds,
-    tables,
-    triggers,
-)
-from .baselines import NaiveBaseline
-from .batch import BatchDeployment, sweep_retrain_interval
-from .chunk_learning import learn_chunk
-from .chunks import ChunkReader, read_chunks
-from .compute import cumulative_compute
-from .decision import Recommendation, recommend
-from .drift_kinds import ModelPool
-from .guardrails import Pause, Rollback, ValidationGate
-from .input_guard import FeatureBounds, InputGuard
-from .lean import LeanKNeighborsRegressor, LeanLogisticRegression, LeanSGDClassifier
-from .memory import measure_peak
-from .monitor import Monitor
-from .online import OnlineDeployment, sgd_model, sweep_learning_rate
-from .out_of_core import HashedText, OutOfCoreTrainer, out_of_core_then_online
-from .recommender import HitRate, TrendingRecommender, events_until_recommended, new_title_share
-from .release import CanaryRelease, ShadowRelease
-from .scenarios import Scenario
-from .timeline import (
-    Deployment,
-    LogEntry,
-    Timeline,
-    compare,
-    events_to_recover,
-    simulate,
-)
-from .triggers import AlarmThenCollect, PerformanceTrigger
+import importlib
 
 __version__ = "0.1.0"
 
-
-# modules that import matplotlib or ipywidgets: loaded on first use, not by ``import deployment_modes``
-_LAZY = ("data_figures", "figure_style", "plots", "server_figures", "sweep_figures", "widgets")
+# Every name below loads its module on first use (PEP 562), so that ``import deployment_modes``
+# costs nothing and a process loads only what it uses: the model server needs neither pandas,
+# matplotlib nor ipywidgets, a chapter only its own experiments. ``dm.NAME`` and
+# ``from deployment_modes import NAME`` work as for names imported eagerly.
+_WHERE = {  # a public name -> the module that defines it
+    "NaiveBaseline": "baselines",
+    "BatchDeployment": "batch",
+    "sweep_retrain_interval": "batch",
+    "learn_chunk": "chunk_learning",
+    "ChunkReader": "chunks",
+    "read_chunks": "chunks",
+    "cumulative_compute": "compute",
+    "Recommendation": "decision",
+    "recommend": "decision",
+    "ModelPool": "drift_kinds",
+    "Pause": "guardrails",
+    "Rollback": "guardrails",
+    "ValidationGate": "guardrails",
+    "FeatureBounds": "input_guard",
+    "InputGuard": "input_guard",
+    "LeanKNeighborsRegressor": "lean",
+    "LeanLogisticRegression": "lean",
+    "LeanSGDClassifier": "lean",
+    "measure_peak": "memory",
+    "Monitor": "monitor",
+    "OnlineDeployment": "online",
+    "sgd_model": "online",
+    "sweep_learning_rate": "online",
+    "HashedText": "out_of_core",
+    "OutOfCoreTrainer": "out_of_core",
+    "out_of_core_then_online": "out_of_core",
+    "HitRate": "recommender",
+    "TrendingRecommender": "recommender",
+    "events_until_recommended": "recommender",
+    "new_title_share": "recommender",
+    "CanaryRelease": "release",
+    "ShadowRelease": "release",
+    "Scenario": "scenarios",
+    "Deployment": "timeline",
+    "LogEntry": "timeline",
+    "Timeline": "timeline",
+    "compare": "timeline",
+    "events_to_recover": "timeline",
+    "simulate": "timeline",
+    "AlarmThenCollect": "triggers",
+    "PerformanceTrigger": "triggers",
+}
 
 
 def __getattr__(name: str):
-    """The figure modules and ``widgets`` load matplotlib and ipywidgets on first use (a server needs neither)."""
-    if name in _LAZY:
-        import importlib
+    """Load a public submodule, or the module that defines a public name, on first use."""
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    elif name in __all__:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # loaded once
+    return value
 
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

@@ -116,6 +116,12 @@ def label(y, classification: bool, *, kind=None, classes=None, name: str = "y"):
     class label is a str, an int or a bool, of the ``kind`` of the earlier labels (``str`` or
     ``numbers.Integral``) if given, and one of ``classes`` if given.
     """
+    kind_of = type(y)
+    if classification and classes is None and (kind_of is int or kind_of is str):
+        if kind is None or isinstance(y, kind):  # the fast path: a plain label of the right kind
+            return y
+    elif not classification and kind_of is float and y - y == 0.0:  # a finite float
+        return y
     y = plain(y)
     if not classification:
         if isinstance(y, bool) or not isinstance(y, numbers.Real):

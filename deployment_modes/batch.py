@@ -213,7 +213,9 @@ class BatchDeployment:
             y = y.astype(float)  # a regression target learned later as 0.5 must not be cut to 0
         fresh = copy.copy(self)
         fresh._X0, fresh._y0 = X.reset_index(drop=True), y
+        fresh._X0_floats = all(dtype == np.float64 for dtype in X.dtypes)
         fresh._features = list(X.columns)
+        fresh._feature_keys = frozenset(fresh._features)  # compared with x.keys() as a set, cheaply
         fresh._numeric, fresh._label_kind = not classification, kind
         fresh._rows, fresh._labels, fresh.forgotten = [], [], 0
         fresh.model, fresh.model_version, fresh.log, fresh.n_seen = None, 0, [], 0
@@ -235,6 +237,13 @@ class BatchDeployment:
             fresh.__dict__
         )  # all or nothing: a failure above leaves self as it was
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle, filling what a snapshot written by an earlier version lacks."""
+        self.__dict__.update(state)
+        if "_features" in state and "_feature_keys" not in state:
+            self._feature_keys = frozenset(self._features)
+            self._X0_floats = False
+
     def _require_model(self):
         if self.model is None:
             raise RuntimeError("the deployment has no model yet: call fit_initial(X, y) first")
@@ -242,9 +251,13 @@ class BatchDeployment:
     def predict_one(self, x: dict):
         """The served model's prediction for one event."""
         self._require_model()
-        features(x, self._features)  # finiteness checked here, so scikit-learn need not check again
+        # finiteness checked here, so scikit-learn need not check again
+        features(x, self._feature_keys)
         row = [x[f] for f in self._features]
-        if getattr(self.model, "predict_reads_config", True):
+        predict_row = getattr(self.model, "predict_row", None)
+        if predict_row is not None:  # a lean model (deployment_modes.lean): one row, one product
+            prediction = predict_row(row)
+        elif getattr(self.model, "predict_reads_config", True):
             with config_context(assume_finite=True):
                 prediction = plain(self.model.predict(np.array([row]))[0])
         else:  # a lean model (deployment_modes.lean) checks nothing: no configuration to set
@@ -289,18 +302,19 @@ class BatchDeployment:
     def learn_one(self, x: dict, y) -> None:
         """Store one labelled event; retrain and redeploy when the schedule says so."""
         self._require_model()
-        features(x, self._features)
+        features(x, self._feature_keys)
         y = label(y, classification=not self._numeric, kind=self._label_kind)
         if self._label_kind is numbers.Integral and isinstance(y, bool):
             raise TypeError(f"y must be a class label like the earlier ones (int), got bool {y!r}")
-        due = self._due(x, y)
-        self._rows.append([x[f] for f in self._features])
+        row = [x[f] for f in self._features]
+        due = self._due(x, y, row)
+        self._rows.append(row)
         self._labels.append(y)
         self.n_seen += 1
         if due:
             self.retrain()
 
-    def _due(self, x, y) -> bool:
+    def _due(self, x, y, row) -> bool:
         due = False
         for (
             schedule
@@ -309,7 +323,7 @@ class BatchDeployment:
         if self._monitor is not None:  # the drift trigger watches the served model's errors
             served = getattr(self, "_served", None)
             same = served is not None and served[0] is self.model
-            if same and served[1] == [x[f] for f in self._features]:
+            if same and served[1] == row:
                 prediction = served[2]  # what the served model answered for this event already
             else:
                 prediction = self.predict_one(x)
@@ -331,6 +345,16 @@ class BatchDeployment:
 
         ``upto`` keeps only the first ``upto`` stored events (all of them by default).
         """
+        rows = self._stored_slice(upto)
+        new = pd.DataFrame(self._rows[rows], columns=self._features)
+        X = pd.concat([self._X0, new], ignore_index=True) if len(new) else self._X0
+        y = np.concatenate([self._y0, np.asarray(self._labels[rows])])
+        if self.window is not None:
+            X, y = X.iloc[-self.window :].reset_index(drop=True), y[-self.window :]
+        return X, y
+
+    def _stored_slice(self, upto: int | None) -> slice:
+        """The stored events a retrain on the first ``upto`` of them fits (checked)."""
         if not hasattr(self, "_X0"):
             self._require_model()
         upto = self.n_seen if upto is None else upto
@@ -341,12 +365,23 @@ class BatchDeployment:
                 f"upto={upto} needs events from {first} on, but the first {self.forgotten} "
                 f"are forgotten (see forget)"
             )
-        rows = slice(first - self.forgotten, upto - self.forgotten)
-        new = pd.DataFrame(self._rows[rows], columns=self._features)
-        X = pd.concat([self._X0, new], ignore_index=True) if len(new) else self._X0
+        return slice(first - self.forgotten, upto - self.forgotten)
+
+    def _training_arrays(self, upto: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`training_data` as the array a fit gets; without pandas when every feature is a float.
+
+        The same values in the same memory layout as pandas gives (its float block, one row per
+        feature, transposed), so a fit computes exactly what it did from the DataFrame.
+        """
+        rows = self._stored_slice(upto)
+        if not self._X0_floats or rows.stop <= rows.start:  # pandas decides, as before
+            X, y = self.training_data(upto)
+            return X.to_numpy(), y
+        new = np.array(self._rows[rows], dtype=float).reshape(-1, len(self._features))
+        X = np.concatenate([self._X0.to_numpy().T, new.T], axis=1).T
         y = np.concatenate([self._y0, np.asarray(self._labels[rows])])
         if self.window is not None:
-            X, y = X.iloc[-self.window :].reset_index(drop=True), y[-self.window :]
+            X, y = X[-self.window :], y[-self.window :]
         return X, y
 
     def forget(self, upto: int) -> int:
@@ -386,10 +421,13 @@ class BatchDeployment:
         """
         if self.refit == "continue" and self.model is not None:
             return self._continue(upto)
-        X, y = self.training_data(upto)
+        X, y = self._training_arrays(upto)
+        # a retrain fits the parameters the first training checked, on rows checked finite on
+        # arrival: scikit-learn need not check them again (the fitted model is the same)
+        checked = self.model is not None
         start = time.perf_counter()
-        with one_thread():  # small fits: BLAS threads only fight over the cores
-            model = clone(self.estimator).fit(X.to_numpy(), y)
+        with one_thread(), config_context(assume_finite=True, skip_parameter_validation=checked):
+            model = clone(self.estimator).fit(X, y)  # one BLAS thread: small fits
         self._candidate_upto = self.n_seen if upto is None else upto
         return model, len(y), time.perf_counter() - start
 

@@ -79,6 +79,7 @@ def batch_timeline(
     window: int | None = None,
     name: str = "batch",
     rolling: int = 200,
+    delay: int = 0,
 ) -> Timeline:
     """The timeline of ``BatchDeployment(estimator, retrain_every, window=window)`` on ``scenario``, fast.
 
@@ -105,6 +106,11 @@ def batch_timeline(
         The timeline's name.
     rolling
         The window of the rolling metric, in events, as in ``simulate``.
+    delay
+        Events between an event and its label (default 0: at once): the ``k``-th retrain fits
+        on the first ``k * retrain_every`` labels when the last of them arrives, ``delay``
+        events later, as ``simulate`` of the Decision guide's
+        :class:`~deployment_modes.decision_sim.DelayedLabels` around the deployment does.
 
     Returns
     -------
@@ -126,10 +132,11 @@ def batch_timeline(
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     retrain_every = positive_int(retrain_every, "retrain_every", allow_none=True)
     window = positive_int(window, "window", allow_none=True)
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise ValueError(f"delay must be a whole number of events >= 0, got {delay!r}")
     X0, y0 = scenario.X_initial.to_numpy(), np.asarray(scenario.y_initial)
     X, y = scenario.X.to_numpy(), np.asarray(scenario.y)
     n = len(y)
-    step = retrain_every or n
     log = []
 
     def fit(upto: int, kind: str):
@@ -150,7 +157,7 @@ def batch_timeline(
         return model
 
     with one_thread():  # a small fit: threads only fight over the cores
-        predictions, versions = _segments(fit, X, n, step, retrain_every)
+        predictions, versions = _segments(fit, X, n, retrain_every, delay)
     whole = metric.clone()
     for truth, p in zip(y.tolist(), predictions):
         whole.update(truth, p)
@@ -167,19 +174,26 @@ def batch_timeline(
     )
 
 
-def _segments(fit, X, n: int, step: int, retrain_every):
-    """Serve each segment with the model of the last fit, then refit: (predictions, versions)."""
+def _segments(fit, X, n: int, retrain_every, delay: int = 0):
+    """Serve each segment with the model of the last fit, then refit: (predictions, versions).
+
+    The refit on the first ``upto`` labels comes with the event ``delay`` events after the
+    ``upto``-th: that event is the last one the old model serves.
+    """
     predictions, versions, version = [], [], 1
     model = fit(0, "train")
-    for start in range(0, n, step):
-        stop = min(start + step, n)
+    start, upto = 0, retrain_every
+    while start < n:
+        stop = n if retrain_every is None else min(upto + delay, n)
         predictions.extend(model.predict(X[start:stop]).tolist())
         versions.extend([version] * (stop - start))
-        if retrain_every is not None and stop % retrain_every == 0:
-            model, version = fit(stop, "retrain"), version + 1
+        if retrain_every is not None and stop == upto + delay:
+            model, version = fit(upto, "retrain"), version + 1
             versions[-1] = (
                 version  # as simulate records it: the version after the event's learn_one
             )
+            upto += retrain_every
+        start = stop
     return predictions, versions
 
 

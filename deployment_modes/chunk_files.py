@@ -24,9 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from .csv_segments import parse_segments
-
-__all__ = ["BadRowError", "RecordBatches", "common_schema", "list_files"]
+__all__ = ["BadRowError", "RecordBatches", "common_schema", "csv_schema", "list_files"]
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CSV_BLOCK_BYTES = 1 << 19  # pyarrow parses 512 KiB blocks faster than 1 MiB or 4 MiB (measured)
@@ -131,14 +129,7 @@ def common_schema(file: Path, columns: list, target: str | None = None) -> pa.Sc
     [DataType(double), DataType(int64)]
     """
     if file_format(file) == "csv":
-        reader = pcsv.open_csv(
-            file,
-            read_options=pcsv.ReadOptions(block_size=1 << 16),
-            parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-            convert_options=pcsv.ConvertOptions(include_columns=columns),
-        )
-        schema = reader.schema
-        reader.close()
+        schema = csv_schema(file, columns)
     else:
         schema = pq.ParquetFile(file).schema_arrow
     fields = []
@@ -147,6 +138,55 @@ def common_schema(file: Path, columns: list, target: str | None = None) -> pa.Sc
         if name != target and (pa.types.is_integer(kind) or pa.types.is_null(kind)):
             kind = pa.float64()
         fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+def csv_schema(file: Path, columns: list, sample_bytes: int = 1 << 16) -> pa.Schema:
+    """The types of a CSV file's ``columns``, inferred from its first ``sample_bytes``.
+
+    Arrow reads a column as text when one value of the sample is not a number; here a column
+    whose non-empty values are mostly numbers (more than half) is numbers, and its other
+    values are bad rows (an ``oops`` among floats), which the reader raises or skips.
+
+    Parameters
+    ----------
+    file
+        A CSV file.
+    columns
+        The columns to type.
+    sample_bytes
+        The bytes the types are inferred from.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "d.csv"
+    >>> _ = path.write_text("x,word\\n1.5,a\\noops,b\\n2,3\\n")
+    >>> csv_schema(path, ["x", "word"]).types
+    [DataType(double), DataType(string)]
+    """
+    reader = pcsv.open_csv(
+        file,
+        read_options=pcsv.ReadOptions(block_size=sample_bytes, use_threads=False),
+        parse_options=pcsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        convert_options=pcsv.ConvertOptions(include_columns=columns),
+    )
+    try:
+        sample = reader.read_next_batch()
+    except StopIteration:
+        return reader.schema
+    finally:
+        reader.close()
+    fields = []
+    for field in sample.schema:
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            text = sample.column(field.name).to_pandas()
+            text = text[text.str.strip() != ""]
+            numbers = pd.to_numeric(text, errors="coerce").dropna()
+            if len(numbers) > len(text) / 2:
+                whole = bool(np.isfinite(numbers).all() and (numbers == numbers.round()).all())
+                field = pa.field(field.name, pa.int64() if whole else pa.float64())
+        fields.append(field)
     return pa.schema(fields)
 
 
@@ -211,39 +251,44 @@ class RecordBatches:
                 first_row += batch.num_rows
 
     def _csv(self, file):
-        # a Python callback slows Arrow's parsing: set it only when it has rows to skip
-        handler = self._count_or_raise if self.on_bad_rows == "skip" else None
-        options = {
-            "parse_options": pcsv.ParseOptions(invalid_row_handler=handler),
-            "convert_options": pcsv.ConvertOptions(
-                column_types={f.name: f.type for f in self.schema}, include_columns=self.names
-            ),
-        }
+        # Arrow's streaming reader parses the next blocks on its thread pool (without Python's
+        # lock), in file order, with every column's type given (no inference)
+        counted = {"live": True, "rows": 0}  # this file's skipped rows, counted in Arrow's threads
 
-        def parse(segment, names):  # in a pool thread: Arrow parses without Python's lock
-            return pcsv.read_csv(
-                pa.py_buffer(segment),
-                read_options=pcsv.ReadOptions(
-                    column_names=names, block_size=CSV_BLOCK_BYTES, use_threads=False
-                ),
-                **options,
-            ).to_batches()
+        def skip(row):
+            with self._lock:
+                if counted["live"]:
+                    counted["rows"] += 1
+                    self._parse_skipped += 1
+            return "skip"
 
-        done, parse_skipped = 0, self._parse_skipped
-        segments = parse_segments(file, parse)  # the next segments parse on other cores
+        done, reader = 0, None
         try:
-            for batches in segments:
-                for batch in batches:
-                    yield self._drop_nulls(batch.select(self.names), file, done)
-                    done += batch.num_rows
+            reader = pcsv.open_csv(
+                file,
+                read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=True),
+                parse_options=pcsv.ParseOptions(  # a Python callback slows Arrow: only to skip
+                    invalid_row_handler=skip if self.on_bad_rows == "skip" else None
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={f.name: f.type for f in self.schema},
+                    include_columns=self.names,
+                ),
+            )
+            for batch in reader:
+                batch = batch.select(self.names)
+                yield self._drop_nulls(batch, file, done)
+                done += batch.num_rows
         except pa.ArrowInvalid as error:
-            segments.close()  # the segments in flight are done: no handler counts any more
+            with self._lock:  # blocks still in flight count no more: the slow pass counts again
+                counted["live"] = False
+                self._parse_skipped -= counted["rows"]
             if "conversion error" not in str(error):
                 raise self._parse_error(file, error) from None
-            self._parse_skipped = parse_skipped  # the slow pass reads the whole file again
             yield from self._csv_slow(file, done)
         finally:
-            segments.close()
+            if reader is not None:
+                reader.close()
 
     def _csv_slow(self, file, done):
         """Read ``file`` as text after its first ``done`` good rows, finding ill-typed values."""
@@ -297,7 +342,7 @@ class RecordBatches:
 
     def _count_or_raise(self, row):
         if self.on_bad_rows == "skip":
-            with self._lock:  # segments are parsed in several threads at once
+            with self._lock:  # blocks are parsed in several threads at once
                 self._parse_skipped += 1
             return "skip"
         return "error"
@@ -343,7 +388,7 @@ class RecordBatches:
             ) from None
 
     def _drop_nulls(self, batch: pa.RecordBatch, file, first_row: int) -> pa.RecordBatch:
-        if batch.drop_null().num_rows == batch.num_rows:  # one C++ call: no row has a null
+        if not any(column.null_count for column in batch.columns):  # counted when built
             return batch
         missing = np.zeros(batch.num_rows, dtype=bool)
         for column in batch.columns:

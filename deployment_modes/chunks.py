@@ -58,9 +58,11 @@ def read_chunks(
     ``reader.skipped``. ``progress=True`` shows a progress bar with rows per second.
 
     A thread reads ahead of the caller and puts the next chunk together while the caller
-    learns from this one; a CSV file is parsed in segments of about 2 MiB on all the cores at
-    once (Arrow parses and decodes without Python's lock). Besides the chunk in hand, one more
-    chunk and a few segments are in memory at a time, whatever the size of the files.
+    learns from this one; Arrow's streaming reader parses a CSV file's next blocks of 512 KiB
+    on all the cores at once (without Python's lock), in file order. Besides the chunk in hand,
+    one more chunk and a few blocks are in memory at a time, whatever the size of the files.
+    A CSV column's type comes from the file's first rows: a column of numbers stays numbers when
+    a few of its values there are not (they are bad rows).
 
     Everything is checked when called, before any chunk is read.
 

@@ -129,7 +129,8 @@ class Comparison:
     runs
         ``{line: Timeline}`` on the stream.
     poisoned
-        ``{line: Timeline}`` on the stream with wrong labels.
+        ``{line: Timeline}`` on the stream with wrong labels, replayed up to 500 events after
+        the burst, where its cost is measured (:meth:`poison_drop`).
     poison
         The poisoned range ``(start, stop)``.
     memory
@@ -167,26 +168,33 @@ class Comparison:
     chunk_risk: dict = field(default_factory=dict)
     baseline: object = None
     moving_parts: dict = field(default_factory=dict)
+    _measured: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    _drops: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def recovery(self) -> dict:
         """Events each line needs after the drift to be back near its accuracy before it."""
         return {name: events_to_recover(tl) for name, tl in self.runs.items()}
 
     def poison_drop(self) -> dict:
-        """Accuracy points lost on the true labels, from the poisoning to 500 events after it."""
-        start, stop = self.poison
-        truth, stop = self.scenario.y, stop + 500
-        return {
-            name: 100
-            * (
-                self.runs[name].window_score(start, stop, y_true=truth)
-                - tl.window_score(start, stop, y_true=truth)
-            )
-            for name, tl in self.poisoned.items()
-        }
+        """Accuracy points lost on the true labels, from the poisoning to 500 events after it.
+
+        Measured once (the runs do not change), then a copy at every call.
+        """
+        if self._drops is None:
+            start, stop = self.poison
+            truth, stop = self.scenario.y, stop + 500
+            self._drops = {
+                name: 100
+                * (
+                    self.runs[name].window_score(start, stop, y_true=truth)
+                    - tl.window_score(start, stop, y_true=truth[: len(tl)])
+                )
+                for name, tl in self.poisoned.items()
+            }
+        return dict(self._drops)
 
     def true_rolling(self, name: str, *, window: int = 200) -> np.ndarray:
-        """Rolling accuracy of the poisoned run ``name`` against the true (unpoisoned) labels."""
+        """Rolling accuracy of the poisoned run ``name`` against the true (unpoisoned) labels, per event replayed."""
         if name not in self.poisoned:
             raise ValueError(
                 f"name must be one of the poisoned runs {sorted(self.poisoned)}, got {name!r}"
@@ -204,7 +212,15 @@ class Comparison:
         )
 
     def measures(self) -> pd.DataFrame:
-        """The measured values behind the table: one row per measure, one column per line."""
+        """The measured values behind the table: one row per measure, one column per line.
+
+        Measured once (the runs do not change), then a copy of that frame at every call.
+        """
+        if self._measured is None:
+            self._measured = self._measure()
+        return self._measured.copy()
+
+    def _measure(self) -> pd.DataFrame:
         compute, recovery = self.compute(), self.recovery()
         rows = {}
         for name in LINES:
@@ -313,7 +329,9 @@ def run_comparison(
     alarm); out-of-core then online (the initial data written to disk and learned ``chunk_rows``
     rows at a time by scikit-learn's SGD, then online in mini-batches of ``online_batch`` events,
     one ``partial_fit`` each). The poisoned stream has wrong labels for ``poison_length``
-    events from ``poison_start``. ``directory`` holds the files (default: a temporary one).
+    events from ``poison_start``; it is replayed up to 500 events after the burst, where its
+    cost is measured (every line predicts each event from the events before it only, so the
+    events after that would change nothing measured). ``directory`` holds the files (default: a temporary one).
     ``downtime`` is :func:`~deployment_modes.downtime.measure_downtime`'s result for the downtime
     row (it runs real servers,
     too slow for every build: ``benchmarks/comparison.py`` measures it, :func:`~deployment_modes.downtime.load_downtime`
@@ -356,6 +374,7 @@ def run_comparison(
 
     from .baselines import NaiveBaseline
     from .batch import BatchDeployment
+    from .batch_experiments import batch_timeline
     from .online import OnlineDeployment, sgd_model
     from .out_of_core import out_of_core_then_online
     from .scenarios import drifting_classification, poison_labels
@@ -379,12 +398,18 @@ def run_comparison(
         seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at
     )
     poisoned = poison_labels(scenario, poison_start, poison_length, seed=seed)
+    poisoned = poisoned.head(min(len(poisoned), poison_start + poison_length + 500))
 
     def model():
         return sgd_model("classification", LEARNING_RATE)
 
     def batch():
         return BatchDeployment(LeanLogisticRegression(), retrain_every=retrain_every)
+
+    def batch_line(stream):  # simulate(stream, batch()), vectorised: the same timeline
+        return batch_timeline(
+            stream, LeanLogisticRegression(), metrics.Accuracy(), retrain_every=retrain_every
+        )
 
     def triggered():
         return BatchDeployment(
@@ -411,10 +436,9 @@ def run_comparison(
         ooc_line = simulate(
             scenario, ooc, metrics.Accuracy(), name="out-of-core, then online", fit_initial=False
         )
-        runs = compare(
+        runs = {"batch": batch_line(scenario)} | compare(
             scenario,
             {
-                "batch": batch(),
                 "batch, drift-triggered": triggered(),
                 "online": OnlineDeployment(model()),
                 "online, guardrails": guarded(),
@@ -425,10 +449,9 @@ def run_comparison(
         baseline = simulate(
             scenario, NaiveBaseline("majority"), metrics.Accuracy(), name="naive baseline: majority"
         )
-        poisoned_runs = compare(
+        poisoned_runs = {"batch": batch_line(poisoned)} | compare(
             poisoned,
             {
-                "batch": batch(),
                 "batch, drift-triggered": triggered(),
                 "online": OnlineDeployment(model()),
                 "online, guardrails": guarded(),
@@ -533,7 +556,9 @@ def value_of_freshness(
     """Accuracy after the drift and compute, for batch retrained every ``k`` events, ``k`` in ``intervals``.
 
     :func:`~deployment_modes.sweep_retrain_interval` with :class:`LeanLogisticRegression` on the
-    last ``window`` rows (``None``: all the data), one row per interval.
+    last ``window`` rows (``None``: all the data), one row per interval; each run is the batch
+    loop written out (:func:`~deployment_modes.batch_experiments.batch_timeline`, the same
+    timeline as ``simulate``'s, faster).
 
     Parameters
     ----------
@@ -554,11 +579,37 @@ def value_of_freshness(
     import sklearn
     from river import metrics
 
-    from .batch import sweep_retrain_interval
+    from .batch_experiments import batch_timeline
 
-    if not intervals or any(k is None for k in intervals):
-        raise ValueError("intervals must be a non-empty list of retrain intervals (events)")
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        return sweep_retrain_interval(
-            scenario, LeanLogisticRegression(), list(intervals), metrics.Accuracy(), window=window
+    if (
+        isinstance(intervals, (str, bytes, dict))
+        or not isinstance(intervals, (list, tuple, range))
+        or not intervals
+        or any(k is None for k in intervals)
+    ):
+        raise ValueError(
+            f"intervals must be a non-empty list of retrain intervals (events), got {intervals!r:.60}"
         )
+    for k in intervals:
+        positive_int(k, "intervals (each one)")
+    rows = []
+    for k in intervals:
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            tl = batch_timeline(
+                scenario,
+                LeanLogisticRegression(),
+                metrics.Accuracy(),
+                retrain_every=k,
+                window=window,
+            )
+        row = {
+            "retrain_every": k,
+            "retrains": len(tl.retrains),
+            "compute_rows": int(cumulative_compute(tl)[-1]),
+            "compute_seconds": float(cumulative_compute(tl, "seconds")[-1]),
+            "score": tl.score,
+        }
+        if scenario.drift_at:
+            row["score_after_drift"] = tl.window_score(scenario.drift_at[0])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -99,11 +99,12 @@ def _updates(timeline: Timeline, unit: str, refit) -> np.ndarray:
         raise ValueError(
             "timeline has in-place updates but no per-event learning times: run it with dm.simulate"
         )
-    last = -1
-    for i in updates:
-        if unit == "rows":
-            values[i] = i - last
-        else:
-            values[i] = float(np.sum(timeline.learn_seconds_each[last + 1 : i + 1]))
-        last = i
+    if not len(updates):
+        return values
+    firsts = np.concatenate([[0], updates[:-1] + 1])  # each update covers the events since the last
+    if unit == "rows":
+        values[updates] = updates - firsts + 1
+    else:
+        seconds = np.asarray(timeline.learn_seconds_each, dtype=float)[: updates[-1] + 1]
+        values[updates] = np.add.reduceat(seconds, firsts)
     return values

@@ -257,38 +257,65 @@ def _scenario(change, n_initial, n_stream, seed) -> Scenario:
     )
 
 
-@functools.lru_cache(maxsize=128)
-def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every):
+@functools.lru_cache(maxsize=64)
+def _out_of_core(change, n_initial, n_stream, seed):
+    """The out-of-core line's deployment, trained from disk by chunks: never served, only copied."""
     import tempfile
 
     import sklearn
-    from river import metrics
 
-    from .batch import BatchDeployment
-    from .lean import LeanLogisticRegression
-    from .online import OnlineDeployment, sgd_model
     from .out_of_core import out_of_core_then_online
-    from .timeline import simulate
 
     scenario = _scenario(change, n_initial, n_stream, seed)
     with (
         sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
         tempfile.TemporaryDirectory() as folder,
-    ):  # events are checked already
-        if line == "batch":
-            deployed = BatchDeployment(
-                LeanLogisticRegression(), retrain_every=retrain_every, window=1000
+    ):
+        return out_of_core_then_online(scenario, folder, seed=seed)
+
+
+@functools.lru_cache(maxsize=64)
+def _online(change, n_initial, n_stream, seed):
+    """The online line's deployment after its first, offline training: never served, only copied."""
+    from .online import OnlineDeployment, sgd_model
+
+    deployed = OnlineDeployment(sgd_model("classification", 0.05))
+    deployed.fit_initial(*_scenario(change, n_initial, n_stream, seed).initial)
+    return deployed
+
+
+@functools.lru_cache(maxsize=128)
+def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every):
+    import copy
+
+    import sklearn
+    from river import metrics
+
+    from .batch_experiments import batch_timeline
+    from .lean import LeanLogisticRegression
+    from .timeline import simulate
+
+    scenario = _scenario(change, n_initial, n_stream, seed)
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        if line == "batch":  # simulate(scenario, DelayedLabels(BatchDeployment(...), delay)), vectorised
+            return batch_timeline(
+                scenario,
+                LeanLogisticRegression(),
+                metrics.Accuracy(),
+                retrain_every=retrain_every,
+                window=1000,
+                name=line,
+                delay=delay,
             )
-        elif line == "online":
-            deployed = OnlineDeployment(sgd_model("classification", 0.05))
-        else:
-            deployed = out_of_core_then_online(scenario, folder, seed=seed)
+        # the first training does not depend on the label delay: a copy of the one trained
+        first = _out_of_core if line == "out-of-core, then online" else _online
+        deployed = copy.deepcopy(first(change, n_initial, n_stream, seed))
         return simulate(
             scenario,
             DelayedLabels(deployed, delay),
             metrics.Accuracy(),
             name=line,
-            fit_initial=line != "out-of-core, then online",
+            fit_initial=False,
         )
 
 

@@ -12,6 +12,7 @@ Defined in the Late labels chapter (``book/late_labels.ipynb``).
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import numpy as np
@@ -158,12 +159,20 @@ def _sweep_seed(seed, delays, n_initial, n_stream, drift_at, retrain_every, coll
     scenario = drifting_classification(
         seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at
     )
+    trained = _trained(
+        deployments("classification", retrain_every=retrain_every, collect=collect), scenario
+    )
     rows = []
     for delay in delays:
-        for mode, deployment in deployments(
-            "classification", retrain_every=retrain_every, collect=collect
-        ).items():
-            tl = simulate(scenario, deployment, metrics.Accuracy(), delay=delay, name=mode)
+        for mode, deployment in trained.items():
+            tl = simulate(
+                scenario,
+                copy.deepcopy(deployment),
+                metrics.Accuracy(),
+                delay=delay,
+                name=mode,
+                fit_initial=False,
+            )
             rows.append(
                 {
                     "seed": seed,
@@ -224,10 +233,18 @@ def _price_rows(name, delays, retrain_every) -> list[dict]:
     from .timeline import simulate
 
     scenario = stock_prices(name)
+    trained = _trained(deployments("regression", retrain_every=retrain_every), scenario)
     rows = []
     for delay in delays:
-        for mode, deployment in deployments("regression", retrain_every=retrain_every).items():
-            tl = simulate(scenario, deployment, metrics.MAE(), delay=delay, name=mode)
+        for mode, deployment in trained.items():
+            tl = simulate(
+                scenario,
+                copy.deepcopy(deployment),
+                metrics.MAE(),
+                delay=delay,
+                name=mode,
+                fit_initial=False,
+            )
             rows.append(
                 {
                     "series": name,
@@ -238,6 +255,13 @@ def _price_rows(name, delays, retrain_every) -> list[dict]:
                 }
             )
     return rows
+
+
+def _trained(deployments: dict, scenario) -> dict:
+    """Each deployment trained on the scenario's initial data, once: every delay starts from a copy."""
+    for deployment in deployments.values():
+        deployment.fit_initial(*scenario.initial)
+    return deployments
 
 
 def _check_table(table, columns) -> pd.DataFrame:

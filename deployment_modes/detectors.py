@@ -27,6 +27,7 @@ import pandas as pd
 
 from ._checks import positive_int
 from .drift_kinds import drift_stream
+from .threads import one_thread
 
 __all__ = [
     "GRIDS",
@@ -145,7 +146,8 @@ def error_streams(
     streams = []
     for seed in seeds:
         sc = drift_stream(kind, seed, n_stream=n_stream, drift_at=drift_at, angle=angle, **kwargs)
-        model = LogisticRegression().fit(sc.X_initial.to_numpy(), sc.y_initial)
+        with one_thread():  # a small fit: BLAS threads only wait for each other
+            model = LogisticRegression().fit(sc.X_initial.to_numpy(), sc.y_initial)
         streams.append(((model.predict(sc.X.to_numpy()) != sc.y).astype(float), drift_at))
     if not streams:
         raise ValueError("seeds must hold at least one seed")
@@ -156,26 +158,44 @@ class _MemoStats:
     """Stands in for ``scipy.stats`` in river's KSWIN: the same ``ks_2samp``, computed once per pair of samples.
 
     The test depends on the two samples only as multisets; on a 0/1 error stream there are few of
-    them, so remembering each result makes KSWIN fast without changing a single p-value.
+    them, so remembering each result makes KSWIN fast without changing a single p-value. One memo
+    serves every :func:`detect` of the process (the same pairs recur across streams and settings);
+    it holds at most ``limit`` results and starts afresh when full.
     """
 
-    def __init__(self):
+    def __init__(self, limit: int = 100_000):
         from scipy import stats
 
-        self._ks, self._cache = stats.ks_2samp, {}
+        self._ks, self._cache, self._limit = stats.ks_2samp, {}, limit
+        # the test itself, without the wrapper that handles NaNs and axes (a sixth of the time):
+        # KSWIN's samples are 1-D and hold no NaN, so the result is the same
+        self._test = getattr(stats.ks_2samp, "__wrapped__", None)
 
     def ks_2samp(self, a, b, method="auto"):
         key = (tuple(sorted(a)), tuple(sorted(b)), method)
-        if key not in self._cache:
-            self._cache[key] = self._ks(a, b, method=method)
-        return self._cache[key]
+        result = self._cache.get(key)
+        if result is None:
+            if len(self._cache) >= self._limit:
+                self._cache.clear()
+            a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+            if self._test is None or np.isnan(a).any() or np.isnan(b).any():
+                result = self._ks(a, b, method=method)
+            else:
+                result = self._test(a, b, method=method)
+            self._cache[key] = result
+        return result
+
+
+_SHARED_MEMO: list = []  # the one _MemoStats of the process, made at the first detect
 
 
 @contextlib.contextmanager
 def _memo_ks():
     from river.drift import kswin
 
-    saved, kswin.stats = kswin.stats, _MemoStats()
+    if not _SHARED_MEMO:
+        _SHARED_MEMO.append(_MemoStats())
+    saved, kswin.stats = kswin.stats, _SHARED_MEMO[0]
     try:
         yield
     finally:

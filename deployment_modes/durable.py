@@ -1,4 +1,4 @@
-"""A durable deployment: every labelled event is on disk before it is learned and acknowledged.
+"""A durable deployment: every labelled event is on disk before it is acknowledged.
 
 The model server (:mod:`deployment_modes.serve`) keeps its state in one folder, the *state dir*:
 
@@ -17,7 +17,8 @@ moment (even ``kill -9``) every acknowledged event is learned again, and the mod
 one an uninterrupted run would have after the same events (the deployments are deterministic).
 
 Concurrency: one writer at a time, with *group commit* (the thread holding the writer lock
-writes every waiting request with one ``fsync``), and a model lock that a prediction and the
+writes every waiting request with one ``fsync``; a large group is learned while it is flushed,
+and nothing is answered before it is on disk), and a model lock that a prediction and the
 learning of one event take in turn, so that a prediction never sees a half-updated model. A
 batch retrain fits the candidate model outside both locks, while predictions and learning go on,
 then swaps it in as one log record.
@@ -152,6 +153,8 @@ class DurableDeployment(SnapshotsAndReplay, GroupCommit, LearnAndScore, LabelsAn
         self._deploying = threading.Lock()  # one batch retrain at a time
         self._queue: list = []  # the requests waiting for the log (see GroupCommit)
         self._wal: LogWriter | None = None
+        self._flush = self._flush_thread = None  # the log's flush running beside the learning
+        self.flush_failed: str | None = None  # why the deployment refuses everything, if so
         self._segments: list[Path] = []  # the segments read or written: the only ones ever deleted
         self._lockfd = None
         self.snapshot_error, self._failed_at = None, -math.inf
@@ -163,6 +166,7 @@ class DurableDeployment(SnapshotsAndReplay, GroupCommit, LearnAndScore, LabelsAn
         try:
             self._lockfd = lock_state_dir(self.state_dir)
             self._open(mode, deployment, schema)
+            self.durable_n_seen = self.n_seen  # the events on disk and learned, as acknowledged
         except OSError as error:
             self._release()
             raise StateError(f"cannot use the state dir {self.state_dir}: {error}") from None
@@ -185,6 +189,8 @@ class DurableDeployment(SnapshotsAndReplay, GroupCommit, LearnAndScore, LabelsAn
         x, _ = self._guarded(self.schema.event, x, label=False)
         with self._lock:
             y_pred, version = self.deployment.predict_one(x), self.deployment.model_version
+            flush = self._flush
+        self._wait_durable(flush)  # the answer shows no event a crash could erase
         y_pred = plain(y_pred)
         if (
             self.schema.classes is not None
@@ -257,6 +263,8 @@ class DurableDeployment(SnapshotsAndReplay, GroupCommit, LearnAndScore, LabelsAn
                 list(self.monitor.alarms),
             )
             version, n_seen, seq = self.deployment.model_version, self.n_seen, self.seq
+            flush = self._flush
+        self._wait_durable(flush)
         snap = self.last_snapshot
         return {
             "mode": self.mode,
@@ -299,10 +307,12 @@ class DurableDeployment(SnapshotsAndReplay, GroupCommit, LearnAndScore, LabelsAn
             if self._wal is None:
                 return
             try:
-                if snapshot:
+                if snapshot and self.flush_failed is None:  # else the log decides, at the restart
                     self._snapshot()
             finally:
                 self._release()
+                if self._flush_thread is not None:
+                    self._flush_thread.shutdown()
 
     def __enter__(self):
         return self

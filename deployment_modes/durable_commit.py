@@ -1,4 +1,4 @@
-"""Group commit to the write-ahead log: a record is on disk before it is applied and acknowledged.
+"""Group commit to the write-ahead log: a record is on disk before it is acknowledged.
 
 :class:`GroupCommit` is the part of :class:`~deployment_modes.durable.DurableDeployment` that
 writes: one writer at a time, and the thread holding the writer lock writes every waiting
@@ -7,10 +7,20 @@ record is on disk and applied, or the error that kept it out of the log (a full 
 :class:`~deployment_modes.storage.LogWriteError`, and nothing of the group is applied). None is
 left without one.
 
+A small group is flushed, then learned. A group of at least ``overlap_events`` events is
+learned while a second thread flushes it (the disk and the CPU work at once), and answered once
+both are done; a prediction or metrics read that sees some of its events waits for that flush
+too, so that no client is shown an event a crash could erase. If that flush fails, the group
+gets the error and the deployment, which has learned what the disk may not hold, refuses
+everything until a restart recovers it from the log (as databases do: an ``fsync`` that failed
+cannot be trusted if retried).
+
 Defined in the Learning on a server chapter (``book/server.ipynb``).
 """
 
 from __future__ import annotations
+
+import concurrent.futures
 
 from .storage import LogWriteError, StateError, encode
 
@@ -46,6 +56,8 @@ class GroupCommit:
     >>> state.close()
     """
 
+    overlap_events = 64  # a group of at least so many events is learned while the log flushes
+
     def _commit(self, record: dict, live=None) -> dict:
         """Log ``record`` durably, then apply it; group commit with the other waiting writers.
 
@@ -75,12 +87,19 @@ class GroupCommit:
     def _write(self, batch: list[_Pending]) -> None:
         if self._wal is None:
             raise StateError("the deployment is closed")
+        if self.flush_failed is not None:
+            raise StateError(self.flush_failed)
         seq = self.seq
         for p in batch:
             seq += 1
             p.record = {"seq": seq, **p.record}  # first: a torn tail is told by its start (storage)
         try:
-            self._wal.append(b"".join(encode(p.record) for p in batch))
+            start = self._wal.write(b"".join(encode(p.record) for p in batch))
+            events = sum(len(p.record.get("events", ())) for p in batch)
+            if events < self.overlap_events:  # little to learn: flush first, as simply as that
+                self._wal.sync(start)
+            else:  # flush while the group is learned; nothing is answered before it is durable
+                self._flush = self._flusher().submit(self._wal.sync, start)
         except LogWriteError as error:  # nothing of the batch is in the log: nothing is applied
             for p in batch:
                 p.record.pop("seq")
@@ -99,5 +118,43 @@ class GroupCommit:
                 "seq": self.seq,
                 "model_version": self.deployment.model_version,
             }
+        if self._flush is not None:
+            try:
+                self._flush.result()
+            except LogWriteError as error:  # learned, but not on disk: stop (see _wait_durable)
+                self.flush_failed = (
+                    f"the write-ahead log could not be flushed ({error}); the model has learned "
+                    f"events the disk may not hold: restart the server to recover from the log"
+                )
+                for p in batch:
+                    p.result, p.error, p.done = None, error, True
+                return
+            self._flush = None
+        self.durable_n_seen = self.n_seen
+        for p in batch:
             p.done = True
         self._snapshot_if_due()
+
+    def _flusher(self):
+        """The thread that flushes the log while the writer learns (made on first use)."""
+        if self._flush_thread is None:
+            self._flush_thread = concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix="wal-flush"
+            )
+        return self._flush_thread
+
+    def _wait_durable(self, flush) -> None:
+        """Return once what a reader saw of the model is on disk (``flush``: the flush it waited on).
+
+        A prediction or a metrics read made while a group is being learned may see some of its
+        events: its answer waits for that group's flush, so that no client is shown an event that
+        a crash could still erase. If the flush failed, the deployment refuses everything until a
+        restart recovers it from the log (an fsync that failed cannot be trusted if retried).
+        """
+        if flush is not None:
+            try:
+                flush.result()
+            except LogWriteError:
+                pass
+        if self.flush_failed is not None:
+            raise StateError(self.flush_failed)

@@ -160,18 +160,26 @@ class IncrementalModel:
         Its ``predict`` checks its input and multiplies it by ``coef_.T``, a transposed view that
         scipy copies for a sparse input on every call (0.5 MB per class of 65,536 hashed
         features). The transpose is kept in C order until the model learns again, and the
-        scores are the same product plus ``intercept_`` (decision_function's, bit for bit).
+        scores are the same product plus ``intercept_`` (decision_function's, bit for bit). A dense
+        row (one event at a time) is multiplied directly, as ``safe_sparse_dot`` does it.
         """
-        from sklearn.linear_model import SGDClassifier
-        from sklearn.utils.extmath import safe_sparse_dot
-
         model = self.model
-        if not isinstance(model, SGDClassifier):
+        sgd = getattr(self, "_sgd", None)
+        if sgd is None or sgd[0] is not model:  # once per model, not once per event
+            from sklearn.linear_model import SGDClassifier
+
+            sgd = self._sgd = (model, isinstance(model, SGDClassifier))
+        if not sgd[1]:
             return model.predict(X)
         coef = model.coef_
         if self._weights is None or self._weights[0] is not coef:
             self._weights = (coef, np.ascontiguousarray(coef.T))
-        scores = safe_sparse_dot(X, self._weights[1], dense_output=True) + model.intercept_
+        if type(X) is np.ndarray and X.ndim == 2:
+            scores = X @ self._weights[1] + model.intercept_
+        else:
+            from sklearn.utils.extmath import safe_sparse_dot
+
+            scores = safe_sparse_dot(X, self._weights[1], dense_output=True) + model.intercept_
         if scores.shape[1] == 1:
             return model.classes_[(scores[:, 0] > 0).astype(int)]
         return model.classes_[np.argmax(scores, axis=1)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import numbers
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 __all__ = ["arrival_order", "check_timing"]
@@ -130,15 +131,13 @@ def arrival_order(stream: Iterable, *, moment=None, delay=None) -> Iterator[tupl
     [(0, None), (1, None), (1, 10), (2, None), (2, 20), (0, 0), (3, None), (3, 30)]
     """
     read_moment, read_delay = check_timing(moment, delay)
+    if read_moment is None and (delay is None or isinstance(delay, numbers.Integral)):
+        yield from _fixed_delay_order(stream, 0 if delay is None else int(delay))
+        return
     pending: list = []  # a heap of (due, i, x, y): i is unique, so x is never compared
     previous = None
     for i, event in enumerate(stream):
-        if type(event) is not tuple or len(event) != 2:
-            if not isinstance(event, (tuple, list)) or len(event) != 2:
-                raise TypeError(
-                    f"source must yield (x, y) pairs, got {type(event).__name__} {event!r:.60}"
-                )
-        x, y = event
+        x, y = _pair(event)
         now = i if read_moment is None else read_moment(x)
         if previous is not None and now < previous:
             raise ValueError(
@@ -158,3 +157,27 @@ def arrival_order(stream: Iterable, *, moment=None, delay=None) -> Iterator[tupl
     while pending:
         _, j, x_old, y_old = heapq.heappop(pending)
         yield j, x_old, y_old
+
+
+def _pair(event) -> tuple:
+    if type(event) is not tuple or len(event) != 2:
+        if not isinstance(event, (tuple, list)) or len(event) != 2:
+            raise TypeError(
+                f"source must yield (x, y) pairs, got {type(event).__name__} {event!r:.60}"
+            )
+    return event
+
+
+def _fixed_delay_order(stream: Iterable, wait: int) -> Iterator[tuple]:
+    """:func:`arrival_order` when every label is ``wait`` events late: the labels come back first in, first out."""
+    pending: deque = deque()  # (i, x, y), due at i + wait: in arrival order, so in due order
+    for i, event in enumerate(stream):
+        if type(event) is not tuple or len(event) != 2:
+            event = _pair(event)
+        x, y = event
+        while pending and pending[0][0] + wait <= i:
+            yield pending.popleft()
+        pending.append((i, x, y))
+        yield i, x, None
+    while pending:
+        yield pending.popleft()

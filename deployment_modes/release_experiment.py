@@ -62,28 +62,51 @@ def candidate_and_stream(
     >>> len(events), challenger.model_version
     (50, 1)
     """
+    champion, challengers, events = _candidates(
+        seed,
+        [candidate],
+        n_initial=n_initial,
+        drift_at=drift_at,
+        train=train,
+        n_release=n_release,
+        poisoned_share=poisoned_share,
+    )
+    return champion, challengers[candidate], events
+
+
+def _candidates(
+    seed, candidates, *, n_initial=1000, drift_at=300, train=300, n_release=1200, poisoned_share=0.7
+):
+    """:func:`candidate_and_stream` for several candidates of one seed: ``(champion, {candidate: challenger}, events)``.
+
+    The stream, the champion and the events are made once and shared.
+    """
     from .batch import BatchDeployment
     from .lean import LeanLogisticRegression
     from .scenarios import drifting_classification, poison_labels
 
-    if candidate not in ("good", "poisoned"):
-        raise ValueError(f"candidate must be 'good' or 'poisoned', got {candidate!r}")
+    for candidate in candidates:
+        if candidate not in ("good", "poisoned"):
+            raise ValueError(f"candidate must be 'good' or 'poisoned', got {candidate!r}")
     train, n_release = positive_int(train, "train"), positive_int(n_release, "n_release")
     poisoned_share = check_fraction(poisoned_share, "poisoned_share")
     clean = drifting_classification(
         seed=seed, n_initial=n_initial, n_stream=drift_at + train + n_release, drift_at=drift_at
     )
-    scenario = clean
-    if candidate == "poisoned" and int(train * poisoned_share) > 0:
-        scenario = poison_labels(clean, drift_at, int(train * poisoned_share), seed=seed)
     champion = BatchDeployment(LeanLogisticRegression())
     champion.fit_initial(*clean.initial)
-    challenger = BatchDeployment(LeanLogisticRegression())
-    challenger.fit_initial(
-        scenario.X.iloc[drift_at : drift_at + train], scenario.y[drift_at : drift_at + train]
-    )
+    challengers = {}
+    for candidate in candidates:
+        scenario = clean
+        if candidate == "poisoned" and int(train * poisoned_share) > 0:
+            scenario = poison_labels(clean, drift_at, int(train * poisoned_share), seed=seed)
+        challenger = BatchDeployment(LeanLogisticRegression())
+        challenger.fit_initial(
+            scenario.X.iloc[drift_at : drift_at + train], scenario.y[drift_at : drift_at + train]
+        )
+        challengers[candidate] = challenger
     events = list(clean)[drift_at + train :]
-    return champion, challenger, events
+    return champion, challengers, events
 
 
 def release_run(
@@ -127,13 +150,13 @@ def release_run(
     (False, 0)
     """
     return _runs(
-        seed, candidate, [release], evidence=evidence, fraction=fraction, delay=delay, **sizes
+        seed, [candidate], [release], evidence=evidence, fraction=fraction, delay=delay, **sizes
     )[0]
 
 
 def _runs(
     seed,
-    candidate,
+    candidates,
     releases,
     *,
     evidence: int = 150,
@@ -141,7 +164,7 @@ def _runs(
     delay: int = 50,
     **sizes,
 ) -> list[dict]:
-    """:func:`release_run` for several releases of one candidate (the data and the baselines made once)."""
+    """:func:`release_run` for several candidates and releases of one seed (the data and the baselines made once)."""
     from river import metrics
 
     from .release import CanaryRelease, ShadowRelease
@@ -154,14 +177,18 @@ def _runs(
         raise ValueError(f"delay must be an int >= 0 (events), got {delay!r}")
     rows = []
     with one_thread():
-        champion, challenger, events = candidate_and_stream(seed, candidate, **sizes)
-        blind = simulate(
-            events, _copy(challenger), metrics.Accuracy(), delay=delay, name="blind swap"
-        )
-        kept = simulate(
+        champion, challengers, events = _candidates(seed, candidates, **sizes)
+        kept = simulate(  # the champion alone: the same for every candidate
             events, _copy(champion), metrics.Accuracy(), delay=delay, name="champion kept"
         )
-        for release in releases:
+        blinds = {
+            candidate: simulate(
+                events, _copy(challenger), metrics.Accuracy(), delay=delay, name="blind swap"
+            )
+            for candidate, challenger in challengers.items()
+        }
+        for candidate, release in [(c, r) for c in candidates for r in releases]:
+            challenger, blind = challengers[candidate], blinds[candidate]
             pair = _copy(champion), _copy(challenger)
             wrapper = (
                 ShadowRelease(*pair, evidence=evidence)
@@ -235,9 +262,6 @@ def release_table(
     if not seeds or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in seeds):
         raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
     rows = [
-        row
-        for seed in seeds
-        for candidate in candidates
-        for row in _runs(seed, candidate, list(releases), **kwargs)
+        row for seed in seeds for row in _runs(seed, list(candidates), list(releases), **kwargs)
     ]
     return pd.DataFrame([{k: v for k, v in row.items() if k != "log"} for row in rows])

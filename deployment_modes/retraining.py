@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import get_tags
 
-from ._checks import has_method, positive_int
+from ._checks import has_method, plain, positive_int
 from .baselines import NaiveBaseline
 from .batch import BatchDeployment
 from .compute import cumulative_compute
@@ -67,11 +67,14 @@ class IgnoreColumns(BaseEstimator):
         self.estimator, self.columns = estimator, tuple(columns)
         self._kept = None
 
+    def _kept_columns(self, n: int) -> list:
+        if self._kept is None or self._kept[0] != n:
+            self._kept = (n, [i for i in range(n) if i not in self.columns])
+        return self._kept[1]
+
     def _keep(self, X):
         X = np.asarray(X, dtype=float)
-        if self._kept is None or self._kept[0] != X.shape[1]:
-            self._kept = (X.shape[1], [i for i in range(X.shape[1]) if i not in self.columns])
-        return X[:, self._kept[1]]
+        return X[:, self._kept_columns(X.shape[1])]
 
     def fit(self, X, y):
         """Fit the wrapped estimator on the other columns."""
@@ -81,6 +84,14 @@ class IgnoreColumns(BaseEstimator):
     def predict(self, X):
         """Predict with the wrapped estimator from the other columns."""
         return self.estimator.predict(self._keep(X))
+
+    def predict_row(self, row):
+        """The prediction for one row (a list of feature values), as a plain Python value."""
+        row = [row[i] for i in self._kept_columns(len(row))]
+        inner = getattr(self.estimator, "predict_row", None)
+        if inner is not None:  # a lean model: one row, one product
+            return inner(row)
+        return plain(self.estimator.predict(np.array([row], dtype=float))[0])
 
     def __sklearn_tags__(self):
         """The wrapped estimator's kind (classifier or regressor), so scikit-learn sees it as one."""

@@ -304,7 +304,7 @@ def create_app(
             "status": "ok",
             "mode": state.mode,
             "model_version": state.model_version,
-            "n_seen": state.n_seen,
+            "n_seen": state.durable_n_seen,
             "retraining": state.retraining,
         }
 

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import atexit
 import collections
+import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 from .durable import DurableDeployment
@@ -241,28 +244,25 @@ class Probe:
         return self
 
     def _run(self) -> None:
-        import httpx
-
-        fresh = httpx.Limits(max_keepalive_connections=0)  # a new connection per request
-        with httpx.Client(base_url=self.url, timeout=self.timeout, limits=fresh) as client:
-            while not self._stop.is_set():
-                sent = time.perf_counter()
-                try:
-                    r = client.post("/predict", json={"x": self.x})
-                    ok, answer = r.status_code == 200, r.json()
-                except httpx.HTTPError:
-                    ok, answer = False, {}
-                done = time.perf_counter()
-                self.rows.append(
-                    (
-                        sent - self.t0,
-                        1e3 * (done - sent),
-                        ok,
-                        answer.get("y_pred"),
-                        answer.get("model_version"),
-                    )
+        body = json.dumps({"x": self.x}).encode()
+        while not self._stop.is_set():
+            sent = time.perf_counter()
+            try:
+                status, answer = _request(self.url, "POST", "/predict", body, self.timeout)
+                ok = status == 200
+            except (OSError, ValueError):  # refused, reset, timed out, or not an HTTP answer
+                ok, answer = False, {}
+            done = time.perf_counter()
+            self.rows.append(
+                (
+                    sent - self.t0,
+                    1e3 * (done - sent),
+                    ok,
+                    answer.get("y_pred") if isinstance(answer, dict) else None,
+                    answer.get("model_version") if isinstance(answer, dict) else None,
                 )
-                self._stop.wait(max(0.0, self.interval - (done - sent)))
+            )
+            self._stop.wait(max(0.0, self.interval - (done - sent)))
 
     def stop(self):
         """Stop asking; the table: ``sent`` (s), ``latency_ms``, ``ok``, ``y_pred``, ``model_version``."""
@@ -363,17 +363,64 @@ def _die_with_parent() -> None:
 
 
 def _wait_healthy(server: ServerProcess, timeout: float) -> None:
-    import httpx
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not server.running:
             raise RuntimeError("the server stopped while starting:\n" + "\n".join(server.output))
         try:
-            if httpx.get(server.url + "/health", timeout=1.0).status_code == 200:
+            if _request(server.url, "GET", "/health", timeout=1.0)[0] == 200:
                 return
-        except httpx.TransportError:
+        except (OSError, ValueError):
             pass
         time.sleep(0.02)
     server.kill()
     raise RuntimeError(f"the server did not answer /health within {timeout} s")
+
+
+def _request(url: str, method: str, path: str, body: bytes = b"", timeout: float = 5.0):
+    """One HTTP/1.1 request on a connection of its own: ``(status, JSON answer or None)``.
+
+    A light client for measuring a server (a few system calls, no client object to build): it
+    raises OSError when the server cannot be reached or the time is up, ValueError on an answer
+    that is not HTTP.
+
+    Parameters
+    ----------
+    url
+        The server's address, ``http://host:port``.
+    method
+        ``"GET"`` or ``"POST"``.
+    path
+        The path asked for.
+    body
+        A JSON body for a POST.
+    timeout
+        Seconds to connect, and seconds each read may wait.
+
+    Examples
+    --------
+    >>> _request("http://127.0.0.1:9", "GET", "/health")  # no server there
+    Traceback (most recent call last):
+    ...
+    ConnectionRefusedError: [Errno 111] Connection refused
+    """
+    address = urllib.parse.urlsplit(url)
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {address.netloc}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection((address.hostname, address.port), timeout) as sock:
+        sock.sendall(head.encode() + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    status_line, _, rest = answer.partition(b"\r\n")
+    parts = status_line.split()
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP answer: {answer[:60]!r}")
+    payload = rest.partition(b"\r\n\r\n")[2]
+    try:
+        return int(parts[1]), json.loads(payload) if payload else None
+    except json.JSONDecodeError:
+        return int(parts[1]), None

@@ -274,9 +274,10 @@ def _fsync_dir(path: Path) -> None:
 class LogWriter:
     """Appends records durably to the segment ``wal-<first_seq>.log`` of ``state_dir``.
 
-    ``append`` writes and fsyncs, or cuts the file back to where it was and raises
-    :class:`LogWriteError`. If even that fails, the writer is ``broken`` and refuses every later
-    append (the state dir is then read again at the next start, which decides what is in it).
+    ``append`` writes and fsyncs (``write`` then ``sync``: a caller may work while the disk
+    flushes), or cuts the file back to where it was and raises :class:`LogWriteError`. If even
+    that fails, the writer is ``broken`` and refuses every later append (the state dir is then
+    read again at the next start, which decides what is in it).
 
     Parameters
     ----------
@@ -307,27 +308,45 @@ class LogWriter:
 
     def append(self, data: bytes) -> None:
         """Write ``data`` (whole lines from :func:`encode`) and fsync it, or raise :class:`LogWriteError`."""
+        self.sync(self.write(data))
+
+    def write(self, data: bytes) -> int:
+        """Write ``data`` without flushing it; the size the file had before (for :meth:`sync`).
+
+        The bytes are not durable until :meth:`sync` returns. A write that fails is cut off again
+        and raised as :class:`LogWriteError`.
+        """
         if self.broken:
             raise LogWriteError(self.broken, disk_full=False)
         start = os.fstat(self.fd).st_size
         try:
             _write_all(self.fd, data)
+        except OSError as error:
+            raise self._cut_back(start, error) from error
+        return start
+
+    def sync(self, start: int) -> None:
+        """Flush what was written since the file had ``start`` bytes, or cut it off and raise :class:`LogWriteError`."""
+        try:
             os.fsync(self.fd)
         except OSError as error:
-            disk_full = error.errno in _DISK_FULL
-            try:
-                os.ftruncate(self.fd, start)
-                os.fsync(self.fd)
-            except OSError as again:
-                self.broken = (
-                    f"{self.path} could not be cut back after a failed write ({again}): "
-                    f"restart the server to recover from the log"
-                )
-            raise LogWriteError(
-                f"not logged, nothing learned: writing {self.path.name} failed: "
-                f"{error.strerror or error}",
-                disk_full=disk_full,
-            ) from error
+            raise self._cut_back(start, error) from error
+
+    def _cut_back(self, start: int, error: OSError) -> LogWriteError:
+        """Cut the file back to ``start`` bytes after ``error``; the error to raise (``broken`` if even that fails)."""
+        try:
+            os.ftruncate(self.fd, start)
+            os.fsync(self.fd)
+        except OSError as again:
+            self.broken = (
+                f"{self.path} could not be cut back after a failed write ({again}): "
+                f"restart the server to recover from the log"
+            )
+        return LogWriteError(
+            f"not logged, nothing learned: writing {self.path.name} failed: "
+            f"{error.strerror or error}",
+            disk_full=error.errno in _DISK_FULL,
+        )
 
     def close(self) -> None:
         """Close the file (the records appended stay durable)."""

@@ -380,3 +380,20 @@ def test_the_chapter_quotes_its_settings_from_chapter_sizes():
     assert 'glue(f"size_{setting}", f"{value:,}", display=False)' in source
     assert "**SIZES" in source  # the runs use the same settings the prose quotes
     assert set(SIZES) >= {"n_initial", "n_stream", "drift_at", "retrain_every", "online_batch"}
+
+
+def test_the_poisoned_replay_stops_where_its_cost_is_measured_with_the_same_drop(cmp):
+    start, stop = cmp.poison
+    assert {len(tl) for tl in cmp.poisoned.values()} == {stop + 500}
+    full = dm.simulate(
+        dm.scenarios.poison_labels(cmp.scenario, start, stop - start, seed=0),
+        comparison.guarded_online(),
+        metrics.Accuracy(),
+    )  # the whole stream, poisoned: the events after stop + 500 change nothing measured
+    assert full.y_pred[: stop + 500] == cmp.poisoned["online, guardrails"].y_pred
+    truth = cmp.scenario.y
+    drop = 100 * (
+        cmp.runs["online, guardrails"].window_score(start, stop + 500, y_true=truth)
+        - full.window_score(start, stop + 500, y_true=truth)
+    )
+    assert drop == cmp.poison_drop()["online, guardrails"]

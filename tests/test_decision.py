@@ -260,6 +260,32 @@ def test_delayed_labels_learn_each_event_delay_events_late():
         decision.DelayedLabels(object(), delay=1)
 
 
+@pytest.mark.parametrize("label_delay", decision.LABEL_DELAY)
+def test_the_batch_line_is_the_simulated_batch_deployment_with_late_labels(label_delay):
+    """simulate_modes's batch line (the batch loop written out) is simulate of a batch deployment
+    whose labels come as late as the answer says: the same predictions, versions and retrains."""
+    from river import metrics
+
+    from deployment_modes.lean import LeanLogisticRegression
+
+    n_stream, every, delay = 700, 200, decision.DELAY_EVENTS[label_delay]
+    line = decision.simulate_modes(
+        "fast",
+        label_delay=label_delay,
+        n_stream=n_stream,
+        retrain_every=every,
+        seed=3,
+        lines=["batch"],
+    )["batch"]
+    scenario = decision.situation_scenario("fast", n_stream=n_stream, seed=3)
+    batch = dm.BatchDeployment(LeanLogisticRegression(), retrain_every=every, window=1000)
+    slow = dm.simulate(scenario, decision.DelayedLabels(batch, delay), metrics.Accuracy())
+    assert line.y_pred == slow.y_pred and line.score == slow.score
+    assert line.model_version.tolist() == slow.model_version.tolist()
+    assert [(e.at, e.kind, e.rows) for e in line.log] == [(e.at, e.kind, e.rows) for e in slow.log]
+    assert len(line.retrains) == (n_stream - delay) // every  # a retrain needs its last label
+
+
 def test_verdict_refuses_bad_runs():
     with pytest.raises(TypeError, match="runs"):
         decision.simulation_verdict({"x": 1})

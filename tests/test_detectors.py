@@ -79,3 +79,24 @@ def test_bad_arguments_raise():
         detectors.tune("CUSUM", [])
     with pytest.raises(ValueError, match="seeds"):
         detectors.error_streams(seeds=[])
+
+
+def test_the_memoised_ks_test_returns_scipys_result():
+    from scipy import stats
+
+    memo = detectors._MemoStats()
+    rng = np.random.default_rng(1)
+    for a, b in [
+        (
+            (rng.random(150) < 0.2).astype(float).tolist(),
+            (rng.random(150) < 0.5).astype(float).tolist(),
+        ),
+        (rng.normal(size=30).tolist(), rng.normal(1.0, size=40).tolist()),
+        ([0.0, 1.0, float("nan")], [1.0, 1.0, 0.0]),
+    ]:
+        ours, scipys = memo.ks_2samp(a, b), stats.ks_2samp(a, b, method="auto")
+        assert (ours.statistic, ours.pvalue) == (scipys.statistic, scipys.pvalue) or (
+            np.isnan(ours.pvalue) and np.isnan(scipys.pvalue)
+        )
+        if not np.isnan(a).any():  # the same multiset: remembered
+            assert memo.ks_2samp(list(reversed(a)), b) is ours

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,72 @@ def test_a_full_disk_acknowledges_nothing_it_did_not_log_injected(tmp_path, even
     again = DurableDeployment(tmp_path)
     assert again.n_seen == 6 + 3 * len(acked) and same_model(again.deployment, live, events[:50])
     again.close()
+
+
+class SlowOrFailingFsync:
+    """``os.fsync`` of the log that waits ``delay`` seconds, then fails with ``error`` (an errno) or flushes."""
+
+    def __init__(self, folder: Path, delay: float = 0.0, error: int | None = None):
+        self.folder, self.delay, self.error, self.real = folder, delay, error, os.fsync
+        self.returned_at = []
+
+    def __call__(self, fd):
+        if not os.readlink(f"/proc/self/fd/{fd}").startswith(str(self.folder / "wal-")):
+            return self.real(fd)  # the snapshot's and the folder's
+        threading.Event().wait(self.delay)
+        self.returned_at.append(time.monotonic())
+        if self.error is not None:
+            self.error, error = None, self.error  # once: cutting the log back flushes again
+            raise OSError(error, os.strerror(error))
+        return self.real(fd)
+
+
+@pytest.mark.parametrize("size", [1, 500])  # flushed before learning, or while learning
+def test_a_flush_that_fails_acknowledges_nothing_and_a_restart_recovers_the_acknowledged(
+    tmp_path, events, monkeypatch, size
+):
+    state = DurableDeployment(tmp_path, "online", snapshot_every=10**6)
+    state.learn_many(events[:100])
+    monkeypatch.setattr(os, "fsync", SlowOrFailingFsync(tmp_path, error=errno.EIO))
+    with pytest.raises(durable.LogWriteError):
+        state.learn_many(events[100 : 100 + size])
+    monkeypatch.undo()
+    if size < state.overlap_events:  # nothing was learned: the deployment goes on
+        assert state.n_seen == 100 and state.learn_many(events[100:101])["n_seen"] == 101
+        state.close()
+        assert DurableDeployment(tmp_path).n_seen == 101
+        return
+    # learned but not on disk: everything is refused until a restart, and no snapshot keeps it
+    with pytest.raises(StateError, match="restart"):
+        state.predict_one(events[0][0])
+    with pytest.raises(StateError, match="restart"):
+        state.learn_many(events[100:101])
+    state.close()
+    again = DurableDeployment(tmp_path)
+    reference = DurableDeployment(tmp_path / "reference", "online")
+    reference.learn_many(events[:100])
+    assert again.n_seen == 100 and same_model(again.deployment, reference.deployment, events[:50])
+    assert again.learn_many(events[100:600])["n_seen"] == 600
+    again.close(), reference.close()
+
+
+def test_a_prediction_made_while_a_group_is_learned_waits_for_its_flush(
+    tmp_path, events, monkeypatch
+):
+    state = DurableDeployment(tmp_path, "online", snapshot_every=10**6)
+    fsync = SlowOrFailingFsync(tmp_path, delay=0.5)
+    monkeypatch.setattr(os, "fsync", fsync)
+    learner = threading.Thread(target=state.learn_many, args=(events[:1000],))
+    learner.start()
+    while state.n_seen == 0:  # the group is being learned, its flush still running
+        time.sleep(0.001)
+    y_pred, version = state.predict_one(events[0][0])
+    answered_at = time.monotonic()
+    metrics = state.metrics()
+    learner.join()
+    assert version > 1 and fsync.returned_at and answered_at >= fsync.returned_at[0]
+    assert metrics["events_seen"] >= state.n_seen - 1000 and state.durable_n_seen == 1000
+    state.close()
 
 
 NAMESPACE_SCRIPT = textwrap.dedent("""

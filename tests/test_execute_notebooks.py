@@ -66,3 +66,25 @@ def test_sliced_polls_keep_the_timeout(sliced):
     with pytest.raises(Empty):
         asyncio.run(channel([]).get_msg(timeout=0))
     assert asyncio.run(channel([{"msg": 1}]).get_msg(timeout=0)) == {"msg": 1}
+
+
+def test_the_intro_page_runs_with_the_chapters_and_matches_the_cache_key_myst_nb_computes(tmp_path):
+    """intro.md (a MyST Markdown notebook, the book's root) runs side by side with the chapters,
+    read as myst-nb reads it, so that Sphinx finds it cached instead of executing it alone."""
+    from jupyter_cache import get_cache
+    from myst_nb.core.config import NbParserConfig
+    from myst_nb.core.read import create_nb_reader
+    from myst_parser.config.main import MdParserConfig
+
+    root = Path(__file__).resolve().parents[1]
+    notebooks = execute_notebooks.toc_notebooks(root)
+    intro = root / "book" / "intro.md"
+    assert notebooks[0] == intro and all(p.suffix == ".ipynb" for p in notebooks[1:])
+    assert not any(p.name in {"running.md", "api.md", "glossary.md"} for p in notebooks)
+
+    reader = create_nb_reader(str(intro), MdParserConfig(), NbParserConfig(), intro.read_text())
+    as_sphinx_reads = reader.read(intro.read_text())
+    ours = execute_notebooks.read_notebook(intro)
+    assert any(c.cell_type == "code" for c in ours.cells)
+    cache = get_cache(str(tmp_path))
+    assert cache.create_hashed_notebook(ours)[1] == cache.create_hashed_notebook(as_sphinx_reads)[1]

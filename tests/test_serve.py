@@ -496,15 +496,15 @@ def test_a_batch_retrain_is_swapped_in_while_predictions_are_answered(tmp_path, 
 
 
 def test_the_online_server_dips_at_the_drift_and_recovers_while_serving(tmp_path, events):
-    # the chapter's first experiment, in-process: the same scenario, seed, deployment and batches of 25
+    # the chapter's first experiment, in-process: the same scenario, seed, deployment and batches of 50
     state = DurableDeployment(tmp_path, "online")
     accuracy = []
-    for i in range(0, len(events), 25):
+    for i in range(0, len(events), 50):
         accuracy.append(
-            state.learn_many(events[i : i + 25]) and state.metrics()["rolling_metric"]["value"]
+            state.learn_many(events[i : i + 50]) and state.metrics()["rolling_metric"]["value"]
         )
-    drift = 2000 // 25
-    before, low, end = min(accuracy[10:drift]), min(accuracy[drift:]), accuracy[-1]
+    drift = 2000 // 50
+    before, low, end = min(accuracy[5:drift]), min(accuracy[drift:]), accuracy[-1]
     assert low < before - 0.1 and end > low + 0.15 and state.n_seen == 4000
     state.close()
 

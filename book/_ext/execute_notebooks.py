@@ -61,13 +61,14 @@ def poll_in_slices() -> None:
 
 
 def toc_notebooks(root: Path) -> list[Path]:
-    """The ``.ipynb`` files that ``_toc.yml`` lists."""
+    """The notebooks that ``_toc.yml`` lists: ``.ipynb`` files and MyST Markdown notebooks (``intro.md``)."""
+    from myst_nb.core.read import is_myst_markdown_notebook
+
     files = []
 
     def walk(node):
         if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
+            files.extend(node[key] for key in ("root", "file") if key in node)
             for child in node.values():
                 walk(child)
         elif isinstance(node, list):
@@ -75,8 +76,23 @@ def toc_notebooks(root: Path) -> list[Path]:
                 walk(child)
 
     walk(yaml.safe_load((root / "_toc.yml").read_text()))
-    paths = [(root / f).with_suffix(".ipynb") for f in files]
-    return [p for p in paths if p.is_file()]
+    notebooks = []
+    for name in files:
+        ipynb, md = (root / name).with_suffix(".ipynb"), (root / name).with_suffix(".md")
+        if ipynb.is_file():
+            notebooks.append(ipynb)
+        elif md.is_file() and is_myst_markdown_notebook(md.read_text()):
+            notebooks.append(md)
+    return notebooks
+
+
+def read_notebook(path: Path):
+    """A notebook as myst-nb reads it (a MyST Markdown page too), so that the cache matches it."""
+    if path.suffix == ".md":
+        from myst_nb.core.read import read_myst_markdown_notebook
+
+        return read_myst_markdown_notebook(path.read_text(), path=path)
+    return nbformat.read(path, as_version=4)
 
 
 def execute_one(path: Path, out: Path, timeout: int) -> None:
@@ -84,7 +100,7 @@ def execute_one(path: Path, out: Path, timeout: int) -> None:
     from jupyter_cache.executors.utils import single_nb_execution
 
     poll_in_slices()
-    notebook = nbformat.read(path, as_version=4)
+    notebook = read_notebook(path)
     result = single_nb_execution(
         notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False, meta_override=True
     )
@@ -126,7 +142,7 @@ def stale(cache, notebooks: list[Path]) -> list[Path]:
     missing = []
     for path in notebooks:
         try:
-            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+            cache.match_cache_notebook(read_notebook(path))
         except KeyError:
             missing.append(path)
     return missing
