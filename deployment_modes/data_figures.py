@@ -230,8 +230,11 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
         raise ValueError("files must list at least one corpus file")
     counts, per_file = Counter(), {}
     for i, path in enumerate(files):
+        columns = [text, target] if i == 0 else [target]  # the text of the first file only
         frame = (
-            pq.read_table(path) if str(path).endswith(".parquet") else pcsv.read_csv(path)
+            pq.read_table(path, columns=columns)
+            if str(path).endswith(".parquet")
+            else pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(include_columns=columns))
         ).to_pandas()
         if i == 0:  # the word counts of the first file are enough to see the law
             counts.update(word for doc in frame[text] for word in doc.split())

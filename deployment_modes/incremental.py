@@ -16,8 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ._checks import has_method, plain
+from .threads import one_thread
 
 __all__ = ["IncrementalModel", "is_river_model"]
+
+_WIDE = 2**13  # features from which BLAS (OpenBLAS: vectors of 10,000) would use threads
 
 
 def is_river_model(model) -> bool:
@@ -214,5 +217,10 @@ class IncrementalModel:
             return
         kwargs = {"classes": self.classes} if self.classifier and not self.fitted else {}
         self._weights = None  # partial_fit changes coef_ in place
-        self.model.partial_fit(self.matrix(xs), np.asarray(ys), **kwargs)
+        X = self.matrix(xs)
+        if X.shape[1] < _WIDE:
+            self.model.partial_fit(X, np.asarray(ys), **kwargs)
+        else:  # BLAS threads only wait for each other over wide weights (7x the CPU); same numbers
+            with one_thread():
+                self.model.partial_fit(X, np.asarray(ys), **kwargs)
         self.fitted = True

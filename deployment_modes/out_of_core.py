@@ -17,8 +17,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
-from sklearn.feature_extraction import FeatureHasher
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from ._checks import positive_int
@@ -33,8 +33,10 @@ from .chunk_learning import (
     score_model,
     transform_chunk,
 )
+from .hashing import hash_words
 from .incremental import is_river_model
 from .memory import peak_rss, rss
+from .threads import one_thread
 
 __all__ = ["HashedText", "OutOfCoreTrainer", "out_of_core_then_online", "train_on_disk"]
 
@@ -98,22 +100,28 @@ class HashedText(TransformerMixin, BaseEstimator):
                 f"X must be a DataFrame, a dict, a list of dicts with a {self.column!r} entry "
                 f"or a list of texts, got {type(X).__name__}"
             )
-        # HashingVectorizer(analyzer=str.split)'s features, without its per-call checks: the
-        # words hashed by a FeatureHasher, each row scaled to unit L2 norm as its normalize does
-        hasher = FeatureHasher(
-            n_features=positive_int(self.n_features, "n_features"),
-            input_type="string",
-            alternate_sign=self.alternate_sign,
-        )
-        texts = list(texts)
-        bad = next((t for t in texts if not isinstance(t, str)), None)
-        if bad is not None or not isinstance(self.alternate_sign, bool):
+        n_features = positive_int(self.n_features, "n_features")
+        if isinstance(texts, pd.Series) and isinstance(texts.dtype, pd.StringDtype):
+            texts = pa.array(texts)  # Arrow's strings as they are, None where one is missing
+            if isinstance(texts, pa.ChunkedArray):
+                texts = texts.combine_chunks()
+        if not isinstance(texts, pa.Array) or texts.null_count:
+            texts = texts.to_pylist() if isinstance(texts, pa.Array) else list(texts)
+            bad = next((t for t in texts if not isinstance(t, str)), texts)  # texts: none bad
+            if bad is not texts:
+                raise TypeError(
+                    f"the {self.column!r} column must hold texts (str), got {type(bad).__name__} {bad!r:.40}"
+                )
+        if not isinstance(self.alternate_sign, bool):
             raise TypeError(
-                f"the {self.column!r} column must hold texts (str), got {type(bad).__name__} {bad!r:.40}"
-                if bad is not None
-                else f"alternate_sign must be True or False, got {self.alternate_sign!r:.40}"
+                f"alternate_sign must be True or False, got {self.alternate_sign!r:.40}"
             )
-        X = hasher.transform(text.split() for text in texts)
+        if not len(texts):
+            raise ValueError("X holds no documents: there is nothing to hash")
+        # HashingVectorizer(analyzer=str.split)'s features, without its per-call checks: the
+        # words hashed as a FeatureHasher hashes them, each row scaled to unit L2 norm as its
+        # normalize does
+        X = hash_words(texts, n_features, self.alternate_sign)
         inplace_csr_row_normalize_l2(X)
         return X
 
@@ -259,48 +267,54 @@ class OutOfCoreTrainer:
                 f"got {type(chunks).__name__}"
             )
         model, history = self.start()
-        source, layout, number = iter(chunks), None, 0
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(unit="rows", unit_scale=True, desc="training")
         try:
-            while True:
-                start = time.perf_counter()
-                try:
-                    chunk = next(source)
-                except StopIteration:
-                    break
-                if not isinstance(chunk, tuple) or len(chunk) != 2:
-                    raise TypeError(
-                        f"each chunk must be an (X, y) pair, got {type(chunk).__name__}"
-                    )
-                X, y = chunk
-                number += 1
-                layout = check_chunk(number, X, y, self.classes, layout)
-                read = time.perf_counter()
-                Xt = transform_chunk(self.transform, X)
-                learn_checked_chunk(model, Xt, y, self.classes)
-                done = time.perf_counter()
-                rows = len(y) if y is not None else Xt.shape[0]
-                now = rss()
-                history.record(
-                    model,
-                    rows=rows,
-                    read_seconds=read - start,
-                    learn_seconds=done - read,
-                    nbytes=chunk_nbytes(X, Xt),
-                    rss_bytes=now,
-                    peak_bytes=peak_rss(now),
-                )
-                if bar is not None:
-                    bar.update(rows)
-                del chunk, X, y, Xt  # not held while the next chunk is read
+            # one BLAS thread: each partial_fit scales and measures the 2**16 weights of every
+            # class (BLAS level-1 calls) where threads only wait for each other (seen: 7 times
+            # the CPU of one thread on a busy 2-core machine); the model is the same
+            with one_thread():
+                self._learn_each(iter(chunks), model, history, bar)
         finally:
             if bar is not None:
                 bar.close()
         return self.finish(model, history)
+
+    def _learn_each(self, source, model, history: ChunkHistory, bar) -> None:
+        """Check, transform and learn each chunk of ``source`` in turn, recording it in ``history``."""
+        layout, number = None, 0
+        while True:
+            start = time.perf_counter()
+            try:
+                chunk = next(source)
+            except StopIteration:
+                break
+            if not isinstance(chunk, tuple) or len(chunk) != 2:
+                raise TypeError(f"each chunk must be an (X, y) pair, got {type(chunk).__name__}")
+            X, y = chunk
+            number += 1
+            layout = check_chunk(number, X, y, self.classes, layout)
+            read = time.perf_counter()
+            Xt = transform_chunk(self.transform, X)
+            learn_checked_chunk(model, Xt, y, self.classes)
+            done = time.perf_counter()
+            rows = len(y) if y is not None else Xt.shape[0]
+            now = rss()
+            history.record(
+                model,
+                rows=rows,
+                read_seconds=read - start,
+                learn_seconds=done - read,
+                nbytes=chunk_nbytes(X, Xt),
+                rss_bytes=now,
+                peak_bytes=peak_rss(now),
+            )
+            if bar is not None:
+                bar.update(rows)
+            del chunk, X, y, Xt  # not held while the next chunk is read
 
     def to_online(self, **kwargs):
         """Deploy the trained model as an online deployment that keeps learning from the stream.
@@ -347,7 +361,7 @@ def train_on_disk(
     """Train an SGD classifier on the files at ``path``: chunk by chunk, or all at once.
 
     ``text`` names the text column (hashed with :class:`HashedText`); ``text=None`` uses
-    the numeric columns as they are. ``in_memory=True`` is the recipe out-of-core learning
+    the numeric columns as they are (as a float matrix). ``in_memory=True`` is the recipe out-of-core learning
     replaces: read every file into one DataFrame, build all the features, then learn (the
     same single pass of SGD). Returns the rows and, given a ``test`` file, the test accuracy.
     Meant to run under :func:`~deployment_modes.memory.measure_peak` for clean memory figures.
@@ -388,7 +402,9 @@ def train_on_disk(
     reader = read_chunks(
         path, target, chunk_rows=chunk_rows, columns=None if text is None else [text]
     )
-    transform = None if text is None else HashedText(text, n_features=n_features)
+    # numbers go to the learner as a plain matrix: scikit-learn's checks of a DataFrame (its
+    # column names, its dtypes) cost more than learning a chunk of 2,000 rows of 20 numbers
+    transform = _float_matrix if text is None else HashedText(text, n_features=n_features)
     estimator = SGDClassifier(random_state=seed)
     if in_memory:
         import pyarrow.csv as pcsv
@@ -415,6 +431,11 @@ def train_on_disk(
         X, y = next(iter(read_chunks(test, target, chunk_rows=10_000_000, columns=reader.columns)))
         result["accuracy"] = score_model(model, X, y, transform)
     return result
+
+
+def _float_matrix(X: pd.DataFrame) -> np.ndarray:
+    """The numbers of the chunk ``X`` as a float matrix (a view where its block is one already)."""
+    return X.to_numpy(dtype=float)
 
 
 class _Standardize:

@@ -16,6 +16,7 @@ import time
 
 from .chunk_learning import chunk_nbytes, learn_chunk, transform_chunk
 from .memory import peak_rss, rss
+from .threads import one_thread
 
 __all__ = ["fit_dask", "local_cluster"]
 
@@ -54,7 +55,8 @@ def _learn_partition(model, part, target, classes, transform):
     X = part.drop(columns=[target])
     y = part[target].to_numpy()
     Xt = transform_chunk(transform, X)
-    learn_chunk(model, Xt, y, classes=classes)
+    with one_thread():  # as the local trainer: BLAS threads only wait for each other here
+        learn_chunk(model, Xt, y, classes=classes)
     return model, len(y), time.perf_counter() - start, chunk_nbytes(X, Xt), rss(), peak_rss()
 
 
