@@ -143,13 +143,16 @@ def batch_timeline(
         model = clone(estimator).fit(rows_X[first:stop], rows_y[first:stop])
         return model, time.perf_counter() - start
 
-    return _batch_run(scenario, fit_rows, metric, retrain_every, window, name, rolling)
+    return _batch_run(scenario, fit_rows, metric, retrain_every, window, name, rolling, delay)
 
 
-def _batch_run(scenario, fit_rows, metric, retrain_every, window, name, rolling) -> Timeline:
+def _batch_run(
+    scenario, fit_rows, metric, retrain_every, window, name, rolling, delay: int = 0
+) -> Timeline:
     """:func:`batch_timeline` with its fits by ``fit_rows(first, stop) -> (model, seconds)``.
 
-    ``first:stop`` are the training rows among the initial rows followed by the stream's.
+    ``first:stop`` are the training rows among the initial rows followed by the stream's;
+    ``delay``: events between an event and its label, as in :func:`batch_timeline`.
     """
     n0, X, y = len(scenario.y_initial), scenario.X.to_numpy(), np.asarray(scenario.y)
     n = len(y)

@@ -297,7 +297,9 @@ def _simulate_line(line, change, n_initial, delay, n_stream, seed, retrain_every
 
     scenario = _scenario(change, n_initial, n_stream, seed)
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        if line == "batch":  # simulate(scenario, DelayedLabels(BatchDeployment(...), delay)), vectorised
+        if (
+            line == "batch"
+        ):  # simulate(scenario, DelayedLabels(BatchDeployment(...), delay)), vectorised
             return batch_timeline(
                 scenario,
                 LeanLogisticRegression(),
