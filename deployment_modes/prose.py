@@ -8,12 +8,16 @@ writes ``{eval}`glued["drift_at"]```. One source of truth, two readers:
 - JupyterLab with the jupyterlab-myst extension evaluates the inline expression in the
   notebook's kernel when the Markdown cell is run, where :data:`glued` holds the same text.
 
-Without myst-nb (a kernel without the ``book`` extra) :func:`glue` only records the value.
+The glued output is myst-nb's own (``myst_nb.glue``), written here without importing myst-nb,
+which loads Sphinx: two CPU seconds in every chapter's kernel. Outside IPython :func:`glue`
+only records the value.
 """
 
 from __future__ import annotations
 
 __all__ = ["glue", "glued"]
+
+GLUE_PREFIX = "application/papermill.record/"  # myst-nb's: what it reads back from an output
 
 glued: dict[str, object] = {}
 """Every value glued in this kernel, by name: what ``{eval}`glued["KEY"]``` shows in JupyterLab."""
@@ -41,7 +45,12 @@ def glue(name: str, value, display: bool = False) -> None:
         raise ValueError(f"name must be a Python identifier, got {name!r}")
     glued[name] = value
     try:
-        from myst_nb import glue as myst_glue
-    except ImportError:  # no book extra: JupyterLab reads the value from glued
+        from IPython.core.formatters import format_display_data
+        from IPython.display import display as ipython_display
+    except ImportError:  # no IPython: the prose reads the value from glued
         return
-    myst_glue(name, value, display=display)
+    # as myst_nb.glue does: the value's display data under a prefix the book reads back
+    bundle, metadata = format_display_data(value)
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
+    ipython_display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)

@@ -247,3 +247,22 @@ def test_the_introduction_pastes_only_keys_its_notebooks_glue():
         assert is_glued(key, glued_names(code)), f"{notebook} glues no {key!r}"
     local = set(re.findall(r"\{glue:text\}`(\w+)`", intro))
     assert local <= glued_names(intro)
+
+
+@pytest.mark.parametrize("display", [False, True])
+@pytest.mark.parametrize("value", ["12.3", 4_000, 0.5])
+def test_glue_outputs_what_myst_nbs_glue_outputs(value, display):
+    """The book reads glued values back from the cells' outputs: ours must be myst-nb's, byte for byte."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    from myst_nb import glue as myst_glue
+
+    from deployment_modes.prose import glue
+
+    InteractiveShell.instance()  # display data are formatted by a running shell, as in a kernel
+    outputs = []
+    for function in (glue, myst_glue):
+        with capture_output() as captured:
+            function("key", value, display=display)
+        outputs.append([(o.data, o.metadata) for o in captured.outputs])
+    assert outputs[0] == outputs[1] and outputs[0], outputs
