@@ -562,7 +562,7 @@ def sweep_retrain_interval(
     >>> sweep_retrain_interval(sc, Ridge(), [None, 100], metrics.MAE())["retrains"].tolist()
     [0, 2]
     """
-    from .compute import cumulative_compute
+    from .compute import retrain_costs
     from .scenarios import Scenario
     from .timeline import simulate
 
@@ -581,14 +581,5 @@ def sweep_retrain_interval(
     rows = []
     for k in intervals:
         tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric)
-        row = {
-            "retrain_every": k or 0,
-            "retrains": len(tl.retrains),
-            "compute_rows": int(cumulative_compute(tl)[-1]),
-            "compute_seconds": float(cumulative_compute(tl, "seconds")[-1]),
-            "score": tl.score,
-        }
-        if scenario.drift_at:
-            row["score_after_drift"] = tl.window_score(scenario.drift_at[0])
-        rows.append(row)
+        rows.append({"retrain_every": k or 0, **retrain_costs(tl, scenario.drift_at)})
     return pd.DataFrame(rows)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import positive_int
-from .compute import cumulative_compute
+from .compute import cumulative_compute, retrain_costs
 from .lean import LeanLogisticRegression
 from .online_experiments import LEARNING_RATE
 from .timeline import events_to_recover
@@ -602,14 +602,5 @@ def value_of_freshness(
                 retrain_every=k,
                 window=window,
             )
-        row = {
-            "retrain_every": k,
-            "retrains": len(tl.retrains),
-            "compute_rows": int(cumulative_compute(tl)[-1]),
-            "compute_seconds": float(cumulative_compute(tl, "seconds")[-1]),
-            "score": tl.score,
-        }
-        if scenario.drift_at:
-            row["score_after_drift"] = tl.window_score(scenario.drift_at[0])
-        rows.append(row)
+        rows.append({"retrain_every": k, **retrain_costs(tl, scenario.drift_at)})
     return pd.DataFrame(rows)

@@ -22,7 +22,7 @@ import numpy as np
 
 from .timeline import Timeline
 
-__all__ = ["FITS", "cumulative_compute"]
+__all__ = ["FITS", "cumulative_compute", "retrain_costs"]
 
 #: The log entries that are fits (counted with their own rows and seconds).
 FITS = ("train", "retrain")
@@ -73,6 +73,44 @@ def cumulative_compute(timeline: Timeline, unit: str = "rows", where: str = "all
     updates = _updates(timeline, unit, refit)
     per_event = {"all": fits + updates, "offline": fits, "serving": updates}[where]
     return np.cumsum(per_event)
+
+
+def retrain_costs(timeline: Timeline, drift_at=()) -> dict:
+    """What a run's retraining cost and bought: one row of a retrain-interval sweep.
+
+    Parameters
+    ----------
+    timeline
+        A run of :func:`~deployment_modes.simulate` (or the same run written out).
+    drift_at
+        The scenario's drifts: with one, ``score_after_drift`` scores from the first on.
+
+    Returns
+    -------
+    dict
+        ``retrains``, ``compute_rows``, ``compute_seconds`` (:func:`cumulative_compute`'s totals),
+        ``score`` and, with a drift, ``score_after_drift``.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> sc = dm.scenarios.house_prices(n_initial=100, n_stream=300)
+    >>> tl = dm.simulate(sc, dm.BatchDeployment(Ridge(), retrain_every=100), metrics.MAE())
+    >>> row = retrain_costs(tl)
+    >>> row["retrains"], row["compute_rows"]  # at events 100, 200 and 300
+    (3, 1000)
+    """
+    row = {
+        "retrains": len(timeline.retrains),
+        "compute_rows": int(cumulative_compute(timeline)[-1]),
+        "compute_seconds": float(cumulative_compute(timeline, "seconds")[-1]),
+        "score": timeline.score,
+    }
+    if drift_at:
+        row["score_after_drift"] = timeline.window_score(drift_at[0])
+    return row
 
 
 def _fits(timeline: Timeline, unit: str):

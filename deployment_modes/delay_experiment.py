@@ -154,37 +154,28 @@ def _sweep_seed(seed, delays, n_initial, n_stream, drift_at, retrain_every, coll
     from river import metrics
 
     from .scenarios import drifting_classification
-    from .timeline import simulate
 
     scenario = drifting_classification(
         seed=seed, n_initial=n_initial, n_stream=n_stream, drift_at=drift_at
     )
-    trained = _trained(
-        deployments("classification", retrain_every=retrain_every, collect=collect), scenario
+    runs = _delayed_runs(
+        deployments("classification", retrain_every=retrain_every, collect=collect),
+        scenario,
+        metrics.Accuracy(),
+        delays,
     )
-    rows = []
-    for delay in delays:
-        for mode, deployment in trained.items():
-            tl = simulate(
-                scenario,
-                copy.deepcopy(deployment),
-                metrics.Accuracy(),
-                delay=delay,
-                name=mode,
-                fit_initial=False,
-            )
-            rows.append(
-                {
-                    "seed": seed,
-                    "delay": delay,
-                    "mode": mode,
-                    "after_drift": tl.window_score(drift_at),
-                    "score": tl.score,
-                    "retrains": len(tl.retrains),
-                    "label_delay": float(tl.label_delay.mean()),
-                }
-            )
-    return rows
+    return [
+        {
+            "seed": seed,
+            "delay": delay,
+            "mode": mode,
+            "after_drift": tl.window_score(drift_at),
+            "score": tl.score,
+            "retrains": len(tl.retrains),
+            "label_delay": float(tl.label_delay.mean()),
+        }
+        for delay, mode, tl in runs
+    ]
 
 
 def price_delay_sweep(
@@ -230,38 +221,37 @@ def _price_rows(name, delays, retrain_every) -> list[dict]:
     from river import metrics
 
     from .scenarios import stock_prices
-    from .timeline import simulate
 
     scenario = stock_prices(name)
-    trained = _trained(deployments("regression", retrain_every=retrain_every), scenario)
-    rows = []
-    for delay in delays:
-        for mode, deployment in trained.items():
-            tl = simulate(
-                scenario,
-                copy.deepcopy(deployment),
-                metrics.MAE(),
-                delay=delay,
-                name=mode,
-                fit_initial=False,
-            )
-            rows.append(
-                {
-                    "series": name,
-                    "delay": delay,
-                    "mode": mode,
-                    "mae": tl.score,
-                    "retrains": len(tl.retrains),
-                }
-            )
-    return rows
+    runs = _delayed_runs(
+        deployments("regression", retrain_every=retrain_every), scenario, metrics.MAE(), delays
+    )
+    return [
+        {
+            "series": name,
+            "delay": delay,
+            "mode": mode,
+            "mae": tl.score,
+            "retrains": len(tl.retrains),
+        }
+        for delay, mode, tl in runs
+    ]
 
 
-def _trained(deployments: dict, scenario) -> dict:
-    """Each deployment trained on the scenario's initial data, once: every delay starts from a copy."""
+def _delayed_runs(deployments: dict, scenario, metric, delays):
+    """``(delay, mode, timeline)`` per delay and deployment, each trained on the initial data once.
+
+    Every delay starts from a copy of the trained deployment (the same as a fresh fit).
+    """
+    from .timeline import simulate
+
     for deployment in deployments.values():
         deployment.fit_initial(*scenario.initial)
-    return deployments
+    for delay in delays:
+        for mode, deployment in deployments.items():
+            run = copy.deepcopy(deployment)
+            tl = simulate(scenario, run, metric.clone(), delay=delay, name=mode, fit_initial=False)
+            yield delay, mode, tl
 
 
 def _check_table(table, columns) -> pd.DataFrame:
