@@ -96,17 +96,27 @@ def read_notebook(path: Path):
 
 
 def execute_one(path: Path, out: Path, timeout: int) -> None:
-    """Run one notebook in its folder (as myst-nb does) and write it, outputs and all, to ``out``."""
-    from jupyter_cache.executors.utils import single_nb_execution
+    """Run one notebook in its folder (as myst-nb does) and write it, outputs and all, to ``out``.
+
+    nbclient directly, as jupyter-cache's ``single_nb_execution`` runs it (a notebook's own
+    ``execution`` metadata wins), without importing jupyter-cache and SQLAlchemy in every child.
+    """
+    import traceback
+
+    from nbclient import execute
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     poll_in_slices()
     notebook = read_notebook(path)
-    result = single_nb_execution(
-        notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False, meta_override=True
-    )
-    if result.err is not None:
-        sys.exit(result.exc_string)
-    notebook.metadata["execution_seconds"] = result.time
+    options = {"timeout": timeout, "allow_errors": False}
+    own = notebook.metadata.get("execution", {})
+    options.update((key, own[key]) for key in options if key in own)
+    start = time.perf_counter()
+    try:
+        execute(notebook, cwd=str(path.parent), record_timing=False, **options)
+    except (CellExecutionError, CellTimeoutError):
+        sys.exit(traceback.format_exc())
+    notebook.metadata["execution_seconds"] = time.perf_counter() - start
     nbformat.write(notebook, out)
 
 
