@@ -168,12 +168,15 @@ def vendor_js() -> bool:
     return True
 
 
+JUPYTER_BOOK = ROOT / "book" / "_ext" / "jupyter_book_jobs.py"  # jupyter-book, Sphinx a process per core
+
+
 def book(args: list[str]) -> None:
     output = Path(args[args.index("--path-output") + 1]) if "--path-output" in args else ROOT
     # where myst-nb's cache mode looks for executed notebooks
     cache = (ROOT / output).resolve() / "_build" / ".jupyter_cache"
     run(BIN / "python", ROOT / "book" / "_ext" / "execute_notebooks.py", ROOT, cache)
-    run(BIN / "jupyter-book", "build", ".", *args)
+    run(BIN / "python", JUPYTER_BOOK, "build", ".", *args)
     print(
         f"the book is in {ROOT / '_build' / 'html'}; open _build/html/index.html or run: python3 dev.py serve"
     )
@@ -218,7 +221,8 @@ def student_book(args: list[str]) -> None:
     STUDENT.mkdir(parents=True, exist_ok=True)
     run(BIN / "python", ROOT / "book" / "_ext" / "student_config.py", ROOT, STUDENT / "_config.yml")
     run(
-        BIN / "jupyter-book",
+        BIN / "python",
+        JUPYTER_BOOK,
         "build",
         ".",
         "--config",

@@ -197,7 +197,22 @@ def _skip_foreign(app, what, name, obj, skip, options):
     return None
 
 
+# Sphinx reads pages a process per core only if every extension says that it may. Two of Jupyter
+# Book's own say nothing, and both may: sphinx_multitoc_numbering only replaces how section numbers
+# are assigned, which Sphinx does in its main process once the readers' findings are merged, and
+# sphinx_jupyterbook_latex acts for the LaTeX builder alone.
+SILENT_BUT_PARALLEL_SAFE = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
+
+
+def _allow_parallel_read(app):
+    for name in SILENT_BUT_PARALLEL_SAFE:
+        extension = app.extensions.get(name)
+        if extension is not None and extension.parallel_read_safe is None:
+            extension.parallel_read_safe = True
+
+
 def setup(app):
+    app.connect("builder-inited", _allow_parallel_read)
     app.connect("autodoc-skip-member", _skip_foreign)
     app.add_directive("package-modules", PackageModules)
     # early: html-page-context stops at the first handler that returns a template; myst-nb's later additions are unique
