@@ -275,14 +275,15 @@ def default_deployment(mode: str = "online"):
     >>> dep.model_version, schema.features, schema.classes
     (1, ('x0', 'x1', 'x2', 'x3'), (0, 1))
     """
-    from sklearn.linear_model import LogisticRegression
-
     from . import scenarios
-    from .batch import BatchDeployment
 
     check_mode(mode)
     X, y = scenarios.drifting_classification(seed=0).initial
-    if mode == "batch":
+    if mode == "batch":  # each mode imports only its own library
+        from sklearn.linear_model import LogisticRegression
+
+        from .batch import BatchDeployment
+
         deployment = BatchDeployment(LogisticRegression(), window=1000)
     else:
         from river import linear_model, preprocessing
