@@ -40,10 +40,13 @@ The request checks are :mod:`deployment_modes.serve_guard`; the child process, t
 the downtime it measures, :mod:`deployment_modes.serve_process` (their public names are
 importable from here too).
 
+FastAPI and uvicorn are loaded by :func:`create_app` and :func:`main`, in the server: a process that
+only starts servers and asks them (:func:`start`, :class:`Probe`) does not load them. (No
+``from __future__ import annotations`` here: FastAPI reads the routes' annotations, and
+``Request`` is a name of :func:`create_app`, not of this module.)
+
 Defined in the Learning on a server chapter (``book/server.ipynb``).
 """
-
-from __future__ import annotations
 
 import argparse
 import collections
@@ -53,10 +56,6 @@ import socket
 import sys
 import threading
 from contextlib import asynccontextmanager
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from .durable import Busy, DurableDeployment, LogWriteError, StateError
 from .label_join import AlreadyLabelled, LabelTooLate, UnknownPrediction
@@ -148,6 +147,10 @@ def create_app(
     ['/predict', '/label', '/label_many', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
     >>> state.close()
     """
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
+
     counts = collections.Counter()
     counts_lock = threading.Lock()
 

@@ -23,9 +23,6 @@ import ipaddress
 import os
 from pathlib import Path
 
-from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
-
 from . import json_codec
 
 __all__ = [
@@ -259,6 +256,8 @@ async def read_json(request, limit: int, fields: set):
     body = await read_body(request, limit)
     if len(body) <= PARSE_INLINE_BYTES:
         return parse_json(body, fields)
+    from starlette.concurrency import run_in_threadpool  # only the server loads Starlette
+
     return await run_in_threadpool(parse_json, body, fields)
 
 
@@ -410,6 +409,8 @@ class RequestGuard:
             return await self.app(scope, receive, send)
         problem = self.problem(scope)
         if problem is not None:
+            from starlette.responses import JSONResponse  # only the server loads Starlette
+
             headers = {"WWW-Authenticate": "Bearer"} if problem[0] == 401 else None
             return await JSONResponse({"detail": problem[1]}, problem[0], headers=headers)(
                 scope, receive, send

@@ -40,3 +40,17 @@ def test_an_unknown_name_is_an_attribute_error_that_names_it():
         getattr(dm, "OnlineDeploymnet")  # noqa: B009  (a typo, as a user makes it)
     with pytest.raises(ImportError, match="OnlineDeploymnet"):
         exec("from deployment_modes import OnlineDeploymnet", {})
+
+
+def test_a_process_that_starts_and_probes_servers_loads_no_web_framework():
+    # the chapter's kernel uses serve.start, serve.Probe and serve.downtime; FastAPI and uvicorn
+    # are loaded by the server process alone, and an online server's state by river alone
+    run(
+        "import sys, tempfile\n"
+        "from deployment_modes import serve\n"
+        "from deployment_modes.durable import DurableDeployment\n"
+        "DurableDeployment(tempfile.mkdtemp(), 'online').close()\n"
+        "loaded = [n for n in ('fastapi', 'starlette', 'uvicorn', 'pydantic') if n in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "assert 'sklearn.linear_model' not in sys.modules\n"
+    )
