@@ -424,12 +424,15 @@ def _exit_now(code) -> None:
     the output is flushed here, so freeing every module of SciPy, scikit-learn, pandas and river
     one by one, about a third of a CPU second, would only delay the exit.
     """
-    if code is not None and not isinstance(code, int):
-        print(code, file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code or 0)
+    message = None if code is None or isinstance(code, int) else code
+    try:
+        if message is not None:  # sys.exit("...") prints it and exits with 1
+            print(message, file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: nobody reads it any more
+        pass
+    os._exit(1 if message is not None else code or 0)
 
 
 if __name__ == "__main__":

@@ -402,6 +402,19 @@ def test_a_public_host_needs_a_token(tmp_path, capsys):
     assert not (tmp_path / durable.SNAPSHOT).exists()
 
 
+def test_the_server_process_exits_0_after_its_last_snapshot_and_2_when_refused(tmp_path, events):
+    # the process ends without tearing the interpreter down: the exit codes and the files are
+    # those of a normal exit
+    srv = serve.start(tmp_path, mode="online", snapshot_every=10**6)
+    pairs = [{"x": x, "y": y} for x, y in events[:30]]
+    httpx.post(srv.url + "/learn_many", json={"events": pairs}).raise_for_status()
+    assert srv.stop() == 0
+    header, state = durable.load_snapshot(tmp_path)
+    assert header["n_seen"] == state["n_seen"] == 30  # the last snapshot holds every event
+    with pytest.raises(RuntimeError, match=r"exit code 2\):\nerror: the state dir holds a"):
+        serve.start(tmp_path, mode="batch")
+
+
 @pytest.mark.slow
 def test_kill_9_during_a_learning_stream_loses_no_acknowledged_event(tmp_path, events):
     srv = serve.start(tmp_path, mode="online", snapshot_every=100)
