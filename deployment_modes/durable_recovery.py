@@ -103,7 +103,7 @@ class SnapshotsAndReplay:
             )
         if mode is not None and state["mode"] != mode:
             raise StateError(
-                f"the state dir holds a {state['mode']} deployment, not {mode}: "
+                f"the state dir holds the {state['mode']} deployment, not {mode}: "
                 f"start with --mode {state['mode']} or another state dir"
             )
         self.__dict__.update(state)

@@ -411,7 +411,7 @@ def test_the_server_process_exits_0_after_its_last_snapshot_and_2_when_refused(t
     assert srv.stop() == 0
     header, state = durable.load_snapshot(tmp_path)
     assert header["n_seen"] == state["n_seen"] == 30  # the last snapshot holds every event
-    with pytest.raises(RuntimeError, match=r"exit code 2\):\nerror: the state dir holds a"):
+    with pytest.raises(RuntimeError, match=r"exit code 2\):\nerror: the state dir holds the"):
         serve.start(tmp_path, mode="batch")
 
 
