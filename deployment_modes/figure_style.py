@@ -35,8 +35,8 @@ def course_style() -> None:
 
     Every chapter calls it in its set-up cell; a figure :data:`WIDTH` inches wide is then
     648 px, narrower than the book's text column (672 px), so it is shown at its own size.
-    In a notebook each figure is then drawn once per cell, by the inline backend that sends it
-    (see :func:`_draw_once_in_notebooks`). Defined in the Batch learning chapter
+    In a notebook kernel only the inline backend then draws a figure, to send it (pyplot's own
+    redraw after each cell is switched off). Defined in the Batch learning chapter
     (``book/batch.ipynb``); every chapter uses it.
 
     Examples
