@@ -182,10 +182,40 @@ def score_model(model, X, y, transform=None) -> float:
         and labels.ndim == 1
         and len(labels) == Xt.shape[0]
     ):  # ClassifierMixin.score is accuracy_score(y, predict(X)): the same mean, without its checks
-        return float(np.mean(model.predict(Xt) == labels))
+        predicted = _sgd_sparse_predict(model, Xt)
+        return float(np.mean((model.predict(Xt) if predicted is None else predicted) == labels))
     if callable(getattr(model, "score", None)):
         return float(model.score(Xt, y))
     return float("nan")
+
+
+def _sgd_sparse_predict(model, X):
+    """``model.predict(X)`` of a fitted ``SGDClassifier`` on a CSR matrix, one class at a time; None otherwise.
+
+    The scores are scipy's products of ``X`` with each class's weights, as ``decision_function``
+    computes them all at once, without its checks and without the copy of ``coef_.T`` in C order
+    that scipy makes for it on every call (2.6 MB for five classes of 65,536 hashed features):
+    a sixth of the CPU of a holdout score. Anything else (or a NaN) goes through ``predict``.
+    """
+    from sklearn.linear_model import SGDClassifier
+
+    coef = getattr(model, "coef_", None)
+    if not (
+        isinstance(model, SGDClassifier)
+        and type(model).predict is SGDClassifier.predict
+        and type(model).decision_function is SGDClassifier.decision_function
+        and isinstance(coef, np.ndarray)
+        and coef.dtype == np.float64
+        and getattr(X, "format", None) == "csr"
+        and X.dtype == np.float64
+        and X.shape[1] == coef.shape[1]
+        and np.isfinite(X.data).all()
+    ):
+        return None
+    scores = np.column_stack([X @ weights for weights in coef]) + model.intercept_
+    if scores.shape[1] == 1:
+        return model.classes_[(scores[:, 0] > 0).astype(int)]
+    return model.classes_[np.argmax(scores, axis=1)]
 
 
 def chunk_nbytes(X, Xt) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
@@ -88,7 +89,7 @@ class Corpus:
 
 
 def _documents(rng, topics, lengths, topic_cdfs, global_cdf, vocab, topic_share):
-    """Texts of documents whose labels are ``topics`` and word counts ``lengths``."""
+    """Texts of documents whose labels are ``topics`` and word counts ``lengths`` (an Arrow string array)."""
     total = int(lengths.sum())
     word_topic = np.repeat(topics, lengths)
     from_topic = rng.random(total) < topic_share
@@ -97,9 +98,10 @@ def _documents(rng, topics, lengths, topic_cdfs, global_cdf, vocab, topic_share)
     for t in np.unique(word_topic[from_topic]):
         mask = from_topic & (word_topic == t)
         ranks[mask] = np.searchsorted(topic_cdfs[t], draws[mask])
-    words = vocab[np.minimum(ranks, len(vocab) - 1)]
-    ends = np.cumsum(lengths)
-    return [" ".join(words[end - n : end]) for n, end in zip(lengths, ends)]
+    words = pa.array(vocab).take(np.minimum(ranks, len(vocab) - 1))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    # each document's words joined by spaces, as " ".join does, in Arrow (no str per word)
+    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, words), " ")
 
 
 def write_corpus(

@@ -334,15 +334,26 @@ def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool, timeout:
 
 
 def _main() -> None:
-    """The measuring process: read the job from the command line, print its JSON report(s)."""
+    """The measuring process: read the job from the command line, print its JSON report(s).
+
+    BLAS and OpenMP run one thread here, as the chapters' fits do: their threads do not survive
+    a fork, and a child that restored two would start them anew (and their spin-wait, some
+    50 ms of CPU) for every call. Once the report is printed the process ends at once: tearing
+    down the libraries it imported would cost more CPU than a measured call.
+    """
+    from threadpoolctl import threadpool_limits
+
     job = json.loads(sys.argv[1])
     func = _resolve(job["func"])
     warmup, allocations = job.get("warmup"), bool(job.get("allocations"))
     if warmup is not None:
         func(**warmup)
+    threadpool_limits(1)  # the libraries loaded by now, for good: the children forked inherit it
     if "runs" in job:  # one child forked from this warmed-up process per call
         timeout = job.get("timeout", 600)
         reports = [_forked(func, kwargs, warmup, allocations, timeout) for kwargs in job["runs"]]
         print(json.dumps(reports))
     else:
         print(json.dumps(_measure(func, job["kwargs"], allocations)))
+    sys.stdout.flush()
+    os._exit(0)

@@ -195,7 +195,6 @@ class OutOfCoreTrainer:
         self.progress = progress
         self.model = None
         self.history = pd.DataFrame()
-        self.log: list = []
 
     def start(self) -> tuple[object, ChunkHistory]:
         """Begin a training: a fresh copy of the estimator and an empty
@@ -230,22 +229,29 @@ class OutOfCoreTrainer:
 
     def finish(self, model, history: ChunkHistory) -> OutOfCoreTrainer:
         """End a training: ``model`` and its ``history`` become the trainer's (only a finished one does)."""
-        from .timeline import LogEntry  # here, so that a measuring process need not import river
-
         if not len(history):
             raise ValueError("the chunks are empty: no chunk (or partition) to learn from")
         self.model, self.history = model, history.frame()
-        seconds = float(self.history["read_seconds"].sum() + self.history["learn_seconds"].sum())
-        self.log = [
+        return self
+
+    @property
+    def log(self) -> list:
+        """The training as a deployment's log: one ``"train"`` entry once fitted (none before)."""
+        if self.model is None:
+            return []
+        # imported here: a measuring process (measure_peak) trains without loading river
+        from .timeline import LogEntry
+
+        h = self.history
+        return [
             LogEntry(
                 0,
                 "train",
-                rows=int(self.history["rows_seen"].iloc[-1]),
-                seconds=seconds,
-                detail=f"out-of-core, {len(history)} chunks",
+                rows=int(h["rows_seen"].iloc[-1]),
+                seconds=float(h["read_seconds"].sum() + h["learn_seconds"].sum()),
+                detail=f"out-of-core, {len(h)} chunks",
             )
         ]
-        return self
 
     def fit(self, chunks) -> OutOfCoreTrainer:
         """Learn from every chunk in turn, starting from a fresh copy of the estimator.

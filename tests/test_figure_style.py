@@ -235,3 +235,31 @@ def test_the_figure_modules_load_matplotlib_only_when_used():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_in_a_notebook_kernel_only_the_inline_backend_draws_a_figure_and_shows_it():
+    """After course_style, pyplot no longer redraws a cell's figures after the cell (3 draws -> 2).
+
+    The inline backend's draws are two: a dry run that finds the figure's tight box, then the PNG.
+    """
+    import os
+    import subprocess
+    import sys
+
+    code = """
+from IPython.core.interactiveshell import InteractiveShell
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+shell = InteractiveShell.instance()
+shell.display_formatter.active_types = ["image/png", "text/plain"]
+shown, draws, real_draw = [], [], FigureCanvasAgg.draw
+shell.display_pub.publish = lambda data, **kw: shown.append(sorted(data))
+FigureCanvasAgg.draw = lambda self, *a, **k: (draws.append(1), real_draw(self, *a, **k))[1]
+shell.run_cell("import deployment_modes as dm; dm.plots.course_style()")
+shell.run_cell("import matplotlib.pyplot as plt; fig, ax = plt.subplots(); ax.plot([1, 2]);")
+print("drawn", len(draws), "shown", shown)
+"""
+    env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.splitlines()[-1] == "drawn 2 shown [['image/png', 'text/plain']]", out.stderr

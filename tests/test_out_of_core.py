@@ -416,6 +416,24 @@ def test_score_model_of_a_classifier_is_its_score(trained, holdout):
         score_model(model, X, list(y)[:-1], dm.HashedText())
 
 
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_score_model_predicts_as_scikit_learn_class_by_class(trained, holdout, n_classes):
+    """Its sparse path (one product per class) gives predict's every label; a NaN fails as predict does."""
+    X, y = holdout
+    Xt = dm.HashedText().transform(X)
+    model = trained.model
+    if n_classes == 2:
+        model = SGDClassifier(random_state=0).partial_fit(Xt, y == "sports", classes=[False, True])
+    assert len(model.classes_) == n_classes
+    assert score_model(model, Xt, model.predict(Xt)) == 1.0  # the same label for every document
+    assert score_model(model, Xt, y == "sports" if n_classes == 2 else y) == model.score(
+        Xt, y == "sports" if n_classes == 2 else y
+    )
+    Xt.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        score_model(model, Xt, y)
+
+
 def test_measure_peak_ends_a_call_that_outlives_its_timeout():
     """A call that hangs in its forked child fails the measurement after ``timeout`` seconds."""
     quiet = {"stdout": -3, "stderr": -3}  # subprocess.DEVNULL: the sleep holds no pipe of ours
