@@ -10,6 +10,7 @@ Defined in the Online learning chapter (``book/online.ipynb``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import numpy as np
@@ -134,6 +135,36 @@ class IncrementalModel:
         self.columns = None
         self._weights = None  # (coef_, its transpose in C order): see _predict
 
+    _stepped = (
+        None,
+        None,
+        None,
+    )  # (river model, its predict_one, its learn_one): see step_functions
+
+    @property
+    def step_functions(self) -> tuple:
+        """``(predict_one, learn_one)`` of the river model, each called as ``f(x)`` and ``f(x, y)``.
+
+        The model's own methods, or for :func:`~deployment_modes.sgd_model`'s pipeline those of
+        :mod:`~deployment_modes.sgd_step`, which give the same numbers in fewer calls. Decided
+        once per model object (a rollback or a recalled first training serves a new one).
+        """
+        stepped = self._stepped
+        if stepped[0] is not self.model:
+            from . import sgd_step
+
+            model = self.model
+            if sgd_step.fits(model):
+                stepped = (
+                    model,
+                    functools.partial(sgd_step.predict_one, model),
+                    functools.partial(sgd_step.learn_one, model),
+                )
+            else:
+                stepped = (model, model.predict_one, model.learn_one)
+            self._stepped = stepped
+        return stepped[1], stepped[2]
+
     def matrix(self, xs):
         """The events ``xs`` (dicts) as the estimator's feature matrix."""
         if self.transform is not None:
@@ -149,7 +180,7 @@ class IncrementalModel:
     def predict_one(self, x):
         """The prediction for one event (``None`` before a scikit-learn estimator has learned)."""
         if self.river:
-            return self.model.predict_one(x)
+            return self.step_functions[0](x)
         if not self.fitted:
             return None
         return plain(self._predict(self.matrix([x]))[0])
@@ -200,7 +231,7 @@ class IncrementalModel:
     def learn_one(self, x, y) -> None:
         """Learn one event."""
         if self.river:
-            self.model.learn_one(x, y)
+            self.step_functions[1](x, y)
         else:
             self.learn_many([x], [y])
 
@@ -208,12 +239,13 @@ class IncrementalModel:
         """Learn a list of events: one step (river's ``learn_many``, one ``partial_fit``) or a loop of them."""
         if self.river:
             if len(xs) == 1:
-                self.model.learn_one(xs[0], ys[0])
+                self.step_functions[1](xs[0], ys[0])
             elif callable(getattr(self.model, "learn_many", None)):
                 self.model.learn_many(pd.DataFrame(xs), pd.Series(ys))
             else:
+                learn = self.step_functions[1]
                 for x, y in zip(xs, ys):
-                    self.model.learn_one(x, y)
+                    learn(x, y)
             return
         kwargs = {"classes": self.classes} if self.classifier and not self.fitted else {}
         self._weights = None  # partial_fit changes coef_ in place

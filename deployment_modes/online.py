@@ -243,8 +243,9 @@ class OnlineDeployment:
         start = time.perf_counter()
         for _ in range(0 if recalled else epochs):
             if one_by_one:
+                learn = fresh.learner.step_functions[1]
                 for x, target in zip(rows, y):
-                    fresh.learner.model.learn_one(x, target)
+                    learn(x, target)
             else:
                 step = fresh.batch_size or len(rows)
                 for i in range(0, len(rows), step):
@@ -280,7 +281,7 @@ class OnlineDeployment:
         if not ((kind is float and total - total == 0.0) or kind is int):
             features(x, self._features, numbers_only=False, text=self._text)
         learner = self.learner
-        p = self._last_p = learner.model.predict_one(x) if learner.river else learner.predict_one(x)
+        p = self._last_p = learner.step_functions[0](x) if learner.river else learner.predict_one(x)
         self._last_x = x
         return p
 
@@ -336,7 +337,7 @@ class OnlineDeployment:
                     if alarm.up and top is not self and top.react(alarm):
                         return  # a guardrail took the event: it is not learned
         if top is self and self.batch_size is None and self.learner.river:
-            self.learner.model.learn_one(x, y)  # the plain path of learn(), without its calls
+            self.learner.step_functions[1](x, y)  # the plain path of learn(), without its calls
             self.model_version += 1
         else:
             top.learn(x, y)
