@@ -126,8 +126,7 @@ def learn_one(model, x: dict, y) -> None:
     if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or not _settings_fit(lr):  # noqa: SLF001
         model.learn_one(x, y)
         return
-    scaler.learn_one(x)
-    x = scaler.transform_one(x)
+    x = _scaler_learn_transform(scaler, x)
     # LogisticRegression.learn_one: weights masked by x, the log loss's gradient clipped, then the
     # intercept's step and SGD's step on the weights (look_ahead is SGD's no-op; no penalty)
     optimizer = lr.optimizer
@@ -152,3 +151,20 @@ def learn_one(model, x: dict, y) -> None:
     lr.intercept -= lr.intercept_lr.get(n) * gradient
     weights.isub_scaled(VectorDict.from_scaled(x, gradient), optimizer.lr.get(n))
     optimizer.n_iterations = n + 1
+
+
+def _scaler_learn_transform(scaler, x: dict) -> dict:
+    """``scaler.learn_one(x)`` then ``scaler.transform_one(x)``, in one pass: river's expressions.
+
+    Each feature's statistics and scaled value depend on that feature alone, so updating and
+    scaling feature by feature gives the same numbers, and the same dicts, as the two passes.
+    """
+    counts, means, variances, scaled = scaler.counts, scaler.means, scaler.vars, {}
+    for i, xi in x.items():
+        counts[i] = n = counts[i] + 1
+        old_mean = means[i]
+        means[i] = mean = old_mean + (xi - old_mean) / n
+        var = variances[i]
+        variances[i] = var = var + ((xi - old_mean) * (xi - mean) - var) / n
+        scaled[i] = (xi - mean) / var**0.5 if var else 0.0
+    return scaled
