@@ -135,35 +135,42 @@ class IncrementalModel:
         self.columns = None
         self._weights = None  # (coef_, its transpose in C order): see _predict
 
-    _stepped = (
-        None,
-        None,
-        None,
-    )  # (river model, its predict_one, its learn_one): see step_functions
-
     @property
-    def step_functions(self) -> tuple:
-        """``(predict_one, learn_one)`` of the river model, each called as ``f(x)`` and ``f(x, y)``.
+    def model(self):
+        """The river model or scikit-learn estimator."""
+        return self._model
 
-        The model's own methods, or for :func:`~deployment_modes.sgd_model`'s pipeline those of
-        :mod:`~deployment_modes.sgd_step`, which give the same numbers in fewer calls. Decided
-        once per model object (a rollback or a recalled first training serves a new one).
+    @model.setter
+    def model(self, model) -> None:
+        self._model = model
+        self.predict_step, self.learn_step = self._steps(model)
+
+    def _steps(self, model) -> tuple:
+        """``(predict_step, learn_step)``: how one event is predicted (``f(x)``) and learned (``f(x, y)``).
+
+        A river model's own ``predict_one`` and ``learn_one``, or for the pipeline of
+        :func:`~deployment_modes.sgd_model` those of :mod:`~deployment_modes.sgd_step`, which give
+        the same numbers in fewer calls; this class's own methods for a scikit-learn estimator.
+        Set with the model (a rollback or a recalled first training serves a new one).
         """
-        stepped = self._stepped
-        if stepped[0] is not self.model:
-            from . import sgd_step
+        if not is_river_model(model):
+            return self.predict_one, self.learn_one
+        from . import sgd_step
 
-            model = self.model
-            if sgd_step.fits(model):
-                stepped = (
-                    model,
-                    functools.partial(sgd_step.predict_one, model),
-                    functools.partial(sgd_step.learn_one, model),
-                )
-            else:
-                stepped = (model, model.predict_one, model.learn_one)
-            self._stepped = stepped
-        return stepped[1], stepped[2]
+        if sgd_step.fits(model):
+            return (
+                functools.partial(sgd_step.predict_one, model),
+                functools.partial(sgd_step.learn_one, model),
+            )
+        return model.predict_one, model.learn_one
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle, also a learner pickled when ``model`` was a plain attribute (no steps then)."""
+        state = dict(state)
+        model = state.pop("model", None)
+        self.__dict__.update(state)
+        if model is not None:
+            self.model = model
 
     def matrix(self, xs):
         """The events ``xs`` (dicts) as the estimator's feature matrix."""
@@ -180,7 +187,7 @@ class IncrementalModel:
     def predict_one(self, x):
         """The prediction for one event (``None`` before a scikit-learn estimator has learned)."""
         if self.river:
-            return self.step_functions[0](x)
+            return self.predict_step(x)
         if not self.fitted:
             return None
         return plain(self._predict(self.matrix([x]))[0])
@@ -231,7 +238,7 @@ class IncrementalModel:
     def learn_one(self, x, y) -> None:
         """Learn one event."""
         if self.river:
-            self.step_functions[1](x, y)
+            self.learn_step(x, y)
         else:
             self.learn_many([x], [y])
 
@@ -239,11 +246,11 @@ class IncrementalModel:
         """Learn a list of events: one step (river's ``learn_many``, one ``partial_fit``) or a loop of them."""
         if self.river:
             if len(xs) == 1:
-                self.step_functions[1](xs[0], ys[0])
+                self.learn_step(xs[0], ys[0])
             elif callable(getattr(self.model, "learn_many", None)):
                 self.model.learn_many(pd.DataFrame(xs), pd.Series(ys))
             else:
-                learn = self.step_functions[1]
+                learn = self.learn_step
                 for x, y in zip(xs, ys):
                     learn(x, y)
             return

@@ -243,7 +243,7 @@ class OnlineDeployment:
         start = time.perf_counter()
         for _ in range(0 if recalled else epochs):
             if one_by_one:
-                learn = fresh.learner.step_functions[1]
+                learn = fresh.learner.learn_step
                 for x, target in zip(rows, y):
                     learn(x, target)
             else:
@@ -280,8 +280,7 @@ class OnlineDeployment:
         kind = type(total)
         if not ((kind is float and total - total == 0.0) or kind is int):
             features(x, self._features, numbers_only=False, text=self._text)
-        learner = self.learner
-        p = self._last_p = learner.step_functions[0](x) if learner.river else learner.predict_one(x)
+        p = self._last_p = self.learner.predict_step(x)
         self._last_x = x
         return p
 
@@ -336,8 +335,8 @@ class OnlineDeployment:
                     self.log.append(LogEntry(n_seen, "alarm", detail=alarm.describe()))
                     if alarm.up and top is not self and top.react(alarm):
                         return  # a guardrail took the event: it is not learned
-        if top is self and self.batch_size is None and self.learner.river:
-            self.learner.step_functions[1](x, y)  # the plain path of learn(), without its calls
+        if top is self and self.batch_size is None:
+            self.learner.learn_step(x, y)  # the plain path of learn(), without its calls
             self.model_version += 1
         else:
             top.learn(x, y)
@@ -355,7 +354,7 @@ class OnlineDeployment:
         """
         learner = self.learner if into is None else into
         if self.batch_size is None:
-            learner.learn_one(x, y)
+            learner.learn_step(x, y)
         else:
             self._buffer.append((x, y))
             if len(self._buffer) < self.batch_size:

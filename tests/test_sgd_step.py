@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import pickle
 
 import pytest
 from river import compose, metrics, optim
@@ -110,19 +111,34 @@ def test_only_the_scaled_sgd_pipeline_fits():
     )
 
 
-def test_the_incremental_model_follows_its_model_through_copies():
+def test_the_incremental_model_follows_its_model_through_copies_and_pickles():
     learner = IncrementalModel(dm.sgd_model("classification", 0.05))
     for x, y in events(0, n=100):
         learner.learn_one(x, y)
-    twin = copy.deepcopy(learner)
-    twin.learn_one({"x0": 0.5, "x1": 0.5, "x2": 0.5, "x3": 0.5}, 1)
-    assert state(twin.model) != state(learner.model)  # the copy stepped its own model
-    predict, learn = twin.step_functions
-    assert predict.args[0] is twin.model and learn.args[0] is twin.model
+    for twin in (copy.deepcopy(learner), pickle.loads(pickle.dumps(learner))):
+        twin.learn_one({"x0": 0.5, "x1": 0.5, "x2": 0.5, "x3": 0.5}, 1)
+        assert state(twin.model) != state(learner.model)  # the copy stepped its own model
+        assert twin.predict_step.args[0] is twin.model and twin.learn_step.args[0] is twin.model
     learner.model = copy.deepcopy(
         twin.model
     )  # a new model object (a rollback, a recalled training)
-    assert learner.step_functions[0].args[0] is learner.model
+    assert learner.predict_step.args[0] is learner.model
+
+
+def test_a_learner_pickled_before_it_had_steps_gets_them():
+    learner = IncrementalModel(dm.sgd_model("classification", 0.05))
+    old = IncrementalModel.__new__(IncrementalModel)
+    state = {k: v for k, v in vars(learner).items() if k not in ("predict_step", "learn_step")}
+    state["model"] = state.pop("_model")
+    old.__setstate__(state)
+    x = {"x0": 0.5, "x1": 0.5, "x2": 0.5, "x3": 0.5}
+    old.learn_one(x, 1)
+    learner.learn_one(x, 1)
+    assert state_of(old) == state_of(learner)
+
+
+def state_of(learner):
+    return state(learner.model), learner.predict_step.func, learner.learn_step.func
 
 
 def run(seed: int) -> dict:
