@@ -59,6 +59,18 @@ def records(X: pd.DataFrame) -> tuple[list, bool]:
     A frame of numeric columns (ints, floats) is converted a column at a time (``tolist``: the same
     Python numbers, faster); ``True`` then says every value is a finite number, checked at once.
 
+    Parameters
+    ----------
+    X
+        A DataFrame.
+
+    Returns
+    -------
+    rows : list
+        One dict per row, ``{column: value}``.
+    finite : bool
+        Whether every column is numeric and every value finite.
+
     Examples
     --------
     >>> records(pd.DataFrame({"a": [1.0, 2.0], "b": [3, 4]}))
