@@ -164,13 +164,18 @@ class IncrementalModel:
             )
         return model.predict_one, model.learn_one
 
+    def __getstate__(self) -> dict:
+        """The learner without its step functions, which the model gives again (see ``_steps``)."""
+        state = dict(self.__dict__)
+        del state["predict_step"], state["learn_step"]
+        return state
+
     def __setstate__(self, state: dict) -> None:
-        """Unpickle, also a learner pickled when ``model`` was a plain attribute (no steps then)."""
+        """Unpickle (or copy), also a learner pickled when ``model`` was a plain attribute."""
         state = dict(state)
-        model = state.pop("model", None)
+        model = state.pop("model") if "model" in state else state.pop("_model")
         self.__dict__.update(state)
-        if model is not None:
-            self.model = model
+        self.model = model
 
     def matrix(self, xs):
         """The events ``xs`` (dicts) as the estimator's feature matrix."""
