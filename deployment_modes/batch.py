@@ -20,7 +20,7 @@ from .threads import one_thread
 from .timeline import LogEntry
 from .triggers import EveryEvents, EveryPeriod
 
-__all__ = ["BatchDeployment", "as_frame", "sweep_retrain_interval"]
+__all__ = ["BatchDeployment", "as_frame", "records", "sweep_retrain_interval"]
 
 
 def as_frame(X, name: str = "X") -> pd.DataFrame:
@@ -51,6 +51,37 @@ def as_frame(X, name: str = "X") -> pd.DataFrame:
             f"{name} must have at least one row and one feature, got shape {frame.shape}"
         )
     return frame
+
+
+def records(X: pd.DataFrame) -> tuple[list, bool]:
+    """The rows of ``X`` as dicts, as ``X.to_dict(orient="records")`` gives them, and whether all are finite numbers.
+
+    A frame of numeric columns (ints, floats) is converted a column at a time (``tolist``: the same
+    Python numbers, faster); ``True`` then says every value is a finite number, checked at once.
+
+    Parameters
+    ----------
+    X
+        A DataFrame.
+
+    Returns
+    -------
+    rows : list
+        One dict per row, ``{column: value}``.
+    finite : bool
+        Whether every column is numeric and every value finite.
+
+    Examples
+    --------
+    >>> records(pd.DataFrame({"a": [1.0, 2.0], "b": [3, 4]}))
+    ([{'a': 1.0, 'b': 3}, {'a': 2.0, 'b': 4}], True)
+    """
+    columns = [series for _, series in X.items()]
+    if not all(isinstance(c.dtype, np.dtype) and c.dtype.kind in "iuf" for c in columns):
+        return X.to_dict(orient="records"), False
+    names = list(X.columns)
+    rows = [dict(zip(names, row)) for row in zip(*(c.to_numpy().tolist() for c in columns))]
+    return rows, bool(np.isfinite(X.to_numpy(dtype=float)).all())
 
 
 def _numeric(y: np.ndarray) -> bool:

@@ -10,6 +10,7 @@ Defined in the Online learning chapter (``book/online.ipynb``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import numpy as np
@@ -134,6 +135,48 @@ class IncrementalModel:
         self.columns = None
         self._weights = None  # (coef_, its transpose in C order): see _predict
 
+    @property
+    def model(self):
+        """The river model or scikit-learn estimator."""
+        return self._model
+
+    @model.setter
+    def model(self, model) -> None:
+        self._model = model
+        self.predict_step, self.learn_step = self._steps(model)
+
+    def _steps(self, model) -> tuple:
+        """``(predict_step, learn_step)``: how one event is predicted (``f(x)``) and learned (``f(x, y)``).
+
+        A river model's own ``predict_one`` and ``learn_one``, or for the pipeline of
+        :func:`~deployment_modes.sgd_model` those of :mod:`~deployment_modes.sgd_step`, which give
+        the same numbers in fewer calls; this class's own methods for a scikit-learn estimator.
+        Set with the model (a rollback or a recalled first training serves a new one).
+        """
+        if not is_river_model(model):
+            return self.predict_one, self.learn_one
+        from . import sgd_step
+
+        if sgd_step.fits(model):
+            return (
+                functools.partial(sgd_step.predict_one, model),
+                functools.partial(sgd_step.learn_one, model),
+            )
+        return model.predict_one, model.learn_one
+
+    def __getstate__(self) -> dict:
+        """The learner without its step functions, which the model gives again (see ``_steps``)."""
+        state = dict(self.__dict__)
+        del state["predict_step"], state["learn_step"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle (or copy), also a learner pickled when ``model`` was a plain attribute."""
+        state = dict(state)
+        model = state.pop("model") if "model" in state else state.pop("_model")
+        self.__dict__.update(state)
+        self.model = model
+
     def matrix(self, xs):
         """The events ``xs`` (dicts) as the estimator's feature matrix."""
         if self.transform is not None:
@@ -149,7 +192,7 @@ class IncrementalModel:
     def predict_one(self, x):
         """The prediction for one event (``None`` before a scikit-learn estimator has learned)."""
         if self.river:
-            return self.model.predict_one(x)
+            return self.predict_step(x)
         if not self.fitted:
             return None
         return plain(self._predict(self.matrix([x]))[0])
@@ -200,7 +243,7 @@ class IncrementalModel:
     def learn_one(self, x, y) -> None:
         """Learn one event."""
         if self.river:
-            self.model.learn_one(x, y)
+            self.learn_step(x, y)
         else:
             self.learn_many([x], [y])
 
@@ -208,12 +251,13 @@ class IncrementalModel:
         """Learn a list of events: one step (river's ``learn_many``, one ``partial_fit``) or a loop of them."""
         if self.river:
             if len(xs) == 1:
-                self.model.learn_one(xs[0], ys[0])
+                self.learn_step(xs[0], ys[0])
             elif callable(getattr(self.model, "learn_many", None)):
                 self.model.learn_many(pd.DataFrame(xs), pd.Series(ys))
             else:
+                learn = self.learn_step
                 for x, y in zip(xs, ys):
-                    self.model.learn_one(x, y)
+                    learn(x, y)
             return
         kwargs = {"classes": self.classes} if self.classifier and not self.fitted else {}
         self._weights = None  # partial_fit changes coef_ in place

@@ -62,6 +62,9 @@ class Verdict:
         )
 
 
+_INSIDE = Verdict(True)  # the verdict on an event whose values are all inside (it is immutable)
+
+
 class FeatureBounds:
     """Per-feature bounds learned from the first training's data: the range seen, widened by ``margin``.
 
@@ -119,11 +122,16 @@ class FeatureBounds:
         low, high, out = self.low, self.high, []
         for name, value in x.items():
             lo = low.get(name)
-            if lo is None or isinstance(value, bool) or not isinstance(value, numbers.Real):
+            kind = type(value)
+            if lo is None or (
+                kind is not float
+                and kind is not int
+                and (kind is bool or not isinstance(value, numbers.Real))
+            ):
                 continue
             if not lo <= value <= high[name]:  # False for NaN too
                 out.append((name, value, lo, high[name]))
-        return Verdict(not out, tuple(out))
+        return Verdict(False, tuple(out)) if out else _INSIDE
 
     def clip(self, x: dict) -> dict:
         """A copy of ``x`` with each numeric value clipped to its bounds (NaN to the middle)."""
@@ -219,12 +227,17 @@ class InputGuard:
             raise AttributeError(name)
         return getattr(self.deployment, name)  # model, model_version, log, monitor, rolling, ...
 
+    @property
+    def model_version(self) -> int:
+        """The wrapped deployment's model version (read at every event: not through ``__getattr__``)."""
+        return self.deployment.model_version
+
     def check(self, x: dict) -> Verdict:
         """The :class:`~deployment_modes.input_guard.Verdict` on the event ``x``.
 
         Every value is inside before any training.
         """
-        return Verdict(True) if self.bounds is None else self.bounds.check(x)
+        return _INSIDE if self.bounds is None else self.bounds.check(x)
 
     def fit_initial(self, X, y, **kwargs) -> None:
         """Learn the bounds from ``X`` (unless given), then the wrapped deployment's first training."""

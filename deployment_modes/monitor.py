@@ -13,6 +13,7 @@ Defined in the Online learning chapter (``book/online.ipynb``).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections import deque
 from dataclasses import dataclass
@@ -240,10 +241,18 @@ class Monitor:
 
     def error_level(self, last: int | None = None) -> float:
         """Mean error over the window, or over its ``last`` events; 0 before any event."""
-        pairs = list(self._pairs)[-last:] if last else self._pairs
-        if not pairs:
+        pairs = self._pairs
+        start = (
+            max(len(pairs) - last, 0) if last else 0
+        )  # the last ones, without copying the window
+        if start == len(pairs):
             return 0.0
-        return sum(prediction_error(y, p, self.classification) for y, p in pairs) / len(pairs)
+        recent = itertools.islice(pairs, start, None)
+        if self.classification:  # prediction_error's numbers, summed in the same order
+            total = sum(float(p != y) for y, p in recent)
+        else:
+            total = sum(abs(y - p) for y, p in recent)
+        return total / (len(pairs) - start)
 
     @property
     def rolling(self):

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import features, has_method, label, label_kind, labels, plain, positive_int
-from .batch import as_frame
+from .batch import as_frame, records
 from .first_training import recall, remember, training_key
 from .incremental import IncrementalModel
 from .monitor import Monitor
@@ -174,7 +174,7 @@ class OnlineDeployment:
         return parts
 
     # -- input checks: raise before anything changes -------------------------------------------
-    def _check_y(self, y, name: str = "y"):
+    def _check_y(self, y, name: str = "y", index: int | None = None):
         y = plain(y)
         if (
             type(y) is self._label_type
@@ -187,7 +187,7 @@ class OnlineDeployment:
             self.learner.classifier,
             kind=self._label_kind,
             classes=self.learner.classes,
-            name=name,
+            name=name if index is None else f"{name}[{index}]",
         )
 
     def _remember(self, x, y) -> None:
@@ -218,10 +218,15 @@ class OnlineDeployment:
         epochs = positive_int(epochs, "epochs")
         X = as_frame(X)
         y = [plain(v) for v in labels(y, len(X)).tolist()]
-        rows = X.to_dict(orient="records")
+        rows, finite = records(X)
+        one_by_one = self.learner.river and self.batch_size is None
+        key = training_key(self._initial, X, y, epochs) if one_by_one else None
+        recalled = recall(key)  # the same model trained on the same data before: a copy of it
         fresh = copy.copy(self)
         fresh.learner = IncrementalModel(
-            copy.deepcopy(self._initial), self.learner.classes, self.learner.transform
+            recalled[0] if recalled else copy.deepcopy(self._initial),
+            self.learner.classes,
+            self.learner.transform,
         )
         fresh.model_version, fresh.log, fresh.n_seen, fresh._features, fresh._text = (
             0,
@@ -233,25 +238,25 @@ class OnlineDeployment:
         fresh._label_kind = fresh._label_type = None
         fresh.first_training_parts = {}  # trained in memory here, not from chunks
         for i, (x, target) in enumerate(zip(rows, y)):
-            features(x, fresh._features, f"X row {i}", numbers_only=False, text=fresh._text)
-            target = fresh._check_y(target, f"y[{i}]")
-            fresh._remember(x, target)
+            if not (i and finite):  # finite numbers in every column: each row passes as the first
+                features(x, fresh._features, f"X row {i}", numbers_only=False, text=fresh._text)
+            target = fresh._check_y(target, "y", i)
+            if not i:
+                fresh._remember(x, target)  # the features and the kind of label, from the first row
         fresh.learner.columns = list(X.columns)
-        one_by_one = fresh.learner.river and fresh.batch_size is None
-        key = training_key(self._initial, X, y, epochs) if one_by_one else None
-        recalled = recall(key)  # the same model trained on the same data before: a copy of it
         start = time.perf_counter()
         for _ in range(0 if recalled else epochs):
             if one_by_one:
+                learn = fresh.learner.learn_step
                 for x, target in zip(rows, y):
-                    fresh.learner.model.learn_one(x, target)
+                    learn(x, target)
             else:
                 step = fresh.batch_size or len(rows)
                 for i in range(0, len(rows), step):
                     fresh.learner.learn_many(rows[i : i + step], y[i : i + step])
         seconds = time.perf_counter() - start
         if recalled:
-            fresh.learner.model, seconds = recalled
+            seconds = recalled[1]
         else:
             remember(key, fresh.learner.model, seconds)
         fresh._buffer, fresh._last_x, fresh._last_p = [], None, None
@@ -279,8 +284,7 @@ class OnlineDeployment:
         kind = type(total)
         if not ((kind is float and total - total == 0.0) or kind is int):
             features(x, self._features, numbers_only=False, text=self._text)
-        learner = self.learner
-        p = self._last_p = learner.model.predict_one(x) if learner.river else learner.predict_one(x)
+        p = self._last_p = self.learner.predict_step(x)
         self._last_x = x
         return p
 
@@ -335,8 +339,8 @@ class OnlineDeployment:
                     self.log.append(LogEntry(n_seen, "alarm", detail=alarm.describe()))
                     if alarm.up and top is not self and top.react(alarm):
                         return  # a guardrail took the event: it is not learned
-        if top is self and self.batch_size is None and self.learner.river:
-            self.learner.model.learn_one(x, y)  # the plain path of learn(), without its calls
+        if top is self and self.batch_size is None:
+            self.learner.learn_step(x, y)  # the plain path of learn(), without its calls
             self.model_version += 1
         else:
             top.learn(x, y)
@@ -354,7 +358,7 @@ class OnlineDeployment:
         """
         learner = self.learner if into is None else into
         if self.batch_size is None:
-            learner.learn_one(x, y)
+            learner.learn_step(x, y)
         else:
             self._buffer.append((x, y))
             if len(self._buffer) < self.batch_size:

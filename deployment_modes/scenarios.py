@@ -104,7 +104,7 @@ class Scenario:
             targets = y.tolist()  # plain Python numbers, as plain() gives them one by one
         else:
             targets = map(plain, y)
-        for row, target in zip(self.X.itertuples(index=False, name=None), targets):
+        for row, target in zip(zip(*map(_values, self.X.items())), targets):
             yield dict(zip(columns, row)), target
 
     def head(self, n: int) -> Scenario:
@@ -123,6 +123,14 @@ class Scenario:
             self.description,
             dict(self.info),
         )
+
+
+def _values(column: tuple) -> list:
+    """A column's values as ``itertuples`` gives them: a numpy column's as Python scalars, in one call."""
+    _, series = column
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biufcO":
+        return series.to_numpy().tolist()  # the scalars ndarray.item gives, as itertuples uses it
+    return list(series)
 
 
 def _split(name, task, X, y, times, n_initial, **kwargs) -> Scenario:

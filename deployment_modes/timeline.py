@@ -366,16 +366,16 @@ class _Run:
         returns, number for number.
         """
         deployment, predict, metric = self.deployment, self._predict, self.metric
+        learn, update = deployment.learn_one, metric.update
         rolling = None if hits else self.rolling
-        y_true, y_pred, label_at, versions, learn_each = (
+        y_true, y_pred, versions, learn_each = (
             self.y_true,
             self.y_pred,
-            self.label_at,
             self.versions,
             self.learn_each,
         )
-        rolled, right, scored, scored_upto = self.rolled, [], 0, []
-        clock, seconds, nan = time.perf_counter, self.seconds, np.nan
+        rolled, right, unscored = self.rolled, [], []  # unscored: the events without a prediction
+        clock, nan, predict_seconds, learn_seconds, i = time.perf_counter, np.nan, 0.0, 0.0, -1
         for i, event in enumerate(stream):
             if type(event) is not tuple or len(event) != 2:
                 if not isinstance(event, (tuple, list)) or len(event) != 2:
@@ -388,28 +388,34 @@ class _Run:
             if i:  # the step of the event before closes: as close_step records it
                 versions.append(getattr(deployment, "model_version", 0))
                 if rolling is not None:
-                    rolled.append(rolling.get() if scored else nan)
+                    rolled.append(rolling.get() if i > len(unscored) else nan)
             start = clock()
             p = predict(x)
-            seconds[0] += clock() - start
-            y_pred.append(p)
-            start = clock()
-            deployment.learn_one(x, y)
-            took = clock() - start
-            seconds[1] += took
+            middle = clock()
+            learn(x, y)
+            took = clock() - middle
+            predict_seconds += middle - start
+            learn_seconds += took
             learn_each.append(took)
+            y_pred.append(p)
+            y_true.append(y)
             if p is not None and p != {}:
-                metric.update(y, p)
+                update(y, p)
                 if rolling is None:
                     right.append(y == p)
                 else:
                     rolling.update(y, p)
-                scored += 1
-            scored_upto.append(scored)
-            y_true.append(y)
-            label_at.append(i)
-        self.scored = scored
+            else:
+                unscored.append(i)
+        n = i + 1
+        self.seconds[0] += predict_seconds
+        self.seconds[1] += learn_seconds
+        self.label_at.extend(range(n))
+        self.scored = n - len(unscored)
         if rolling is None:
+            scored = np.ones(n, dtype=np.int64)
+            scored[unscored] = 0
+            scored_upto = np.cumsum(scored)  # per event, how many were scored by then
             self.rolled = _rolling_share(right, scored_upto, self.rolling.window_size)
             self.rolled_whole = True
 

@@ -1,9 +1,11 @@
 import numpy as np
+import pandas as pd
 import pytest
 from river import drift, metrics
 from sklearn.linear_model import LogisticRegression, Ridge
 
 import deployment_modes as dm
+from deployment_modes.batch import records
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +224,22 @@ def test_events_until_recommended_counts_from_each_release(movies):
         first = int(np.searchsorted(times, row.release_day))
         hits = [i for i in range(first, len(times)) if row.title in online.y_pred[i]]
         assert (row.events == hits[0] - first) if hits else np.isnan(row.events)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"a": [1.5, 2.0], "b": np.array([3, 4], dtype=np.int32)}),
+        pd.DataFrame({"a": [1.5, np.inf], "u": np.array([1, 2], dtype=np.uint8)}),
+        pd.DataFrame({"a": [1.0, 2.0], "flag": [True, False]}),
+        pd.DataFrame({"a": [1.0, 2.0], "text": ["x", "y"]}),
+    ],
+)
+def test_records_are_pandas_records_and_say_whether_all_are_finite_numbers(frame):
+    rows, finite = records(frame)
+    expected = frame.to_dict(orient="records")
+    assert [[(type(v), repr(v)) for v in r.values()] for r in rows] == [
+        [(type(v), repr(v)) for v in r.values()] for r in expected
+    ]
+    numeric = all(k in "iuf" for k in frame.dtypes.map(lambda d: d.kind))
+    assert finite == (numeric and bool(np.isfinite(frame.to_numpy(dtype=float)).all()))

@@ -2,6 +2,7 @@ import copy
 import itertools
 import math
 import pickle
+import random
 import re
 import socket
 
@@ -627,3 +628,20 @@ def test_a_model_with_an_unset_seed_is_trained_anew():
     X = pd.DataFrame({"x0": [0.0, 1.0, 2.0]})
     assert first_training.training_key(forest.ARFClassifier(seed=None), X, [0, 1, 0], 1) is None
     assert first_training.training_key(forest.ARFClassifier(seed=1), X, [0, 1, 0], 1) is not None
+
+
+@pytest.mark.parametrize("classification", [True, False])
+def test_the_error_level_is_the_mean_prediction_error_of_the_last_events(classification):
+    monitor, history = dm.Monitor(classification=classification, window=200), []
+    rng = random.Random(1)
+    for i in range(700):
+        y = rng.randint(0, 1) if classification else rng.random() * 10
+        p = rng.randint(0, 1) if classification else rng.random() * 10
+        monitor.update(y, p, i)
+        history.append((y, p))
+        window = history[-200:]
+        for last in (None, 1, 50, 200, 500):
+            recent = window[-last:] if last else window
+            errors = [dm.monitor.prediction_error(y_, p_, classification) for y_, p_ in recent]
+            assert repr(monitor.error_level(last)) == repr(sum(errors) / len(errors))
+    assert dm.Monitor(classification=True).error_level(5) == 0.0

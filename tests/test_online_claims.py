@@ -172,7 +172,8 @@ def test_stock_prices_online_beats_static_and_naive_beats_both():
     runs = dm.compare(
         apple,
         {
-            "static": dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
+            "static": dm.BatchDeployment(dm.LeanKNeighborsRegressor(n_neighbors=10)),
+            "scikit-learn's": dm.BatchDeployment(KNeighborsRegressor(n_neighbors=10)),
             "online": dm.OnlineDeployment(
                 neighbors.KNNRegressor(n_neighbors=10, engine=neighbors.LazySearch(window_size=100))
             ),
@@ -185,6 +186,7 @@ def test_stock_prices_online_beats_static_and_naive_beats_both():
         naive
     )  # the chapter's baseline line is "tomorrow's price is today's"
     assert naive < runs["online"].score < runs["static"].score / 3
+    assert runs["static"].y_pred == runs["scikit-learn's"].y_pred  # the chapter's lean k-NN
     assert apple.y.max() > 3 * apple.y_initial.max()
 
 

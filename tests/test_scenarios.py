@@ -110,3 +110,26 @@ def test_drift_stream_draws_as_river_does():
     )
     labels = [int(y) for _, y in itertools.islice(river_stream, 500)]
     assert labels == list(ours.y_initial) + list(ours.y)
+
+
+def test_a_scenario_yields_each_value_as_itertuples_gives_it_whatever_the_dtype():
+    X = pd.DataFrame(
+        {
+            "f": [1.5, np.nan, 3.0],
+            "i": [1, 2, 3],
+            "b": [True, False, True],
+            "o": ["a", None, "c"],
+            "t": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03"]),
+            "c": pd.Categorical(["x", "y", "x"]),
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "s": pd.array(["p", None, "r"], dtype="string"),
+            "u8": np.array([1, 2, 3], dtype=np.uint8),
+            "f32": np.array([0.1, 0.2, 0.3], dtype=np.float32),
+        }
+    )
+    sc = dm.Scenario("t", "classification", X, np.zeros(3), X, np.zeros(3), np.arange(3.0))
+    rows = [dict(zip(X.columns, r)) for r in X.itertuples(index=False, name=None)]
+    for (x, _), row in zip(sc, rows):
+        assert [(type(v), repr(v)) for v in x.values()] == [
+            (type(v), repr(v)) for v in row.values()
+        ]

@@ -1,0 +1,170 @@
+"""river's scaled logistic regression stepped in fewer calls: the same numbers, bit for bit.
+
+:func:`~deployment_modes.sgd_model` is river's ``StandardScaler() | LogisticRegression(optimizer=SGD(lr))``.
+Served one event at a time, most of its cost is river's dispatch (the pipeline's plan, the
+classifier's probabilities, the loss, the optimizer and its masked weights) rather than its
+arithmetic. For such a pipeline (:func:`fits`), :func:`predict_one` and :func:`learn_one` call the
+scaler's own ``transform_one`` and ``learn_one``, then do the logistic regression's arithmetic on
+its own weights, intercept and optimizer, with river's expressions in river's order: the
+predictions and the model's state are river's, bit for bit (``tests/test_sgd_step.py`` compares
+them on streams, extreme values included). Where a setting differs from what this code does
+(another loss, a penalty, a scheduler), the step is river's own.
+:class:`~deployment_modes.incremental.IncrementalModel` steps such a model with them.
+
+Defined in the Online learning chapter (``book/online.ipynb``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from river import compose, linear_model, optim, preprocessing
+from river.utils.vectordict import VectorDict
+
+__all__ = ["fits", "learn_one", "predict_one"]
+
+_exp = math.exp
+_Constant = optim.schedulers.Constant
+_Log = optim.losses.Log
+
+
+def fits(model) -> bool:
+    """Whether ``model`` is a pipeline :func:`predict_one` and :func:`learn_one` step as river does.
+
+    A ``StandardScaler`` (with ``with_std``, no window) then a ``LogisticRegression`` trained by
+    plain ``SGD`` at a constant learning rate, with the log loss, no penalty and zero-initialised
+    weights: the settings of :func:`~deployment_modes.sgd_model`.
+
+    Parameters
+    ----------
+    model
+        Any model.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> from river import linear_model
+    >>> fits(dm.sgd_model("classification", 0.05)), fits(linear_model.LogisticRegression())
+    (True, False)
+    """
+    if type(model) is not compose.Pipeline or len(model.steps) != 2:
+        return False
+    scaler, lr = model.steps.values()
+    return (
+        type(scaler) is preprocessing.StandardScaler
+        and scaler.with_std is True
+        and getattr(scaler, "window_size", None) is None
+        and type(lr) is linear_model.LogisticRegression
+        and type(getattr(lr, "_weights", None)) is VectorDict
+        and type(lr.initializer) is optim.initializers.Zeros
+        and _settings_fit(lr)
+    )
+
+
+def _settings_fit(lr) -> bool:
+    """The logistic regression's settings that :func:`learn_one` reads at every event."""
+    optimizer = lr.optimizer
+    return (
+        type(optimizer) is optim.SGD
+        and type(optimizer.lr) is _Constant
+        and type(lr.intercept_lr) is _Constant
+        and type(lr.loss) is _Log
+        and not lr.l2
+        and lr.l1 == 0.0
+    )
+
+
+def predict_one(model, x: dict):
+    """``model.predict_one(x)`` for a model that :func:`fits`: the same label, in fewer calls.
+
+    Parameters
+    ----------
+    model
+        A pipeline that :func:`fits`.
+    x
+        The event's features.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> model = dm.sgd_model("classification", 0.05)
+    >>> model.learn_one({"x0": 1.0}, True); model.learn_one({"x0": 3.0}, False)
+    >>> predict_one(model, {"x0": 0.0}), model.predict_one({"x0": 0.0})
+    (True, True)
+    """
+    scaler, lr = model.steps.values()
+    if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or type(lr.loss) is not _Log:  # noqa: SLF001
+        return model.predict_one(x)
+    raw = lr._weights.dot(scaler.transform_one(x)) + lr.intercept  # noqa: SLF001
+    # the loss's mean_func (river's sigmoid), then the likelier of {False: 1 - p, True: p}
+    p = 0 if raw < -30 else 1 if raw > 30 else 1 / (1 + _exp(-raw))
+    return p > 1.0 - p
+
+
+def learn_one(model, x: dict, y) -> None:
+    """``model.learn_one(x, y)`` for a model that :func:`fits`: the same state after it, in fewer calls.
+
+    Parameters
+    ----------
+    model
+        A pipeline that :func:`fits`.
+    x
+        The event's features.
+    y
+        Its label.
+
+    Examples
+    --------
+    >>> import deployment_modes as dm
+    >>> ours, rivers = dm.sgd_model("classification", 0.05), dm.sgd_model("classification", 0.05)
+    >>> for x, y in [({"x0": 1.0}, True), ({"x0": 3.0}, False)]:
+    ...     learn_one(ours, x, y); rivers.learn_one(x, y)
+    >>> ours["LogisticRegression"].weights == rivers["LogisticRegression"].weights
+    True
+    """
+    scaler, lr = model.steps.values()
+    if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or not _settings_fit(lr):  # noqa: SLF001
+        model.learn_one(x, y)
+        return
+    x = _scaler_learn_transform(scaler, x)
+    # LogisticRegression.learn_one: weights masked by x, the log loss's gradient clipped, then the
+    # intercept's step and SGD's step on the weights (look_ahead is SGD's no-op; no penalty)
+    optimizer = lr.optimizer
+    weights = VectorDict(lr._weights, lr.initializer, x)  # noqa: SLF001
+    raw = weights.dot(x) + lr.intercept
+    loss = lr.loss
+    if y == 0:
+        sign, weight = -1, loss.weight_neg
+    else:
+        sign, weight = int(y), loss.weight_pos
+    z = raw * sign
+    if z > 18.0:
+        gradient = weight * _exp(-z) * -sign
+    elif z < -18.0:
+        gradient = weight * -sign
+    else:
+        gradient = weight * -sign / (_exp(z) + 1.0)
+    gradient *= 1.0  # the sample weight
+    clip = lr.clip_gradient
+    gradient = float(max(min(gradient, clip), -clip))
+    n = optimizer.n_iterations
+    lr.intercept -= lr.intercept_lr.get(n) * gradient
+    weights.isub_scaled(VectorDict.from_scaled(x, gradient), optimizer.lr.get(n))
+    optimizer.n_iterations = n + 1
+
+
+def _scaler_learn_transform(scaler, x: dict) -> dict:
+    """``scaler.learn_one(x)`` then ``scaler.transform_one(x)``, in one pass: river's expressions.
+
+    Each feature's statistics and scaled value depend on that feature alone, so updating and
+    scaling feature by feature gives the same numbers, and the same dicts, as the two passes.
+    """
+    counts, means, variances, scaled = scaler.counts, scaler.means, scaler.vars, {}
+    for i, xi in x.items():
+        counts[i] = n = counts[i] + 1
+        old_mean = means[i]
+        means[i] = mean = old_mean + (xi - old_mean) / n
+        var = variances[i]
+        variances[i] = var = var + ((xi - old_mean) * (xi - mean) - var) / n
+        scaled[i] = (xi - mean) / var**0.5 if var else 0.0
+    return scaled
