@@ -30,6 +30,14 @@ def _reseeded(seed: int) -> np.random.RandomState:
     return generator
 
 
+def _same_classes(classes, known) -> bool:
+    """Whether ``classes`` are the classes ``known`` from the first ``partial_fit`` (then they change nothing)."""
+    try:
+        return known is not None and sorted(set(classes)) == known.tolist()
+    except TypeError:  # labels that do not sort together: scikit-learn's check says what is wrong
+        return False
+
+
 class _LeanPredict:
     """``predict`` of a fitted linear classifier as one matrix product, without per-call checks."""
 
@@ -79,10 +87,10 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
     """scikit-learn's ``SGDClassifier`` whose ``predict`` is one matrix product, and ``partial_fit`` lean.
 
     After the first ``partial_fit``, a binary model that learns a plain float array (no
-    ``classes``, no sample weights, no class weights, no averaging) takes scikit-learn's own
-    SGD step directly, without re-checking its settings and input on every mini-batch: the
-    same coefficients, bit for bit, at a fraction of the cost of a small call. Anything else
-    goes through scikit-learn's ``partial_fit``, checks included.
+    ``classes``, or the same again; no sample weights, no class weights, no averaging) takes
+    scikit-learn's own SGD step directly, without re-checking its settings and input on every
+    mini-batch: the same coefficients, bit for bit, at a fraction of the cost of a small call.
+    Anything else goes through scikit-learn's ``partial_fit``, checks included.
 
     Parameters
     ----------
@@ -146,7 +154,7 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
     def _lean_step_fits(self, X, y, classes, sample_weight) -> bool:
         """Whether scikit-learn's checks would pass ``X`` and ``y`` through unchanged to a binary SGD step."""
         return (
-            classes is None
+            (classes is None or _same_classes(classes, getattr(self, "classes_", None)))
             and getattr(self, "_settings_checked", False)
             and sample_weight is None
             and getattr(self, "coef_", None) is not None
