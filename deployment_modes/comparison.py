@@ -451,7 +451,7 @@ def run_comparison(
             metrics.Accuracy(),
         )
         runs["out-of-core, then online"] = ooc_line
-        baseline = simulate(
+        baseline = simulate_by_segments(
             scenario, NaiveBaseline("majority"), metrics.Accuracy(), name="naive baseline: majority"
         )
         poisoned_runs = {

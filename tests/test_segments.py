@@ -116,3 +116,30 @@ def test_learn_segment_stops_at_the_retrain_and_checks_every_event_first():
         dep.learn_segment([{"x0": 1.0}], [0, 1], [0])
     assert (dep.n_seen, dep.model_version) == (2, 2)  # nothing stored by a failed call
     assert dep.feature_names == ["x0"]
+
+
+@pytest.mark.parametrize("strategy", ["last", "majority", "mean"])
+def test_a_baseline_answers_in_one_call_as_it_does_event_by_event(strategy):
+    if strategy == "majority":
+        sc, metric = (
+            dm.scenarios.drifting_classification(n_initial=100, n_stream=400, drift_at=200),
+            metrics.Accuracy(),
+        )
+    else:
+        sc, metric = dm.scenarios.house_prices(n_initial=100, n_stream=400), metrics.MAE()
+    fast = simulate_by_segments(sc, dm.NaiveBaseline(strategy), metric, window=50)
+    assert_same(fast, dm.simulate(sc, dm.NaiveBaseline(strategy), metric, window=50))
+    untrained = list(sc)[:50]  # no initial labels: no answer to the first event
+    fast = simulate_by_segments(untrained, dm.NaiveBaseline(strategy), metric)
+    assert fast.y_pred[0] is None
+    assert_same(fast, dm.simulate(untrained, dm.NaiveBaseline(strategy), metric))
+
+
+def test_recommendations_are_served_a_segment_at_a_time():
+    movies = dm.scenarios.movie_catalogue(n_titles=50, n_new=5, n_initial=300, n_stream=900)
+
+    def weekly():
+        return dm.BatchDeployment(dm.TrendingRecommender(k=5), period=7, time_feature="day")
+
+    fast = simulate_by_segments(movies, weekly(), dm.HitRate())
+    assert_same(fast, dm.simulate(movies, weekly(), dm.HitRate()))
