@@ -149,6 +149,7 @@ __all__ = [
     "retraining",
     "scenarios",
     "seeds",
+    "segments",
     "server_figures",
     "sgd_model",
     "simulate",

@@ -122,5 +122,39 @@ class NaiveBaseline:
         elif self.strategy == "mean":
             self._sum += y
 
+    def predict_learn_many(self, ys) -> list:
+        """:meth:`predict_one`, then :meth:`learn_one`, for each label in turn: the answers, in one call.
+
+        What a simulation gets from the baseline, whose answers never look at the event (every
+        label is checked before any is learned).
+
+        Examples
+        --------
+        >>> base = NaiveBaseline("majority")
+        >>> base.fit_initial([[0], [1]], ["a", "b"])
+        >>> base.predict_learn_many(["b", "a", "a"]), base.predict_one({})
+        (['a', 'b', 'a'], 'a')
+        """
+        ys = [self._check(y) for y in ys]
+        answers, majority, mean = [], self.strategy == "majority", self.strategy == "mean"
+        counts = self._counts
+        for y in ys:  # predict_one's answer, then learn_one's updates
+            if self._last is None:
+                answers.append(None)
+            elif majority:
+                answers.append(counts.most_common(1)[0][0])
+            elif mean:
+                answers.append(self._sum / self._n)
+            else:
+                answers.append(self._last)
+            self._last = y
+            self._n += 1
+            if majority:
+                counts[y] += 1
+            elif mean:
+                self._sum += y
+        self.n_seen += len(ys)
+        return answers
+
     def __repr__(self) -> str:
         return f"NaiveBaseline({self.strategy!r}, n_seen={self.n_seen})"

@@ -333,31 +333,72 @@ class BatchDeployment:
     def learn_one(self, x: dict, y) -> None:
         """Store one labelled event; retrain and redeploy when the schedule says so."""
         self._require_model()
+        row, y = self._checked(x, y)
+        self._store(x, y, row)
+
+    def learn_segment(self, xs, ys, predictions) -> int:
+        """:meth:`learn_one` on each event in turn, up to the first that retrains: how many were stored.
+
+        ``predictions`` are the served model's answers to ``xs`` (:meth:`predict_many`), which a
+        drift ``trigger`` scores instead of asking the model again: the events one served model
+        answers (a segment) are then predicted in one call. Every event is checked before any
+        is stored.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> dep = BatchDeployment(LinearRegression(), retrain_every=2)
+        >>> dep.fit_initial([[0.0], [1.0]], [0.0, 1.0])
+        >>> xs = [{"x0": 2.0}, {"x0": 3.0}, {"x0": 4.0}]
+        >>> dep.learn_segment(xs, [4.0, 6.0, 8.0], dep.predict_many([[2.0], [3.0], [4.0]]))
+        2
+        >>> dep.model_version, dep.n_seen
+        (2, 2)
+        """
+        self._require_model()
+        if not len(xs) == len(ys) == len(predictions):
+            raise ValueError(
+                f"xs, ys and predictions must have one entry per event, got {len(xs)}, "
+                f"{len(ys)} and {len(predictions)}"
+            )
+        checked = [self._checked(x, y) for x, y in zip(xs, ys)]  # all checked, then stored
+        for k, (x, (row, y), p) in enumerate(zip(xs, checked, predictions)):
+            if self._store(x, y, row, p):
+                return k + 1
+        return len(checked)
+
+    def _checked(self, x, y) -> tuple[list, object]:
+        """The event's row of feature values and its label, both checked."""
         features(x, self._feature_keys)
         y = label(y, classification=not self._numeric, kind=self._label_kind)
         if self._label_kind is numbers.Integral and isinstance(y, bool):
             raise TypeError(f"y must be a class label like the earlier ones (int), got bool {y!r}")
-        row = [x[f] for f in self._features]
-        due = self._due(x, y, row)
+        return [x[f] for f in self._features], y
+
+    def _store(self, x, y, row, prediction=None) -> bool:
+        """Store a checked event; retrain if it is due (``prediction``: the served model's answer)."""
+        due = self._due(x, y, row, prediction)
         self._rows.append(row)
         self._labels.append(y)
         self.n_seen += 1
         if due:
             self.retrain()
+        return due
 
-    def _due(self, x, y, row) -> bool:
+    def _due(self, x, y, row, prediction=None) -> bool:
         due = False
         for (
             schedule
         ) in self._schedules:  # each schedule sees every event (a period tracks its boundary)
             due = schedule.due(self.n_seen, x) or due
         if self._monitor is not None:  # the drift trigger watches the served model's errors
-            served = getattr(self, "_served", None)
-            same = served is not None and served[0] is self.model
-            if same and served[1] == row:
-                prediction = served[2]  # what the served model answered for this event already
-            else:
-                prediction = self.predict_one(x)
+            if prediction is None:
+                served = getattr(self, "_served", None)
+                same = served is not None and served[0] is self.model
+                if same and served[1] == row:
+                    prediction = served[2]  # what the served model answered for this event already
+                else:
+                    prediction = self.predict_one(x)
             due = self._monitor.update(y, prediction, self.n_seen + 1) is not None or due
         return due
 
@@ -550,6 +591,12 @@ class BatchDeployment:
             parts["test of the new model before release"] = "every retrain"
             parts["model registry and swap (redeploy)"] = "every retrain"
         return parts
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The features of the first training, in the order of the rows the model sees."""
+        self._require_model()
+        return list(self._features)
 
     @property
     def stored_rows(self) -> int:

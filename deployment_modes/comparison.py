@@ -378,6 +378,7 @@ def run_comparison(
     from .online import OnlineDeployment, sgd_model
     from .out_of_core import out_of_core_then_online
     from .scenarios import drifting_classification, poison_labels
+    from .segments import simulate_by_segments
     from .timeline import compare, simulate
     from .triggers import AlarmThenCollect
 
@@ -416,6 +417,11 @@ def run_comparison(
             LeanLogisticRegression(), window=collect, trigger=AlarmThenCollect(collect=collect)
         )
 
+    def triggered_line(stream):  # simulate(stream, triggered()), a served segment at a time
+        return simulate_by_segments(
+            stream, triggered(), metrics.Accuracy(), name="batch, drift-triggered"
+        )
+
     def guarded():
         return guarded_online(model())
 
@@ -436,26 +442,24 @@ def run_comparison(
         ooc_line = simulate(
             scenario, ooc, metrics.Accuracy(), name="out-of-core, then online", fit_initial=False
         )
-        runs = {"batch": batch_line(scenario)} | compare(
+        runs = {
+            "batch": batch_line(scenario),
+            "batch, drift-triggered": triggered_line(scenario),
+        } | compare(
             scenario,
-            {
-                "batch, drift-triggered": triggered(),
-                "online": OnlineDeployment(model()),
-                "online, guardrails": guarded(),
-            },
+            {"online": OnlineDeployment(model()), "online, guardrails": guarded()},
             metrics.Accuracy(),
         )
         runs["out-of-core, then online"] = ooc_line
-        baseline = simulate(
+        baseline = simulate_by_segments(
             scenario, NaiveBaseline("majority"), metrics.Accuracy(), name="naive baseline: majority"
         )
-        poisoned_runs = {"batch": batch_line(poisoned)} | compare(
+        poisoned_runs = {
+            "batch": batch_line(poisoned),
+            "batch, drift-triggered": triggered_line(poisoned),
+        } | compare(
             poisoned,
-            {
-                "batch, drift-triggered": triggered(),
-                "online": OnlineDeployment(model()),
-                "online, guardrails": guarded(),
-            },
+            {"online": OnlineDeployment(model()), "online, guardrails": guarded()},
             metrics.Accuracy(),
         )
         poisoned_runs["out-of-core, then online"] = simulate(

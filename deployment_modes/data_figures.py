@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .figure_style import LINE_STYLES, WIDTH, legend_below
+from .threads import one_thread
 
 __all__ = ["plot_concepts", "plot_corpus", "plot_house_trend", "plot_prices", "plot_releases"]
 
@@ -53,8 +54,9 @@ def plot_concepts(scenario, *, n: int = 300, seed: int = 0):
         raise ValueError("scenario must have a drift (drift_at) to show two concepts")
     d, width = scenario.drift_at[0], int(scenario.info.get("width", 50))
     X, y = scenario.X.to_numpy(), scenario.y
-    old = LogisticRegression().fit(X[:d], y[:d])
-    new = LogisticRegression().fit(X[d + width :], y[d + width :])
+    with one_thread():  # small fits: BLAS threads would only wait for each other
+        old = LogisticRegression().fit(X[:d], y[:d])
+        new = LogisticRegression().fit(X[d + width :], y[d + width :])
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(2, 1, figsize=(WIDTH, 8), sharex=True, sharey=True)
     for ax, (title, rows) in zip(

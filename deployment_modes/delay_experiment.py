@@ -243,14 +243,16 @@ def _delayed_runs(deployments: dict, scenario, metric, delays):
 
     Every delay starts from a copy of the trained deployment (the same as a fresh fit).
     """
-    from .timeline import simulate
+    from .segments import simulate_by_segments  # simulate; a batch mode a served segment at a time
 
     for deployment in deployments.values():
         deployment.fit_initial(*scenario.initial)
     for delay in delays:
         for mode, deployment in deployments.items():
             run = copy.deepcopy(deployment)
-            tl = simulate(scenario, run, metric.clone(), delay=delay, name=mode, fit_initial=False)
+            tl = simulate_by_segments(
+                scenario, run, metric.clone(), delay=delay, name=mode, fit_initial=False
+            )
             yield delay, mode, tl
 
 

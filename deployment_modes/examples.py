@@ -60,6 +60,7 @@ def example_runs(
     from .batch_experiments import batch_timeline
     from .online import OnlineDeployment, sgd_model
     from .scenarios import house_prices, stock_prices
+    from .segments import simulate_by_segments
     from .timeline import simulate
 
     retrain_every = positive_int(retrain_every, "retrain_every")
@@ -74,7 +75,7 @@ def example_runs(
                 scenario, estimator, metrics.MAE(), retrain_every=retrain_every, name=periodic
             ),
             "online": simulate(scenario, online, metrics.MAE(), name="online"),
-            NAIVE: simulate(scenario, NaiveBaseline("last"), metrics.MAE(), name=NAIVE),
+            NAIVE: simulate_by_segments(scenario, NaiveBaseline("last"), metrics.MAE(), name=NAIVE),
         }
 
     runs = {

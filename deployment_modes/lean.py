@@ -8,11 +8,34 @@ the same; fitting is unchanged. The batch lines of the Comparison chapter
 
 from __future__ import annotations
 
+import numbers
+import threading
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.neighbors import KNeighborsRegressor
 
 __all__ = ["LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier"]
+
+
+_GENERATORS = threading.local()  # one generator per thread, re-seeded for each fit
+
+
+def _reseeded(seed: int) -> np.random.RandomState:
+    """``numpy.random.RandomState(seed)``'s state, in this thread's kept generator."""
+    generator = getattr(_GENERATORS, "generator", None)
+    if generator is None:
+        generator = _GENERATORS.generator = np.random.RandomState()
+    generator.seed(seed)
+    return generator
+
+
+def _same_classes(classes, known) -> bool:
+    """Whether ``classes`` are the classes ``known`` from the first ``partial_fit`` (then they change nothing)."""
+    try:
+        return known is not None and sorted(set(classes)) == known.tolist()
+    except TypeError:  # labels that do not sort together: scikit-learn's check says what is wrong
+        return False
 
 
 class _LeanPredict:
@@ -64,10 +87,10 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
     """scikit-learn's ``SGDClassifier`` whose ``predict`` is one matrix product, and ``partial_fit`` lean.
 
     After the first ``partial_fit``, a binary model that learns a plain float array (no
-    ``classes``, no sample weights, no class weights, no averaging) takes scikit-learn's own
-    SGD step directly, without re-checking its settings and input on every mini-batch: the
-    same coefficients, bit for bit, at a fraction of the cost of a small call. Anything else
-    goes through scikit-learn's ``partial_fit``, checks included.
+    ``classes``, or the same again; no sample weights, no class weights, no averaging) takes
+    scikit-learn's own SGD step directly, without re-checking its settings and input on every
+    mini-batch: the same coefficients, bit for bit, at a fraction of the cost of a small call.
+    Anything else goes through scikit-learn's ``partial_fit``, checks included.
 
     Parameters
     ----------
@@ -111,10 +134,27 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
         self._settings_checked = False  # the next partial_fit checks them again
         return super().set_params(**params)
 
+    def _fit_binary(self, *args, **kwargs):
+        """scikit-learn's binary fit, an int ``random_state`` made a generator by re-seeding a kept one.
+
+        scikit-learn builds ``numpy.random.RandomState(random_state)`` at every fit and
+        ``partial_fit``, which first seeds a throwaway generator from the system (0.2 ms, more
+        than a small step); re-seeding a kept generator gives the same state in microseconds,
+        so the same draws and the same model.
+        """
+        seed = self.random_state
+        if not isinstance(seed, numbers.Integral):
+            return super()._fit_binary(*args, **kwargs)
+        self.random_state = _reseeded(seed)
+        try:
+            return super()._fit_binary(*args, **kwargs)
+        finally:
+            self.random_state = seed
+
     def _lean_step_fits(self, X, y, classes, sample_weight) -> bool:
         """Whether scikit-learn's checks would pass ``X`` and ``y`` through unchanged to a binary SGD step."""
         return (
-            classes is None
+            (classes is None or _same_classes(classes, getattr(self, "classes_", None)))
             and getattr(self, "_settings_checked", False)
             and sample_weight is None
             and getattr(self, "coef_", None) is not None

@@ -96,6 +96,16 @@ class TrendingRecommender(BaseEstimator):
         """The ``k`` trending titles for one event's ``genre`` (for online use)."""
         return self._top(int(x["genre"]))
 
+    def predict_row(self, row) -> tuple:
+        """``predict`` of one row (``[day, genre]``), in one step: what a deployment serves per event.
+
+        >>> import pandas as pd
+        >>> X = pd.DataFrame({"day": [0, 1, 2], "genre": [0, 0, 0]})
+        >>> TrendingRecommender(k=2).fit(X, [7, 8, 8]).predict_row([3.0, 0])
+        (8, 7)
+        """
+        return self._top(int(row[1]))
+
     def predict(self, X) -> np.ndarray:
         out = np.empty(len(X), dtype=object)
         out[:] = [self._top(int(g)) for g in _columns(X)[1]]

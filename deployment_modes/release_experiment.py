@@ -168,6 +168,7 @@ def _runs(
     from river import metrics
 
     from .release import CanaryRelease, ShadowRelease
+    from .segments import simulate_by_segments
     from .timeline import simulate
 
     for release in releases:
@@ -178,11 +179,11 @@ def _runs(
     rows = []
     with one_thread():
         champion, challengers, events = _candidates(seed, candidates, **sizes)
-        kept = simulate(  # the champion alone: the same for every candidate
+        kept = simulate_by_segments(  # the champion alone: the same for every candidate
             events, _copy(champion), metrics.Accuracy(), delay=delay, name="champion kept"
         )
         blinds = {
-            candidate: simulate(
+            candidate: simulate_by_segments(
                 events, _copy(challenger), metrics.Accuracy(), delay=delay, name="blind swap"
             )
             for candidate, challenger in challengers.items()

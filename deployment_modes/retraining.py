@@ -26,7 +26,8 @@ from .compute import cumulative_compute
 from .drift_kinds import ModelPool, drift_stream
 from .lean import LeanSGDClassifier
 from .online import OnlineDeployment, sgd_model
-from .timeline import events_to_recover, simulate
+from .segments import simulate_by_segments
+from .timeline import events_to_recover
 from .triggers import AlarmThenCollect, PerformanceTrigger
 
 __all__ = [
@@ -141,8 +142,10 @@ def run_seeds(make_scenario, deployments: dict, seeds, metric=None, *, window: i
     for seed in seeds:
         scenario = make_scenario(seed)
         for name, make in deployments.items():
-            runs[name].append(
-                simulate(scenario, make(), metric or metrics.Accuracy(), window=window, name=name)
+            runs[name].append(  # simulate's timeline (a batch line a served segment at a time)
+                simulate_by_segments(
+                    scenario, make(), metric or metrics.Accuracy(), window=window, name=name
+                )
             )
     return runs
 

@@ -38,3 +38,16 @@ def test_a_label_outside_the_classes_is_refused_as_by_scikit_learn_and_changes_n
     with pytest.raises(ValueError, match="classes should include all valid labels"):
         lean.partial_fit(X, np.where(y == 1, 5, 0))
     assert np.array_equal(lean.coef_, before)
+
+
+def test_the_same_classes_again_take_the_lean_step_with_scikit_learns_coefficients():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3))
+    y = (X[:, 0] > 0).astype(int)
+    lean, usual = LeanSGDClassifier(random_state=4), SGDClassifier(random_state=4)
+    for model in (lean, usual):
+        for start in range(0, 600, 100):
+            model.partial_fit(X[start : start + 100], y[start : start + 100], classes=[1, 0])
+    assert (lean.coef_ == usual.coef_).all() and lean.t_ == usual.t_
+    with pytest.raises(ValueError, match="not the same as on last call"):
+        lean.partial_fit(X[:10], y[:10], classes=[0, 2])
