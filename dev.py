@@ -168,7 +168,8 @@ def vendor_js() -> bool:
     return True
 
 
-JUPYTER_BOOK = ROOT / "book" / "_ext" / "jupyter_book_jobs.py"  # jupyter-book, Sphinx a process per core
+# jupyter-book itself, its Sphinx a process per core
+JUPYTER_BOOK = ROOT / "book" / "_ext" / "jupyter_book_jobs.py"
 
 
 def book(args: list[str]) -> None:
