@@ -30,7 +30,7 @@ from .batch import BatchDeployment
 from .monitor import rolling_metric
 from .scenarios import Scenario
 from .threads import one_thread
-from .timeline import Timeline, simulate
+from .timeline import Timeline, rolling_share, simulate
 
 __all__ = ["simulate_by_segments"]
 
@@ -246,11 +246,7 @@ def _rolling(metric, ys, predictions, scored, window: int, hits: bool) -> np.nda
         answered = [p is not None for p in predictions]
         scored = np.concatenate([[0], np.cumsum(answered)])[scored]
         right = [y == p for y, p, a in zip(ys, predictions, answered) if a]
-        total = np.concatenate([[0], np.cumsum(np.array(right, dtype=np.int64))])
-        first = np.maximum(scored - window, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = (total[scored] - total[first]) / (scored - first)
-        return np.where(scored > 0, share, np.nan)
+        return np.asarray(rolling_share(right, scored, window))
     rolling, rolled, count = rolling_metric(metric, window), [], 0
     for y, p in zip(ys, predictions):
         if p is not None:

@@ -416,7 +416,7 @@ class _Run:
             scored = np.ones(n, dtype=np.int64)
             scored[unscored] = 0
             scored_upto = np.cumsum(scored)  # per event, how many were scored by then
-            self.rolled = _rolling_share(right, scored_upto, self.rolling.window_size)
+            self.rolled = rolling_share(right, scored_upto, self.rolling.window_size)
             self.rolled_whole = True
 
     def close_step(self) -> None:
@@ -453,7 +453,7 @@ class _Run:
         self.label_at[i] = len(self.y_pred) - 1
 
 
-def _rolling_share(right: list, scored_upto: list, window: int) -> list:
+def rolling_share(right: list, scored_upto: list, window: int) -> list:
     """Per event, the share of hits among the last ``window`` scored events (NaN before any).
 
     ``right``: per scored event, whether the prediction was right; ``scored_upto``: per event,
