@@ -241,17 +241,32 @@ class LeanKNeighborsRegressor(KNeighborsRegressor):
     """
 
     def fit(self, X, y):
-        super().fit(X, y)
+        algorithm = self.algorithm
+        if self._searches_itself():  # no tree to build for predict: scikit-learn's brute "fit"
+            self.algorithm = "brute"
+        try:
+            super().fit(X, y)
+        finally:
+            self.algorithm = algorithm
         self._rows, self._targets = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
         return self
 
+    def _searches_itself(self) -> bool:
+        return self.weights == "uniform" and self.metric == "minkowski" and self.p == 2
+
+    def predict_row(self, row) -> float:
+        """``predict`` of one row (a list of feature values) as a plain float, in one step.
+
+        A deployment that serves one event at a time calls it (:class:`~deployment_modes.BatchDeployment`).
+
+        >>> X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 2.0])
+        >>> LeanKNeighborsRegressor(n_neighbors=2).fit(X, y).predict_row([0.2])
+        0.5
+        """
+        return self.predict(np.array([row], dtype=float))[0].item()
+
     def predict(self, X):
-        if (
-            self.weights != "uniform"
-            or self.metric != "minkowski"
-            or self.p != 2
-            or self._targets.ndim != 1
-        ):
+        if not self._searches_itself() or self._targets.ndim != 1:
             return super().predict(X)
         X = np.asarray(X, dtype=float)
         distances = ((X[:, None, :] - self._rows[None, :, :]) ** 2).sum(axis=2)

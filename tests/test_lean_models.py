@@ -69,3 +69,16 @@ def test_many_classes_learn_as_scikit_learns_one_class_after_the_other(sparse):
     assert (lean.predict(X) == usual.predict(X)).all()
     fitted = LeanSGDClassifier(random_state=3, average=True).fit(X, y)
     assert (fitted.coef_ == SGDClassifier(random_state=3, average=True).fit(X, y).coef_).all()
+
+
+def test_the_lean_neighbours_predict_as_scikit_learns_without_building_a_tree():
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from deployment_modes.lean import LeanKNeighborsRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
+    lean = LeanKNeighborsRegressor(n_neighbors=10).fit(X, y)
+    usual = KNeighborsRegressor(n_neighbors=10).fit(X, y)
+    assert lean.algorithm == "auto" and np.allclose(lean.predict(X[:50]), usual.predict(X[:50]))
+    assert lean.predict_row(list(X[0])) == lean.predict(X[:1])[0]
