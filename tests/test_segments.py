@@ -143,3 +143,12 @@ def test_recommendations_are_served_a_segment_at_a_time():
 
     fast = simulate_by_segments(movies, weekly(), dm.HitRate())
     assert_same(fast, dm.simulate(movies, weekly(), dm.HitRate()))
+
+
+@pytest.mark.parametrize("source", ["events", {"x0": 1.0}, 42, []])
+def test_a_bad_source_gets_simulates_error(source):
+    with pytest.raises((TypeError, ValueError)) as fast:
+        simulate_by_segments(source, trained_batch(), metrics.Accuracy())
+    with pytest.raises((TypeError, ValueError)) as slow:
+        dm.simulate(source, trained_batch(), metrics.Accuracy())
+    assert str(fast.value) == str(slow.value)
