@@ -564,8 +564,8 @@ def value_of_freshness(
 
     :func:`~deployment_modes.sweep_retrain_interval` with :class:`LeanLogisticRegression` on the
     last ``window`` rows (``None``: all the data), one row per interval; each run is the batch
-    loop written out (:func:`~deployment_modes.batch_experiments.batch_timeline`, the same
-    timeline as ``simulate``'s, faster).
+    loop written out (:func:`~deployment_modes.batch_experiments.interval_timelines`, the same
+    timelines as ``simulate``'s, faster, a fit on the same rows made once for all intervals).
 
     Parameters
     ----------
@@ -586,7 +586,7 @@ def value_of_freshness(
     import sklearn
     from river import metrics
 
-    from .batch_experiments import batch_timeline
+    from .batch_experiments import interval_timelines
 
     if (
         isinstance(intervals, (str, bytes, dict))
@@ -599,15 +599,12 @@ def value_of_freshness(
         )
     for k in intervals:
         positive_int(k, "intervals (each one)")
-    rows = []
-    for k in intervals:
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            tl = batch_timeline(
-                scenario,
-                LeanLogisticRegression(),
-                metrics.Accuracy(),
-                retrain_every=k,
-                window=window,
-            )
-        rows.append({"retrain_every": k, **retrain_costs(tl, scenario.drift_at)})
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        runs = interval_timelines(  # the intervals share a fit on the same rows
+            scenario, LeanLogisticRegression(), metrics.Accuracy(), intervals, window=window
+        )
+    rows = [
+        {"retrain_every": k, **retrain_costs(tl, scenario.drift_at)}
+        for k, tl in zip(intervals, runs)
+    ]
     return pd.DataFrame(rows)
