@@ -157,6 +157,7 @@ __all__ = [
     "sweep_learning_rate",
     "sweep_retrain_interval",
     "tables",
+    "threads",
     "triggers",
     "widgets",
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "batch_timeline",
     "drift_runs",
     "house_runs",
+    "interval_timelines",
     "retrain_sweep",
     "sweep_summary",
 ]
@@ -136,6 +137,46 @@ def batch_timeline(
     window = positive_int(window, "window", allow_none=True)
     if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
         raise ValueError(f"delay must be a whole number of events >= 0, got {delay!r}")
+    fit_rows = _row_fitter(scenario, estimator)
+    return _batch_run(scenario, fit_rows, metric, retrain_every, window, name, rolling, delay)
+
+
+def interval_timelines(
+    scenario: Scenario, estimator, metric, intervals, *, window: int | None = None
+) -> list[Timeline]:
+    """:func:`batch_timeline` for each retrain interval in ``intervals``, a fit on the same rows made once.
+
+    The runs share their fits: the first training (the same initial rows for every interval),
+    and a retrain that another interval makes on the same rows (every 500 and every 1,000
+    events both refit at event 1,000). The fit's logged seconds are those of the one fit.
+
+    Parameters
+    ----------
+    scenario, estimator, metric, window
+        As in :func:`batch_timeline`.
+    intervals
+        Retrain intervals in events (``None``: never retrain).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> import deployment_modes as dm
+    >>> sc = dm.scenarios.drifting_classification(n_initial=100, n_stream=400, drift_at=200)
+    >>> runs = interval_timelines(sc, LogisticRegression(), metrics.Accuracy(), [100, 200])
+    >>> runs[1].y_pred == batch_timeline(sc, LogisticRegression(), metrics.Accuracy(), retrain_every=200).y_pred
+    True
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    window = positive_int(window, "window", allow_none=True)
+    intervals = [positive_int(k, "intervals (each one)", allow_none=True) for k in intervals]
+    fit_rows = _row_fitter(scenario, estimator, shared={})
+    return [_batch_run(scenario, fit_rows, metric, k, window, "batch", 200) for k in intervals]
+
+
+def _row_fitter(scenario: Scenario, estimator, shared: dict | None = None):
+    """``fit_rows(first, stop) -> (model, seconds)``: a clone of ``estimator`` fitted on rows
+    ``first:stop`` of the initial rows followed by the stream's (with ``shared``, each once)."""
     X0, y0 = scenario.X_initial.to_numpy(), np.asarray(scenario.y_initial)
     X, y = scenario.X.to_numpy(), np.asarray(scenario.y)
     rows_X, rows_y = np.concatenate([X0, X]), np.concatenate([y0, y])
@@ -145,13 +186,18 @@ def batch_timeline(
     fitted = []
 
     def fit_rows(first: int, stop: int):
+        if shared is not None and (first, stop) in shared:
+            return shared[(first, stop)]
         start = time.perf_counter()
         with config_context(assume_finite=finite, skip_parameter_validation=bool(fitted)):
             model = clone(estimator).fit(rows_X[first:stop], rows_y[first:stop])
         fitted.append(stop)
-        return model, time.perf_counter() - start
+        result = model, time.perf_counter() - start
+        if shared is not None:
+            shared[(first, stop)] = result
+        return result
 
-    return _batch_run(scenario, fit_rows, metric, retrain_every, window, name, rolling, delay)
+    return fit_rows
 
 
 def _batch_run(

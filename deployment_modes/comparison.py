@@ -283,16 +283,19 @@ def _stream_through(deployment, events) -> None:
         deployment.learn_one(x, y)
 
 
-def _memory(scenario, make_batch, make_online, chunk_mb) -> pd.DataFrame:
-    """Held memory after the initial data and after the whole stream, per line; and the growth ratio."""
+def _memory(scenario, make_batch, online_mb, chunk_mb) -> pd.DataFrame:
+    """Held memory after the initial data and after the whole stream, per line; and the growth ratio.
+
+    ``online_mb``: the online line's deployment measured after its first training and after the
+    stream (:func:`run_comparison` measures the very deployment it ran).
+    """
     events = list(scenario)
-    rows = {}
-    for name, make in [("batch", make_batch), ("online", make_online)]:
-        dep = make()
-        dep.fit_initial(*scenario.initial)
-        start = _held_mb(dep)
-        _stream_through(dep, events)
-        rows[name] = (_held_mb(dep), _held_mb(dep) / start)
+    dep = make_batch()
+    dep.fit_initial(*scenario.initial)
+    start = _held_mb(dep)
+    _stream_through(dep, events)
+    end = _held_mb(dep)
+    rows = {"batch": (end, end / start), "online": (online_mb[1], online_mb[1] / online_mb[0])}
     rows["batch, drift-triggered"] = rows[
         "batch"
     ]  # it keeps every row too; only its refits use a window
@@ -442,14 +445,17 @@ def run_comparison(
         ooc_line = simulate(
             scenario, ooc, metrics.Accuracy(), name="out-of-core, then online", fit_initial=False
         )
+        online = OnlineDeployment(model())
+        online.fit_initial(*scenario.initial)
+        online_mb = [_held_mb(online)]  # its memory after the first training, then after the run
         runs = {
             "batch": batch_line(scenario),
             "batch, drift-triggered": triggered_line(scenario),
-        } | compare(
-            scenario,
-            {"online": OnlineDeployment(model()), "online, guardrails": guarded()},
-            metrics.Accuracy(),
-        )
+            "online": simulate(
+                scenario, online, metrics.Accuracy(), name="online", fit_initial=False
+            ),
+        } | compare(scenario, {"online, guardrails": guarded()}, metrics.Accuracy())
+        online_mb.append(_held_mb(online))
         runs["out-of-core, then online"] = ooc_line
         baseline = simulate_by_segments(
             scenario, NaiveBaseline("majority"), metrics.Accuracy(), name="naive baseline: majority"
@@ -470,10 +476,7 @@ def run_comparison(
             fit_initial=False,
         )
         memory = _memory(
-            scenario,
-            lambda: BatchDeployment(LeanLogisticRegression()),
-            lambda: OnlineDeployment(model()),
-            chunk_mb,
+            scenario, lambda: BatchDeployment(LeanLogisticRegression()), online_mb, chunk_mb
         )
         chunk_risk = chunked_training_risk(scenario, chunk_rows=chunk_rows, seed=seed)
     parts = {
@@ -561,8 +564,8 @@ def value_of_freshness(
 
     :func:`~deployment_modes.sweep_retrain_interval` with :class:`LeanLogisticRegression` on the
     last ``window`` rows (``None``: all the data), one row per interval; each run is the batch
-    loop written out (:func:`~deployment_modes.batch_experiments.batch_timeline`, the same
-    timeline as ``simulate``'s, faster).
+    loop written out (:func:`~deployment_modes.batch_experiments.interval_timelines`, the same
+    timelines as ``simulate``'s, faster, a fit on the same rows made once for all intervals).
 
     Parameters
     ----------
@@ -583,7 +586,7 @@ def value_of_freshness(
     import sklearn
     from river import metrics
 
-    from .batch_experiments import batch_timeline
+    from .batch_experiments import interval_timelines
 
     if (
         isinstance(intervals, (str, bytes, dict))
@@ -596,15 +599,12 @@ def value_of_freshness(
         )
     for k in intervals:
         positive_int(k, "intervals (each one)")
-    rows = []
-    for k in intervals:
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            tl = batch_timeline(
-                scenario,
-                LeanLogisticRegression(),
-                metrics.Accuracy(),
-                retrain_every=k,
-                window=window,
-            )
-        rows.append({"retrain_every": k, **retrain_costs(tl, scenario.drift_at)})
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        runs = interval_timelines(  # the intervals share a fit on the same rows
+            scenario, LeanLogisticRegression(), metrics.Accuracy(), intervals, window=window
+        )
+    rows = [
+        {"retrain_every": k, **retrain_costs(tl, scenario.drift_at)}
+        for k, tl in zip(intervals, runs)
+    ]
     return pd.DataFrame(rows)

@@ -227,10 +227,10 @@ def _text_corpus(
 
     import sklearn
     from river import metrics
-    from sklearn.linear_model import SGDClassifier
 
     from .chunks import read_chunks
     from .corpus import write_corpus
+    from .lean import LeanSGDClassifier
     from .out_of_core import HashedText, OutOfCoreTrainer
     from .timeline import simulate
 
@@ -245,7 +245,7 @@ def _text_corpus(
             iter(read_chunks(corpus.test, corpus.target, chunk_rows=n_new, columns=[corpus.text]))
         )
         trainer = OutOfCoreTrainer(
-            SGDClassifier(random_state=seed),
+            LeanSGDClassifier(random_state=seed),  # scikit-learn's SGD, its small steps lean
             classes=list(corpus.topics),
             transform=HashedText(corpus.text, n_features=2**12),
             holdout=(X, y),

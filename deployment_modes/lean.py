@@ -45,6 +45,8 @@ class _LeanPredict:
     predict_reads_config = False
 
     def predict(self, X):
+        if hasattr(X, "tocsr"):  # a sparse matrix: scikit-learn's own product
+            return super().predict(X)
         scores = np.asarray(X, dtype=float) @ self.coef_.T + self.intercept_
         if scores.shape[1] == 1:
             return self.classes_[(scores[:, 0] > 0).astype(int)]
@@ -151,6 +153,49 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
         finally:
             self.random_state = seed
 
+    def _fit_multiclass(self, X, y, alpha, learning_rate, sample_weight, max_iter):
+        """scikit-learn's one-versus-all fit, class after class in this thread, each class's
+        generator made by re-seeding the kept one (see :meth:`_fit_binary`): the same draws.
+
+        scikit-learn runs the classes through joblib (sequentially, for ``n_jobs=None``) and
+        builds a ``RandomState`` for each; in a small ``partial_fit`` both cost more than the
+        steps themselves.
+        """
+        from sklearn.linear_model._stochastic_gradient import MAX_INT, fit_binary
+
+        seed = self.random_state
+        if not isinstance(seed, numbers.Integral) or self.n_jobs not in (None, 1) or self.verbose:
+            return super()._fit_multiclass(X, y, alpha, learning_rate, sample_weight, max_iter)
+        validation_mask = self._make_validation_split(y, sample_mask=sample_weight > 0)
+        seeds = _reseeded(seed).randint(MAX_INT, size=len(self.classes_))
+        n_iter_ = 0.0
+        for i, class_seed in enumerate(seeds):
+            _, self.intercept_[i], n_iter_i = fit_binary(
+                self,
+                i,
+                X,
+                y,
+                alpha,
+                learning_rate,
+                max_iter,
+                self._expanded_class_weight[i],
+                1.0,
+                sample_weight,
+                validation_mask=validation_mask,
+                random_state=_reseeded(class_seed),
+            )
+            n_iter_ = max(n_iter_, n_iter_i)
+        self.t_ += n_iter_ * X.shape[0]
+        self.n_iter_ = n_iter_
+        if self.average > 0:  # as scikit-learn ends it
+            if self.average <= self.t_ - 1.0:
+                self.coef_ = self._average_coef
+                self.intercept_ = self._average_intercept
+            else:
+                self.coef_ = self._standard_coef
+                self._standard_intercept = np.atleast_1d(self.intercept_)
+                self.intercept_ = self._standard_intercept
+
     def _lean_step_fits(self, X, y, classes, sample_weight) -> bool:
         """Whether scikit-learn's checks would pass ``X`` and ``y`` through unchanged to a binary SGD step."""
         return (
@@ -196,17 +241,32 @@ class LeanKNeighborsRegressor(KNeighborsRegressor):
     """
 
     def fit(self, X, y):
-        super().fit(X, y)
+        algorithm = self.algorithm
+        if self._searches_itself():  # no tree to build for predict: scikit-learn's brute "fit"
+            self.algorithm = "brute"
+        try:
+            super().fit(X, y)
+        finally:
+            self.algorithm = algorithm
         self._rows, self._targets = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
         return self
 
+    def _searches_itself(self) -> bool:
+        return self.weights == "uniform" and self.metric == "minkowski" and self.p == 2
+
+    def predict_row(self, row) -> float:
+        """``predict`` of one row (a list of feature values) as a plain float, in one step.
+
+        A deployment that serves one event at a time calls it (:class:`~deployment_modes.BatchDeployment`).
+
+        >>> X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 2.0])
+        >>> LeanKNeighborsRegressor(n_neighbors=2).fit(X, y).predict_row([0.2])
+        0.5
+        """
+        return self.predict(np.array([row], dtype=float))[0].item()
+
     def predict(self, X):
-        if (
-            self.weights != "uniform"
-            or self.metric != "minkowski"
-            or self.p != 2
-            or self._targets.ndim != 1
-        ):
+        if not self._searches_itself() or self._targets.ndim != 1:
             return super().predict(X)
         X = np.asarray(X, dtype=float)
         distances = ((X[:, None, :] - self._rows[None, :, :]) ** 2).sum(axis=2)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numbers
 import time
+from collections.abc import Iterable
 
 import numpy as np
 from river import metrics
@@ -85,6 +86,8 @@ def simulate_by_segments(
         or (not baseline and isinstance(metric, metrics.base.RegressionMetric))
         or not isinstance(fit_initial, bool)
         or not (name is None or isinstance(name, str))
+        or isinstance(source, (str, bytes, dict))
+        or not isinstance(source, (Scenario, Iterable))
     ):
         return simulate(
             source,

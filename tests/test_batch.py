@@ -243,3 +243,22 @@ def test_records_are_pandas_records_and_say_whether_all_are_finite_numbers(frame
     ]
     numeric = all(k in "iuf" for k in frame.dtypes.map(lambda d: d.kind))
     assert finite == (numeric and bool(np.isfinite(frame.to_numpy(dtype=float)).all()))
+
+
+def test_interval_timelines_share_their_fits_and_equal_one_run_each():
+    from river import metrics
+    from sklearn.linear_model import LogisticRegression
+
+    from deployment_modes.batch_experiments import batch_timeline, interval_timelines
+
+    sc = dm.scenarios.drifting_classification(n_initial=200, n_stream=600, drift_at=300)
+    runs = interval_timelines(
+        sc, LogisticRegression(), metrics.Accuracy(), [100, 200, None], window=150
+    )
+    for k, shared in zip([100, 200, None], runs):
+        alone = batch_timeline(
+            sc, LogisticRegression(), metrics.Accuracy(), retrain_every=k, window=150
+        )
+        assert shared.y_pred == alone.y_pred and list(shared.rolling) == list(alone.rolling)
+        assert [(e.at, e.rows) for e in shared.log] == [(e.at, e.rows) for e in alone.log]
+    assert runs[0].log[2].seconds == runs[1].log[1].seconds  # the refit at event 200, made once

@@ -51,3 +51,34 @@ def test_the_same_classes_again_take_the_lean_step_with_scikit_learns_coefficien
     assert (lean.coef_ == usual.coef_).all() and lean.t_ == usual.t_
     with pytest.raises(ValueError, match="not the same as on last call"):
         lean.partial_fit(X[:10], y[:10], classes=[0, 2])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_many_classes_learn_as_scikit_learns_one_class_after_the_other(sparse):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(400, 12)), rng.integers(0, 4, 400)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
+    lean, usual = LeanSGDClassifier(random_state=2), SGDClassifier(random_state=2)
+    for model in (lean, usual):
+        for start in range(0, 400, 40):
+            model.partial_fit(X[start : start + 40], y[start : start + 40], classes=[0, 1, 2, 3])
+    assert (lean.coef_ == usual.coef_).all() and (lean.intercept_ == usual.intercept_).all()
+    assert (lean.predict(X) == usual.predict(X)).all()
+    fitted = LeanSGDClassifier(random_state=3, average=True).fit(X, y)
+    assert (fitted.coef_ == SGDClassifier(random_state=3, average=True).fit(X, y).coef_).all()
+
+
+def test_the_lean_neighbours_predict_as_scikit_learns_without_building_a_tree():
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from deployment_modes.lean import LeanKNeighborsRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
+    lean = LeanKNeighborsRegressor(n_neighbors=10).fit(X, y)
+    usual = KNeighborsRegressor(n_neighbors=10).fit(X, y)
+    assert lean.algorithm == "auto" and np.allclose(lean.predict(X[:50]), usual.predict(X[:50]))
+    assert lean.predict_row(list(X[0])) == lean.predict(X[:1])[0]

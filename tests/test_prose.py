@@ -266,3 +266,64 @@ def test_glue_outputs_what_myst_nbs_glue_outputs(value, display):
             function("key", value, display=display)
         outputs.append([(o.data, o.metadata) for o in captured.outputs])
     assert outputs[0] == outputs[1] and outputs[0], outputs
+
+
+#: what a count over seeds must not rest on: a measured time varies from one build to the next
+TIMED = re.compile(r"seconds|\bcpu\b|wall|perf_counter|process_time|_ms\b|_us\b", re.I)
+
+
+def seed_counts(code: str) -> list[str]:
+    """The seed counts a chapter's code makes (``on_how_many(...)``, ``count(...)``, a glued
+    ``int((...).sum())``), each with the assignments of the names it reads."""
+    import ast
+
+    tree = ast.parse(code)
+    assigned = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        assigned.setdefault(name.id, []).append(ast.get_source_segment(code, node))
+    counts = []
+    for node in ast.walk(tree):
+        counting = isinstance(node, ast.Call) and (
+            getattr(node.func, "id", None) in ("on_how_many", "count")
+            or (
+                getattr(node.func, "attr", None) == "sum"
+                and any(isinstance(n, ast.Compare) for n in ast.walk(node.func))
+            )
+        )
+        if counting:
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            sources = [ast.get_source_segment(code, node)]
+            counts.append("\n".join(sources + [s for n in names for s in assigned.get(n, [])]))
+    return counts
+
+
+@pytest.mark.parametrize("chapter", ["batch", "comparison", "late_labels", "retraining"])
+def test_no_count_of_seeds_rests_on_measured_seconds(chapter):
+    """ "faster on 3 of the 5 seeds" would change from build to build: timings are shown, never counted."""
+    code = "\n".join(
+        text for kind, text in _cells(ROOT / "book" / f"{chapter}.ipynb") if kind == "code"
+    )
+    counts = seed_counts(code)
+    assert counts, f"{chapter}: no seed count found (the check reads nothing)"
+    timed = [c.splitlines()[0] for c in counts if TIMED.search(c)]
+    assert not timed, f"{chapter}: seed counts over measured times: {timed}"
+
+
+def test_the_comparison_says_its_seconds_vary_and_counts_only_rows():
+    prose = " ".join(
+        text for kind, text in _cells(ROOT / "book" / "comparison.ipynb") if kind == "markdown"
+    )
+    prose = " ".join(prose.split())
+    assert "which change from one run of this page to the next (the rows do not)" in prose
+    assert 'more on {eval}`glued["rows_batch_more_on"]`' in prose
+    assert "seconds_batch_more_on" not in prose
+
+
+def test_the_seed_count_check_finds_a_count_over_seconds():
+    code = "t = m['training compute (seconds)']\nglue('k', on_how_many(t['batch'] > t['online']))\n"
+    assert any(TIMED.search(c) for c in seed_counts(code))
+    assert not any(TIMED.search(c) for c in seed_counts("glue('k', on_how_many(rows > 0))\n"))

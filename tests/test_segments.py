@@ -45,8 +45,11 @@ def assert_same(fast, slow):
     assert len(fast.learn_seconds_each) == len(slow)
 
 
-@pytest.mark.parametrize("kind", list(DEPLOYMENTS))
-@pytest.mark.parametrize("delay", [None, 1, 37, 2000])
+@pytest.mark.parametrize(
+    "kind, delay",
+    [(kind, delay) for kind in DEPLOYMENTS for delay in (None, 37)]
+    + [(kind, delay) for kind in ("every", "alarm, collect") for delay in (1, 2000)],
+)
 def test_the_timeline_is_simulates(kind, delay):
     sc = dm.scenarios.drifting_classification(seed=1, n_initial=300, n_stream=600, drift_at=250)
     make = DEPLOYMENTS[kind]
@@ -143,3 +146,12 @@ def test_recommendations_are_served_a_segment_at_a_time():
 
     fast = simulate_by_segments(movies, weekly(), dm.HitRate())
     assert_same(fast, dm.simulate(movies, weekly(), dm.HitRate()))
+
+
+@pytest.mark.parametrize("source", ["events", {"x0": 1.0}, 42, []])
+def test_a_bad_source_gets_simulates_error(source):
+    with pytest.raises((TypeError, ValueError)) as fast:
+        simulate_by_segments(source, trained_batch(), metrics.Accuracy())
+    with pytest.raises((TypeError, ValueError)) as slow:
+        dm.simulate(source, trained_batch(), metrics.Accuracy())
+    assert str(fast.value) == str(slow.value)
