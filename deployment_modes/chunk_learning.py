@@ -141,8 +141,10 @@ def learn_checked_chunk(model, Xt, y, classes=None):
         kwargs["classes"] = classes
     if y is None:
         model.partial_fit(Xt, **kwargs)
-    else:
-        model.partial_fit(Xt, y, **kwargs)
+    else:  # scikit-learn's SGD classifier without its fixed per-call cost: the same model
+        from .sgd_partial import partial_fit
+
+        partial_fit(model, Xt, y, **kwargs)
     return model
 
 

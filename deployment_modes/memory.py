@@ -35,6 +35,9 @@ from ._checks import positive_int
 __all__ = ["measure_peak", "peak_rss", "rss"]
 
 
+# the measuring process's own start (Python and the imports) on top of the calls' timeouts: a few
+# seconds, but a loaded machine stretches it, and it must not pass for a call that outlived its own
+_START_SECONDS = 120
 _PROC_FILES: dict = {}  # (process id, name) -> an open /proc/self file: opening costs ~70 us, reading ~2
 
 
@@ -202,7 +205,7 @@ def measure_peak(
             capture_output=True,
             text=True,
             env=env,
-            timeout=timeout * (len(runs) + 1),
+            timeout=timeout * (len(runs) + 1) + _START_SECONDS,
         )
         if done.returncode:
             raise RuntimeError(f"the measuring process failed:\n{done.stderr[-2000:]}")

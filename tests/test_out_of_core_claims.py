@@ -37,6 +37,28 @@ def test_chapter_claim_chunk_size_costs_memory_not_accuracy(corpus, holdout):
     assert max(scores) - min(scores) < 0.1 and min(scores) > 0.75
 
 
+def test_chapter_claim_small_chunks_take_more_calls(corpus, monkeypatch):
+    """Experiment 3: on the first file, chunks of 250, 1,000 and 2,500 documents take 10, 3 and 1
+    reads and partial_fit calls (counted, as the chapter glues them; the seconds are not a claim)."""
+    from deployment_modes import sgd_partial
+
+    counted, fit = [], sgd_partial.partial_fit
+    monkeypatch.setattr(
+        sgd_partial,
+        "partial_fit",
+        lambda m, X, y, **kw: counted.append(len(y)) or fit(m, X, y, **kw),
+    )
+    calls = {}
+    for rows in (250, 1_000, 2_500):
+        counted.clear()
+        trainer = dm.OutOfCoreTrainer(
+            SGDClassifier(random_state=0), classes=list(corpus.topics), transform=dm.HashedText()
+        )
+        trainer.fit(dm.read_chunks(corpus.files[:1], "topic", chunk_rows=rows))
+        calls[rows] = (len(trainer.history), len(counted), sum(counted))
+    assert calls == {250: (10, 10, 2_500), 1_000: (3, 3, 2_500), 2_500: (1, 1, 2_500)}
+
+
 @pytest.mark.slow
 def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
     """Measured in fresh processes: 10x the rows, the same allocations out-of-core; loading everything grows.

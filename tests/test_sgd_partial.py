@@ -1,0 +1,78 @@
+"""The lean partial_fit (deployment_modes/sgd_partial.py) gives scikit-learn's SGD model, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import SGDClassifier
+
+import deployment_modes as dm
+from deployment_modes.sgd_partial import partial_fit
+
+
+def same(a: SGDClassifier, b: SGDClassifier) -> bool:
+    return (
+        np.array_equal(a.coef_, b.coef_)
+        and np.array_equal(a.intercept_, b.intercept_)
+        and a.t_ == b.t_
+        and a.n_iter_ == b.n_iter_
+    )
+
+
+def chunks(seed: int, n_classes: int, sparse: bool, n: int = 5):
+    rng = np.random.default_rng(seed)
+    labels = np.array(["sports", "music", "science", "art", "food"][:n_classes], dtype=object)
+    for _ in range(n):
+        X = rng.normal(size=(40, 30)) * (rng.random((40, 30)) < 0.3)
+        y = labels[rng.integers(0, n_classes, 40)]
+        yield (sp.csr_matrix(X) if sparse else X), y
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"loss": "log_loss"}, {"penalty": "elasticnet", "learning_rate": "constant", "eta0": 0.1}],
+)
+def test_the_lean_step_gives_scikit_learns_model(n_classes, sparse, params):
+    for seed in range(3):
+        lean, usual = (
+            SGDClassifier(random_state=seed, **params),
+            SGDClassifier(random_state=seed, **params),
+        )
+        classes = ["sports", "music", "science", "art", "food"][:n_classes]
+        for i, (X, y) in enumerate(chunks(seed, n_classes, sparse)):
+            if i == 3:  # new settings: scikit-learn's own partial_fit checks them
+                for model in (lean, usual):
+                    model.set_params(alpha=0.01)
+            partial_fit(lean, X, y, classes=classes if i % 2 == 0 else None)
+            usual.partial_fit(X, y, classes=classes if i % 2 == 0 else None)
+            assert same(lean, usual)
+
+
+def test_what_the_lean_step_does_not_cover_goes_through_scikit_learn():
+    (X, y), *_ = chunks(0, 5, sparse=False)
+    lean = partial_fit(SGDClassifier(random_state=0), X, y, classes=sorted(set(y)))
+    with pytest.raises(ValueError, match="not the same as on last call"):
+        partial_fit(lean, X, y, classes=["a", "b"])
+    with pytest.raises(ValueError, match="NaN"):
+        partial_fit(lean, np.where(X > 1, np.nan, X), y)
+    classes = sorted(set(y))  # averaging: scikit-learn's own partial_fit, in the trainer too
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=0, average=True), classes=classes)
+    usual = SGDClassifier(random_state=0, average=True)
+    trainer.fit([(X, y)] * 3)
+    for _ in range(3):
+        usual.partial_fit(X, y, classes=classes)
+    assert same(trainer.model, usual)
+
+
+def test_the_trainer_takes_the_lean_step_and_gives_the_plain_loops_model(corpus):
+    """The chapter's check: the trainer's model is the plain loop of scikit-learn's partial_fit."""
+    classes, hasher = list(corpus.topics), dm.HashedText()
+    plain = SGDClassifier(random_state=2)
+    for X, y in dm.read_chunks(corpus.files[:2], "topic", chunk_rows=250):
+        plain.partial_fit(hasher.transform(X), y, classes=classes)
+    trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=2), classes=classes, transform=hasher)
+    trainer.fit(dm.read_chunks(corpus.files[:2], "topic", chunk_rows=250))
+    assert same(trainer.model, plain) and type(trainer.model) is SGDClassifier
