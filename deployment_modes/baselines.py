@@ -71,7 +71,7 @@ class NaiveBaseline:
     def _check(self, y):
         y = plain(y)
         if self.strategy == "majority":
-            if not isinstance(y, (str, numbers.Integral)):
+            if type(y) is not int and not isinstance(y, (str, numbers.Integral)):
                 raise TypeError(
                     f"y must be a class label (str, int or bool) for 'majority', got {type(y).__name__} {y!r}"
                 )
@@ -103,8 +103,8 @@ class NaiveBaseline:
             raise TypeError(f"x must be a dict of feature -> value, got {type(x).__name__}")
         if self._last is None:
             return None
-        if self.strategy == "majority":
-            return self._counts.most_common(1)[0][0]
+        if self.strategy == "majority":  # most_common(1): the first counted of the most frequent
+            return max(self._counts, key=self._counts.get)
         if self.strategy == "mean":
             return self._sum / self._n
         return self._last

@@ -25,6 +25,7 @@ from .online_experiments import (
     guardrail_runs,
     learning_rate_sweep,
     online_runs,
+    online_timeline,
 )
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "house_runs",
     "learning_rate_sweep",
     "online_runs",
+    "online_timeline",
     "retrain_sweep",
     "sweep_summary",
 ]

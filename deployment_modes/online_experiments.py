@@ -27,6 +27,7 @@ __all__ = [
     "guardrail_runs",
     "learning_rate_sweep",
     "online_runs",
+    "online_timeline",
 ]
 
 LEARNING_RATE = 0.05  # the online learner's SGD step size, here and in the Comparison chapter
@@ -37,8 +38,25 @@ POISON = (
 
 
 @functools.lru_cache(maxsize=64)
-def _online_timeline(seed: int, lr: float) -> Timeline:
-    """The online SGD learner on the seed's drifting stream (cached: the first experiment and the sweep share it)."""
+def online_timeline(seed: int, lr: float) -> Timeline:
+    """The online SGD learner at learning rate ``lr`` on the seed's drifting stream, run once per process.
+
+    The first experiment (:func:`online_runs`), the learning-rate sweep and the chapter's
+    learning-rate explorer draw the same runs: the same :class:`~deployment_modes.Timeline`.
+    Defined in the Online learning chapter (``book/online.ipynb``).
+
+    Parameters
+    ----------
+    seed
+        The drifting stream's seed (an int).
+    lr
+        The SGD learning rate.
+
+    Examples
+    --------
+    >>> online_timeline(0, 0.05) is online_timeline(0, 0.05), online_timeline(0, 0.05).name
+    (True, 'online')
+    """
     sc = drifting_classification(seed=seed)
     return simulate(
         sc, OnlineDeployment(sgd_model("classification", lr)), metrics.Accuracy(), name="online"
@@ -92,7 +110,7 @@ def online_runs(
             window=1000,
             name="batch, retrain",
         ),
-        "online": _online_timeline(seed, lr),
+        "online": online_timeline(seed, lr),
     }
     if baseline:
         runs[BASELINE["classification"]] = baseline_timeline(
@@ -238,7 +256,7 @@ def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
     """
     rows = []
     for lr in rates:
-        tl = _online_timeline(seed, lr)
+        tl = online_timeline(seed, lr)
         d = tl.drift_at[0]
         rows.append(
             {

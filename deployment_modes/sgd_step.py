@@ -52,20 +52,21 @@ def fits(model) -> bool:
     scaler, lr = model.steps.values()
     return (
         type(scaler) is preprocessing.StandardScaler
-        and scaler.with_std is True
-        and getattr(scaler, "window_size", None) is None
+        and hasattr(scaler, "window_size")
         and type(lr) is linear_model.LogisticRegression
         and type(getattr(lr, "_weights", None)) is VectorDict
         and type(lr.initializer) is optim.initializers.Zeros
-        and _settings_fit(lr)
+        and _settings_fit(scaler, lr)
     )
 
 
-def _settings_fit(lr) -> bool:
-    """The logistic regression's settings that :func:`learn_one` reads at every event."""
+def _settings_fit(scaler, lr) -> bool:
+    """The settings that :func:`learn_one` reads at every event: river's own step if one changed."""
     optimizer = lr.optimizer
     return (
-        type(optimizer) is optim.SGD
+        scaler.with_std is True
+        and scaler.window_size is None
+        and type(optimizer) is optim.SGD
         and type(optimizer.lr) is _Constant
         and type(lr.intercept_lr) is _Constant
         and type(lr.loss) is _Log
@@ -123,7 +124,7 @@ def learn_one(model, x: dict, y) -> None:
     True
     """
     scaler, lr = model.steps.values()
-    if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or not _settings_fit(lr):  # noqa: SLF001
+    if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or not _settings_fit(scaler, lr):  # noqa: SLF001
         model.learn_one(x, y)
         return
     x = _scaler_learn_transform(scaler, x)

@@ -8,6 +8,7 @@ Online learning chapter (``book/online.ipynb``); ``decision_form`` in the Decisi
 
 from __future__ import annotations
 
+import dataclasses
 import html
 
 import ipywidgets as widgets
@@ -17,7 +18,7 @@ from . import decision
 from .batch_experiments import batch_timeline
 from .online import OnlineDeployment, sgd_model
 from .plots import WIDTH, legend_below, plot_timeline
-from .timeline import events_to_recover, simulate
+from .timeline import Timeline, events_to_recover, simulate
 
 __all__ = ["decision_form", "learning_rate_explorer", "plot_situation", "retrain_interval_explorer"]
 
@@ -95,6 +96,27 @@ def retrain_interval_explorer(
     slider.observe(draw, names="value")
     draw()
     return widgets.VBox([slider, out])
+
+
+def _given_runs(runs, rates, scenario, metric) -> dict:
+    """``runs`` checked (keyed by rates, runs on ``scenario`` with ``metric``), named as the explorer names its runs."""
+    if runs is None:
+        return {}
+    if not isinstance(runs, dict):
+        raise TypeError(f"runs must be a dict {{rate: Timeline}}, got {type(runs).__name__}")
+    named = {}
+    for lr, tl in runs.items():
+        if lr not in rates:
+            raise ValueError(f"runs must be keyed by rates {rates}, got the key {lr!r}")
+        if not isinstance(tl, Timeline) or type(tl.metric) is not type(metric):
+            raise TypeError(
+                f"runs[{lr!r}] must be a Timeline scored with {type(metric).__name__}, "
+                f"got {type(tl).__name__}"
+            )
+        if list(tl.y_true) != scenario.y.tolist():
+            raise ValueError(f"runs[{lr!r}] must be a run on scenario (the same labels, in order)")
+        named[lr] = dataclasses.replace(tl, name=f"learning rate {lr:g}")
+    return named
 
 
 def plot_situation(recommendation, runs, ax=None):
@@ -262,7 +284,7 @@ def decision_form(n_stream: int = 3000, seed: int = 0, **answers):
 
 
 def learning_rate_explorer(
-    scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0.3, 1.0), value=None
+    scenario, metric, *, rates=(0.003, 0.01, 0.03, 0.1, 0.3, 1.0), value=None, runs=None
 ):
     """A slider over the SGD learning rate of an online linear model: adapting against forgetting.
 
@@ -279,6 +301,9 @@ def learning_rate_explorer(
         The slider's learning rates.
     value
         The slider's first rate (default: the middle one).
+    runs
+        ``{rate: Timeline}``: the online model already run on ``scenario`` at some of the rates
+        with ``metric`` (a chapter's sweep), drawn as they are instead of being run again.
 
     Examples
     --------
@@ -292,7 +317,7 @@ def learning_rate_explorer(
     if not rates:
         raise ValueError("rates must hold at least one learning rate")
     rates = list(rates)
-    runs = {}
+    runs = _given_runs(runs, rates, scenario, metric)
 
     def run(lr):
         if lr not in runs:

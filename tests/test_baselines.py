@@ -1,5 +1,8 @@
 """Naive baselines: the last label, the majority class, the mean, as deployments on the shared timeline."""
 
+import collections
+import random
+
 import numpy as np
 import pytest
 from river import dummy, metrics
@@ -70,3 +73,15 @@ def test_bad_input_raises_and_changes_nothing():
     with pytest.raises(TypeError, match="class label"):
         major.learn_one({"x0": 0}, 1.5)
     assert isinstance(dm.NaiveBaseline(), dm.Deployment)
+
+
+def test_the_majority_is_counters_most_common_ties_to_the_first_counted():
+    rng = random.Random(0)
+    labels = [rng.choice([0, 1, 2]) for _ in range(300)]
+    base = dm.NaiveBaseline("majority")
+    base.fit_initial([[0.0]] * 3, labels[:3])
+    counts = collections.Counter(labels[:3])
+    for y in labels[3:]:
+        assert base.predict_one({"x0": 0.0}) == counts.most_common(1)[0][0]
+        base.learn_one({"x0": 0.0}, y)
+        counts[y] += 1

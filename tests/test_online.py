@@ -645,3 +645,38 @@ def test_the_error_level_is_the_mean_prediction_error_of_the_last_events(classif
             errors = [dm.monitor.prediction_error(y_, p_, classification) for y_, p_ in recent]
             assert repr(monitor.error_level(last)) == repr(sum(errors) / len(errors))
     assert dm.Monitor(classification=True).error_level(5) == 0.0
+
+
+def test_the_learning_rate_explorer_draws_given_runs_without_running_them_again(monkeypatch):
+    """Given the sweep's runs, the explorer draws them (under its own names) and runs none again."""
+    from river import metrics as river_metrics
+
+    from deployment_modes import widgets
+
+    sc = dm.scenarios.drifting_classification(n_initial=50, n_stream=300, drift_at=150)
+    given = {
+        lr: dm.simulate(
+            sc,
+            dm.OnlineDeployment(dm.sgd_model("classification", lr)),
+            river_metrics.Accuracy(),
+            name="online",
+        )
+        for lr in (0.01, 0.1)
+    }
+    drawn = []
+    monkeypatch.setattr(widgets, "plot_timeline", lambda runs, **kw: drawn.append(runs))
+    monkeypatch.setattr(widgets, "simulate", lambda *a, **kw: pytest.fail("ran again"))
+    widgets.learning_rate_explorer(sc, river_metrics.Accuracy(), rates=(0.01, 0.1), runs=given)
+    (runs,) = drawn
+    assert list(runs) == ["learning rate 0.01", "learning rate 0.1"]
+    assert [tl.y_pred for tl in runs.values()] == [given[0.01].y_pred, given[0.1].y_pred]
+    assert given[0.01].name == "online"  # the given runs are left as they are
+    with pytest.raises(ValueError, match="runs must be keyed by rates"):
+        widgets.learning_rate_explorer(sc, river_metrics.Accuracy(), rates=(0.1,), runs=given)
+    with pytest.raises(TypeError, match="runs"):
+        widgets.learning_rate_explorer(sc, river_metrics.MAE(), rates=(0.01, 0.1), runs=given)
+    other = dm.scenarios.drifting_classification(seed=1, n_initial=50, n_stream=300, drift_at=150)
+    with pytest.raises(ValueError, match="runs"):
+        widgets.learning_rate_explorer(
+            other, river_metrics.Accuracy(), rates=(0.01, 0.1), runs=given
+        )

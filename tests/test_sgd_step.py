@@ -84,7 +84,13 @@ def test_a_setting_changed_mid_stream_is_followed():
     def scheduled(model):
         model["LogisticRegression"].optimizer = optim.SGD(optim.schedulers.InverseScaling(0.5))
 
-    river_way, fused_way = both_ways(events(1), changes={200: penalise, 400: scheduled})
+    def unscaled(model):
+        model["StandardScaler"].with_std = False
+
+    changes = {200: penalise, 400: scheduled}
+    river_way, fused_way = both_ways(events(1), changes=changes)
+    assert river_way == fused_way
+    river_way, fused_way = both_ways(events(2), changes={300: unscaled})
     assert river_way == fused_way
 
 
