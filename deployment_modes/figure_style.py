@@ -7,6 +7,9 @@ Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses
 
 from __future__ import annotations
 
+import gc
+import sys
+
 import matplotlib
 import matplotlib.pyplot as plt
 
@@ -36,7 +39,9 @@ def course_style() -> None:
     Every chapter calls it in its set-up cell; a figure :data:`WIDTH` inches wide is then
     648 px, narrower than the book's text column (672 px), so it is shown at its own size.
     In a notebook kernel only the inline backend then draws a figure, to send it (pyplot's own
-    redraw after each cell is switched off). Defined in the Batch learning chapter
+    redraw after each cell is switched off), and the objects alive at the call (the imports')
+    are moved out of the garbage collector's reach (``gc.freeze``): they live as long as the
+    kernel, and every full collection would scan them again. Defined in the Batch learning chapter
     (``book/batch.ipynb``); every chapter uses it.
 
     Examples
@@ -62,7 +67,15 @@ def course_style() -> None:
             "grid.alpha": 0.3,
         }
     )
-    _draw_once_in_notebooks()
+    if _in_a_kernel():
+        _draw_once_in_notebooks()
+        gc.freeze()  # the imports' objects live as long as the kernel: no collection scans them again
+
+
+def _in_a_kernel() -> bool:
+    """Whether this process is an IPython kernel (a notebook's), as the chapters run in."""
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
 
 
 def _draw_once_in_notebooks() -> None:
@@ -71,15 +84,11 @@ def _draw_once_in_notebooks() -> None:
     After each cell pyplot's display hook draws every figure the cell changed, and then the
     inline backend draws it again into the PNG it sends: the first drawing is thrown away (a
     third of a figure's CPU). Selecting the backend now installs that hook now, and it is
-    removed; the figures are shown as before, the same PNG. Elsewhere nothing changes.
+    removed; the figures are shown as before, the same PNG. Other backends are left as they are.
     """
-    import sys
-
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
     backend = matplotlib.get_backend()
-    if shell is None or "inline" not in backend or plt.get_fignums():
-        return  # not a notebook's kernel, or figures already open (selecting closes them)
+    if "inline" not in backend or plt.get_fignums():
+        return  # another backend, or figures already open (selecting closes them)
     plt.switch_backend(backend)
     plt.uninstall_repl_displayhook()
 

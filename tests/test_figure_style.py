@@ -263,3 +263,24 @@ print("drawn", len(draws), "shown", shown)
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.splitlines()[-1] == "drawn 2 shown [['image/png', 'text/plain']]", out.stderr
+
+
+def test_in_a_notebook_kernel_the_imports_are_frozen_out_of_the_collector_and_elsewhere_not():
+    """course_style moves what is alive at the call out of the collector's reach in a kernel only."""
+    import subprocess
+    import sys
+
+    code = """
+import gc, sys
+import deployment_modes as dm
+if sys.argv[1] == "kernel":
+    from IPython.core.interactiveshell import InteractiveShell
+    InteractiveShell.instance()
+dm.plots.course_style()
+print(gc.get_freeze_count() > 1000)
+"""
+    for where, frozen in (("kernel", "True"), ("script", "False")):
+        out = subprocess.run(
+            [sys.executable, "-c", code, where], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == frozen, (where, out.stderr)
