@@ -9,33 +9,14 @@ the same; fitting is unchanged. The batch lines of the Comparison chapter
 from __future__ import annotations
 
 import numbers
-import threading
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.neighbors import KNeighborsRegressor
 
+from .sgd_partial import lean_step, lean_step_fits, one_versus_rest, remember_settings, reseeded
+
 __all__ = ["LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier"]
-
-
-_GENERATORS = threading.local()  # one generator per thread, re-seeded for each fit
-
-
-def _reseeded(seed: int) -> np.random.RandomState:
-    """``numpy.random.RandomState(seed)``'s state, in this thread's kept generator."""
-    generator = getattr(_GENERATORS, "generator", None)
-    if generator is None:
-        generator = _GENERATORS.generator = np.random.RandomState()
-    generator.seed(seed)
-    return generator
-
-
-def _same_classes(classes, known) -> bool:
-    """Whether ``classes`` are the classes ``known`` from the first ``partial_fit`` (then they change nothing)."""
-    try:
-        return known is not None and sorted(set(classes)) == known.tolist()
-    except TypeError:  # labels that do not sort together: scikit-learn's check says what is wrong
-        return False
 
 
 class _LeanPredict:
@@ -88,11 +69,12 @@ class LeanLogisticRegression(_LeanPredict, LogisticRegression):
 class LeanSGDClassifier(_LeanPredict, SGDClassifier):
     """scikit-learn's ``SGDClassifier`` whose ``predict`` is one matrix product, and ``partial_fit`` lean.
 
-    After the first ``partial_fit``, a binary model that learns a plain float array (no
+    After the first ``partial_fit``, a model that learns a float array or CSR matrix (no
     ``classes``, or the same again; no sample weights, no class weights, no averaging) takes
-    scikit-learn's own SGD step directly, without re-checking its settings and input on every
-    mini-batch: the same coefficients, bit for bit, at a fraction of the cost of a small call.
-    Anything else goes through scikit-learn's ``partial_fit``, checks included.
+    scikit-learn's own SGD steps directly (:mod:`~deployment_modes.sgd_partial`), without
+    re-checking its settings and input on every mini-batch: the same coefficients, bit for bit,
+    at a fraction of the cost of a small call. Anything else goes through scikit-learn's
+    ``partial_fit``, checks included.
 
     Parameters
     ----------
@@ -117,74 +99,46 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
     """
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        if not self._lean_step_fits(X, y, classes, sample_weight):
-            super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
-            self._settings_checked = True  # by scikit-learn, until set_params changes them
-            return self
-        self._loss_function_ = self._get_loss_function(self.loss)
-        self._fit_binary(
-            X,
-            np.asarray(y),
-            alpha=self.alpha,
-            learning_rate=self.learning_rate,
-            sample_weight=np.ones(X.shape[0], dtype=np.float64),
-            max_iter=1,
-        )
+        if sample_weight is None and lean_step_fits(self, X, y, classes):
+            return lean_step(self, X, y)
+        super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+        remember_settings(self)  # as scikit-learn has just checked them
         return self
 
-    def set_params(self, **params):
-        self._settings_checked = False  # the next partial_fit checks them again
-        return super().set_params(**params)
-
     def _fit_binary(self, *args, **kwargs):
-        """scikit-learn's binary fit, an int ``random_state`` made a generator by re-seeding a kept one.
-
-        scikit-learn builds ``numpy.random.RandomState(random_state)`` at every fit and
-        ``partial_fit``, which first seeds a throwaway generator from the system (0.2 ms, more
-        than a small step); re-seeding a kept generator gives the same state in microseconds,
-        so the same draws and the same model.
-        """
+        """scikit-learn's binary fit, an int ``random_state`` made a generator by re-seeding a kept one
+        (:func:`~deployment_modes.sgd_partial.reseeded`): the same draws, the same model."""
         seed = self.random_state
         if not isinstance(seed, numbers.Integral):
             return super()._fit_binary(*args, **kwargs)
-        self.random_state = _reseeded(seed)
+        self.random_state = reseeded(seed)
         try:
             return super()._fit_binary(*args, **kwargs)
         finally:
             self.random_state = seed
 
     def _fit_multiclass(self, X, y, alpha, learning_rate, sample_weight, max_iter):
-        """scikit-learn's one-versus-all fit, class after class in this thread, each class's
-        generator made by re-seeding the kept one (see :meth:`_fit_binary`): the same draws.
-
-        scikit-learn runs the classes through joblib (sequentially, for ``n_jobs=None``) and
-        builds a ``RandomState`` for each; in a small ``partial_fit`` both cost more than the
-        steps themselves.
-        """
-        from sklearn.linear_model._stochastic_gradient import MAX_INT, fit_binary
-
-        seed = self.random_state
-        if not isinstance(seed, numbers.Integral) or self.n_jobs not in (None, 1) or self.verbose:
+        """scikit-learn's one-versus-all fit, class after class in this thread
+        (:func:`~deployment_modes.sgd_partial.one_versus_rest`), where scikit-learn goes through
+        joblib and builds a ``RandomState`` per class: the same draws, the same model."""
+        if (
+            not isinstance(self.random_state, numbers.Integral)
+            or self.n_jobs not in (None, 1)
+            or self.verbose
+        ):
             return super()._fit_multiclass(X, y, alpha, learning_rate, sample_weight, max_iter)
         validation_mask = self._make_validation_split(y, sample_mask=sample_weight > 0)
-        seeds = _reseeded(seed).randint(MAX_INT, size=len(self.classes_))
-        n_iter_ = 0.0
-        for i, class_seed in enumerate(seeds):
-            _, self.intercept_[i], n_iter_i = fit_binary(
-                self,
-                i,
-                X,
-                y,
-                alpha,
-                learning_rate,
-                max_iter,
-                self._expanded_class_weight[i],
-                1.0,
-                sample_weight,
-                validation_mask=validation_mask,
-                random_state=_reseeded(class_seed),
-            )
-            n_iter_ = max(n_iter_, n_iter_i)
+        n_iter_ = one_versus_rest(
+            self,
+            X,
+            y,
+            alpha,
+            learning_rate,
+            max_iter,
+            self._expanded_class_weight,
+            sample_weight,
+            validation_mask,
+        )
         self.t_ += n_iter_ * X.shape[0]
         self.n_iter_ = n_iter_
         if self.average > 0:  # as scikit-learn ends it
@@ -195,28 +149,6 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
                 self.coef_ = self._standard_coef
                 self._standard_intercept = np.atleast_1d(self.intercept_)
                 self.intercept_ = self._standard_intercept
-
-    def _lean_step_fits(self, X, y, classes, sample_weight) -> bool:
-        """Whether scikit-learn's checks would pass ``X`` and ``y`` through unchanged to a binary SGD step."""
-        return (
-            (classes is None or _same_classes(classes, getattr(self, "classes_", None)))
-            and getattr(self, "_settings_checked", False)
-            and sample_weight is None
-            and getattr(self, "coef_", None) is not None
-            and len(getattr(self, "classes_", ())) == 2
-            and self.class_weight is None
-            and not self.average
-            and not hasattr(self, "feature_names_in_")
-            and type(X) is np.ndarray
-            and X.dtype == np.float64
-            and X.ndim == 2
-            and X.flags.c_contiguous
-            and np.ndim(y) == 1
-            and X.shape == (len(y), self.coef_.shape[-1])
-            and X.shape[0] > 0
-            and bool(np.isfinite(X).all())
-            and bool(np.isin(y, self.classes_).all())  # else scikit-learn's error names the label
-        )
 
 
 class LeanKNeighborsRegressor(KNeighborsRegressor):

@@ -9,6 +9,7 @@ drawn from one kept generator re-seeded for each: the same coefficients, bit for
 (``tests/test_sgd_partial.py`` compares them). Whatever it does not cover (the first call, new
 settings, sample or class weights, averaging, early stopping, a label outside the classes,
 input scikit-learn would convert) goes through scikit-learn's ``partial_fit``, checks included.
+:class:`~deployment_modes.lean.LeanSGDClassifier` takes the same steps.
 
 Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 """
@@ -16,6 +17,7 @@ Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 from __future__ import annotations
 
 import numbers
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,18 +27,21 @@ from sklearn.linear_model._stochastic_gradient import MAX_INT, fit_binary
 __all__ = ["partial_fit"]
 
 _PARAMS = SGDClassifier._get_param_names()  # get_params() finds them by inspection, at every call
-_GENERATOR = (
-    np.random.RandomState()
-)  # re-seeded for each draw: numpy.random.RandomState(seed)'s state
+_GENERATORS = threading.local()  # one generator per thread, re-seeded for each draw
 
 
-def _reseeded(seed) -> np.random.RandomState:
-    _GENERATOR.seed(seed)
-    return _GENERATOR
+def reseeded(seed) -> np.random.RandomState:
+    """``numpy.random.RandomState(seed)``'s state, in this thread's kept generator.
 
-
-def _params(model) -> dict:
-    return {name: getattr(model, name) for name in _PARAMS}
+    scikit-learn builds a ``RandomState`` per class at every fit, which first seeds a throwaway
+    generator from the system (0.2 ms, more than a small step); re-seeding a kept one gives the
+    same state in microseconds, so the same draws.
+    """
+    generator = getattr(_GENERATORS, "generator", None)
+    if generator is None:
+        generator = _GENERATORS.generator = np.random.RandomState()
+    generator.seed(seed)
+    return generator
 
 
 def partial_fit(model, X, y, classes=None):
@@ -61,41 +66,75 @@ def partial_fit(model, X, y, classes=None):
     >>> bool((lean.coef_ == usual.coef_).all() and lean.t_ == usual.t_)
     True
     """
-    if not _lean_step_fits(model, X, y, classes):
-        model.partial_fit(X, y, **({} if classes is None else {"classes": classes}))
-        if type(model) is SGDClassifier:
-            model._lean_params = _params(model)  # checked by scikit-learn, as they are now
-        return model
+    if type(model) is SGDClassifier and lean_step_fits(model, X, y, classes):
+        return lean_step(model, X, y)
+    model.partial_fit(X, y, **({} if classes is None else {"classes": classes}))
+    if type(model) is SGDClassifier:
+        remember_settings(model)
+    return model
+
+
+def remember_settings(model) -> None:
+    """Record ``model``'s settings as scikit-learn has just checked them (in its ``partial_fit``)."""
+    model._lean_params = {name: getattr(model, name) for name in _PARAMS}
+
+
+def lean_step(model, X, y):
+    """One ``partial_fit`` step of a fitted SGD classifier, as scikit-learn takes it after its checks."""
     n_rows, n_classes = X.shape[0], len(model.classes_)
     model._loss_function_ = model._get_loss_function(model.loss)
-    args = (X, y, model.alpha, model.learning_rate, 1, 1.0, 1.0, np.ones(n_rows))
+    args = (X, y, model.alpha, model.learning_rate, 1)
     if n_classes == 2:  # as scikit-learn's _fit_binary: the second class against the first
         coef, intercept, n_iter = fit_binary(
-            model, 1, *args, random_state=_reseeded(model.random_state)
+            model, 1, *args, 1.0, 1.0, np.ones(n_rows), random_state=reseeded(model.random_state)
         )
         model.coef_, model.intercept_ = coef.reshape(1, -1), np.atleast_1d(intercept)
-    else:  # as its _fit_multiclass: each class against the rest, in turn, with its own seed
-        validation = np.zeros(n_rows, dtype=np.bool_)  # no early stopping: no validation rows
-        seeds = _reseeded(model.random_state).randint(MAX_INT, size=n_classes)
-        n_iter = 0.0
-        for i, seed in enumerate(seeds):
-            _, model.intercept_[i], n_iter_i = fit_binary(
-                model, i, *args, validation_mask=validation, random_state=_reseeded(seed)
-            )
-            n_iter = max(n_iter, n_iter_i)
+    else:  # no early stopping: no validation rows
+        validation = np.zeros(n_rows, dtype=np.bool_)
+        n_iter = one_versus_rest(model, *args, np.ones(n_classes), np.ones(n_rows), validation)
     model.t_ += n_iter * n_rows
     model.n_iter_ = n_iter
     return model
 
 
-def _lean_step_fits(model, X, y, classes) -> bool:
+def one_versus_rest(
+    model, X, y, alpha, learning_rate, max_iter, class_weights, sample_weight, validation
+):
+    """scikit-learn's one-versus-rest fit (its ``_fit_multiclass``), each class in turn in this thread.
+
+    Each class's generator is made by re-seeding the kept one (:func:`reseeded`), with the seeds
+    scikit-learn draws from ``model.random_state`` (an int): the same draws, the same model.
+    Sets each class's coefficients and intercept; returns the most epochs a class took.
+    """
+    seeds = reseeded(model.random_state).randint(MAX_INT, size=len(model.classes_))
+    n_iter = 0.0
+    for i, seed in enumerate(seeds):
+        _, model.intercept_[i], n_iter_i = fit_binary(
+            model,
+            i,
+            X,
+            y,
+            alpha,
+            learning_rate,
+            max_iter,
+            class_weights[i],
+            1.0,
+            sample_weight,
+            validation_mask=validation,
+            random_state=reseeded(seed),
+        )
+        n_iter = max(n_iter, n_iter_i)
+    return n_iter
+
+
+def lean_step_fits(model, X, y, classes) -> bool:
     """Whether scikit-learn's checks would pass ``X`` and ``y`` through unchanged to its SGD steps."""
     known = getattr(model, "classes_", None)
-    if type(model) is not SGDClassifier or known is None or getattr(model, "coef_", None) is None:
+    if known is None or getattr(model, "coef_", None) is None:
         return False
     if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
         return False
-    if getattr(model, "_lean_params", None) != _params(model):
+    if getattr(model, "_lean_params", None) != {name: getattr(model, name) for name in _PARAMS}:
         return False  # first call, or set_params since: scikit-learn checks the settings
     if (
         not isinstance(model.random_state, numbers.Integral)
