@@ -14,7 +14,14 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.neighbors import KNeighborsRegressor
 
-from .sgd_partial import lean_step, lean_step_fits, one_versus_rest, remember_settings, reseeded
+from .sgd_partial import (
+    STEPS_CHECKED,
+    lean_step,
+    lean_step_fits,
+    one_versus_rest,
+    remember_settings,
+    reseeded,
+)
 
 __all__ = ["LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier"]
 
@@ -122,7 +129,8 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
         (:func:`~deployment_modes.sgd_partial.one_versus_rest`), where scikit-learn goes through
         joblib and builds a ``RandomState`` per class: the same draws, the same model."""
         if (
-            not isinstance(self.random_state, numbers.Integral)
+            not STEPS_CHECKED
+            or not isinstance(self.random_state, numbers.Integral)
             or self.n_jobs not in (None, 1)
             or self.verbose
         ):

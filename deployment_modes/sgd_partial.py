@@ -21,8 +21,15 @@ import threading
 
 import numpy as np
 import scipy.sparse as sp
+import sklearn
 from sklearn.linear_model import SGDClassifier
-from sklearn.linear_model._stochastic_gradient import MAX_INT, fit_binary
+
+#: The scikit-learn versions whose SGD internals ``tests/test_sgd_partial.py`` checked these steps
+#: against; with any other, every step is scikit-learn's own ``partial_fit``.
+CHECKED_SKLEARN = ("1.9",)
+STEPS_CHECKED = ".".join(sklearn.__version__.split(".")[:2]) in CHECKED_SKLEARN
+if STEPS_CHECKED:
+    from sklearn.linear_model._stochastic_gradient import MAX_INT, fit_binary
 
 __all__ = ["partial_fit"]
 
@@ -130,7 +137,7 @@ def one_versus_rest(
 def lean_step_fits(model, X, y, classes) -> bool:
     """Whether scikit-learn's checks would pass ``X`` and ``y`` through unchanged to its SGD steps."""
     known = getattr(model, "classes_", None)
-    if known is None or getattr(model, "coef_", None) is None:
+    if not STEPS_CHECKED or known is None or getattr(model, "coef_", None) is None:
         return False
     if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
         return False

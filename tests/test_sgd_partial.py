@@ -76,3 +76,29 @@ def test_the_trainer_takes_the_lean_step_and_gives_the_plain_loops_model(corpus)
     trainer = dm.OutOfCoreTrainer(SGDClassifier(random_state=2), classes=classes, transform=hasher)
     trainer.fit(dm.read_chunks(corpus.files[:2], "topic", chunk_rows=250))
     assert same(trainer.model, plain) and type(trainer.model) is SGDClassifier
+
+
+def test_the_pinned_scikit_learn_is_a_checked_one_and_any_other_takes_scikit_learns_own_steps(
+    monkeypatch,
+):
+    """A new pin in constraints.txt fails here until this file's tests have run against it."""
+    from pathlib import Path
+
+    from deployment_modes import lean, sgd_partial
+
+    pins = Path(__file__).resolve().parents[1].joinpath("constraints.txt").read_text()
+    pinned = next(
+        line.split("==")[1] for line in pins.splitlines() if line.startswith("scikit-learn==")
+    )
+    assert ".".join(pinned.split(".")[:2]) in sgd_partial.CHECKED_SKLEARN
+    monkeypatch.setattr(sgd_partial, "STEPS_CHECKED", False)
+    monkeypatch.setattr(lean, "STEPS_CHECKED", False)
+    for module in (sgd_partial, lean):  # never called: a call would fail
+        monkeypatch.setattr(module, "lean_step", None)
+    for cls in (SGDClassifier, dm.LeanSGDClassifier):
+        model, usual = cls(random_state=0), SGDClassifier(random_state=0)
+        classes = ["sports", "music", "science", "art", "food"]
+        for X, y in chunks(0, 5, sparse=False):
+            partial_fit(model, X, y, classes=classes)
+            usual.partial_fit(X, y, classes=classes)
+        assert same(model, usual)

@@ -167,3 +167,16 @@ def test_the_guardrails_run_as_with_rivers_own_steps(seed, monkeypatch):
     fused = run(seed)
     monkeypatch.setattr(sgd_step, "fits", lambda model: False)
     assert run(seed) == fused
+
+
+def test_the_pinned_river_is_a_checked_one_and_with_any_other_every_step_is_rivers(monkeypatch):
+    """A new pin in constraints.txt fails here until this file's tests have run against it."""
+    from pathlib import Path
+
+    pins = Path(__file__).resolve().parents[1].joinpath("constraints.txt").read_text()
+    pinned = next(line.split("==")[1] for line in pins.splitlines() if line.startswith("river=="))
+    assert ".".join(pinned.split(".")[:2]) in sgd_step.CHECKED_RIVER
+    model = dm.sgd_model("classification", 0.05)
+    assert sgd_step.fits(model)
+    monkeypatch.setattr(sgd_step, "STEPS_CHECKED", False)
+    assert not sgd_step.fits(model)
