@@ -3,7 +3,8 @@ as checked Arrow record batches.
 
 :func:`list_files` finds the CSV or Parquet files of a path; :func:`common_schema` fixes the
 types every file is read with; :class:`RecordBatches` reads one file's rows in that schema,
-pyarrow parsing the CSV or decoding the Parquet pages, and finds the bad rows: a missing or
+pandas' C parser parsing a CSV file of numbers (:mod:`~deployment_modes.csv_numbers`), pyarrow
+another CSV file or the Parquet pages, and finds the bad rows: a missing or
 ill-typed value, or the wrong number of fields, raises a :class:`BadRowError` naming the file
 and the row, or is skipped and counted. :mod:`~deployment_modes.chunks` puts the batches
 together into chunks.

@@ -1,7 +1,7 @@
 """Reading data larger than memory: a CSV or Parquet file (or a folder of them) as ``(X, y)`` chunks.
 
-:func:`read_chunks` streams the rows through pyarrow, so that only one chunk (plus, when
-shuffling, a bounded buffer) is in memory at a time. Every row comes out exactly once, in
+:func:`read_chunks` streams the rows (through pandas' C parser or pyarrow), so that only one
+chunk (plus, when shuffling, a bounded buffer) is in memory at a time. Every row comes out exactly once, in
 file order unless asked to shuffle. :mod:`~deployment_modes.chunk_files` finds the files and
 reads their rows as checked Arrow record batches, :mod:`~deployment_modes.chunk_assembly` puts
 the batches together into chunks.
@@ -60,11 +60,13 @@ def read_chunks(
     ``reader.skipped``. ``progress=True`` shows a progress bar with rows per second.
 
     A thread reads ahead of the caller and puts the next chunk together while the caller
-    learns from this one; Arrow's streaming reader parses a CSV file's next blocks of 512 KiB
-    on all the cores at once (without Python's lock), in file order. Besides the chunk in hand,
-    one more chunk and a few blocks are in memory at a time, whatever the size of the files.
-    A CSV column's type comes from the file's first rows: a column of numbers stays numbers when
-    a few of its values there are not (they are bad rows).
+    learns from this one. A CSV file of numbers is parsed by pandas' C parser (the one behind
+    ``pandas.read_csv``: the same numbers), in blocks of 2**18 values; a file with a column of
+    text by Arrow's streaming reader, blocks of 512 KiB on all the cores at once. Both parse
+    without Python's lock. Besides the chunk in hand, one more chunk and a block or a few are in
+    memory at a time, whatever the size of the files. A CSV column's type comes from the file's
+    first rows (a column of numbers stays numbers when a few of its values there are not: they
+    are bad rows), or from ``dtype``.
 
     Everything is checked when called, before any chunk is read.
 

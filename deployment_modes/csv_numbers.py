@@ -98,15 +98,21 @@ def number_batches(file, schema: pa.Schema):
             if not isinstance(frame.index, pd.RangeIndex):  # a first row longer than the header
                 raise NotNumbers("a row has more fields than the header")
             if len(frame):
-                columns = [_numbers(frame[name], kind) for name, kind in zip(schema.names, kinds)]
-                yield pa.RecordBatch.from_arrays(columns, schema=schema)
+                yield _batch(frame, schema, kinds)
 
 
-def _numbers(column: pd.Series, kind: np.dtype) -> pa.Array:
-    """The column as an Arrow array of ``kind`` (integers widen to floats), or :class:`NotNumbers`."""
-    values = column.to_numpy()
-    if values.dtype != kind:
-        if not (kind == np.float64 and values.dtype == np.int64):
-            raise NotNumbers(f"column {column.name!r} holds {values.dtype} values, not {kind}")
-        values = values.astype(np.float64)
-    return pa.array(values)  # no copy
+def _batch(frame: pd.DataFrame, schema: pa.Schema, kinds: list) -> pa.RecordBatch:
+    """The block as a record batch in ``schema`` (integers widen to floats), or :class:`NotNumbers`."""
+    found = frame.dtypes
+    for name, kind in zip(schema.names, kinds):
+        if found[name] != kind and not (kind == np.float64 and found[name] == np.int64):
+            raise NotNumbers(f"column {name!r} holds {found[name]} values, not {kind}")
+    # one pass puts every column, as floats, in a column-major block (cheaper than a Series per
+    # column); an integer column keeps its own values
+    floats = frame.to_numpy(dtype=np.float64)
+    where = {name: i for i, name in enumerate(frame.columns)}
+    columns = [
+        pa.array(floats[:, where[name]] if kind == np.float64 else frame[name].to_numpy())
+        for name, kind in zip(schema.names, kinds)
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
