@@ -103,16 +103,12 @@ def number_batches(file, schema: pa.Schema):
 
 def _batch(frame: pd.DataFrame, schema: pa.Schema, kinds: list) -> pa.RecordBatch:
     """The block as a record batch in ``schema`` (integers widen to floats), or :class:`NotNumbers`."""
-    found = frame.dtypes
+    columns = []
     for name, kind in zip(schema.names, kinds):
-        if found[name] != kind and not (kind == np.float64 and found[name] == np.int64):
-            raise NotNumbers(f"column {name!r} holds {found[name]} values, not {kind}")
-    # one pass puts every column, as floats, in a column-major block (cheaper than a Series per
-    # column); an integer column keeps its own values
-    floats = frame.to_numpy(dtype=np.float64)
-    where = {name: i for i, name in enumerate(frame.columns)}
-    columns = [
-        pa.array(floats[:, where[name]] if kind == np.float64 else frame[name].to_numpy())
-        for name, kind in zip(schema.names, kinds)
-    ]
+        values = frame[name].to_numpy()
+        if values.dtype != kind:
+            if not (kind == np.float64 and values.dtype == np.int64):
+                raise NotNumbers(f"column {name!r} holds {values.dtype} values, not {kind}")
+            values = values.astype(np.float64)
+        columns.append(pa.array(values))  # no copy
     return pa.RecordBatch.from_arrays(columns, schema=schema)
