@@ -30,7 +30,18 @@ READ_VALUES = 1 << 18  # values parsed per block (2 MiB as numbers): fewer cost 
 
 
 class NotNumbers(Exception):
-    """A block of a CSV file that pandas' parser did not read as the schema's numbers."""
+    """A block of a CSV file that pandas' parser did not read as the schema's numbers.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        What was found, as for any exception.
+
+    Examples
+    --------
+    >>> str(NotNumbers("column 'x' holds str values, not float64"))
+    "column 'x' holds str values, not float64"
+    """
 
 
 def reads_as_numbers(header: list, schema: pa.Schema) -> bool:
