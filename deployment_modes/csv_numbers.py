@@ -10,9 +10,10 @@ schema's numbers (a missing or ill-typed value, a short row, a blank line) raise
 :class:`NotNumbers`, as does a row with too many fields, and the caller reads the rest of the
 file the slow way, which names the bad row (and skips empty lines).
 
-Measured on a million rows of 20 float features (benchmarks/out_of_core.py): about 10% less
-CPU than ``read_csv`` with chunks of 10,000 rows, about 15% less than Arrow's streaming CSV
-reader with every column's type given. Parsing and converting run without Python's lock.
+Parsing and converting run without Python's lock. Training from a CSV file this way costs about
+the CPU of the ``read_csv(chunksize=)`` + ``partial_fit`` recipe (within the noise of a shared
+2-core host; section (b) of ``benchmarks/out_of_core.py``): the parse costs the same, most of
+it in pandas' tokenizer and float conversion.
 
 Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 """
