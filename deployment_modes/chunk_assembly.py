@@ -122,9 +122,10 @@ def split_table(table: pa.Table, columns: list, target: str | None = None):
 def numeric_chunks(batches, chunk_rows: int, columns: list, target: str | None = None):
     """``(X, y)`` chunks of exactly ``chunk_rows`` rows (the last may be ragged) from float64 features.
 
-    Each batch's feature columns are copied straight into the chunk's C-order float matrix;
-    ``y`` is the ``target`` column as numpy. The same chunks as :func:`fixed_size_tables` then
-    :func:`split_table`, with one copy of the numbers and no table in between.
+    Each batch's feature columns are copied straight into the chunk's C-order float matrix,
+    column by column; ``y`` is the ``target`` column as numpy. The same chunks as
+    :func:`fixed_size_tables` then :func:`split_table`, with one copy of the numbers and no
+    table in between.
 
     Parameters
     ----------
@@ -149,16 +150,15 @@ def numeric_chunks(batches, chunk_rows: int, columns: list, target: str | None =
         if positions is None:  # the columns' places in the batches (they share one schema)
             positions = [batch.schema.get_field_index(name) for name in columns]
             label = None if target is None else batch.schema.get_field_index(target)
+        features = [batch.column(i).to_numpy() for i in positions]  # no copy
         rows, start = batch.num_rows, 0
         while start < rows:
             take = min(rows - start, chunk_rows - filled)
-            part = batch if take == rows else batch.slice(start, take)
-            # Arrow copies the rows into one C-order block; numpy copies it into the chunk's
-            matrix[filled : filled + take] = np.asarray(
-                part.select(positions).to_tensor(row_major=True)
-            )
+            block = matrix[filled : filled + take]
+            for i, values in enumerate(features):  # the one copy of the numbers, into C order
+                block[:, i] = values[start : start + take]
             if label is not None:
-                labels.append(part.column(label))
+                labels.append(batch.column(label).slice(start, take))
             filled, start = filled + take, start + take
             if filled == chunk_rows:
                 yield _chunk(matrix, names, labels, target)

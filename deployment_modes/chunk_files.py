@@ -3,7 +3,8 @@ as checked Arrow record batches.
 
 :func:`list_files` finds the CSV or Parquet files of a path; :func:`common_schema` fixes the
 types every file is read with; :class:`RecordBatches` reads one file's rows in that schema,
-pyarrow parsing the CSV or decoding the Parquet pages, and finds the bad rows: a missing or
+pandas' C parser parsing a CSV file of numbers (:mod:`~deployment_modes.csv_numbers`), pyarrow
+another CSV file or the Parquet pages, and finds the bad rows: a missing or
 ill-typed value, or the wrong number of fields, raises a :class:`BadRowError` naming the file
 and the row, or is skipped and counted. :mod:`~deployment_modes.chunks` puts the batches
 together into chunks.
@@ -24,10 +25,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from .csv_numbers import NotNumbers, number_batches, reads_as_numbers
+
 __all__ = ["BadRowError", "RecordBatches", "common_schema", "csv_schema", "list_files"]
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CSV_BLOCK_BYTES = 1 << 19  # pyarrow parses 512 KiB blocks faster than 1 MiB or 4 MiB (measured)
+NULL_TEXT = frozenset(
+    pcsv.ConvertOptions().null_values
+)  # Arrow's missing-value markers: "", NA, ...
 
 
 class BadRowError(ValueError):
@@ -108,7 +114,12 @@ def column_names(file: Path) -> list[str]:
         raise ValueError(f"file {str(file)!r} is not a readable Parquet file: {error}") from None
 
 
-def common_schema(file: Path, columns: list, target: str | None = None) -> pa.Schema:
+TYPES = {str: pa.string(), int: pa.int64(), float: pa.float64()}  # the types a caller may give
+
+
+def common_schema(
+    file: Path, columns: list, target: str | None = None, dtype: dict | None = None
+) -> pa.Schema:
     """The types every file is read with: those of ``file``, integer or empty features as float64.
 
     Parameters
@@ -119,6 +130,8 @@ def common_schema(file: Path, columns: list, target: str | None = None) -> pa.Sc
         The columns to read (the features, then the target if any).
     target
         The label column, which keeps its type.
+    dtype
+        Types given, ``{column: str, int or float}``, instead of those of ``file``.
 
     Examples
     --------
@@ -134,7 +147,7 @@ def common_schema(file: Path, columns: list, target: str | None = None) -> pa.Sc
         schema = pq.ParquetFile(file).schema_arrow
     fields = []
     for name in columns:
-        kind = schema.field(name).type
+        kind = TYPES[dtype[name]] if dtype and name in dtype else schema.field(name).type
         if name != target and (pa.types.is_integer(kind) or pa.types.is_null(kind)):
             kind = pa.float64()
         fields.append(pa.field(name, kind))
@@ -251,8 +264,11 @@ class RecordBatches:
                 first_row += batch.num_rows
 
     def _csv(self, file):
-        # Arrow's streaming reader parses the next blocks on its thread pool (without Python's
-        # lock), in file order, with every column's type given (no inference)
+        if reads_as_numbers(column_names(file), self.schema):
+            yield from self._csv_numbers(file)
+            return
+        # a column of text: Arrow's streaming reader parses the next blocks on its thread pool
+        # (without Python's lock), in file order, with every column's type given (no inference)
         counted = {"live": True, "rows": 0}  # this file's skipped rows, counted in Arrow's threads
 
         def skip(row):
@@ -290,6 +306,16 @@ class RecordBatches:
             if reader is not None:
                 reader.close()
 
+    def _csv_numbers(self, file):
+        """A file of numbers, parsed by pandas' C parser up to a block it cannot read, then slowly."""
+        done = 0
+        try:
+            for batch in number_batches(file, self.schema):
+                yield batch
+                done += batch.num_rows
+        except NotNumbers:
+            yield from self._csv_slow(file, done)
+
     def _csv_slow(self, file, done):
         """Read ``file`` as text after its first ``done`` good rows, finding ill-typed values."""
         seen = 0
@@ -319,26 +345,47 @@ class RecordBatches:
             if start >= batch.num_rows:
                 continue
             frame = batch.slice(start).to_pandas()
-            bad = np.zeros(len(frame), dtype=bool)
-            for field in self.schema:
-                if not pa.types.is_string(field.type) and not pa.types.is_large_string(field.type):
-                    text = frame[field.name]
-                    values = pd.to_numeric(text, errors="coerce")
-                    bad |= values.isna().to_numpy() & text.notna().to_numpy()
-                    frame[field.name] = values
-            if bad.any():
-                first = start + int(np.argmax(bad))
+            missing, bad = self._check_text(frame)
+            wrong = missing | bad
+            if wrong.any():
+                first = int(np.argmax(wrong))
                 if self.on_bad_rows == "raise":
-                    raise BadRowError(
-                        f"file {str(file)!r}, row {seen - batch.num_rows + first + 1}: a value "
-                        f"does not have its column's type "
-                        f"({dict(zip(self.names, bad_row(batch, first).values()))})"
+                    what = (
+                        "a missing value"
+                        if missing[first]
+                        else "a value does not have its column's type"
                     )
-                self._value_skipped += int(bad.sum())
-                frame = frame[~bad]
-            table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
-            for good in table.to_batches():
-                yield self._drop_nulls(good, file, seen)
+                    raise BadRowError(
+                        f"file {str(file)!r}, row {seen - batch.num_rows + start + first + 1}: "
+                        f"{what} ({dict(zip(self.names, bad_row(batch, start + first).values()))})"
+                    )
+                self._value_skipped += int(wrong.sum())
+                frame = frame[~wrong]
+            yield from pa.Table.from_pandas(
+                frame, schema=self.schema, preserve_index=False
+            ).to_batches()
+
+    def _check_text(self, frame: pd.DataFrame):
+        """Rows of ``frame`` (read as text) with a missing value, and with a value not of its type.
+
+        The number columns of ``frame`` become numbers. A missing value is an empty field or one
+        of Arrow's markers (``NA``, ``nan``...), as when the column is read with its type.
+        """
+        missing = np.zeros(len(frame), dtype=bool)
+        bad = np.zeros(len(frame), dtype=bool)
+        for field in self.schema:
+            if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+                continue
+            text = frame[field.name]
+            absent = text.isin(NULL_TEXT).to_numpy()
+            values = pd.to_numeric(text.where(~absent), errors="coerce")
+            wrong = values.isna().to_numpy() & ~absent
+            if pa.types.is_integer(field.type):
+                wrong |= (values != values.round()).to_numpy() & ~absent
+            missing |= absent
+            bad |= wrong
+            frame[field.name] = values
+        return missing, bad
 
     def _count_or_raise(self, row):
         if self.on_bad_rows == "skip":

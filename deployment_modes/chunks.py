@@ -1,7 +1,7 @@
 """Reading data larger than memory: a CSV or Parquet file (or a folder of them) as ``(X, y)`` chunks.
 
-:func:`read_chunks` streams the rows through pyarrow, so that only one chunk (plus, when
-shuffling, a bounded buffer) is in memory at a time. Every row comes out exactly once, in
+:func:`read_chunks` streams the rows (through pandas' C parser or pyarrow), so that only one
+chunk (plus, when shuffling, a bounded buffer) is in memory at a time. Every row comes out exactly once, in
 file order unless asked to shuffle. :mod:`~deployment_modes.chunk_files` finds the files and
 reads their rows as checked Arrow record batches, :mod:`~deployment_modes.chunk_assembly` puts
 the batches together into chunks.
@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from ._checks import positive_int
 from .chunk_assembly import fixed_size_tables, numeric_chunks, shuffled_tables, split_table
 from .chunk_files import (
+    TYPES,
     BadRowError,
     RecordBatches,
     column_names,
@@ -39,6 +40,7 @@ def read_chunks(
     chunk_rows: int | None = None,
     memory_budget: int | None = None,
     columns: list | None = None,
+    dtype: dict | None = None,
     shuffle: bool = False,
     seed: int = 0,
     shuffle_buffer: int | None = None,
@@ -58,11 +60,13 @@ def read_chunks(
     ``reader.skipped``. ``progress=True`` shows a progress bar with rows per second.
 
     A thread reads ahead of the caller and puts the next chunk together while the caller
-    learns from this one; Arrow's streaming reader parses a CSV file's next blocks of 512 KiB
-    on all the cores at once (without Python's lock), in file order. Besides the chunk in hand,
-    one more chunk and a few blocks are in memory at a time, whatever the size of the files.
-    A CSV column's type comes from the file's first rows: a column of numbers stays numbers when
-    a few of its values there are not (they are bad rows).
+    learns from this one. A CSV file of numbers is parsed by pandas' C parser (the one behind
+    ``pandas.read_csv``: the same numbers), in blocks of 2**18 values; a file with a column of
+    text by Arrow's streaming reader, blocks of 512 KiB on all the cores at once. Both parse
+    without Python's lock. Besides the chunk in hand, one more chunk and a block or a few are in
+    memory at a time, whatever the size of the files. A CSV column's type comes from the file's
+    first rows (a column of numbers stays numbers when a few of its values there are not: they
+    are bad rows), or from ``dtype``.
 
     Everything is checked when called, before any chunk is read.
 
@@ -78,6 +82,9 @@ def read_chunks(
         Bytes per chunk, instead of ``chunk_rows``.
     columns
         The feature columns (default: every column but ``target``).
+    dtype
+        Types of some columns, ``{column: str, int or float}``, instead of the ones read from
+        the first file (e.g. ``{"code": str}`` for codes of digits that may hold a letter).
     shuffle
         Shuffle the files' order and mix rows across chunks.
     seed
@@ -104,12 +111,27 @@ def read_chunks(
         chunk_rows=chunk_rows,
         memory_budget=memory_budget,
         columns=columns,
+        dtype=dtype,
         shuffle=shuffle,
         seed=seed,
         shuffle_buffer=shuffle_buffer,
         on_bad_rows=on_bad_rows,
         progress=progress,
     )
+
+
+def check_dtype(dtype, columns: list) -> dict:
+    """``dtype`` as ``{column: str, int or float}`` over ``columns``, or a TypeError/ValueError naming it."""
+    if dtype is None:
+        return {}
+    if not isinstance(dtype, dict):
+        raise TypeError(f"dtype must be a dict {{column: str, int or float}}, got {dtype!r:.60}")
+    for name, kind in dtype.items():
+        if name not in columns:
+            raise ValueError(f"dtype names {name!r}, which is not a column read: {columns}")
+        if not isinstance(kind, type) or kind not in TYPES:
+            raise ValueError(f"dtype of {name!r} must be str, int or float, got {kind!r:.60}")
+    return dtype
 
 
 class ChunkReader:
@@ -120,7 +142,7 @@ class ChunkReader:
 
     Parameters
     ----------
-    path, target, chunk_rows, memory_budget, columns, shuffle, seed, shuffle_buffer, on_bad_rows, progress
+    path, target, chunk_rows, memory_budget, columns, dtype, shuffle, seed, shuffle_buffer, on_bad_rows, progress
         As in :func:`read_chunks`.
 
     Examples
@@ -142,6 +164,7 @@ class ChunkReader:
         chunk_rows=None,
         memory_budget=None,
         columns=None,
+        dtype=None,
         shuffle=False,
         seed=0,
         shuffle_buffer=None,
@@ -198,9 +221,8 @@ class ChunkReader:
         if not columns:
             raise ValueError("columns is empty: the chunks need at least one feature column")
         self.target, self.columns = target, columns
-        self.schema = common_schema(
-            self.files[0], columns + ([target] if target is not None else []), target
-        )
+        read = columns + ([target] if target is not None else [])
+        self.schema = common_schema(self.files[0], read, target, check_dtype(dtype, read))
         self._batches = RecordBatches(self.schema, on_bad_rows)  # the pass under way
         if memory_budget is not None:
             memory_budget = positive_int(memory_budget, "memory_budget")

@@ -1,8 +1,8 @@
 """Reading ahead: the next items of an iterator produced in a background thread while the caller works.
 
-Parsing a CSV block or decoding a Parquet page runs in Arrow's C++ code without Python's
-global lock, and so does most of a ``partial_fit``: with the reading in a thread of its own,
-reading the next chunk and learning from this one overlap on two cores, where a plain loop
+Parsing a CSV block (pandas' C parser or Arrow's) or decoding a Parquet page runs without
+Python's global lock, and so does most of a ``partial_fit``: with the reading in a thread of
+its own, reading the next chunk and learning from this one overlap on two cores, where a plain loop
 (pandas' ``read_csv(chunksize=)`` then ``partial_fit``) does one after the other. The items
 come out in the iterator's order, each exactly once, and an error raised by the iterator is
 raised to the caller at the same place in the sequence. At most ``depth`` items wait in
