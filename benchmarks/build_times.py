@@ -5,7 +5,8 @@
 Goals: each notebook executes in <= 10 s; the cold build (``python3 dev.py book`` into an empty
 folder: the notebooks a kernel per core, then Sphinx) takes <= 60 s on a quiet 2-core machine,
 install excluded. On a shared machine wall times follow its load (recorded with them), so each
-notebook's CPU seconds (its kernel and what the kernel starts) are recorded too.
+notebook's CPU seconds (its kernel and what the kernel starts) are recorded too, and the host's
+speed before and after (:func:`host_speed`): CPU seconds are comparable only at the same speed.
 ``benchmarks/cell_times.py`` splits one notebook's CPU seconds by cell.
 """
 
@@ -21,11 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from nbclient import NotebookClient
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from execute_notebooks import (  # noqa: E402  (the book's executor)
+    execute,  # a notebook in its folder, as the build runs it
     poll_in_slices,  # its fix of a missed poll wake-up
     read_notebook,  # a .ipynb, or a MyST Markdown page as myst-nb reads it
     toc_notebooks,
@@ -40,16 +40,27 @@ def children_cpu() -> float:
 
 
 def notebook_seconds(path: Path) -> dict:
-    """Wall and CPU seconds of one notebook's execution (the CPU of the kernel once it has ended)."""
+    """Wall and CPU seconds of one notebook's execution as the build runs it (the kernel's CPU once it has ended)."""
     nb = read_notebook(path)
     start, cpu = time.perf_counter(), children_cpu()
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
+    execute(nb, path)
     return {
         "wall": round(time.perf_counter() - start, 2),
         "cpu": round(children_cpu() - cpu, 2),
     }
+
+
+def host_speed() -> dict:
+    """This machine's speed now, to compare runs of different sittings: CPU seconds of a fixed loop
+    (``for i in range(10_000_000): s += i``) and of ``import sklearn`` in a fresh process."""
+    start = time.process_time()
+    s = 0
+    for i in range(10_000_000):
+        s += i
+    loop = time.process_time() - start
+    cpu = children_cpu()
+    subprocess.run([sys.executable, "-c", "import sklearn"], check=True, cwd=ROOT)
+    return {"loop_cpu": round(loop, 2), "import_sklearn_cpu": round(children_cpu() - cpu, 2)}
 
 
 def build_seconds() -> dict:
@@ -71,11 +82,13 @@ def build_seconds() -> dict:
 def main() -> None:
     poll_in_slices()
     load = os.getloadavg()[0]
+    speed = host_speed()
     notebooks = {p.name: notebook_seconds(p) for p in toc_notebooks(ROOT)}
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
         "load_average_1min": {"before": round(load, 2), "after": round(os.getloadavg()[0], 2)},
+        "host_speed": {"before": speed, "after": host_speed()},
         "notebook_seconds": notebooks,
         "max_notebook_seconds": {
             kind: max(n[kind] for n in notebooks.values()) for kind in ("wall", "cpu")

@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import types
@@ -117,7 +118,7 @@ def _resolve_in_package(app, env, node, contnode):
         if found is not None:
             return found
     module, cls = node.get("py:module") or "", node.get("py:class") or ""
-    if not module.startswith("deployment_modes"):
+    if not module.startswith(PACKAGE):
         return None
     candidates = [
         target,
@@ -147,13 +148,38 @@ def _script_once(app, pagename, templatename, context, doctree):
     )
 
 
+PACKAGE = "deployment_modes"  # the package that book/api.md documents and docstrings refer to
+
+
+def load_package(name: str) -> types.ModuleType:
+    """Import package ``name`` and every name it exports (its modules load on first use)."""
+    package = importlib.import_module(name)
+    for exported in package.__all__:
+        getattr(package, exported)
+    return package
+
+
+def _load_package_first(app):
+    """Import the package in Sphinx's main process, before the page readers are forked from it.
+
+    The reader of book/api.md (autodoc) and the main process's :func:`_resolve_in_package`
+    both import it, each in its own process (~5 CPU s for scikit-learn, river, pandas...);
+    imported here, they share one import. The objects loaded so far are then left out of the
+    garbage collector's passes (``gc.freeze``, as Python's documentation advises before a fork):
+    modules live as long as the build, and a forked reader or writer that traversed them would
+    copy every page of memory they sit on.
+    """
+    load_package(PACKAGE)
+    gc.freeze()
+
+
 class PackageModules(SphinxDirective):
     """One section per module that a package exports (in a MyST page: ``{package-modules} deployment_modes``)."""
 
     required_arguments = 1
 
     def run(self):
-        package = importlib.import_module(self.arguments[0])
+        package = load_package(self.arguments[0])
         exported = {id(getattr(package, n)) for n in package.__all__}
         lines = []
         for name in package.__all__:
@@ -213,6 +239,7 @@ def _allow_parallel_read(app):
 
 def setup(app):
     app.connect("builder-inited", _allow_parallel_read)
+    app.connect("builder-inited", _load_package_first)
     app.connect("autodoc-skip-member", _skip_foreign)
     app.add_directive("package-modules", PackageModules)
     # early: html-page-context stops at the first handler that returns a template; myst-nb's later additions are unique
