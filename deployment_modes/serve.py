@@ -143,6 +143,7 @@ def create_app(
     Examples
     --------
     >>> import tempfile
+    >>> from deployment_modes.durable import DurableDeployment
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
     >>> [route.path for route in create_app(state).routes][-8:]
     ['/predict', '/label', '/label_many', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
