@@ -57,7 +57,7 @@ import sys
 import threading
 from contextlib import asynccontextmanager
 
-from .durable import Busy, DurableDeployment, LogWriteError, StateError
+from .durable_labels import Busy
 from .label_join import AlreadyLabelled, LabelTooLate, UnknownPrediction
 from .serve_guard import (
     TOKEN_ENV,
@@ -72,6 +72,7 @@ from .serve_guard import (
     read_token,
 )
 from .serve_process import Probe, ServerProcess, downtime, naive_redeploy, start
+from .storage import LogWriteError, StateError
 
 __all__ = [
     "TOKEN_ENV",
@@ -111,7 +112,7 @@ def _event(body, where: str = ""):
 
 
 def create_app(
-    state: DurableDeployment,
+    state: "DurableDeployment",  # noqa: F821 (loaded by main, in the server process)
     *,
     token: str | None = None,
     host: str = "127.0.0.1",
@@ -142,6 +143,7 @@ def create_app(
     Examples
     --------
     >>> import tempfile
+    >>> from deployment_modes.durable import DurableDeployment
     >>> state = DurableDeployment(tempfile.mkdtemp(), "batch")
     >>> [route.path for route in create_app(state).routes][-8:]
     ['/predict', '/label', '/label_many', '/learn', '/learn_many', '/deploy', '/health', '/metrics']
@@ -335,6 +337,8 @@ def main(argv: list[str] | None = None) -> None:
     """The command line: ``python -m deployment_modes.serve --state-dir DIR ...``."""
     import uvicorn
 
+    from .durable import DurableDeployment
+
     parser = argparse.ArgumentParser(
         prog="python -m deployment_modes.serve", description=__doc__.split("\n")[0]
     )
@@ -436,6 +440,12 @@ def _exit_now(code) -> None:
 
 
 if __name__ == "__main__":
+    # This process is a server. Its river model imports river.stream (by way of river.drift's
+    # datasets), which imports SQLAlchemy, when installed, only to offer iter_sql: about a sixth
+    # of a server's start, for SQL a server never reads. None in sys.modules makes
+    # `import sqlalchemy` raise ImportError, which river expects when SQLAlchemy is missing:
+    # Python's documented way to keep a module out of one process (this one, not the caller's).
+    sys.modules.setdefault("sqlalchemy", None)
     try:
         main()
     except SystemExit as done:

@@ -26,7 +26,6 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from .durable import DurableDeployment
 from .serve_guard import TOKEN_ENV, check_security
 
 __all__ = ["Probe", "ServerProcess", "downtime", "naive_redeploy", "start"]
@@ -346,6 +345,8 @@ def naive_redeploy(server: ServerProcess, state_dir, **start_kwargs) -> ServerPr
     ...     import httpx; httpx.get(server.url + "/health").json()["model_version"]
     2
     """
+    from .durable import DurableDeployment
+
     host, port = server.url.rsplit("//", 1)[1].rsplit(":", 1)
     server.stop()
     with DurableDeployment(state_dir, "batch") as state:

@@ -6,6 +6,8 @@ bounded, and every server is stopped (or killed) by the test that started it.
 
 import itertools
 import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -413,6 +415,36 @@ def test_the_server_process_exits_0_after_its_last_snapshot_and_2_when_refused(t
     assert header["n_seen"] == state["n_seen"] == 30  # the last snapshot holds every event
     with pytest.raises(RuntimeError, match=r"exit code 2\):\nerror: the state dir holds the"):
         serve.start(tmp_path, mode="batch")
+
+
+@pytest.mark.parametrize("mode", ["online", "batch"])
+def test_the_server_process_serves_its_mode_without_loading_sqlalchemy(tmp_path, events, mode):
+    # river imports SQLAlchemy only to offer iter_sql; the server's __main__ keeps it out
+    command = [sys.executable, "-X", "importtime", "-m", "deployment_modes.serve"]
+    command += ["--state-dir", str(tmp_path / "state"), "--mode", mode, "--port", "0"]
+    with open(tmp_path / "imports.txt", "w") as imports:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=imports, text=True)
+    try:
+        url = process.stdout.readline().split(" on ")[1].split()[0]
+        for _ in range(500):  # the socket is bound before uvicorn listens on it
+            try:
+                httpx.get(url + "/health").raise_for_status()
+                break
+            except httpx.TransportError:
+                time.sleep(0.02)
+        pairs = [{"x": x, "y": y} for x, y in events[:50]]
+        assert httpx.post(url + "/learn_many", json={"events": pairs}).json()["n_seen"] == 50
+        if mode == "batch":
+            assert httpx.post(url + "/deploy", timeout=60).json()["rows"] > 0
+        answer = httpx.post(url + "/predict", json={"x": events[60][0]}).json()
+        assert answer["y_pred"] in (0, 1)
+    finally:
+        process.terminate()
+        assert process.wait(20) == 0
+        process.stdout.close()
+    loaded = (tmp_path / "imports.txt").read_text()
+    assert "river.stream.iter_sql" in loaded  # tried: a refused import is listed too,
+    assert "sqlalchemy.engine" not in loaded  # but none of its modules is loaded
 
 
 @pytest.mark.slow
