@@ -286,7 +286,11 @@ class BatchDeployment:
         features(x, self._feature_keys)
         row = [x[f] for f in self._features]
         predict_row = getattr(self.model, "predict_row", None)
-        if predict_row is not None:  # a lean model (deployment_modes.lean): one row, one product
+        if predict_row is None:  # scikit-learn's plain linear regressors: one product, as theirs
+            from .lean import linear_row_predictor  # (not at import: an online server needs none)
+
+            predict_row = linear_row_predictor(self.model, len(row))
+        if predict_row is not None:  # a lean or plain linear model: one row, one product
             prediction = predict_row(row)
         elif getattr(self.model, "predict_reads_config", True):
             with config_context(assume_finite=True):

@@ -11,7 +11,14 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.linear_model import (
+    ElasticNet,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    Ridge,
+    SGDClassifier,
+)
 from sklearn.neighbors import KNeighborsRegressor
 
 from .sgd_partial import (
@@ -23,7 +30,51 @@ from .sgd_partial import (
     reseeded,
 )
 
-__all__ = ["LeanKNeighborsRegressor", "LeanLogisticRegression", "LeanSGDClassifier"]
+__all__ = [
+    "LeanKNeighborsRegressor",
+    "LeanLogisticRegression",
+    "LeanSGDClassifier",
+]
+
+# scikit-learn's regressors whose predict is its LinearModel's: X @ coef_ + intercept_, after checks
+_LINEAR_REGRESSORS = (LinearRegression, Ridge, Lasso, ElasticNet)
+
+
+def linear_row_predictor(model, n_features: int):
+    """``model``'s prediction for one row as a plain float, for a plain linear regressor; else None.
+
+    For a fitted single-target ``LinearRegression``, ``Ridge``, ``Lasso`` or ``ElasticNet``
+    (exactly those classes) fitted on ``n_features`` unnamed columns, scikit-learn's ``predict``
+    is ``X @ coef_ + intercept_`` after its checks: the function returned does that product on
+    one row, bit for bit the same number. A deployment that has checked the row already calls it
+    (:class:`~deployment_modes.BatchDeployment`). Any other model: None.
+
+    Parameters
+    ----------
+    model
+        Any model.
+    n_features
+        The number of values in the rows it will predict.
+
+    Examples
+    --------
+    >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]), np.array([1.0, 2.0, 4.0])
+    >>> model = Ridge().fit(X, y)
+    >>> linear_row_predictor(model, 2)([1.5, 0.5]) == model.predict(np.array([[1.5, 0.5]]))[0].item()
+    True
+    >>> linear_row_predictor(LogisticRegression(), 2) is None
+    True
+    """
+    coef = getattr(model, "coef_", None)
+    if (
+        type(model) not in _LINEAR_REGRESSORS
+        or type(coef) is not np.ndarray
+        or coef.shape != (n_features,)
+        or hasattr(model, "feature_names_in_")
+    ):
+        return None
+    intercept = model.intercept_
+    return lambda row: (np.array([row], dtype=np.float64) @ coef + intercept)[0].item()
 
 
 class _LeanPredict:

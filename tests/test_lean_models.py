@@ -82,3 +82,32 @@ def test_the_lean_neighbours_predict_as_scikit_learns_without_building_a_tree():
     usual = KNeighborsRegressor(n_neighbors=10).fit(X, y)
     assert lean.algorithm == "auto" and np.allclose(lean.predict(X[:50]), usual.predict(X[:50]))
     assert lean.predict_row(list(X[0])) == lean.predict(X[:1])[0]
+
+
+@pytest.mark.parametrize("name", ["LinearRegression", "Ridge", "Lasso", "ElasticNet"])
+def test_a_deployment_serves_a_plain_linear_regressor_one_product_per_row_with_its_predictions(
+    name,
+):
+    """Bit for bit scikit-learn's predict, float rows and int rows; other models keep their own."""
+    import pandas as pd
+    import sklearn.linear_model
+
+    import deployment_modes as dm
+    from deployment_modes.lean import linear_row_predictor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 3)), rng.normal(size=200)
+    model = getattr(sklearn.linear_model, name)().fit(X, y)
+    predict = linear_row_predictor(model, 3)
+    rows = [*rng.normal(size=(50, 3)).tolist(), [1, -2, 3], [0, 0, 0]]
+    assert [predict(row) for row in rows] == [model.predict(np.array([row]))[0] for row in rows]
+    assert type(predict(rows[0])) is float
+    assert linear_row_predictor(model, 4) is None  # another width: scikit-learn's own error
+    for other in (sklearn.linear_model.LogisticRegression(), object(), None):
+        assert linear_row_predictor(other, 3) is None
+
+    deployment = dm.BatchDeployment(getattr(sklearn.linear_model, name)())
+    deployment.fit_initial(pd.DataFrame(X, columns=["a", "b", "c"]), y)
+    assert linear_row_predictor(deployment.model, 3) is not None  # the path served below
+    served = [deployment.predict_one(dict(zip("abc", row))) for row in rows]
+    assert served == [deployment.model.predict(np.array([row]))[0] for row in rows]
