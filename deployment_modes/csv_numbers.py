@@ -10,10 +10,11 @@ schema's numbers (a missing or ill-typed value, a short row, a blank line) raise
 :class:`NotNumbers`, as does a row with too many fields, and the caller reads the rest of the
 file the slow way, which names the bad row (and skips empty lines).
 
-Parsing and converting run without Python's lock. Training from a CSV file this way costs about
-the CPU of the ``read_csv(chunksize=)`` + ``partial_fit`` recipe (within the noise of a shared
-2-core host; section (b) of ``benchmarks/out_of_core.py``): the parse costs the same, most of
-it in pandas' tokenizer and float conversion.
+Parsing and converting run without Python's lock. The parse costs what the
+``read_csv(chunksize=)`` + ``partial_fit`` recipe's parse costs, most of it in pandas' tokenizer
+and float conversion; the learning costs less (:mod:`~deployment_modes.sgd_partial` skips the
+per-call checks), so training from a CSV file this way takes less CPU than the recipe (section
+(b) of ``benchmarks/out_of_core.py``).
 
 Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
 """

@@ -23,8 +23,8 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from .sgd_partial import (
     STEPS_CHECKED,
+    lean_features,
     lean_step,
-    lean_step_fits,
     one_versus_rest,
     remember_settings,
     reseeded,
@@ -157,8 +157,9 @@ class LeanSGDClassifier(_LeanPredict, SGDClassifier):
     """
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        if sample_weight is None and lean_step_fits(self, X, y, classes):
-            return lean_step(self, X, y)
+        features = lean_features(self, X, y, classes) if sample_weight is None else None
+        if features is not None:
+            return lean_step(self, features, y)
         super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
         remember_settings(self)  # as scikit-learn has just checked them
         return self

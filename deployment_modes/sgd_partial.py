@@ -20,6 +20,7 @@ import numbers
 import threading
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import sklearn
 from sklearn.linear_model import SGDClassifier
@@ -60,7 +61,7 @@ def partial_fit(model, X, y, classes=None):
         Any estimator with ``partial_fit`` (called as it is); a scikit-learn ``SGDClassifier``
         (exactly that class) takes the lean step once fitted.
     X, y
-        The chunk's features (a float array or CSR matrix) and labels.
+        The chunk's features (a float array, a CSR matrix or a DataFrame) and labels.
     classes
         Every label (scikit-learn checks them at the first call).
 
@@ -73,8 +74,10 @@ def partial_fit(model, X, y, classes=None):
     >>> bool((lean.coef_ == usual.coef_).all() and lean.t_ == usual.t_)
     True
     """
-    if type(model) is SGDClassifier and lean_step_fits(model, X, y, classes):
-        return lean_step(model, X, y)
+    if type(model) is SGDClassifier:
+        features = lean_features(model, X, y, classes)
+        if features is not None:
+            return lean_step(model, features, y)
     model.partial_fit(X, y, **({} if classes is None else {"classes": classes}))
     if type(model) is SGDClassifier:
         remember_settings(model)
@@ -134,27 +137,41 @@ def one_versus_rest(
     return n_iter
 
 
-def lean_step_fits(model, X, y, classes) -> bool:
-    """Whether scikit-learn's checks would pass ``X`` and ``y`` through unchanged to its SGD steps."""
+def lean_features(model, X, y, classes):
+    """The array scikit-learn's checks would pass on to its SGD steps for ``X`` and ``y``, or None.
+
+    ``X`` passes as it is (a C-ordered float64 array or CSR matrix of finite numbers), or, for a
+    model fitted on a DataFrame, as the numbers of a DataFrame of float64 columns named as at
+    fit: what scikit-learn's ``check_array`` makes of it. None when scikit-learn would check,
+    convert, warn or refuse: its own ``partial_fit`` must run.
+    """
     known = getattr(model, "classes_", None)
     if not STEPS_CHECKED or known is None or getattr(model, "coef_", None) is None:
-        return False
+        return None
     if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
-        return False
+        return None
     if getattr(model, "_lean_params", None) != {name: getattr(model, name) for name in _PARAMS}:
-        return False  # first call, or set_params since: scikit-learn checks the settings
+        return None  # first call, or set_params since: scikit-learn checks the settings
     if (
         not isinstance(model.random_state, numbers.Integral)
         or model.class_weight is not None
         or model.average
         or model.early_stopping
-        or hasattr(model, "feature_names_in_")
         or type(y) is not np.ndarray
         or y.ndim != 1
         or X.shape != (len(y), model.coef_.shape[-1])
         or X.shape[0] == 0
     ):
-        return False
+        return None
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:  # fitted on a DataFrame: the same columns, all float64
+        if not (
+            isinstance(X, pd.DataFrame)
+            and X.columns.tolist() == names.tolist()
+            and all(dtype == np.float64 for dtype in X.dtypes)
+        ):
+            return None
+        X = np.ascontiguousarray(X.to_numpy(copy=False))  # as check_array orders it
     if sp.issparse(X):
         fits = (
             X.format == "csr"
@@ -170,4 +187,4 @@ def lean_step_fits(model, X, y, classes) -> bool:
             and X.flags.c_contiguous
             and bool(np.isfinite(X).all())
         )
-    return fits and bool(np.isin(y, known).all())
+    return X if fits and bool(np.isin(y, known).all()) else None

@@ -67,6 +67,39 @@ def test_what_the_lean_step_does_not_cover_goes_through_scikit_learn():
     assert same(trainer.model, usual)
 
 
+def test_a_model_fitted_on_dataframes_takes_the_lean_step_with_scikit_learns_checks(monkeypatch):
+    """Float64 columns named as at fit: the lean step, the same model; anything else: scikit-learn's."""
+    import pandas as pd
+
+    from deployment_modes import sgd_partial
+
+    taken = []
+    step = sgd_partial.lean_step
+    monkeypatch.setattr(sgd_partial, "lean_step", lambda *a: taken.append(1) or step(*a))
+    names = [f"x{i}" for i in range(30)]
+    for n_classes in (2, 5):
+        taken.clear()
+        lean, usual = SGDClassifier(random_state=1), SGDClassifier(random_state=1)
+        classes = ["sports", "music", "science", "art", "food"][:n_classes]
+        for X, y in chunks(1, n_classes, sparse=False):
+            frame = pd.DataFrame(X, columns=names)
+            partial_fit(lean, frame, y, classes=classes)
+            usual.partial_fit(frame, y, classes=classes)
+            assert same(lean, usual)
+        assert len(taken) == 4  # every chunk after the first
+    (X, y), *_ = chunks(2, 5, sparse=False)
+    before = len(taken)
+    with pytest.raises(ValueError, match="feature names"):  # reordered: scikit-learn refuses
+        partial_fit(lean, pd.DataFrame(X, columns=names[::-1]), y)
+    with pytest.warns(UserWarning, match="feature names"):  # no names: scikit-learn warns
+        partial_fit(lean, X, y)
+        usual.partial_fit(X, y)
+    integers = pd.DataFrame((10 * X).astype(np.int64), columns=names)  # converted by check_array
+    partial_fit(lean, integers, y)
+    usual.partial_fit(integers, y)
+    assert same(lean, usual) and len(taken) == before
+
+
 def test_the_trainer_takes_the_lean_step_and_gives_the_plain_loops_model(corpus):
     """The chapter's check: the trainer's model is the plain loop of scikit-learn's partial_fit."""
     classes, hasher = list(corpus.topics), dm.HashedText()
