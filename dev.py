@@ -165,6 +165,9 @@ def vendor_js() -> bool:
             shutil.copy2(src, dst)
     shutil.rmtree(VENDOR, ignore_errors=True)
     fresh.rename(VENDOR)  # all or nothing: the book never serves a half-copied folder
+    # npm ci installs afresh each time; left in the book's folder, its ~1,500 folders would be
+    # walked at every build (sphinx-external-toc globs the whole source folder for pages)
+    shutil.rmtree(ASSETS / "node_modules", ignore_errors=True)
     return True
 
 
