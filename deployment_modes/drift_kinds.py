@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import fraction, positive_int
+from .frames import as_frame
 from .monitor import Monitor
 from .scenarios import Scenario
 from .timeline import LogEntry
@@ -277,8 +278,6 @@ class ModelPool:
 
     def fit_initial(self, X, y) -> None:
         """Train the live model on ``(X, y)``, row by row, in order; the pool holds it alone."""
-        from .batch import as_frame
-
         X = as_frame(X)
         labels = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(y)]
         if len(labels) != len(X):

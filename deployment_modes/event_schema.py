@@ -21,7 +21,7 @@ import numpy as np
 
 from ._checks import features as check_features
 from ._checks import plain
-from .batch import as_frame
+from .frames import as_frame
 from .input_guard import FeatureBounds
 
 __all__ = ["MODES", "InputOutOfBounds", "Schema", "check_mode", "default_deployment"]

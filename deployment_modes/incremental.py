@@ -68,11 +68,11 @@ def is_classifier(model) -> bool:
 
 def is_fitted(estimator) -> bool:
     """Whether the scikit-learn ``estimator`` has been fitted (river models always count as fitted)."""
+    if is_river_model(estimator):
+        return True
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
-    if is_river_model(estimator):
-        return True
     try:
         check_is_fitted(estimator)
     except (NotFittedError, TypeError):

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import fraction, has_method
+from .frames import as_frame
 from .timeline import LogEntry
 
 __all__ = ["FeatureBounds", "InputGuard", "Verdict", "extreme_value_experiment"]
@@ -89,8 +90,6 @@ class FeatureBounds:
     """
 
     def __init__(self, X, margin: float = 1.0):
-        from .batch import as_frame
-
         if (
             isinstance(margin, bool)
             or not isinstance(margin, numbers.Real)

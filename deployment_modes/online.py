@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ._checks import features, has_method, label, label_kind, labels, plain, positive_int
-from .batch import as_frame, records
 from .first_training import recall, remember, training_key
+from .frames import as_frame, records
 from .incremental import IncrementalModel
 from .monitor import Monitor
 from .timeline import LogEntry
