@@ -28,6 +28,19 @@ def _numeric(y: np.ndarray) -> bool:
     return np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
 
 
+def _plain_labels(ys, numeric: bool, kind) -> bool:
+    """Whether every label passes ``label``'s fast path as it is: finite floats, or ints or strings of ``kind``."""
+    types = set(map(type, ys))
+    if numeric:
+        if types != {float}:
+            return False
+        total = sum(ys)
+        return total - total == 0.0  # NaN iff a label is NaN or infinite (or the sum overflows)
+    if types == {int}:
+        return kind in (None, numbers.Integral)
+    return types == {str} and kind in (None, str)
+
+
 def _label_kind(y: np.ndarray, classification: bool):
     """The kind of label the training labels fix: ``bool``, ``numbers.Integral``, ``str`` (classes) or a number."""
     if not classification:
@@ -305,7 +318,7 @@ class BatchDeployment:
                 f"xs, ys and predictions must have one entry per event, got {len(xs)}, "
                 f"{len(ys)} and {len(predictions)}"
             )
-        checked = [self._checked(x, y) for x, y in zip(xs, ys)]  # all checked, then stored
+        checked = self._checked_many(xs, ys)  # all checked, then stored
         for k, (x, (row, y), p) in enumerate(zip(xs, checked, predictions)):
             if self._store(x, y, row, p):
                 return k + 1
@@ -318,6 +331,27 @@ class BatchDeployment:
         if self._label_kind is numbers.Integral and isinstance(y, bool):
             raise TypeError(f"y must be a class label like the earlier ones (int), got bool {y!r}")
         return [x[f] for f in self._features], y
+
+    def _checked_many(self, xs, ys) -> list[tuple[list, object]]:
+        """:meth:`_checked` of each event; the common case (finite numbers, plain labels) in a few passes.
+
+        Anything else goes through :meth:`_checked` event by event, which raises its error for
+        the first event at fault; the result is the same either way.
+        """
+        keys, names = self._feature_keys, self._features
+        if all(type(x) is dict and x.keys() == keys for x in xs):
+            rows = [[x[f] for f in names] for x in xs]
+            values = [v for row in rows for v in row]
+            if set(map(type, values)) <= {float, int} and _plain_labels(
+                ys, self._numeric, self._label_kind
+            ):
+                try:
+                    total = sum(values)  # NaN or infinite iff a value is (or the sum overflows)
+                except OverflowError:  # an int too large for a float: checked one by one
+                    total = None
+                if type(total) is int or (type(total) is float and total - total == 0.0):
+                    return list(zip(rows, ys))
+        return [self._checked(x, y) for x, y in zip(xs, ys)]
 
     def _store(self, x, y, row, prediction=None) -> bool:
         """Store a checked event; retrain if it is due (``prediction``: the served model's answer)."""

@@ -1,10 +1,11 @@
-"""river's scaled logistic regression stepped in fewer calls: the same numbers, bit for bit.
+"""river's scaled logistic and linear regressions stepped in fewer calls: the same numbers, bit for bit.
 
-:func:`~deployment_modes.sgd_model` is river's ``StandardScaler() | LogisticRegression(optimizer=SGD(lr))``.
+:func:`~deployment_modes.sgd_model` is river's ``StandardScaler() | LogisticRegression(optimizer=SGD(lr))``
+(``LinearRegression`` for a regression).
 Served one event at a time, most of its cost is river's dispatch (the pipeline's plan, the
 classifier's probabilities, the loss, the optimizer and its masked weights) rather than its
 arithmetic. For such a pipeline (:func:`fits`), :func:`predict_one` and :func:`learn_one` call the
-scaler's own ``transform_one`` and ``learn_one``, then do the logistic regression's arithmetic on
+scaler's own ``transform_one`` and ``learn_one``, then do the regression's arithmetic on
 its own weights, intercept and optimizer, with river's expressions in river's order: the
 predictions and the model's state are river's, bit for bit (``tests/test_sgd_step.py`` compares
 them on streams, extreme values included). Where a setting differs from what this code does
@@ -32,14 +33,18 @@ STEPS_CHECKED = ".".join(river.__version__.split(".")[:2]) in CHECKED_RIVER
 _exp = math.exp
 _Constant = optim.schedulers.Constant
 _Log = optim.losses.Log
+_Squared = optim.losses.Squared
+#: The linear models stepped here, each with the one loss whose arithmetic this code does.
+_LOSSES = {linear_model.LogisticRegression: _Log, linear_model.LinearRegression: _Squared}
 
 
 def fits(model) -> bool:
     """Whether ``model`` is a pipeline :func:`predict_one` and :func:`learn_one` step as river does.
 
-    A ``StandardScaler`` (with ``with_std``, no window) then a ``LogisticRegression`` trained by
-    plain ``SGD`` at a constant learning rate, with the log loss, no penalty and zero-initialised
-    weights: the settings of :func:`~deployment_modes.sgd_model`.
+    A ``StandardScaler`` (with ``with_std``, no window) then a ``LogisticRegression`` (log loss)
+    or a ``LinearRegression`` (squared loss) trained by plain ``SGD`` at a constant learning
+    rate, with no penalty and zero-initialised weights: the settings of
+    :func:`~deployment_modes.sgd_model`.
 
     Parameters
     ----------
@@ -52,6 +57,8 @@ def fits(model) -> bool:
     >>> from river import linear_model
     >>> fits(dm.sgd_model("classification", 0.05)), fits(linear_model.LogisticRegression())
     (True, False)
+    >>> fits(dm.sgd_model("regression", 0.05))
+    True
     """
     if not STEPS_CHECKED or type(model) is not compose.Pipeline or len(model.steps) != 2:
         return False
@@ -59,7 +66,7 @@ def fits(model) -> bool:
     return (
         type(scaler) is preprocessing.StandardScaler
         and hasattr(scaler, "window_size")
-        and type(lr) is linear_model.LogisticRegression
+        and type(lr) in _LOSSES
         and type(getattr(lr, "_weights", None)) is VectorDict
         and type(lr.initializer) is optim.initializers.Zeros
         and _settings_fit(scaler, lr)
@@ -75,7 +82,7 @@ def _settings_fit(scaler, lr) -> bool:
         and type(optimizer) is optim.SGD
         and type(optimizer.lr) is _Constant
         and type(lr.intercept_lr) is _Constant
-        and type(lr.loss) is _Log
+        and type(lr.loss) is _LOSSES.get(type(lr))
         and not lr.l2
         and lr.l1 == 0.0
     )
@@ -100,9 +107,12 @@ def predict_one(model, x: dict):
     (True, True)
     """
     scaler, lr = model.steps.values()
-    if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or type(lr.loss) is not _Log:  # noqa: SLF001
+    loss = type(lr.loss)
+    if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or loss is not _LOSSES.get(type(lr)):  # noqa: SLF001
         return model.predict_one(x)
     raw = lr._weights.dot(scaler.transform_one(x)) + lr.intercept  # noqa: SLF001
+    if loss is _Squared:  # the squared loss's mean_func is the identity
+        return raw
     # the loss's mean_func (river's sigmoid), then the likelier of {False: 1 - p, True: p}
     p = 0 if raw < -30 else 1 if raw > 30 else 1 / (1 + _exp(-raw))
     return p > 1.0 - p
@@ -134,23 +144,26 @@ def learn_one(model, x: dict, y) -> None:
         model.learn_one(x, y)
         return
     x = _scaler_learn_transform(scaler, x)
-    # LogisticRegression.learn_one: weights masked by x, the log loss's gradient clipped, then the
+    # river's GLM.learn_one: weights masked by x, the loss's gradient clipped, then the
     # intercept's step and SGD's step on the weights (look_ahead is SGD's no-op; no penalty)
     optimizer = lr.optimizer
     weights = VectorDict(lr._weights, lr.initializer, x)  # noqa: SLF001
     raw = weights.dot(x) + lr.intercept
     loss = lr.loss
-    if y == 0:
-        sign, weight = -1, loss.weight_neg
-    else:
-        sign, weight = int(y), loss.weight_pos
-    z = raw * sign
-    if z > 18.0:
-        gradient = weight * _exp(-z) * -sign
-    elif z < -18.0:
-        gradient = weight * -sign
-    else:
-        gradient = weight * -sign / (_exp(z) + 1.0)
+    if type(loss) is _Squared:
+        gradient = 2 * (raw - y)  # Squared.gradient(y, raw)
+    else:  # Log.gradient(y, raw)
+        if y == 0:
+            sign, weight = -1, loss.weight_neg
+        else:
+            sign, weight = int(y), loss.weight_pos
+        z = raw * sign
+        if z > 18.0:
+            gradient = weight * _exp(-z) * -sign
+        elif z < -18.0:
+            gradient = weight * -sign
+        else:
+            gradient = weight * -sign / (_exp(z) + 1.0)
     gradient *= 1.0  # the sample weight
     clip = lr.clip_gradient
     gradient = float(max(min(gradient, clip), -clip))

@@ -1,6 +1,7 @@
 """simulate_by_segments gives simulate's timeline; BatchDeployment.learn_segment is learn_one in turn."""
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -119,6 +120,46 @@ def test_learn_segment_stops_at_the_retrain_and_checks_every_event_first():
         dep.learn_segment([{"x0": 1.0}], [0, 1], [0])
     assert (dep.n_seen, dep.model_version) == (2, 2)  # nothing stored by a failed call
     assert dep.feature_names == ["x0"]
+
+
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        ({"x0": float("nan")}, 1),
+        ({"x0": 10**400}, 1),  # an int too large for a float: accepted, as learn_one does
+        ({"x0": 1e308}, 1),  # finite, though a sum of the rows overflows
+        ({"x0": True}, 1),
+        ({"x0": "2"}, 1),
+        ({"x1": 2.0}, 1),
+        ({"x0": 2.0}, True),
+        ({"x0": 2.0}, 1.0),
+        ({"x0": 2}, 1),
+    ],
+)
+def test_learn_segment_checks_each_event_as_learn_one_does(x, y):
+    # the segment's checks in a few passes, else event by event: the same rows, the same error
+    xs, ys = [{"x0": 1e308}, {"x0": 0.5}, x, {"x0": 3.0}], [0, 1, y, 1]
+    one, segment = (
+        dm.BatchDeployment(LeanLogisticRegression()),
+        dm.BatchDeployment(LeanLogisticRegression()),
+    )
+    for dep in (one, segment):  # no retrain: every event is stored
+        dep.fit_initial([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    try:
+        for event, label in zip(xs, ys):
+            one._checked(event, label)
+    except (TypeError, ValueError) as error:
+        with pytest.raises(type(error), match=re.escape(str(error))):
+            segment.learn_segment(xs, ys, [0, 1, 1, 1])
+        assert segment.n_seen == 0  # nothing stored by a failed call
+        return
+    assert segment.learn_segment(xs, ys, [0, 1, 1, 1]) == len(xs)
+    for event, label in zip(xs, ys):
+        one.learn_one(event, label)
+    assert segment._rows == one._rows and segment._labels == one._labels
+    assert [type(v) for row in segment._rows for v in row] == [
+        type(v) for row in one._rows for v in row
+    ]
 
 
 @pytest.mark.parametrize("strategy", ["last", "majority", "mean"])

@@ -40,9 +40,9 @@ def events(seed: int, n: int = 600, extreme_at: int | None = None, labels=int):
     return [(x, labels(y)) for x, y in rows]
 
 
-def both_ways(stream, lr: float = 0.05, **changes):
+def both_ways(stream, lr: float = 0.05, task: str = "classification", **changes):
     """(river's predictions and state, the fused steps' predictions and state) on ``stream``."""
-    rivers, ours = dm.sgd_model("classification", lr), dm.sgd_model("classification", lr)
+    rivers, ours = dm.sgd_model(task, lr), dm.sgd_model(task, lr)
     assert sgd_step.fits(ours)
     got = {"river": [], "fused": []}
     for i, (x, y) in enumerate(stream):
@@ -61,6 +61,31 @@ def both_ways(stream, lr: float = 0.05, **changes):
 def test_the_fused_steps_predict_and_learn_as_river(seed, lr):
     river_way, fused_way = both_ways(events(seed), lr)
     assert river_way == fused_way
+
+
+def house_sales(seed: int, n: int = 600, extreme_at: int | None = None):
+    sc = dm.scenarios.house_prices(seed=seed, n_initial=50, n_stream=n)
+    rows = list(sc)
+    if extreme_at is not None:
+        x, y = rows[extreme_at]
+        rows[extreme_at] = (x, 1e200)
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("lr", [0.003, 0.05])
+def test_the_fused_regression_steps_predict_and_learn_as_river(seed, lr):
+    # a plain Python float each, the same bit for bit (the prices are floats, a label may be an int)
+    stream = house_sales(seed) + [({**x, "surface": 80}, 200) for x, _ in house_sales(seed, 20)]
+    river_way, fused_way = both_ways(stream, lr, task="regression")
+    assert [repr(p) for p in river_way[0]] == [repr(p) for p in fused_way[0]]
+    assert river_way[1] == fused_way[1]
+
+
+def test_an_extreme_price_breaks_both_regressions_the_same_way():
+    river_way, fused_way = both_ways(house_sales(0, extreme_at=100), task="regression")
+    assert [repr(p) for p in river_way[0]] == [repr(p) for p in fused_way[0]]
+    assert river_way[1] == fused_way[1]
 
 
 @pytest.mark.parametrize("labels", [bool, int])
@@ -105,7 +130,14 @@ def test_only_the_scaled_sgd_pipeline_fits():
     from river import linear_model, preprocessing
 
     assert sgd_step.fits(dm.sgd_model("classification", 0.3))
-    assert not sgd_step.fits(dm.sgd_model("regression", 0.3))
+    assert sgd_step.fits(dm.sgd_model("regression", 0.3))
+    assert not sgd_step.fits(
+        preprocessing.StandardScaler() | linear_model.LinearRegression(loss=optim.losses.Huber())
+    )
+    assert not sgd_step.fits(
+        preprocessing.StandardScaler()
+        | linear_model.LogisticRegression(loss=optim.losses.Squared())
+    )
     assert not sgd_step.fits(
         preprocessing.StandardScaler() | linear_model.LogisticRegression(l1=0.1)
     )
