@@ -87,12 +87,23 @@ def hash_words(texts, n_features: int, alternate_sign: bool = False) -> sp.csr_m
     return X
 
 
-def hash_row(text: str, n_features: int, alternate_sign: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def hash_row(
+    text: str, n_features: int, alternate_sign: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """One text's row of :func:`hash_words` as ``(columns, values)``: its stored entries, in order.
 
     The same entries as ``hash_words([text], ...)`` (sorted columns, duplicates summed), without
     building a sparse matrix: for one event at a time, scipy's checks of a new matrix cost more
     than hashing its words.
+
+    Parameters
+    ----------
+    text
+        One text.
+    n_features
+        Hashed columns.
+    alternate_sign
+        Give each word the sign of its hash (``False``: counts, non-negative).
 
     Examples
     --------

@@ -345,7 +345,9 @@ def _report(pid: int, read: int, timeout: float) -> dict:
     return report
 
 
-def _forked(func, runs: list, warmup: dict | None, allocations: bool, timeout: float, processes: int):
+def _forked(
+    func, runs: list, warmup: dict | None, allocations: bool, timeout: float, processes: int
+):
     """Each call of ``runs`` in a child of its own forked from this process, ``processes`` at a time.
 
     Every child starts from the same baseline (this process, as it was before the first fork)

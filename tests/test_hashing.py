@@ -92,7 +92,9 @@ def test_one_text_is_predicted_as_its_matrix_row_is(corpus, binary):
     X, y = next(iter(dm.read_chunks(corpus.files[:1], "topic", chunk_rows=1_000)))
     y = (y == "sports") if binary else y
     hasher = dm.HashedText()
-    learner = IncrementalModel(SGDClassifier(random_state=0), classes=sorted(set(y)), transform=hasher)
+    learner = IncrementalModel(
+        SGDClassifier(random_state=0), classes=sorted(set(y)), transform=hasher
+    )
     learner.learn_many([{"text": t} for t in X["text"][:600]], list(y[:600]))
     weights = np.ascontiguousarray(learner.model.coef_.T)
     texts = X["text"][600:].tolist() + ODD_TEXTS
