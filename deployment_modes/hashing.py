@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from sklearn.utils.murmurhash import murmurhash3_32
 
-__all__ = ["hash_words"]
+__all__ = ["hash_row", "hash_words"]
 
 _FEW_TEXTS = (
     8  # up to this many texts (one event), splitting in Python costs less than Arrow's set-up
@@ -85,3 +85,39 @@ def hash_words(texts, n_features: int, alternate_sign: bool = False) -> sp.csr_m
     )
     X.sum_duplicates()  # also sorts each row's columns, as FeatureHasher does
     return X
+
+
+def hash_row(
+    text: str, n_features: int, alternate_sign: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """One text's row of :func:`hash_words` as ``(columns, values)``: its stored entries, in order.
+
+    The same entries as ``hash_words([text], ...)`` (sorted columns, duplicates summed), without
+    building a sparse matrix: for one event at a time, scipy's checks of a new matrix cost more
+    than hashing its words.
+
+    Parameters
+    ----------
+    text
+        One text.
+    n_features
+        Hashed columns.
+    alternate_sign
+        Give each word the sign of its hash (``False``: counts, non-negative).
+
+    Examples
+    --------
+    >>> columns, values = hash_row("ba be ba", n_features=16)
+    >>> hash_words(["ba be ba"], n_features=16).indices.tolist() == columns.tolist(), sorted(values.tolist())
+    (True, [1.0, 2.0])
+    """
+    words = text.split()
+    hashes = np.fromiter([murmurhash3_32(w) for w in words], dtype=np.int64, count=len(words))
+    columns = np.abs(hashes) % n_features
+    order = np.argsort(columns, kind="stable")
+    columns = columns[order]
+    values = np.where(hashes >= 0, 1.0, -1.0)[order] if alternate_sign else np.ones(len(columns))
+    if len(columns) < 2:
+        return columns, values
+    first = np.flatnonzero(np.concatenate(([True], columns[1:] != columns[:-1])))
+    return columns[first], np.add.reduceat(values, first)

@@ -195,7 +195,42 @@ class IncrementalModel:
             return self.predict_step(x)
         if not self.fitted:
             return None
+        text = next(iter(x.values())) if isinstance(x, dict) and len(x) == 1 else None
+        if isinstance(text, str) and callable(getattr(self.transform, "row", None)):
+            weights = self._sgd_weights()
+            if weights is not None:
+                return plain(self._predict_text(text, weights))
         return plain(self._predict(self.matrix([x]))[0])
+
+    def _sgd_weights(self):
+        """``coef_.T`` in C order for scikit-learn's ``SGDClassifier`` (kept until it learns); else None."""
+        model = self.model
+        sgd = getattr(self, "_sgd", None)
+        if sgd is None or sgd[0] is not model:  # once per model, not once per event
+            from sklearn.linear_model import SGDClassifier
+
+            sgd = self._sgd = (model, isinstance(model, SGDClassifier))
+        if not sgd[1]:
+            return None
+        coef = model.coef_
+        if self._weights is None or self._weights[0] is not coef:
+            self._weights = (coef, np.ascontiguousarray(coef.T))
+        return self._weights[1]
+
+    def _predict_text(self, text: str, weights: np.ndarray):
+        """One text's class from its features' stored entries (the transform's ``row``), no matrix built.
+
+        The scores of :meth:`_predict`, bit for bit: scipy's sparse product adds each stored
+        entry's value times its weights one after the other in column order, as a cumulative
+        sum does (a plain sum may add in pairs; tests/ compare the two).
+        """
+        columns, values = self.transform.row(text)
+        products = values[:, None] * weights[columns]
+        scores = np.cumsum(products, axis=0)[-1] if len(columns) else np.zeros(weights.shape[1])
+        scores = scores + self.model.intercept_
+        if len(scores) == 1:
+            return self.model.classes_[int(scores[0] > 0)]
+        return self.model.classes_[np.argmax(scores)]
 
     def _predict(self, X):
         """The estimator's ``predict``; for scikit-learn's ``SGDClassifier``, the same numbers, faster.
@@ -206,23 +241,15 @@ class IncrementalModel:
         scores are the same product plus ``intercept_`` (decision_function's, bit for bit). A dense
         row (one event at a time) is multiplied directly, as ``safe_sparse_dot`` does it.
         """
-        model = self.model
-        sgd = getattr(self, "_sgd", None)
-        if sgd is None or sgd[0] is not model:  # once per model, not once per event
-            from sklearn.linear_model import SGDClassifier
-
-            sgd = self._sgd = (model, isinstance(model, SGDClassifier))
-        if not sgd[1]:
+        model, weights = self.model, self._sgd_weights()
+        if weights is None:
             return model.predict(X)
-        coef = model.coef_
-        if self._weights is None or self._weights[0] is not coef:
-            self._weights = (coef, np.ascontiguousarray(coef.T))
         if type(X) is np.ndarray and X.ndim == 2:
-            scores = X @ self._weights[1] + model.intercept_
+            scores = X @ weights + model.intercept_
         else:
             from sklearn.utils.extmath import safe_sparse_dot
 
-            scores = safe_sparse_dot(X, self._weights[1], dense_output=True) + model.intercept_
+            scores = safe_sparse_dot(X, weights, dense_output=True) + model.intercept_
         if scores.shape[1] == 1:
             return model.classes_[(scores[:, 0] > 0).astype(int)]
         return model.classes_[np.argmax(scores, axis=1)]

@@ -150,7 +150,7 @@ def measure_peak(
     warmup
         Keyword arguments of a small first call in each process (default ``None``: no warm-up).
     processes
-        Runs at a time.
+        Runs at a time (each in a process of its own: they do not change each other's figures).
     timeout
         Seconds a run may take.
     allocations
@@ -159,7 +159,7 @@ def measure_peak(
     fork
         Run each call in a child forked from one fresh process that has imported ``func`` and
         run ``warmup`` (the child runs ``warmup`` again before its peak is reset, so that the
-        libraries' pages it touches are in its baseline); the calls then run one at a time.
+        libraries' pages it touches are in its baseline), ``processes`` children at a time.
         Default ``None``: on Linux. ``False``: a fresh process per call (``processes`` at a time).
 
     Returns
@@ -198,6 +198,7 @@ def measure_peak(
                 "warmup": warmup,
                 "allocations": bool(allocations),
                 "timeout": timeout,
+                "processes": processes,
             }
         )
         done = subprocess.run(
@@ -298,8 +299,8 @@ def _measure(func, kwargs: dict, allocations: bool) -> dict:
     return report
 
 
-def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool, timeout: float) -> dict:
-    """Run one call in a child forked from this process; its report (raise if the child failed).
+def _fork(func, kwargs: dict, warmup: dict | None, allocations: bool, timeout: float) -> tuple:
+    """Start one call in a child forked from this process; ``(pid, pipe)`` for :func:`_report`.
 
     The child has ``timeout`` seconds (an alarm ends it after that, so a child that hangs
     fails the measurement instead of holding it).
@@ -310,6 +311,7 @@ def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool, timeout:
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report through the pipe, never return into the caller's code
+        os.close(read)
         signal.alarm(max(1, int(timeout)))
         code = 0
         try:
@@ -322,6 +324,13 @@ def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool, timeout:
             pipe.write(out)
         os._exit(code)
     os.close(write)
+    return pid, read
+
+
+def _report(pid: int, read: int, timeout: float) -> dict:
+    """The report of the child ``pid`` started by :func:`_fork` (raise if the child failed)."""
+    import signal
+
     with os.fdopen(read) as pipe:
         out = pipe.read()
     _, status = os.waitpid(pid, 0)
@@ -334,6 +343,33 @@ def _forked(func, kwargs: dict, warmup: dict | None, allocations: bool, timeout:
     if "error" in report:
         raise RuntimeError(report["error"])
     return report
+
+
+def _forked(
+    func, runs: list, warmup: dict | None, allocations: bool, timeout: float, processes: int
+):
+    """Each call of ``runs`` in a child of its own forked from this process, ``processes`` at a time.
+
+    Every child starts from the same baseline (this process, as it was before the first fork)
+    and measures only itself, so children that run side by side do not change each other's
+    figures. Returns their reports in the order of ``runs``.
+    """
+    import signal
+
+    reports, running = [], []
+    try:
+        for kwargs in runs:
+            if len(running) >= processes:
+                reports.append(_report(*running.pop(0), timeout))
+            running.append(_fork(func, kwargs, warmup, allocations, timeout))
+        while running:
+            reports.append(_report(*running.pop(0), timeout))
+    finally:
+        for pid, read in running:  # a call failed: end the others before saying so
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(read)
+    return reports
 
 
 def _main() -> None:
@@ -353,8 +389,8 @@ def _main() -> None:
         func(**warmup)
     threadpool_limits(1)  # the libraries loaded by now, for good: the children forked inherit it
     if "runs" in job:  # one child forked from this warmed-up process per call
-        timeout = job.get("timeout", 600)
-        reports = [_forked(func, kwargs, warmup, allocations, timeout) for kwargs in job["runs"]]
+        timeout, processes = job.get("timeout", 600), job.get("processes", 1)
+        reports = _forked(func, job["runs"], warmup, allocations, timeout, processes)
         print(json.dumps(reports))
     else:
         print(json.dumps(_measure(func, job["kwargs"], allocations)))

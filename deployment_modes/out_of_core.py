@@ -33,7 +33,7 @@ from .chunk_learning import (
     score_model,
     transform_chunk,
 )
-from .hashing import hash_words
+from .hashing import hash_row, hash_words
 from .incremental import is_river_model
 from .memory import peak_rss, rss
 from .threads import one_thread
@@ -126,6 +126,25 @@ class HashedText(TransformerMixin, BaseEstimator):
         return X
 
     __call__ = transform
+
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's features as ``(columns, values)``: the stored entries of its row of :meth:`transform`.
+
+        >>> h = HashedText(n_features=16)
+        >>> columns, values = h.row("ba be ba")
+        >>> np.array_equal(h.transform(["ba be ba"]).data, values)
+        True
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__} {text!r:.40}")
+        if not isinstance(self.alternate_sign, bool):
+            raise TypeError(
+                f"alternate_sign must be True or False, got {self.alternate_sign!r:.40}"
+            )
+        n_features = positive_int(self.n_features, "n_features")
+        columns, values = hash_row(text, n_features, self.alternate_sign)
+        norm = np.sqrt(np.dot(values, values))  # the row's L2 norm, as normalize computes it
+        return columns, values / norm if norm else values
 
 
 class OutOfCoreTrainer:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction import FeatureHasher
 
 import deployment_modes as dm
-from deployment_modes.hashing import hash_words
+from deployment_modes.hashing import hash_row, hash_words
 
 
 def feature_hasher(texts, n_features, alternate_sign):
@@ -66,3 +66,42 @@ def test_hash_words_needs_a_text():
         hash_words([], 16)
     with pytest.raises(ValueError, match="X holds no documents"):
         dm.HashedText().transform([])
+
+
+@pytest.mark.parametrize("n_features", [1, 16, 2**16])
+@pytest.mark.parametrize("alternate_sign", [False, True])
+def test_hash_row_is_hash_words_row(corpus, n_features, alternate_sign):
+    X, _ = next(iter(dm.read_chunks(corpus.files[:1], "topic", chunk_rows=300)))
+    for text in X["text"].tolist() + ODD_TEXTS:
+        row = hash_words([text], n_features, alternate_sign)
+        columns, values = hash_row(text, n_features, alternate_sign)
+        assert np.array_equal(row.indices, columns) and np.array_equal(row.data, values)
+        hasher = dm.HashedText(n_features=n_features, alternate_sign=alternate_sign)
+        row, (columns, values) = hasher.transform([text]), hasher.row(text)
+        assert np.array_equal(row.indices, columns) and np.array_equal(row.data, values)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_one_text_is_predicted_as_its_matrix_row_is(corpus, binary):
+    """The online learner predicts one text from its hashed entries (no sparse matrix built):
+    the same scores as the sparse product, bit for bit, and scikit-learn's own predictions."""
+    from sklearn.linear_model import SGDClassifier
+
+    from deployment_modes.incremental import IncrementalModel
+
+    X, y = next(iter(dm.read_chunks(corpus.files[:1], "topic", chunk_rows=1_000)))
+    y = (y == "sports") if binary else y
+    hasher = dm.HashedText()
+    learner = IncrementalModel(
+        SGDClassifier(random_state=0), classes=sorted(set(y)), transform=hasher
+    )
+    learner.learn_many([{"text": t} for t in X["text"][:600]], list(y[:600]))
+    weights = np.ascontiguousarray(learner.model.coef_.T)
+    texts = X["text"][600:].tolist() + ODD_TEXTS
+    for text in texts:
+        columns, values = hasher.row(text)
+        products = values[:, None] * weights[columns]
+        lean = np.cumsum(products, axis=0)[-1] if len(columns) else np.zeros(weights.shape[1])
+        assert np.array_equal(lean, (hasher.transform([text]) @ weights)[0])
+    ours = [learner.predict_one({"text": t}) for t in texts]
+    assert ours == learner.model.predict(hasher.transform(texts)).tolist()

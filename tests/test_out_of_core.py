@@ -287,6 +287,20 @@ def test_measure_peak_refuses_what_a_fresh_process_cannot_run():
         dm.measure_peak("json:loads", [{"s": "not json"}])
 
 
+def test_measure_peak_runs_children_side_by_side_in_order():
+    """Forked children run ``processes`` at a time; the reports come back in the order of the runs,
+    each measuring only its own call (the big calls allocate more, whatever ran beside them)."""
+    sizes = (1, 4 * 10**6, 3, 8 * 10**6, 5)  # json.dumps([0], indent=n): n + 5 bytes out
+    runs = [{"obj": [0], "indent": n} for n in sizes]
+    for processes in (1, 2, 3):
+        reports = dm.measure_peak("json:dumps", runs, processes=processes, allocations=True)
+        assert [len(r["result"]) - 5 for r in reports] == list(sizes)
+        peaks = [r["python_peak_mb"] for r in reports]
+        assert max(peaks[::2]) < 1 < 4 < peaks[1] < 0.6 * peaks[3]
+    with pytest.raises(RuntimeError, match="failed"):
+        dm.measure_peak("json:loads", [{"s": "1"}, {"s": "not json"}, {"s": "2"}], processes=2)
+
+
 @pytest.mark.filterwarnings("ignore:The inplace keyword")
 def test_the_dask_path_checks_its_target_before_training():
     dd = pytest.importorskip("dask.dataframe")
