@@ -23,6 +23,7 @@ from .online_experiments import POISON as POISON
 from .online_experiments import (
     cold_start,
     guardrail_runs,
+    learning_rate_runs,
     learning_rate_sweep,
     online_runs,
     online_timeline,
@@ -35,6 +36,7 @@ __all__ = [
     "drift_runs",
     "guardrail_runs",
     "house_runs",
+    "learning_rate_runs",
     "learning_rate_sweep",
     "online_runs",
     "online_timeline",

@@ -16,6 +16,7 @@ from river import metrics
 from .batch_experiments import BASELINE, baseline_timeline, batch_timeline
 from .guardrails import Pause, Rollback, ValidationGate
 from .online import OnlineDeployment, sgd_model
+from .rate_walk import rate_timelines
 from .scenarios import Scenario, drifting_classification, poison_labels
 from .timeline import Timeline, events_to_recover, simulate
 
@@ -25,6 +26,7 @@ __all__ = [
     "POISON",
     "cold_start",
     "guardrail_runs",
+    "learning_rate_runs",
     "learning_rate_sweep",
     "online_runs",
     "online_timeline",
@@ -230,6 +232,39 @@ def guardrail_runs(
     return clean, poisoned, runs
 
 
+def learning_rate_runs(seed: int, rates) -> dict:
+    """``{lr: Timeline}``: the online SGD learner at each rate on the seed's drifting stream, run once per process.
+
+    The default rate's run is the first experiment's (:func:`online_timeline`); the other rates
+    share one walk (:func:`~deployment_modes.rate_walk.rate_timelines`: one scaler for all, the
+    same timelines as ``simulate``). The sweep and the chapter's learning-rate explorer draw them.
+    Defined in the Online learning chapter (``book/online.ipynb``).
+
+    Parameters
+    ----------
+    seed
+        The drifting stream's seed (an int).
+    rates
+        SGD learning rates, a sequence of float.
+
+    Examples
+    --------
+    >>> runs = learning_rate_runs(0, [0.05, 0.3])
+    >>> runs[0.05] is online_timeline(0, 0.05), runs[0.3].y_pred == online_timeline(0, 0.3).y_pred
+    (True, True)
+    """
+    return dict(_rate_runs(seed, tuple(rates)))
+
+
+@functools.lru_cache(maxsize=16)
+def _rate_runs(seed: int, rates: tuple) -> tuple:
+    others = [lr for lr in dict.fromkeys(rates) if lr != LEARNING_RATE]
+    walked = rate_timelines(drifting_classification(seed=seed), others) if others else {}
+    return tuple(
+        (lr, online_timeline(seed, lr) if lr == LEARNING_RATE else walked[lr]) for lr in rates
+    )
+
+
 def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
     """Per SGD learning rate: accuracy on the 1,000 events before the drift, after it, events to recover.
 
@@ -255,8 +290,7 @@ def learning_rate_sweep(seed: int, rates) -> pd.DataFrame:
     ['learning_rate', 'score_before_drift', 'score_after_drift', 'events_to_recover', 'seed']
     """
     rows = []
-    for lr in rates:
-        tl = online_timeline(seed, lr)
+    for lr, tl in _rate_runs(seed, tuple(rates)):
         d = tl.drift_at[0]
         rows.append(
             {

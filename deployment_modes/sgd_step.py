@@ -23,7 +23,14 @@ import river
 from river import compose, linear_model, optim, preprocessing
 from river.utils.vectordict import VectorDict
 
-__all__ = ["fits", "learn_one", "predict_one"]
+__all__ = [
+    "fits",
+    "learn_one",
+    "learn_scaled",
+    "predict_one",
+    "predict_scaled",
+    "scaler_learn_transform",
+]
 
 #: The river versions whose internals ``tests/test_sgd_step.py`` checked these steps against;
 #: with any other, every step is river's own.
@@ -110,8 +117,23 @@ def predict_one(model, x: dict):
     loss = type(lr.loss)
     if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or loss is not _LOSSES.get(type(lr)):  # noqa: SLF001
         return model.predict_one(x)
-    raw = lr._weights.dot(scaler.transform_one(x)) + lr.intercept  # noqa: SLF001
-    if loss is _Squared:  # the squared loss's mean_func is the identity
+    return predict_scaled(lr, scaler.transform_one(x))
+
+
+def predict_scaled(lr, x: dict):
+    """The regression ``lr``'s prediction for the features ``x`` its scaler has transformed.
+
+    The second half of :func:`predict_one`.
+
+    Parameters
+    ----------
+    lr
+        The ``LogisticRegression`` (or ``LinearRegression``) step of a pipeline that :func:`fits`.
+    x
+        The event's features, as the pipeline's scaler transformed them.
+    """
+    raw = lr._weights.dot(x) + lr.intercept  # noqa: SLF001
+    if type(lr.loss) is _Squared:  # the squared loss's mean_func is the identity
         return raw
     # the loss's mean_func (river's sigmoid), then the likelier of {False: 1 - p, True: p}
     p = 0 if raw < -30 else 1 if raw > 30 else 1 / (1 + _exp(-raw))
@@ -143,7 +165,23 @@ def learn_one(model, x: dict, y) -> None:
     if compose.Pipeline._LEARN_UNSUPERVISED_DURING_PREDICT or not _settings_fit(scaler, lr):  # noqa: SLF001
         model.learn_one(x, y)
         return
-    x = _scaler_learn_transform(scaler, x)
+    learn_scaled(lr, scaler_learn_transform(scaler, x), y)
+
+
+def learn_scaled(lr, x: dict, y) -> None:
+    """The regression ``lr``'s step on the features ``x`` its scaler has learned and transformed.
+
+    The second half of :func:`learn_one` (the first is :func:`scaler_learn_transform`).
+
+    Parameters
+    ----------
+    lr
+        The ``LogisticRegression`` (or ``LinearRegression``) step of a pipeline that :func:`fits`.
+    x
+        The event's features, as :func:`scaler_learn_transform` gave them.
+    y
+        Its label.
+    """
     # river's GLM.learn_one: weights masked by x, the loss's gradient clipped, then the
     # intercept's step and SGD's step on the weights (look_ahead is SGD's no-op; no penalty)
     optimizer = lr.optimizer
@@ -173,11 +211,18 @@ def learn_one(model, x: dict, y) -> None:
     optimizer.n_iterations = n + 1
 
 
-def _scaler_learn_transform(scaler, x: dict) -> dict:
+def scaler_learn_transform(scaler, x: dict) -> dict:
     """``scaler.learn_one(x)`` then ``scaler.transform_one(x)``, in one pass: river's expressions.
 
     Each feature's statistics and scaled value depend on that feature alone, so updating and
     scaling feature by feature gives the same numbers, and the same dicts, as the two passes.
+
+    Parameters
+    ----------
+    scaler
+        The ``StandardScaler`` step of a pipeline that :func:`fits`.
+    x
+        The event's features.
     """
     counts, means, variances, scaled = scaler.counts, scaler.means, scaler.vars, {}
     for i, xi in x.items():

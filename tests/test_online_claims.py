@@ -209,6 +209,31 @@ def test_online_recommender_reaches_new_titles_sooner_without_retrain(seed):
     assert not [e for e in dep.log if e.kind in ("train", "retrain")]
 
 
+def test_the_rates_walked_with_one_scaler_are_the_runs_simulate_gives():
+    """The sweep's rates share one scaler (rate_walk): each rate's timeline is simulate's, field by field."""
+    from deployment_modes.rate_walk import rate_timelines
+
+    sc = dm.scenarios.drifting_classification(seed=2)
+    rates = [0.01, 0.05, 0.3, 1.0]
+    for lr, walked in rate_timelines(sc, rates).items():
+        alone = dm.simulate(
+            sc,
+            dm.OnlineDeployment(dm.sgd_model("classification", lr)),
+            metrics.Accuracy(),
+            name="online",
+        )
+        assert walked.y_pred == alone.y_pred and walked.y_true == alone.y_true
+        assert walked.score == alone.score and walked.name == alone.name
+        for field in ("model_version", "rolling", "times", "label_at"):
+            assert np.array_equal(getattr(walked, field), getattr(alone, field), equal_nan=True)
+        assert walked.drift_at == alone.drift_at
+        assert [(e.at, e.kind, e.rows, e.detail) for e in walked.log] == [
+            (e.at, e.kind, e.rows, e.detail) for e in alone.log
+        ]
+        assert len(walked.learn_seconds_each) == len(alone.learn_seconds_each)
+        assert dm.events_to_recover(walked) == dm.events_to_recover(alone)
+
+
 def test_the_chapter_sweep_is_the_package_sweep():
     from deployment_modes.online import sweep_learning_rate
 
