@@ -23,7 +23,7 @@ from river import compose, metrics
 
 from . import sgd_step
 from ._checks import fraction
-from .batch import records
+from .frames import records
 from .online import OnlineDeployment, sgd_model
 from .scenarios import Scenario
 from .timeline import LogEntry, Timeline, rolling_share, simulate
