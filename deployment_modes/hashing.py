@@ -74,10 +74,7 @@ def hash_words(texts, n_features: int, alternate_sign: bool = False) -> sp.csr_m
         raise ValueError("texts must hold at least one text: there is no row to hash")
     distinct, codes, starts = _split(texts)
     hashes = np.fromiter((murmurhash3_32(w) for w in distinct), dtype=np.int64, count=len(distinct))
-    hashes = hashes[codes]
-    # a word's column is |hash| mod n_features (in 64 bits, so that |-2**31| is exact)
-    columns = np.abs(hashes) % n_features
-    values = np.where(hashes >= 0, 1.0, -1.0) if alternate_sign else np.ones(len(hashes))
+    columns, values = _entries(hashes[codes], n_features, alternate_sign)
     index_type = np.int32 if max(len(hashes), n_features) < 2**31 else np.int64
     X = sp.csr_matrix(
         (values, columns.astype(index_type), starts.astype(index_type)),
@@ -113,11 +110,17 @@ def hash_row(
     """
     words = text.split()
     hashes = np.fromiter([murmurhash3_32(w) for w in words], dtype=np.int64, count=len(words))
-    columns = np.abs(hashes) % n_features
+    columns, values = _entries(hashes, n_features, alternate_sign)
     order = np.argsort(columns, kind="stable")
-    columns = columns[order]
-    values = np.where(hashes >= 0, 1.0, -1.0)[order] if alternate_sign else np.ones(len(columns))
+    columns, values = columns[order], values[order]
     if len(columns) < 2:
         return columns, values
     first = np.flatnonzero(np.concatenate(([True], columns[1:] != columns[:-1])))
     return columns[first], np.add.reduceat(values, first)
+
+
+def _entries(hashes: np.ndarray, n_features: int, alternate_sign: bool):
+    """Each hashed word's column and value: ``|hash| mod n_features`` (in 64 bits, so that
+    ``|-2**31|`` is exact), and 1 (or the hash's sign with ``alternate_sign``)."""
+    values = np.where(hashes >= 0, 1.0, -1.0) if alternate_sign else np.ones(len(hashes))
+    return np.abs(hashes) % n_features, values

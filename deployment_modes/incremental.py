@@ -227,10 +227,7 @@ class IncrementalModel:
         columns, values = self.transform.row(text)
         products = values[:, None] * weights[columns]
         scores = np.cumsum(products, axis=0)[-1] if len(columns) else np.zeros(weights.shape[1])
-        scores = scores + self.model.intercept_
-        if len(scores) == 1:
-            return self.model.classes_[int(scores[0] > 0)]
-        return self.model.classes_[np.argmax(scores)]
+        return self._classes(scores[None, :] + self.model.intercept_)[0]
 
     def _predict(self, X):
         """The estimator's ``predict``; for scikit-learn's ``SGDClassifier``, the same numbers, faster.
@@ -250,9 +247,14 @@ class IncrementalModel:
             from sklearn.utils.extmath import safe_sparse_dot
 
             scores = safe_sparse_dot(X, weights, dense_output=True) + model.intercept_
+        return self._classes(scores)
+
+    def _classes(self, scores: np.ndarray) -> np.ndarray:
+        """Each row's class from its decision scores, as ``SGDClassifier.predict`` picks it."""
+        classes = self.model.classes_
         if scores.shape[1] == 1:
-            return model.classes_[(scores[:, 0] > 0).astype(int)]
-        return model.classes_[np.argmax(scores, axis=1)]
+            return classes[(scores[:, 0] > 0).astype(int)]
+        return classes[np.argmax(scores, axis=1)]
 
     def predict_proba_one(self, x) -> dict:
         """Class probabilities for one event (``{}`` before a scikit-learn estimator has learned)."""
