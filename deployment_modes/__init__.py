@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 _WHERE = {  # a public name -> the module that defines it
     "NaiveBaseline": "baselines",
     "BatchDeployment": "batch",
-    "sweep_retrain_interval": "batch",
+    "sweep_retrain_interval": "batch_experiments",
     "learn_chunk": "chunk_learning",
     "ChunkReader": "chunks",
     "read_chunks": "chunks",

@@ -150,6 +150,59 @@ def label_kind(y):
     return str if isinstance(y, str) else numbers.Integral
 
 
+def numeric_labels(y: np.ndarray) -> bool:
+    """Whether the labels ``y`` are numbers (not bools): a regression target, unless the estimator is a classifier."""
+    return np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
+
+
+def plain_labels(ys, numeric: bool, kind) -> bool:
+    """Whether every label passes ``label``'s fast path as it is: finite floats, or ints or strings of ``kind``."""
+    types = set(map(type, ys))
+    if numeric:
+        if types != {float}:
+            return False
+        total = sum(ys)
+        return total - total == 0.0  # NaN iff a label is NaN or infinite (or the sum overflows)
+    if types == {int}:
+        return kind in (None, numbers.Integral)
+    return types == {str} and kind in (None, str)
+
+
+def training_label_kind(y: np.ndarray, classification: bool):
+    """The kind of label the training labels fix: ``bool``, ``numbers.Integral``, ``str`` (classes) or a number."""
+    if not classification:
+        return None
+    if np.issubdtype(y.dtype, np.bool_):
+        return bool
+    if np.issubdtype(y.dtype, np.integer):
+        return numbers.Integral
+    if np.issubdtype(y.dtype, np.str_):
+        return str
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise ValueError(
+                "y holds non-integer numbers but the estimator is a classifier: "
+                "class labels must be ints, strings or bools"
+            )
+        return numbers.Integral
+    kinds = {
+        bool
+        if isinstance(v, (bool, np.bool_))
+        else str
+        if isinstance(v, str)
+        else numbers.Integral
+        if isinstance(v, numbers.Integral)
+        else type(v)
+        for v in y.tolist()
+    }
+    if len(kinds) != 1 or not kinds <= {bool, str, numbers.Integral}:
+        raise TypeError(
+            "y must hold class labels of one kind (all str, all int or all bool), "
+            f"got {sorted(k.__name__ for k in kinds)}"
+        )
+    return kinds.pop()
+
+
 def one_of(value, options, name: str) -> str:
     """Return ``value`` if it is one of the strings ``options``, else raise naming ``name``."""
     if not isinstance(value, str):

@@ -14,66 +14,24 @@ import pandas as pd
 from sklearn import config_context
 from sklearn.base import clone, is_classifier
 
-from ._checks import features, has_method, label, labels, plain, positive_int
+from ._checks import (
+    features,
+    has_method,
+    label,
+    labels,
+    numeric_labels,
+    plain,
+    plain_labels,
+    positive_int,
+    training_label_kind,
+)
 from .frames import as_frame, records
 from .monitor import Monitor
 from .threads import one_thread
 from .timeline import LogEntry
 from .triggers import EveryEvents, EveryPeriod
 
-__all__ = ["BatchDeployment", "as_frame", "records", "sweep_retrain_interval"]
-
-
-def _numeric(y: np.ndarray) -> bool:
-    return np.issubdtype(y.dtype, np.number) and not np.issubdtype(y.dtype, np.bool_)
-
-
-def _plain_labels(ys, numeric: bool, kind) -> bool:
-    """Whether every label passes ``label``'s fast path as it is: finite floats, or ints or strings of ``kind``."""
-    types = set(map(type, ys))
-    if numeric:
-        if types != {float}:
-            return False
-        total = sum(ys)
-        return total - total == 0.0  # NaN iff a label is NaN or infinite (or the sum overflows)
-    if types == {int}:
-        return kind in (None, numbers.Integral)
-    return types == {str} and kind in (None, str)
-
-
-def _label_kind(y: np.ndarray, classification: bool):
-    """The kind of label the training labels fix: ``bool``, ``numbers.Integral``, ``str`` (classes) or a number."""
-    if not classification:
-        return None
-    if np.issubdtype(y.dtype, np.bool_):
-        return bool
-    if np.issubdtype(y.dtype, np.integer):
-        return numbers.Integral
-    if np.issubdtype(y.dtype, np.str_):
-        return str
-    if np.issubdtype(y.dtype, np.floating):
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise ValueError(
-                "y holds non-integer numbers but the estimator is a classifier: "
-                "class labels must be ints, strings or bools"
-            )
-        return numbers.Integral
-    kinds = {
-        bool
-        if isinstance(v, (bool, np.bool_))
-        else str
-        if isinstance(v, str)
-        else numbers.Integral
-        if isinstance(v, numbers.Integral)
-        else type(v)
-        for v in y.tolist()
-    }
-    if len(kinds) != 1 or not kinds <= {bool, str, numbers.Integral}:
-        raise TypeError(
-            "y must hold class labels of one kind (all str, all int or all bool), "
-            f"got {sorted(k.__name__ for k in kinds)}"
-        )
-    return kinds.pop()
+__all__ = ["BatchDeployment", "as_frame", "records"]
 
 
 class BatchDeployment:
@@ -191,8 +149,8 @@ class BatchDeployment:
         if X.isna().to_numpy().any() or not np.isfinite(numeric).all():
             raise ValueError("X must hold finite values: it has a missing or infinite value")
         y = labels(y, len(X))
-        classification = is_classifier(self.estimator) or not _numeric(y)
-        kind = _label_kind(y, classification)
+        classification = is_classifier(self.estimator) or not numeric_labels(y)
+        kind = training_label_kind(y, classification)
         if not classification:
             y = y.astype(float)  # a regression target learned later as 0.5 must not be cut to 0
         fresh = copy.copy(self)
@@ -342,7 +300,7 @@ class BatchDeployment:
         if all(type(x) is dict and x.keys() == keys for x in xs):
             rows = [[x[f] for f in names] for x in xs]
             values = [v for row in rows for v in row]
-            if set(map(type, values)) <= {float, int} and _plain_labels(
+            if set(map(type, values)) <= {float, int} and plain_labels(
                 ys, self._numeric, self._label_kind
             ):
                 try:
@@ -584,58 +542,3 @@ class BatchDeployment:
         if self.refit == "continue":
             return len(self._labels) - self._since
         return len(self._y0) + len(self._labels)
-
-
-def sweep_retrain_interval(
-    scenario, estimator, intervals, metric, *, window: int | None = None
-) -> pd.DataFrame:
-    """Run batch deployments that retrain every ``k`` events, for each ``k`` in ``intervals``.
-
-    Returns one row per interval: retrains, the training compute in rows and in seconds
-    (:func:`~deployment_modes.cumulative_compute`: the first training and every retrain), the
-    score over the stream and, if the scenario drifts, after the first drift.
-    ``None`` in ``intervals`` is the static model. Defined in the Batch learning chapter.
-
-    Parameters
-    ----------
-    scenario
-        The :class:`~deployment_modes.scenarios.Scenario` to run on.
-    estimator
-        A scikit-learn estimator.
-    intervals
-        Retrain intervals in events (``None``: never retrain).
-    metric
-        A river metric.
-    window
-        Fit on the last ``window`` rows only (default: all the data kept).
-
-    Examples
-    --------
-    >>> from river import metrics
-    >>> from sklearn.linear_model import Ridge
-    >>> from deployment_modes import scenarios
-    >>> sc = scenarios.house_prices(n_initial=100, n_stream=200)
-    >>> sweep_retrain_interval(sc, Ridge(), [None, 100], metrics.MAE())["retrains"].tolist()
-    [0, 2]
-    """
-    from .compute import retrain_costs
-    from .scenarios import Scenario
-    from .timeline import simulate
-
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
-    if (
-        isinstance(intervals, (str, bytes, dict))
-        or not isinstance(intervals, (list, tuple, range))
-        or not intervals
-    ):
-        raise ValueError(
-            f"intervals must be a non-empty list of retrain intervals (None for static), got {intervals!r:.60}"
-        )
-    for k in intervals:
-        positive_int(k, "intervals (each one)", allow_none=True)
-    rows = []
-    for k in intervals:
-        tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric)
-        rows.append({"retrain_every": k or 0, **retrain_costs(tl, scenario.drift_at)})
-    return pd.DataFrame(rows)

@@ -22,11 +22,12 @@ from sklearn.base import clone
 
 from ._checks import positive_int
 from .baselines import NaiveBaseline
-from .compute import cumulative_compute
+from .batch import BatchDeployment
+from .compute import cumulative_compute, retrain_costs
 from .scenarios import Scenario, drifting_classification, house_prices
 from .segments import simulate_by_segments
 from .threads import one_thread
-from .timeline import LogEntry, Timeline, events_to_recover
+from .timeline import LogEntry, Timeline, events_to_recover, simulate
 
 __all__ = [
     "BASELINE",
@@ -36,6 +37,7 @@ __all__ = [
     "house_runs",
     "interval_timelines",
     "retrain_sweep",
+    "sweep_retrain_interval",
     "sweep_summary",
 ]
 
@@ -516,3 +518,54 @@ def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
     summary = wide.drop(columns="seed").groupby("retrain_every").agg(["mean", "min", "max"])
     summary.columns = [" ".join(c) for c in summary.columns]
     return summary.reset_index()
+
+
+def sweep_retrain_interval(
+    scenario, estimator, intervals, metric, *, window: int | None = None
+) -> pd.DataFrame:
+    """Run batch deployments that retrain every ``k`` events, for each ``k`` in ``intervals``.
+
+    Returns one row per interval: retrains, the training compute in rows and in seconds
+    (:func:`~deployment_modes.cumulative_compute`: the first training and every retrain), the
+    score over the stream and, if the scenario drifts, after the first drift.
+    ``None`` in ``intervals`` is the static model. Defined in the Batch learning chapter.
+
+    Parameters
+    ----------
+    scenario
+        The :class:`~deployment_modes.scenarios.Scenario` to run on.
+    estimator
+        A scikit-learn estimator.
+    intervals
+        Retrain intervals in events (``None``: never retrain).
+    metric
+        A river metric.
+    window
+        Fit on the last ``window`` rows only (default: all the data kept).
+
+    Examples
+    --------
+    >>> from river import metrics
+    >>> from sklearn.linear_model import Ridge
+    >>> from deployment_modes import scenarios
+    >>> sc = scenarios.house_prices(n_initial=100, n_stream=200)
+    >>> sweep_retrain_interval(sc, Ridge(), [None, 100], metrics.MAE())["retrains"].tolist()
+    [0, 2]
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    if (
+        isinstance(intervals, (str, bytes, dict))
+        or not isinstance(intervals, (list, tuple, range))
+        or not intervals
+    ):
+        raise ValueError(
+            f"intervals must be a non-empty list of retrain intervals (None for static), got {intervals!r:.60}"
+        )
+    for k in intervals:
+        positive_int(k, "intervals (each one)", allow_none=True)
+    rows = []
+    for k in intervals:
+        tl = simulate(scenario, BatchDeployment(estimator, retrain_every=k, window=window), metric)
+        rows.append({"retrain_every": k or 0, **retrain_costs(tl, scenario.drift_at)})
+    return pd.DataFrame(rows)
