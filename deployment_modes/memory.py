@@ -7,6 +7,7 @@ its own, so that every call starts from the same clean baseline. Where the syste
 (Linux), one fresh process imports what the function needs and runs the warm-up once, and each
 call runs in a child forked from it: the same clean baseline for every call, without paying
 Python's start and the imports again (about 1.5 s of CPU for scikit-learn and pyarrow) per call.
+:func:`prepare` starts that process ahead of time, so that it imports while the caller goes on.
 
 A process's peak RSS also counts what its allocators keep: glibc's malloc arenas (one more per
 thread that allocates at the same moment, so a busy machine's scheduling changes it) and Arrow's
@@ -32,13 +33,14 @@ import psutil
 
 from ._checks import positive_int
 
-__all__ = ["measure_peak", "peak_rss", "rss"]
+__all__ = ["measure_peak", "peak_rss", "prepare", "rss", "wait_prepared"]
 
 
 # the measuring process's own start (Python and the imports) on top of the calls' timeouts: a few
 # seconds, but a loaded machine stretches it, and it must not pass for a call that outlived its own
 _START_SECONDS = 120
 _PROC_FILES: dict = {}  # (process id, name) -> an open /proc/self file: opening costs ~70 us, reading ~2
+_PREPARED: dict = {}  # "module:function" -> the measuring process prepare() started for it
 
 
 def _proc_file(name: str) -> bytes | None:
@@ -161,6 +163,7 @@ def measure_peak(
         run ``warmup`` (the child runs ``warmup`` again before its peak is reset, so that the
         libraries' pages it touches are in its baseline), ``processes`` children at a time.
         Default ``None``: on Linux. ``False``: a fresh process per call (``processes`` at a time).
+        The fresh process is the one :func:`prepare` started for ``func``, if it did.
 
     Returns
     -------
@@ -188,29 +191,31 @@ def measure_peak(
         fork = sys.platform.startswith("linux")
     if not isinstance(fork, bool):
         raise TypeError(f"fork must be True, False or None, got {fork!r}")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    env = _env()
     command = [sys.executable, "-c", _BOOT]
     if fork and runs:
-        job = json.dumps(
-            {
-                "func": name,
-                "runs": list(runs),
-                "warmup": warmup,
-                "allocations": bool(allocations),
-                "timeout": timeout,
-                "processes": processes,
-            }
-        )
-        done = subprocess.run(
-            [*command, job],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout * (len(runs) + 1) + _START_SECONDS,
-        )
-        if done.returncode:
-            raise RuntimeError(f"the measuring process failed:\n{done.stderr[-2000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        job = {
+            "runs": list(runs),
+            "warmup": warmup,
+            "allocations": bool(allocations),
+            "timeout": timeout,
+            "processes": processes,
+        }
+        process = _PREPARED.pop(name, None)
+        if process is None or process.poll() is not None or process.args[-1] != _ahead(name, env):
+            if process is not None:  # prepared for another PYTHONPATH
+                _end(process)
+            process = _start(name, env)
+        try:
+            out, err = process.communicate(
+                json.dumps(job) + "\n", timeout=timeout * (len(runs) + 1) + _START_SECONDS
+            )
+        finally:
+            if process.poll() is None:  # it timed out (or we were interrupted): end it
+                _end(process)
+        if process.returncode:
+            raise RuntimeError(f"the measuring process failed:\n{err[-2000:]}")
+        return json.loads(out.strip().splitlines()[-1])
     reports, running = [None] * len(runs), []
 
     def finish(index, process):
@@ -236,6 +241,101 @@ def measure_peak(
         for _, process in running:
             process.kill()
     return reports
+
+
+def _env() -> dict:
+    """The measuring process's environment: this one, with this process's import path."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+
+
+def _ahead(name: str, env: dict) -> str:
+    """The command-line job of a measuring process started ahead of its calls (they come on stdin)."""
+    return json.dumps({"func": name, "stdin": True, "path": env["PYTHONPATH"]})
+
+
+def _start(name: str, env: dict) -> subprocess.Popen:
+    """Start a measuring process for ``name``: it imports, says ``ready``, then reads its job on stdin."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _BOOT, _ahead(name, env)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _end(process: subprocess.Popen) -> None:
+    process.kill()
+    process.communicate()
+
+
+def prepare(func) -> None:
+    """Start now, in the background, the fresh process that :func:`measure_peak` will measure ``func`` in.
+
+    That process imports what ``func`` needs (about 1.5 s of CPU for scikit-learn and pyarrow)
+    while the caller goes on, then waits, idle, for the next ``measure_peak(func, ...)`` (on
+    Linux, where the calls are forked from it), which uses it instead of starting one: the
+    same process, the same figures, without waiting for its imports. Elsewhere it does nothing.
+    The process ends when its measurement does, or when the caller's process ends.
+    Defined in the Out-of-core learning chapter (``book/out_of_core.ipynb``).
+
+    Parameters
+    ----------
+    func
+        A module-level function, or its ``"module:function"`` name, as :func:`measure_peak` takes it.
+
+    Examples
+    --------
+    >>> prepare("json:dumps")
+    >>> wait_prepared()
+    >>> measure_peak("json:dumps", [{"obj": [1]}])[0]["result"]
+    '[1]'
+    """
+    name = _name(func)
+    if not sys.platform.startswith("linux"):
+        return
+    env = _env()
+    process = _PREPARED.get(name)
+    if process is not None and process.poll() is None and process.args[-1] == _ahead(name, env):
+        return  # already importing, or done and waiting
+    if process is not None:
+        _end(process)
+    _PREPARED[name] = _start(name, env)
+
+
+def wait_prepared(timeout: float = _START_SECONDS) -> None:
+    """Wait until every process :func:`prepare` started has imported its function and waits, idle.
+
+    Call it before timing anything: a process still importing would take CPU from the timed code.
+
+    Parameters
+    ----------
+    timeout
+        Seconds to wait for each process.
+
+    Examples
+    --------
+    >>> wait_prepared()  # none started (or all ready): returns at once
+    """
+    import select
+
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    for name, process in list(_PREPARED.items()):
+        if getattr(process, "ready", False):
+            continue
+        said = b""  # read from the pipe itself: communicate() later reads what follows
+        while not said.endswith(b"\n"):
+            if not select.select([process.stdout], [], [], timeout)[0]:
+                raise TimeoutError(f"the measuring process of {name} did not start in {timeout} s")
+            byte = os.read(process.stdout.fileno(), 1)
+            if not byte:
+                del _PREPARED[name]
+                _, err = process.communicate()
+                raise RuntimeError(f"the measuring process of {name} failed:\n{err[-2000:]}")
+            said += byte
+        process.ready = True
 
 
 # The measuring process imports this module without the package's __init__ (and its plots,
@@ -384,6 +484,12 @@ def _main() -> None:
 
     job = json.loads(sys.argv[1])
     func = _resolve(job["func"])
+    if job.get("stdin"):  # started ahead (prepare): imported, now wait for the calls
+        print("ready", flush=True)
+        line = sys.stdin.readline()
+        if not line:  # the caller ended without measuring
+            os._exit(0)
+        job.update(json.loads(line))
     warmup, allocations = job.get("warmup"), bool(job.get("allocations"))
     if warmup is not None:
         func(**warmup)

@@ -287,6 +287,27 @@ def test_measure_peak_refuses_what_a_fresh_process_cannot_run():
         dm.measure_peak("json:loads", [{"s": "not json"}])
 
 
+def test_a_prepared_measuring_process_imports_ahead_and_measures_as_a_fresh_one():
+    """prepare() starts the measuring process now; measure_peak then uses it (once): same reports."""
+    from deployment_modes import memory
+
+    memory.prepare("json:dumps")
+    process = memory._PREPARED["json:dumps"]
+    memory.prepare("json:dumps")  # already started: the same process
+    assert memory._PREPARED["json:dumps"] is process
+    memory.wait_prepared()
+    assert process.poll() is None  # imported, waiting for its calls
+    reports = dm.measure_peak("json:dumps", [{"obj": [1]}, {"obj": None}], allocations=True)
+    assert [r["result"] for r in reports] == ["[1]", "null"]
+    assert "json:dumps" not in memory._PREPARED and process.returncode == 0
+    with pytest.raises(ValueError, match="timeout"):
+        memory.wait_prepared(timeout=0)
+    memory.prepare("no_such_module_here:f")
+    with pytest.raises(RuntimeError, match="no_such_module_here"):
+        memory.wait_prepared()
+    assert not memory._PREPARED
+
+
 def test_measure_peak_runs_children_side_by_side_in_order():
     """Forked children run ``processes`` at a time; the reports come back in the order of the runs,
     each measuring only its own call (the big calls allocate more, whatever ran beside them)."""

@@ -71,6 +71,7 @@ def test_chapter_claim_memory_stays_flat_as_the_data_grows(tmp_path):
     The reader reads about two chunks ahead of the learner: the smaller run has ten chunks, so
     that its read-ahead is as full as the bigger run's (with three, it was not: 3 MB apart).
     """
+    dm.memory.prepare("deployment_modes.out_of_core:train_on_disk")  # as the chapter: started ahead
     files = [str(p) for p in dm.corpus.write_numeric(tmp_path, n_rows=300_000, n_files=20, seed=0)]
     common = dict(classes=[0, 1], target="y", text=None, chunk_rows=3_000)
     runs = [dict(path=files[:k], in_memory=m, **common) for k in (2, 20) for m in (False, True)]
