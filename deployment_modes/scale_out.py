@@ -24,6 +24,10 @@ __all__ = ["fit_dask", "local_cluster"]
 def local_cluster(n_workers: int = 2, *, processes: bool = True):
     """A small Dask ``LocalCluster`` on 127.0.0.1 (``processes=False``: threads in this process).
 
+    Dask's own ``silence_logs`` quiets its INFO messages only while the cluster lives, and a
+    closing cluster's last ones (``Batched Comm Closed``, with a traceback) can come after: here
+    distributed's console handlers print warnings and errors only, from now on in this process.
+
     Parameters
     ----------
     n_workers
@@ -37,14 +41,20 @@ def local_cluster(n_workers: int = 2, *, processes: bool = True):
     >>> len(cluster.workers); cluster.close()
     1
     """
+    import logging
+
     from dask.distributed import LocalCluster
 
+    for handler in logging.getLogger("distributed").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setLevel(max(handler.level, logging.WARNING))
     where = {"host": "127.0.0.1"} if processes else {}
     return LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
         processes=processes,
         dashboard_address=None,
+        silence_logs=False,  # quieted above, for good
         **where,
     )
 

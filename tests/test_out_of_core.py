@@ -1,4 +1,6 @@
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -233,6 +235,24 @@ def test_the_dask_path_gives_the_local_model(corpus):
         fit_dask(remote, dd.read_parquet(str(corpus.train)), target="topic", scheduler=cluster)
     np.testing.assert_array_equal(remote.model.coef_, local.model.coef_)
     assert remote.history["rows"].tolist() == local.history["rows"].tolist()
+
+
+def test_a_closed_local_cluster_prints_no_info_messages():
+    """A closing cluster's last messages (``Batched Comm Closed`` and its traceback) came after Dask
+    had put its console handler back to INFO, and landed in the notebook's output now and then.
+    Run in a fresh process, where distributed's console handler is as a kernel has it."""
+    pytest.importorskip("dask.distributed")
+    script = (
+        "import logging\n"
+        "from deployment_modes.scale_out import local_cluster\n"
+        "with local_cluster(1, processes=False):\n"
+        "    pass\n"
+        "logging.getLogger('distributed.batched').info('late INFO message')\n"
+        "logging.getLogger('distributed.batched').warning('a warning')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "a warning" in done.stderr and "late INFO message" not in done.stderr
 
 
 def test_bad_inputs_fail_before_training(corpus):
