@@ -14,6 +14,7 @@ from __future__ import annotations
 import numbers
 import os
 import pickle
+import signal
 import sys
 
 import numpy as np
@@ -126,10 +127,14 @@ def per_seed(experiment, seeds=SEEDS, *, processes: int = 1) -> dict:
     os.close(write)
     try:
         ours = {seed: experiment(seed) for seed in seeds[0::2]}
-    finally:  # the child's answer is read, and the child waited for, whatever happened here
-        with os.fdopen(read, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
+    except BaseException:  # failed or interrupted here: the child's share is not wanted either
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(read)
+        raise
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
     if not data:
         raise RuntimeError(
             f"the child computing seeds {theirs} ended (wait status {status}) without an answer"

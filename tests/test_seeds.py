@@ -47,3 +47,15 @@ def test_bad_arguments_are_named(kwargs, error):
     name = "experiment" if error is TypeError else next(k for k in kwargs if k != "experiment")
     with pytest.raises(error, match=name):
         per_seed(**kwargs)
+
+
+def test_a_failure_here_ends_the_child_and_is_raised():
+    parent = os.getpid()
+
+    def fail_here(seed):
+        if os.getpid() == parent:
+            raise KeyError("here")
+        return seed
+
+    with pytest.raises(KeyError, match="here"):
+        per_seed(fail_here, (0, 1, 2), processes=2)
