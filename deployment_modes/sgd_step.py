@@ -203,7 +203,7 @@ def learn_scaled(lr, x: dict, y) -> None:
         else:
             gradient = weight * -sign / (_exp(z) + 1.0)
     gradient *= 1.0  # the sample weight
-    clip = lr.clip_gradient  # then max(min(gradient, clip), -clip), the comparisons min and max make
+    clip = lr.clip_gradient  # max(min(gradient, clip), -clip): the comparisons min and max make
     if clip < gradient:
         gradient = clip
     if -clip > gradient:
