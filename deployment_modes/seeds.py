@@ -11,6 +11,7 @@ Defined in the Batch learning chapter (``book/batch.ipynb``); every chapter uses
 
 from __future__ import annotations
 
+import gc
 import numbers
 import os
 import pickle
@@ -110,6 +111,7 @@ def per_seed(experiment, seeds=SEEDS, *, processes: int = 1) -> dict:
     pid = os.fork()
     if pid == 0:  # the child: compute its share, send it, never return into the caller's code
         os.close(read)
+        gc.freeze()  # the collector leaves the objects it shares with this process alone: no copies
         code = 0
         # a kernel's output streams belong to its threads, which the child has not: it writes nowhere
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - closed by os._exit
