@@ -25,6 +25,7 @@ import pandas as pd
 
 from ._checks import fraction, has_method
 from .frames import as_frame
+from .seeds import per_seed
 from .timeline import LogEntry
 
 __all__ = ["FeatureBounds", "InputGuard", "Verdict", "extreme_value_experiment"]
@@ -295,6 +296,7 @@ def extreme_value_experiment(
     at: int = 500,
     n_stream: int = 2000,
     lr: float = 0.1,
+    processes: int = 1,
 ) -> pd.DataFrame:
     """One extreme value in a clean stream, with and without the input guard: accuracy after it.
 
@@ -318,6 +320,9 @@ def extreme_value_experiment(
         Events in the stream.
     lr
         The learning rate.
+    processes
+        Seeds run at a time (1 or 2: see :func:`~deployment_modes.seeds.per_seed`); the same
+        table either way.
 
     Examples
     --------
@@ -336,8 +341,9 @@ def extreme_value_experiment(
             f"at must be inside the stream (0 < at < n_stream - 1 = {n_stream - 1}), got {at!r}"
         )
     fraction(lr, "lr", low=1e-12, high=10.0)
-    rows = []
-    for seed in scenario_seeds:
+
+    def one_seed(seed: int) -> list:
+        rows = []
         clean = scenarios.drifting_classification(
             seed=seed, n_stream=n_stream + 200, drift_at=n_stream + 100
         )
@@ -362,4 +368,13 @@ def extreme_value_experiment(
                     "guard_actions": sum(e.kind.endswith(" input") for e in dep.log),
                 }
             )
-    return pd.DataFrame(rows)
+        return rows
+
+    seeds = list(scenario_seeds)
+    if isinstance(processes, bool) or processes not in (1, 2):
+        raise ValueError(f"processes must be 1 or 2, got {processes!r}")
+    if processes == 1:
+        by_seed = {seed: one_seed(seed) for seed in seeds}
+    else:
+        by_seed = per_seed(one_seed, dict.fromkeys(seeds), processes=processes)
+    return pd.DataFrame([row for seed in seeds for row in by_seed[seed]])

@@ -352,7 +352,7 @@ def movie_catalogue(
     n = n_initial + n_stream
     days = (np.arange(n) - n_initial) / events_per_day
     user_genre = rng.integers(0, n_genres, n)
-    titles = _watched_titles(rng, days, user_genre, release, appeal, genre_of, n_genres)
+    titles = _watched_titles(rng, days, user_genre, release, appeal, genre_of)
     X = pd.DataFrame({"day": days.round(4), "genre": user_genre})
     return _split(
         "movie catalogue",
@@ -371,7 +371,7 @@ def movie_catalogue(
     )
 
 
-def _watched_titles(rng, days, user_genre, release, appeal, genre_of, n_genres, block=128):
+def _watched_titles(rng, days, user_genre, release, appeal, genre_of, block=128):
     """The title each event watches: one weighted draw per event, a block of events at a time.
 
     Event ``i`` draws title ``j`` with a weight of ``appeal[j] * (1 + 30 * exp(-age / 10))`` once
@@ -383,25 +383,41 @@ def _watched_titles(rng, days, user_genre, release, appeal, genre_of, n_genres, 
     n = len(days)
     draws = rng.random(n)  # rng.choice(p=...) draws exactly one uniform number per call
     titles = np.empty(n, dtype=int)
-    boost = np.where(genre_of[None, :] == np.arange(n_genres)[:, None], 8.0, 1.0)
     for start in range(0, n, block):
         stop = min(start + block, n)
         age = days[start:stop, None] - release[None, :]
         released = age >= 0
         weight = np.maximum(age, 0.0, out=age)
-        np.negative(weight, out=weight)
-        weight /= 10
+        weight /= -10  # -(age / 10): a sign is exact
         np.exp(weight, out=weight)
         weight *= 30
         weight += 1
         weight *= appeal
         weight *= released  # 0 before the release
-        weight *= boost[user_genre[start:stop]]
+        same_genre = genre_of[None, :] == user_genre[start:stop, None]
+        np.multiply(weight, 8.0, out=weight, where=same_genre)  # the others times 1.0: as they are
         weight /= weight.sum(axis=1, keepdims=True)  # p, as the loop gave it to rng.choice
         cdf = np.cumsum(weight, axis=1, out=weight)  # then what rng.choice does with p
-        cdf /= cdf[:, -1:]
-        titles[start:stop] = (cdf <= draws[start:stop, None]).sum(axis=1)  # searchsorted, right
+        titles[start:stop] = _searched(cdf, draws[start:stop])
     return titles
+
+
+def _searched(cdf, draws):
+    """Per row, how many of ``cdf / cdf[:, -1:]`` are at most the row's draw: ``rng.choice``'s search.
+
+    Each row of ``cdf`` is a cumulative sum of numbers >= 0, so the quotients never decrease along
+    it: a binary search over the row finds the count, dividing only the entries it looks at (the
+    same quotients, number for number, as dividing the whole row).
+    """
+    rows = np.arange(len(cdf))
+    last, width = cdf[:, -1], cdf.shape[1]
+    low, high = np.zeros(len(cdf), dtype=int), np.full(len(cdf), width)
+    while (searching := low < high).any():  # entries before low are <= the draw, from high on >
+        middle = (low + high) // 2
+        at_most = cdf[rows, np.minimum(middle, width - 1)] / last <= draws
+        low = np.where(searching & at_most, middle + 1, low)
+        high = np.where(searching & ~at_most, middle, high)
+    return low
 
 
 # -- scenarios of the Online learning chapter (``book/online.ipynb``) --------------------------------

@@ -203,8 +203,12 @@ def learn_scaled(lr, x: dict, y) -> None:
         else:
             gradient = weight * -sign / (_exp(z) + 1.0)
     gradient *= 1.0  # the sample weight
-    clip = lr.clip_gradient
-    gradient = float(max(min(gradient, clip), -clip))
+    clip = lr.clip_gradient  # max(min(gradient, clip), -clip): the comparisons min and max make
+    if clip < gradient:
+        gradient = clip
+    if -clip > gradient:
+        gradient = -clip
+    gradient = float(gradient)
     n = optimizer.n_iterations
     lr.intercept -= lr.intercept_lr.get(n) * gradient
     weights.isub_scaled(VectorDict.from_scaled(x, gradient), optimizer.lr.get(n))

@@ -3,6 +3,7 @@
 import math
 import pickle
 
+import pandas as pd
 import pytest
 from river import metrics
 
@@ -148,3 +149,12 @@ def test_the_experiment_shows_what_the_chapter_claims():
             guarded = table.loc[(seed, policy)]
             assert guarded["finite_weights"] and guarded["guard_actions"] == 1
             assert guarded["accuracy_after"] > unguarded["accuracy_after"] + 0.2
+
+
+def test_the_extreme_value_table_is_the_same_two_seeds_at_a_time():
+    one = extreme_value_experiment((0, 1, 0), n_stream=400, at=100)
+    two = extreme_value_experiment((0, 1, 0), n_stream=400, at=100, processes=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert one["seed"].tolist() == [0] * 4 + [1] * 4 + [0] * 4
+    with pytest.raises(ValueError, match="processes"):
+        extreme_value_experiment((0,), n_stream=400, at=100, processes=3)
