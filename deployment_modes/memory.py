@@ -163,7 +163,7 @@ def measure_peak(
         run ``warmup`` (the child runs ``warmup`` again before its peak is reset, so that the
         libraries' pages it touches are in its baseline), ``processes`` children at a time.
         Default ``None``: on Linux. ``False``: a fresh process per call (``processes`` at a time).
-        The fresh process is the one :func:`prepare` started for ``func``, if it did.
+        The fresh process is the one :func:`~deployment_modes.memory.prepare` started for ``func``, if it did.
 
     Returns
     -------
