@@ -2,10 +2,11 @@
 
 :func:`start` runs ``python -m deployment_modes.serve`` in a child process and returns a
 :class:`ServerProcess` once ``/health`` answers (``stop()`` ends it cleanly, ``kill()`` as a crash
-would). :class:`Probe` asks ``/predict`` every few milliseconds from a thread, and
-:func:`downtime` says from its table how long the service was down; :func:`naive_redeploy` is the
-redeploy without a hot swap (stop, retrain, start), which :mod:`deployment_modes.downtime`
-measures against ``POST /deploy``.
+would); with ``wait=False`` it returns at once and ``wait_ready()`` waits later, so that several
+servers load their libraries at the same time. :class:`Probe` asks ``/predict`` every few
+milliseconds from a thread, and :func:`downtime` says from its table how long the service was
+down; :func:`naive_redeploy` is the redeploy without a hot swap (stop, retrain, start), which
+:mod:`deployment_modes.downtime` measures against ``POST /deploy``.
 
 Defined in the Learning on a server chapter (``book/server.ipynb``).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import atexit
 import collections
 import json
+import numbers
 import os
 import select
 import signal
@@ -26,6 +28,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from ._checks import boolean
 from .serve_guard import TOKEN_ENV, check_security
 
 __all__ = ["Probe", "ServerProcess", "downtime", "naive_redeploy", "start"]
@@ -39,9 +42,12 @@ class ServerProcess:
     process
         The child process (its standard output is read into :attr:`output`).
     url
-        Where the server listens.
+        Where the server listens; None while it starts: :meth:`wait_ready` reads it from the
+        server's first line, and ``url`` is readable once it has.
     token
         Its bearer token, or None.
+    timeout
+        Seconds :meth:`wait_ready` waits, unless told otherwise.
 
     Examples
     --------
@@ -51,15 +57,33 @@ class ServerProcess:
     (True, 0, False)
     """
 
-    def __init__(self, process: subprocess.Popen, url: str, token: str | None):
-        self.process, self.url, self.token = process, url, token
+    def __init__(
+        self,
+        process: subprocess.Popen,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 180.0,
+    ):
+        self.process, self.token, self.timeout = process, token, timeout
+        self._url, self._ready = url, False
         self.output = collections.deque(maxlen=200)
         self._drain = threading.Thread(target=self._read_output, daemon=True)
-        self._drain.start()
+        if url is not None:
+            self._drain.start()
 
     def _read_output(self) -> None:
         for line in self.process.stdout:
             self.output.append(line.rstrip())
+
+    @property
+    def url(self) -> str:
+        """Where the server listens, ``http://host:port``."""
+        if self._url is None:
+            raise RuntimeError(
+                "the server is still starting (start(..., wait=False)): call wait_ready() first"
+            )
+        return self._url
 
     @property
     def headers(self) -> dict:
@@ -69,6 +93,55 @@ class ServerProcess:
     @property
     def running(self) -> bool:
         return self.process.poll() is None
+
+    def wait_ready(self, timeout: float | None = None) -> ServerProcess:
+        """Wait until the server answers ``/health``; return it (at once if it already has).
+
+        Parameters
+        ----------
+        timeout
+            Seconds to wait at most (None: the ``timeout`` given to :func:`start`). If the
+            server ends or the time is up first, it is killed and RuntimeError says why.
+
+        Returns
+        -------
+        ServerProcess
+            This server, ready: ``url`` says where it listens.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> server = start(tempfile.mkdtemp(), mode="online", wait=False)  # returns at once
+        >>> server.wait_ready() is server, server.url.startswith("http://127.0.0.1:")
+        (True, True)
+        >>> server.stop()
+        0
+        """
+        if self._ready:
+            return self
+        seconds = _seconds(self.timeout if timeout is None else timeout)
+        deadline = time.monotonic() + seconds
+        if self._url is None:
+            self._url = self._read_url(deadline)
+            self._drain.start()
+        _wait_healthy(self, deadline, seconds)
+        self._ready = True
+        return self
+
+    def _read_url(self, deadline: float) -> str:
+        """Read the child's output up to its line "serving ... on URL", which says where it listens."""
+        stdout, seen = self.process.stdout, []
+        while not (seen and seen[-1].startswith("serving")):
+            ready, _, _ = select.select([stdout], [], [], max(0.0, deadline - time.monotonic()))
+            line = stdout.readline() if ready else ""
+            if not line:  # the child ended, or the time is up
+                self.kill()
+                raise RuntimeError(
+                    f"the server did not start (exit code {self.process.returncode}):\n{''.join(seen)}"
+                )
+            seen.append(line)
+        self.output.extend(line.rstrip() for line in seen[:-1])
+        return seen[-1].split(" on ")[1].split()[0]
 
     def stop(self, timeout: float = 20.0) -> int:
         """Stop cleanly (SIGTERM: finish requests, write a snapshot); return the exit code."""
@@ -92,7 +165,7 @@ class ServerProcess:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"ServerProcess({self.url!r}, pid={self.process.pid}, running={self.running})"
+        return f"ServerProcess({self._url!r}, pid={self.process.pid}, running={self.running})"
 
 
 def start(
@@ -106,6 +179,7 @@ def start(
     label_window: float | None = None,
     input_guard: bool = True,
     timeout: float = 180.0,
+    wait: bool = True,
 ) -> ServerProcess:
     """Start a server on ``state_dir`` in a child process; return once ``/health`` answers.
 
@@ -132,11 +206,15 @@ def start(
         Refuse abnormal inputs with 422 (``False``: ``--no-input-guard``).
     timeout
         Seconds to wait for the server to answer.
+    wait
+        ``False``: return as soon as the process is started, without waiting for it to load its
+        libraries and answer; call :meth:`ServerProcess.wait_ready` before using it. Servers
+        started this way load at the same time, on as many cores.
 
     Returns
     -------
     ServerProcess
-        The running server.
+        The running server (with ``wait=False``, a server that may still be starting).
 
     Examples
     --------
@@ -145,8 +223,18 @@ def start(
     >>> with start(tempfile.mkdtemp(), mode="batch") as server:
     ...     httpx.get(server.url + "/health").json()["model_version"]
     1
+
+    Two servers that start together, each in its own process:
+
+    >>> servers = [start(tempfile.mkdtemp(), mode=m, wait=False) for m in ("online", "batch")]
+    >>> [httpx.get(s.wait_ready().url + "/health").json()["mode"] for s in servers]
+    ['online', 'batch']
+    >>> [s.stop() for s in servers]
+    [0, 0]
     """
     check_security(host, token)
+    boolean(wait, "wait")
+    _seconds(timeout)
     package_root = str(Path(__file__).resolve().parents[1])
     env = dict(
         os.environ,
@@ -182,25 +270,9 @@ def start(
         env=env,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
-    seen, deadline = [], time.monotonic() + timeout
-    while not (
-        seen and seen[-1].startswith("serving")
-    ):  # the line "serving ... on URL" says where it listens
-        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        line = process.stdout.readline() if ready else ""
-        if not line:  # the child ended, or the time is up
-            process.kill()
-            process.wait()
-            raise RuntimeError(
-                f"the server did not start (exit code {process.returncode}):\n{''.join(seen)}"
-            )
-        seen.append(line)
-    url = seen[-1].split(" on ")[1].split()[0]
-    server = ServerProcess(process, url, token)
-    server.output.extend(line.rstrip() for line in seen[:-1])
+    server = ServerProcess(process, token=token, timeout=timeout)
     atexit.register(server.stop)
-    _wait_healthy(server, timeout)
-    return server
+    return server.wait_ready() if wait else server
 
 
 class Probe:
@@ -363,8 +435,7 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _wait_healthy(server: ServerProcess, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_healthy(server: ServerProcess, deadline: float, seconds: float) -> None:
     while time.monotonic() < deadline:
         if not server.running:
             raise RuntimeError("the server stopped while starting:\n" + "\n".join(server.output))
@@ -375,7 +446,18 @@ def _wait_healthy(server: ServerProcess, timeout: float) -> None:
             pass
         time.sleep(0.02)
     server.kill()
-    raise RuntimeError(f"the server did not answer /health within {timeout} s")
+    raise RuntimeError(f"the server did not answer /health within {seconds} s")
+
+
+def _seconds(value) -> float:
+    """``value`` if it is a positive number of seconds (a timeout), else raise naming ``timeout``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"timeout must be a number of seconds, got {type(value).__name__} {value!r}"
+        )
+    if not value > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {value!r}")
+    return float(value)
 
 
 def _request(url: str, method: str, path: str, body: bytes = b"", timeout: float = 5.0):

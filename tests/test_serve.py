@@ -6,6 +6,7 @@ bounded, and every server is stopped (or killed) by the test that started it.
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -415,6 +416,57 @@ def test_the_server_process_exits_0_after_its_last_snapshot_and_2_when_refused(t
     assert header["n_seen"] == state["n_seen"] == 30  # the last snapshot holds every event
     with pytest.raises(RuntimeError, match=r"exit code 2\):\nerror: the state dir holds the"):
         serve.start(tmp_path, mode="batch")
+    refused = serve.start(tmp_path, mode="batch", wait=False)  # the same, said by wait_ready
+    with pytest.raises(RuntimeError, match=r"exit code 2\):\nerror: the state dir holds the"):
+        refused.wait_ready()
+    assert not refused.running
+
+
+def test_servers_started_without_waiting_start_together_and_wait_ready_waits(tmp_path, events):
+    # the chapter starts its online and its batch server at once: each loads its libraries in
+    # its own process while the other does, and wait_ready returns once each answers
+    servers = [serve.start(tmp_path / m, mode=m, wait=False) for m in ("online", "batch")]
+    try:
+        with pytest.raises(RuntimeError, match=r"still starting .* call wait_ready\(\) first"):
+            servers[0].url  # noqa: B018 (the property raises)
+        assert "pid=" in repr(servers[0])
+        assert [s.wait_ready() for s in servers] == servers
+        assert [httpx.get(s.url + "/health").json()["mode"] for s in servers] == [
+            "online",
+            "batch",
+        ]
+        assert servers[1].wait_ready(timeout=1e-9) is servers[1]  # ready already: at once
+        pair = {"x": events[0][0], "y": events[0][1]}
+        assert httpx.post(servers[0].url + "/learn", json=pair).json()["n_seen"] == 1
+    finally:
+        assert [s.stop() for s in servers] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"wait": "no"}, TypeError, "wait must be True or False, got str 'no'"),
+        ({"wait": None}, TypeError, "wait must be True or False"),
+        ({"timeout": "5"}, TypeError, "timeout must be a number of seconds, got str '5'"),
+        ({"timeout": True}, TypeError, "timeout must be a number of seconds"),
+        ({"timeout": 0}, ValueError, "timeout must be a positive number of seconds, got 0"),
+        ({"timeout": float("nan")}, ValueError, "timeout must be a positive number of seconds"),
+    ],
+)
+def test_start_names_a_bad_wait_or_timeout_and_starts_nothing(tmp_path, options, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        serve.start(tmp_path / "state", **options)
+    assert not (tmp_path / "state").exists()
+
+
+def test_wait_ready_names_a_bad_timeout_and_a_server_too_slow_is_killed(tmp_path):
+    server = serve.start(tmp_path, mode="online", wait=False)
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds, got -1"):
+        server.wait_ready(timeout=-1)
+    assert server.running  # a bad argument changes nothing
+    with pytest.raises(RuntimeError, match="did not start|did not answer /health within"):
+        server.wait_ready(timeout=1e-3)  # no Python process imports river in a millisecond
+    assert not server.running
 
 
 def _serve_with_importtime(state_dir, mode: str, imports_path, events) -> str:
