@@ -48,15 +48,7 @@ def over_seeds(experiment, seeds=SEEDS) -> pd.DataFrame:
     >>> over_seeds(lambda seed: {"double": 2 * seed}, seeds=(0, 1, 2))["double"].tolist()
     [0, 2, 4]
     """
-    if not callable(experiment):
-        raise TypeError(
-            f"experiment must be a callable experiment(seed) -> dict, got {type(experiment).__name__}"
-        )
-    seeds = list(seeds)
-    if not seeds or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds
-    ):
-        raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
+    seeds = _checked(experiment, seeds, "experiment(seed) -> dict")
     rows = []
     for seed in seeds:
         measured = experiment(seed)
@@ -93,15 +85,7 @@ def per_seed(experiment, seeds=SEEDS, *, processes: int = 1) -> dict:
     >>> per_seed(lambda seed: seed * seed, seeds=(1, 2, 3), processes=2)
     {1: 1, 2: 4, 3: 9}
     """
-    if not callable(experiment):
-        raise TypeError(
-            f"experiment must be a callable experiment(seed), got {type(experiment).__name__}"
-        )
-    seeds = list(seeds)
-    if not seeds or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds
-    ):
-        raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
+    seeds = _checked(experiment, seeds, "experiment(seed)")
     if isinstance(processes, bool) or processes not in (1, 2):
         raise ValueError(f"processes must be 1 or 2, got {processes!r}")
     if processes == 1 or len(seeds) < 2 or not sys.platform.startswith("linux"):
@@ -146,6 +130,20 @@ def per_seed(experiment, seeds=SEEDS, *, processes: int = 1) -> dict:
         raise answer
     both = {**ours, **answer}
     return {seed: both[seed] for seed in seeds}
+
+
+def _checked(experiment, seeds, signature: str) -> list:
+    """The seeds as a list, after checking both arguments (a clear error naming the wrong one)."""
+    if not callable(experiment):
+        raise TypeError(
+            f"experiment must be a callable {signature}, got {type(experiment).__name__}"
+        )
+    seeds = list(seeds)
+    if not seeds or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds
+    ):
+        raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
+    return seeds
 
 
 def spread(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
