@@ -36,7 +36,7 @@ _WHERE = {  # a public name -> the module that defines it
     "ValidationGate": "guardrails",
     "FeatureBounds": "input_guard",
     "InputGuard": "input_guard",
-    "LeanKNeighborsRegressor": "lean",
+    "LeanKNeighborsRegressor": "lean_neighbors",
     "LeanLogisticRegression": "lean",
     "LeanSGDClassifier": "lean",
     "measure_peak": "memory",

@@ -79,7 +79,8 @@ def deployments(task: str, *, retrain_every: int = 500, collect: int = 300) -> d
     from river import neighbors
 
     from .batch import BatchDeployment
-    from .lean import LeanKNeighborsRegressor, LeanLogisticRegression
+    from .lean import LeanLogisticRegression
+    from .lean_neighbors import LeanKNeighborsRegressor
     from .online import OnlineDeployment, sgd_model
     from .triggers import AlarmThenCollect
 

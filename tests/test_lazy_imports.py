@@ -54,3 +54,14 @@ def test_a_process_that_starts_and_probes_servers_loads_no_web_framework():
         "assert not loaded, loaded\n"
         "assert 'sklearn.linear_model' not in sys.modules\n"
     )
+
+
+def test_the_lean_linear_models_load_no_nearest_neighbours():
+    # sklearn.neighbors takes ~0.1 s to import; only the late-labels chapter's regressor needs it
+    run(
+        "import sys\n"
+        "from deployment_modes import comparison, lean\n"
+        "assert 'sklearn.neighbors' not in sys.modules\n"
+        "from deployment_modes import LeanKNeighborsRegressor\n"
+        "assert 'sklearn.neighbors' in sys.modules\n"
+    )

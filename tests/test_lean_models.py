@@ -74,7 +74,7 @@ def test_many_classes_learn_as_scikit_learns_one_class_after_the_other(sparse):
 def test_the_lean_neighbours_predict_as_scikit_learns_without_building_a_tree():
     from sklearn.neighbors import KNeighborsRegressor
 
-    from deployment_modes.lean import LeanKNeighborsRegressor
+    from deployment_modes.lean_neighbors import LeanKNeighborsRegressor
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
