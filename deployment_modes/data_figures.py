@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .figure_style import LINE_STYLES, WIDTH, legend_below
+from .figure_style import LINE_STYLES, WIDTH, legend_below, plain_log_ticks
 from .threads import one_thread
 
 __all__ = ["plot_concepts", "plot_corpus", "plot_house_trend", "plot_prices", "plot_releases"]
@@ -247,6 +247,8 @@ def plot_corpus(files, *, target: str = "topic", text: str = "text", max_words: 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 6.4))
     freq = np.sort(counts.to_numpy())[::-1][:max_words]
     top.loglog(np.arange(1, len(freq) + 1), freq, ".", ms=3)
+    plain_log_ticks(top.xaxis)
+    plain_log_ticks(top.yaxis)
     top.set(
         xlabel="word rank (1 = most frequent)",
         ylabel="occurrences",

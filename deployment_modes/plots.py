@@ -14,7 +14,14 @@ import numpy as np
 
 from .data_figures import plot_concepts, plot_corpus, plot_house_trend, plot_prices, plot_releases
 from .figure_style import DPI as DPI  # re-exported, as TEXT_PT: the chapters read dm.plots.DPI
-from .figure_style import LINE_STYLES, WIDTH, course_style, draw_lines, legend_below
+from .figure_style import (
+    LINE_STYLES,
+    WIDTH,
+    course_style,
+    draw_lines,
+    legend_below,
+    plain_log_ticks,
+)
 from .figure_style import TEXT_PT as TEXT_PT
 from .server_figures import plot_online_server, plot_redeploys
 from .sweep_figures import plot_learning_rate_sweep, plot_retrain_sweep, plot_spread
@@ -33,6 +40,7 @@ __all__ = [
     "course_style",
     "draw_lines",
     "legend_below",
+    "plain_log_ticks",
     "plot_concepts",
     "plot_corpus",
     "plot_house_trend",
@@ -459,6 +467,7 @@ def plot_versions(runs: dict):
             label=name,
         )
     ax.set(yscale="log", xlabel="events since deployment", ylabel="model version")
+    plain_log_ticks(ax.yaxis)
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig

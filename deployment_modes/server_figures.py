@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from .figure_style import WIDTH
+from .figure_style import WIDTH, plain_log_ticks
 
 __all__ = ["plot_online_server", "plot_redeploys"]
 
@@ -78,7 +78,7 @@ def plot_online_server(progress, answers, probe_y, *, drift_events: int):
     bottom.set(
         yscale="log", xlabel="seconds since the stream started", ylabel="prediction latency (ms)"
     )
-    _plain_log_ticks(bottom.yaxis)
+    plain_log_ticks(bottom.yaxis, subs=(1.0, 2.0, 5.0))
     bottom.legend(loc="upper left")
     bottom.grid(alpha=0.3)
     fig.tight_layout()
@@ -121,7 +121,7 @@ def plot_redeploys(runs: dict):
             ax.axvspan(*span, color="tab:gray", alpha=0.25, lw=0)
         latency.scatter(table.loc[ok, "sent"], table.loc[ok, "latency_ms"], s=6, color="tab:blue")
         latency.set(yscale="log", ylabel="latency of\nanswers (ms)", title=title)
-        _plain_log_ticks(latency.yaxis)
+        plain_log_ticks(latency.yaxis, subs=(1.0, 2.0, 5.0))
         latency.grid(alpha=0.3)
         failed.plot(table.loc[~ok, "sent"], [0] * int((~ok).sum()), "|", color="tab:red", ms=14)
         failed.set(yticks=[], ylim=(-1, 1), ylabel="no\nanswer")
@@ -133,12 +133,3 @@ def plot_redeploys(runs: dict):
     axes[-1].set_xlabel("seconds since the probe started (grey: redeploy in progress)")
     fig.tight_layout()
     return fig
-
-
-def _plain_log_ticks(axis) -> None:
-    """Ticks of a log axis at 1, 2 and 5 times the powers of ten, written as plain numbers (2, not 2×10⁰)."""
-    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
-
-    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FormatStrFormatter("%g"))
-    axis.set_minor_formatter(NullFormatter())
