@@ -68,7 +68,9 @@ def per_seed(experiment, seeds=SEEDS, *, processes: int = 1) -> dict:
     the child sends its results back pickled. Each call is the same as in one process (the child
     starts from this process as it is), so the results are too, number for number; only the wall
     time is shorter. Use it for experiments that do not time themselves: two at a time, their
-    seconds would not be those of one alone.
+    seconds would not be those of one alone. A forked child has one thread, this one: an experiment
+    that relies on a pool of threads this process started (OpenMP, a multithreaded BLAS) may hang
+    in the child, so run it with ``processes=1``. It helps only when a core is free.
     Defined in the Online learning chapter (``book/online.ipynb``).
 
     Parameters
