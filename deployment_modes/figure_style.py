@@ -204,8 +204,17 @@ def plain_log_ticks(axis, subs=(1.0,)) -> None:
     ['1', '10', '100', '1,000', '10,000']
     >>> plt.close(fig)
     """
+    from matplotlib.axis import Axis
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
+    if not isinstance(axis, Axis):
+        raise TypeError(f"axis must be a matplotlib axis (ax.xaxis, ax.yaxis), got {axis!r:.60}")
+    try:
+        subs = tuple(float(s) for s in subs)
+    except (TypeError, ValueError):
+        subs = ()
+    if not subs or not all(1 <= s < 10 for s in subs):
+        raise ValueError("subs must hold numbers at least 1 and below 10, such as (1, 2, 5)")
     axis.set_major_locator(LogLocator(subs=subs))
     axis.set_major_formatter(
         FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:g}")

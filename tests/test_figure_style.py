@@ -287,3 +287,16 @@ print(gc.get_freeze_count() > 1000)
             [sys.executable, "-c", code, where], capture_output=True, text=True, check=True
         )
         assert out.stdout.strip() == frozen, (where, out.stderr)
+
+
+def test_plain_log_ticks_names_a_bad_argument_and_changes_nothing():
+    fig, ax = plt.subplots()
+    ax.set_yscale("log")
+    locator = ax.yaxis.get_major_locator()
+    with pytest.raises(TypeError, match="axis must be"):
+        plots.plain_log_ticks(ax)  # the Axes, not its axis
+    for subs in ((), (0.5,), (10,), "abc", None, (float("nan"),)):
+        with pytest.raises(ValueError, match="subs must"):
+            plots.plain_log_ticks(ax.yaxis, subs=subs)
+    assert ax.yaxis.get_major_locator() is locator
+    plt.close(fig)
