@@ -88,3 +88,27 @@ def test_the_intro_page_runs_with_the_chapters_and_matches_the_cache_key_myst_nb
     assert any(c.cell_type == "code" for c in ours.cells)
     cache = get_cache(str(tmp_path))
     assert cache.create_hashed_notebook(ours)[1] == cache.create_hashed_notebook(as_sphinx_reads)[1]
+
+
+def test_a_change_to_the_package_empties_the_execution_cache(tmp_path):
+    """jupyter-cache keys a notebook by its code; a figure also depends on the package's code."""
+    import nbformat
+
+    root, cache_dir = tmp_path / "book-root", tmp_path / "cache"
+    module = root / execute_notebooks.PACKAGE / "figures.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("WIDTH = 7\n")
+    executed = tmp_path / "a.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), executed)
+
+    def cached() -> int:
+        return len(execute_notebooks.cache_for(root, cache_dir).list_cache_records())
+
+    cache = execute_notebooks.cache_for(root, cache_dir)
+    cache.cache_notebook_file(executed, check_validity=False)
+    assert cached() == 1  # the same package: the cache is kept
+    module.write_text("WIDTH = 8\n")
+    assert cached() == 0  # the package changed: every notebook runs again
+    cache = execute_notebooks.cache_for(root, cache_dir)
+    cache.cache_notebook_file(executed, check_validity=False)
+    assert cached() == 1

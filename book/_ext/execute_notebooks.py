@@ -17,10 +17,15 @@ process of its own under a watchdog: an execution that has not ended after ``WAT
 is killed with its kernel and run once more.
 A notebook that fails here is left out of the cache: the build executes it again and reports
 its error as it always does.
+
+jupyter-cache keys a notebook by its code alone, but the chapters' outputs come from the package
+too: when the package's source changed since the cache was filled (:func:`package_fingerprint`),
+the cache is emptied and every notebook runs again, so that no page shows a figure of old code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -35,6 +40,10 @@ import yaml
 
 WATCHDOG = 600  # seconds for a whole notebook, far above the slowest chapter on a busy machine
 POLL_SLICE = 1.0  # seconds: the longest a missed wake-up of the client's poll can delay a message
+PACKAGE = "deployment_modes"  # the chapters' companion package, beside book/
+STAMP = (
+    "package.sha256"  # in the cache's folder: the package's fingerprint when the cache was filled
+)
 
 
 def poll_in_slices() -> None:
@@ -175,16 +184,39 @@ def stale(cache, notebooks: list[Path]) -> list[Path]:
     return missing
 
 
-def main(root: Path, cache_dir: Path) -> None:
+def package_fingerprint(root: Path) -> str:
+    """A hash of the package's Python source (``PACKAGE`` under ``root``): names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted((root / PACKAGE).rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_for(root: Path, cache_dir: Path):
+    """The execution cache at ``cache_dir``, emptied first if the package changed since it was filled."""
     from jupyter_cache import get_cache
+
+    cache, stamp, fingerprint = (
+        get_cache(str(cache_dir)),
+        cache_dir / STAMP,
+        package_fingerprint(root),
+    )
+    if not (stamp.exists() and stamp.read_text() == fingerprint):
+        if cache_dir.exists():
+            cache.clear_cache()
+        cache = get_cache(str(cache_dir))
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fingerprint)
+    return cache
+
+
+def main(root: Path, cache_dir: Path) -> None:
     from jupyter_cache.base import CacheBundleIn
 
     config = yaml.safe_load((root / "_config.yml").read_text()) or {}
     execute_config = config.get("execute") or {}
     timeout = int(execute_config.get("timeout", 600))
-    cache = get_cache(
-        str(execute_config.get("cache") or cache_dir)
-    )  # as _config.yml says, if it does
+    cache = cache_for(root, Path(execute_config.get("cache") or cache_dir))  # _config.yml wins
     todo = sorted(stale(cache, toc_notebooks(root)), key=lambda p: -p.stat().st_size)
     if not todo:
         return
