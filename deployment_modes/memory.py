@@ -202,8 +202,8 @@ def measure_peak(
             "processes": processes,
         }
         process = _PREPARED.pop(name, None)
-        if process is None or process.poll() is not None or process.args[-1] != _ahead(name, env):
-            if process is not None:  # prepared for another PYTHONPATH
+        if not _usable(process, name, env):
+            if process is not None:  # ended, or prepared for another PYTHONPATH
                 _end(process)
             process = _start(name, env)
         try:
@@ -253,6 +253,11 @@ def _ahead(name: str, env: dict) -> str:
     return json.dumps({"func": name, "stdin": True, "path": env["PYTHONPATH"]})
 
 
+def _usable(process: subprocess.Popen | None, name: str, env: dict) -> bool:
+    """Whether ``process`` is a live measuring process started ahead for ``name`` under ``env``."""
+    return process is not None and process.poll() is None and process.args[-1] == _ahead(name, env)
+
+
 def _start(name: str, env: dict) -> subprocess.Popen:
     """Start a measuring process for ``name``: it imports, says ``ready``, then reads its job on stdin."""
     return subprocess.Popen(
@@ -297,7 +302,7 @@ def prepare(func) -> None:
         return
     env = _env()
     process = _PREPARED.get(name)
-    if process is not None and process.poll() is None and process.args[-1] == _ahead(name, env):
+    if _usable(process, name, env):
         return  # already importing, or done and waiting
     if process is not None:
         _end(process)
